@@ -1,0 +1,12 @@
+// ESM TypeScript under ts-jest: @noble/curves and canonicalize ship ESM only.
+export default {
+  preset: 'ts-jest/presets/default-esm',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/kernel', '<rootDir>/cli', '<rootDir>/sidecar', '<rootDir>/operator', '<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
+  },
+  testTimeout: 60000,
+};

@@ -1,0 +1,155 @@
+// ProofGraph nodes: a DSSE envelope around the JCS bytes of an in-toto Statement v1. The entry
+// (what the log stores, what the Merkle leaf hashes) is the JCS of the envelope.
+// Normative spec: docs/spec/receipt.md.
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { equalBytes, fromUtf8, toHex } from '../crypto/bytes.js';
+import { jcs, jcsSigned } from '../crypto/jcs.js';
+import type { CryptoSuite } from '../crypto/suite.js';
+import { checkEnvelopeShape, IN_TOTO_PAYLOAD_TYPE, pae, signEnvelope, type DsseEnvelope, type EnvelopeSigner } from './dsse.js';
+import { dsseEnvelopeSchema, NODE_KINDS, PREDICATE_BASE, predicateTypeOf, statementSchema, type NodeKind } from './schemas.js';
+
+export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+/** tlog-tiles entries are < 64 KiB; so are ours. */
+export const MAX_ENTRY_BYTES = 65535;
+
+export type HashRef = `sha256:${string}`;
+
+export interface SameLogParent {
+  hash: HashRef;
+}
+export interface CrossLogParent {
+  origin: string;
+  index: number;
+  hash: HashRef;
+}
+export type ParentRef = SameLogParent | CrossLogParent;
+
+export interface Predicate<B = Record<string, unknown>> {
+  origin: string;
+  index: number;
+  lamport: number;
+  prev: HashRef | null;
+  parents: ParentRef[];
+  time: string;
+  body: B;
+}
+
+export interface Statement<B = Record<string, unknown>> {
+  _type: typeof STATEMENT_TYPE;
+  subject: [{ name: string; digest: { sha256: string } }];
+  predicateType: string;
+  predicate: Predicate<B>;
+}
+
+export interface NodeDraft<B = Record<string, unknown>> {
+  kind: NodeKind;
+  subjectName: string;
+  predicate: Predicate<B>;
+}
+
+export interface EncodedNode {
+  readonly kind: NodeKind;
+  readonly statement: Statement;
+  readonly envelope: DsseEnvelope;
+  /** JCS(envelope): the log entry. */
+  readonly entry: Uint8Array;
+  readonly entryHash: HashRef;
+}
+
+export class NodeFormatError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export function hashRef(suite: CryptoSuite, bytes: Uint8Array): HashRef {
+  return `sha256:${toHex(suite.sha256(bytes))}`;
+}
+
+export function isCrossLog(p: ParentRef): p is CrossLogParent {
+  return 'origin' in p;
+}
+
+export function encodeNode(suite: CryptoSuite, draft: NodeDraft, signers: readonly EnvelopeSigner[]): EncodedNode {
+  const statement: Statement = {
+    _type: STATEMENT_TYPE,
+    subject: [{ name: draft.subjectName, digest: { sha256: toHex(suite.sha256(jcsSigned(draft.predicate.body))) } }],
+    predicateType: predicateTypeOf(draft.kind),
+    predicate: draft.predicate as Predicate,
+  };
+  const payload = jcsSigned(statement);
+  const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, signers);
+  const entry = jcs(envelope);
+  if (entry.length > MAX_ENTRY_BYTES) throw new NodeFormatError('ERR_ENTRY_TOO_LARGE', `entry is ${entry.length} bytes; the limit is ${MAX_ENTRY_BYTES}`);
+  return { kind: draft.kind, statement, envelope, entry, entryHash: hashRef(suite, entry) };
+}
+
+// ajv compiles each schema once; strict mode catches schema mistakes at start-up.
+const ajv = new Ajv2020({ strict: true, allErrors: false });
+ajv.addSchema(dsseEnvelopeSchema as unknown as Record<string, unknown>);
+const validators = new Map(NODE_KINDS.map((k) => [k, ajv.compile(statementSchema(k))]));
+const kindByType = new Map(NODE_KINDS.map((k) => [predicateTypeOf(k), k]));
+
+export interface DecodedNode {
+  readonly kind: NodeKind;
+  readonly statement: Statement;
+  readonly entry: Uint8Array;
+  readonly entryHash: HashRef;
+  /** The bytes every envelope signature covers. */
+  readonly pae: Uint8Array;
+  readonly signatures: ReadonlyArray<{ keyid: string; sig: Uint8Array }>;
+}
+
+export function parseJsonStrict(bytes: Uint8Array, what: string): unknown {
+  let text: string;
+  try {
+    text = fromUtf8(bytes);
+  } catch {
+    throw new NodeFormatError('ERR_NOT_UTF8', `${what} is not valid UTF-8`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new NodeFormatError('ERR_NOT_JSON', `${what} is not JSON: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Decodes and checks one entry: canonical form at both layers (so hashes reproduce), envelope
+ * shape, payload type, statement schema and subject digest. Signatures are NOT checked here; which
+ * keys count is the verifier's business (trust comes from the trust policy, not the entry).
+ */
+export function decodeNode(suite: CryptoSuite, entry: Uint8Array): DecodedNode {
+  if (entry.length > MAX_ENTRY_BYTES) throw new NodeFormatError('ERR_ENTRY_TOO_LARGE', `entry is ${entry.length} bytes`);
+  const raw = parseJsonStrict(entry, 'entry');
+  let shaped;
+  try {
+    shaped = checkEnvelopeShape(raw);
+  } catch (e) {
+    throw new NodeFormatError('ERR_ENVELOPE_MALFORMED', (e as Error).message);
+  }
+  if (!equalBytes(jcs(raw), entry)) throw new NodeFormatError('ERR_NOT_CANONICAL', 'entry is not the JCS form of its envelope');
+  if (shaped.envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) throw new NodeFormatError('ERR_PAYLOAD_TYPE', `payloadType ${shaped.envelope.payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`);
+  const st = parseJsonStrict(shaped.payload, 'payload') as Statement;
+  if (!equalBytes(jcs(st), shaped.payload)) throw new NodeFormatError('ERR_NOT_CANONICAL', 'payload is not the JCS form of its statement');
+  const kind = typeof st?.predicateType === 'string' ? kindByType.get(st.predicateType) : undefined;
+  if (!kind) {
+    const t = typeof st?.predicateType === 'string' ? st.predicateType : typeof st?.predicateType;
+    throw new NodeFormatError('ERR_PREDICATE_TYPE', `unknown predicateType ${t} (expected ${PREDICATE_BASE}<kind>/v1)`);
+  }
+  const validate = validators.get(kind)!;
+  if (!validate(st)) {
+    const err = validate.errors?.[0];
+    throw new NodeFormatError('ERR_SCHEMA', `${kind} statement ${err?.instancePath || '/'} ${err?.message ?? 'is invalid'}`);
+  }
+  const digest = toHex(suite.sha256(jcs(st.predicate.body)));
+  if (digest !== st.subject[0].digest.sha256) throw new NodeFormatError('ERR_SUBJECT_DIGEST', 'subject digest does not match the predicate body');
+  return {
+    kind,
+    statement: st,
+    entry,
+    entryHash: hashRef(suite, entry),
+    pae: pae(IN_TOTO_PAYLOAD_TYPE, shaped.payload),
+    signatures: shaped.sigs,
+  };
+}

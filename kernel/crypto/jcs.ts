@@ -1,0 +1,60 @@
+// RFC 8785 JSON Canonicalization Scheme. Signed payloads must also be I-JSON (RFC 7493) with the
+// stricter profile of docs/spec/receipt.md: integers only (|n| <= 2^53), no lone surrogates.
+import canonicalize from 'canonicalize';
+import { utf8 } from './bytes.js';
+
+export class CanonicalizationError extends Error {
+  readonly code = 'ERR_JCS';
+  constructor(message: string, readonly path: string) {
+    super(`${message} at ${path || '$'}`);
+  }
+}
+
+/** Canonical JSON text of any JSON value (numbers as ECMAScript renders them, per RFC 8785). */
+export function jcsString(value: unknown): string {
+  const s = canonicalize(value);
+  if (typeof s !== 'string') throw new CanonicalizationError('value has no JSON representation', '');
+  return s;
+}
+
+export function jcs(value: unknown): Uint8Array {
+  return utf8(jcsString(value));
+}
+
+/**
+ * Throws unless `value` is in the signed-payload profile: plain objects, arrays, strings without
+ * lone surrogates, booleans, null and safe integers. Floats are refused because two
+ * implementations may round them differently and then a hash would not reproduce.
+ */
+export function assertSignedProfile(value: unknown, path = ''): void {
+  if (value === null || typeof value === 'boolean') return;
+  if (typeof value === 'string') {
+    if (!value.isWellFormed()) throw new CanonicalizationError('string contains a lone surrogate', path);
+    return;
+  }
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new CanonicalizationError(`number ${value} is not a safe integer`, path);
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => assertSignedProfile(v, `${path}[${i}]`));
+    return;
+  }
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) throw new CanonicalizationError('not a plain object', path);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (!k.isWellFormed()) throw new CanonicalizationError('key contains a lone surrogate', path);
+      if (v === undefined) throw new CanonicalizationError(`property "${k}" is undefined`, path);
+      assertSignedProfile(v, `${path}.${k}`);
+    }
+    return;
+  }
+  throw new CanonicalizationError(`unsupported type ${typeof value}`, path);
+}
+
+/** JCS bytes of a value in the signed-payload profile. */
+export function jcsSigned(value: unknown): Uint8Array {
+  assertSignedProfile(value);
+  return jcs(value);
+}
