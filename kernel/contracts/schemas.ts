@@ -171,7 +171,7 @@ export const TRUST_EVENT_PREDICATE = 'https://helm.mindburn.org/trust/key-event/
 export const TRUST_EVENT_TYPES = ['KEY_PUBLISH', 'KEY_ROTATE', 'KEY_REVOKE'] as const;
 export type TrustEventType = (typeof TRUST_EVENT_TYPES)[number];
 
-const vkey = { type: 'string', pattern: '^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{43}[AEIMQUYcgkosw048]=$' } as const;
+const vkey = { type: 'string', pattern: '^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$' } as const;
 
 /** A trust event: signed by the root key (and the keys it names), embedded in trust nodes. */
 export const trustEventSchema = {

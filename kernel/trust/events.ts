@@ -1,0 +1,100 @@
+// Trust events: root-signed statements that authorise, rotate and revoke node-signing keys.
+// They travel inside `trust` ProofGraph nodes, so key history is in the log itself, and validity is
+// by log position (origin, index), never by wall-clock windows. Spec: docs/spec/receipt.md §Trust.
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { equalBytes, toHex } from '../crypto/bytes.js';
+import { jcs, jcsSigned } from '../crypto/jcs.js';
+import { parseVerifierKey, ALG_ED25519, type VerifierKey } from '../crypto/keys.js';
+import type { SigningKey } from '../crypto/signing-key.js';
+import type { CryptoSuite } from '../crypto/suite.js';
+import { checkEnvelopeShape, IN_TOTO_PAYLOAD_TYPE, pae, signEnvelope, type DsseEnvelope } from '../contracts/dsse.js';
+import { parseJsonStrict } from '../contracts/node.js';
+import { TRUST_EVENT_PREDICATE, trustEventSchema, type TrustEventType } from '../contracts/schemas.js';
+
+export interface KeyEvent {
+  event: TrustEventType;
+  purpose: 'node';
+  origin: string;
+  /** vkey: the key published or revoked, or the OLD key of a rotation. */
+  key: string;
+  /** vkey of the new key (KEY_ROTATE only). */
+  newKey?: string;
+  /** PUBLISH: valid from this index on. ROTATE: the new key takes over here. REVOKE: invalid from here on. */
+  fromIndex: number;
+  reason?: string;
+  issuedAt: string;
+}
+
+export class TrustError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+const validate = new Ajv2020({ strict: true }).compile(trustEventSchema as unknown as Record<string, unknown>);
+
+/** Keys that must sign an event besides the root: proof of possession and consent. */
+function requiredKeys(ev: KeyEvent): VerifierKey[] {
+  const key = parseVerifierKey(ev.key);
+  if (ev.event === 'KEY_PUBLISH') return [key];
+  if (ev.event === 'KEY_ROTATE') {
+    if (!ev.newKey) throw new TrustError('ERR_TRUST_EVENT_INVALID', 'KEY_ROTATE needs newKey');
+    return [key, parseVerifierKey(ev.newKey)];
+  }
+  return [];
+}
+
+export function signKeyEvent(suite: CryptoSuite, ev: KeyEvent, signers: readonly SigningKey[]): DsseEnvelope {
+  const keyHandle = parseVerifierKey(ev.newKey ?? ev.key).handle;
+  const statement = {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: `key/${keyHandle}`, digest: { sha256: toHex(suite.sha256(jcsSigned(ev))) } }],
+    predicateType: TRUST_EVENT_PREDICATE,
+    predicate: ev,
+  };
+  if (!validate(statement)) throw new TrustError('ERR_TRUST_EVENT_INVALID', `trust event ${validate.errors?.[0]?.instancePath} ${validate.errors?.[0]?.message}`);
+  return signEnvelope(IN_TOTO_PAYLOAD_TYPE, jcsSigned(statement), signers.map((s) => ({ keyid: s.verifier.handle, signer: s })));
+}
+
+/**
+ * Checks a trust event completely: canonical payload, schema, subject digest, and valid signatures
+ * by the root and by every key the event names. Unknown extra signatures are ignored.
+ */
+export function openKeyEvent(suite: CryptoSuite, envelope: unknown, root: VerifierKey): KeyEvent {
+  let shaped;
+  try {
+    shaped = checkEnvelopeShape(envelope);
+  } catch (e) {
+    throw new TrustError('ERR_TRUST_EVENT_INVALID', (e as Error).message);
+  }
+  if (shaped.envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) throw new TrustError('ERR_TRUST_EVENT_INVALID', 'trust event payloadType is not in-toto');
+  let st: { predicate: KeyEvent; subject: [{ digest: { sha256: string } }] };
+  try {
+    st = parseJsonStrict(shaped.payload, 'trust event') as typeof st;
+  } catch (e) {
+    throw new TrustError('ERR_TRUST_EVENT_INVALID', (e as Error).message);
+  }
+  if (!equalBytes(jcs(st), shaped.payload)) throw new TrustError('ERR_TRUST_EVENT_INVALID', 'trust event payload is not canonical JSON');
+  if (!validate(st)) throw new TrustError('ERR_TRUST_EVENT_INVALID', `trust event ${validate.errors?.[0]?.instancePath || '/'} ${validate.errors?.[0]?.message}`);
+  const ev = st.predicate;
+  if (toHex(suite.sha256(jcs(ev))) !== st.subject[0].digest.sha256) throw new TrustError('ERR_TRUST_EVENT_INVALID', 'trust event subject digest mismatch');
+  let named: VerifierKey[];
+  try {
+    named = requiredKeys(ev);
+  } catch (e) {
+    if (e instanceof TrustError) throw e;
+    throw new TrustError('ERR_TRUST_EVENT_INVALID', `trust event key: ${(e as Error).message}`);
+  }
+  if (named.some((k) => k.alg !== ALG_ED25519)) throw new TrustError('ERR_TRUST_EVENT_INVALID', 'node keys must be Ed25519 note keys (type 0x01)');
+  const msg = pae(IN_TOTO_PAYLOAD_TYPE, shaped.payload);
+  for (const need of [root, ...named]) {
+    const sig = shaped.sigs.find((s) => s.keyid === need.handle);
+    if (!sig) {
+      throw new TrustError('ERR_TRUST_EVENT_UNAUTHORISED', `${ev.event} for ${ev.origin} lacks a signature by ${need === root ? 'the root key ' : ''}${need.handle}`);
+    }
+    if (!suite.verifyEd25519(need.publicKey, msg, sig.sig)) {
+      throw new TrustError('ERR_TRUST_EVENT_UNAUTHORISED', `${ev.event} for ${ev.origin}: bad signature by ${need.handle}`);
+    }
+  }
+  return ev;
+}
