@@ -26,9 +26,9 @@ export interface EnvelopeSigner {
   readonly signer: Ed25519Signer;
 }
 
-export function signEnvelope(payloadType: string, payload: Uint8Array, signers: readonly EnvelopeSigner[]): DsseEnvelope {
+export function signEnvelope(payloadType: string, payload: Uint8Array, signers: readonly EnvelopeSigner[], paeBytes?: Uint8Array): DsseEnvelope {
   if (signers.length === 0) throw new Error('a DSSE envelope needs at least one signature');
-  const msg = pae(payloadType, payload);
+  const msg = paeBytes ?? pae(payloadType, payload);
   return {
     payload: toBase64(payload),
     payloadType,
