@@ -31,6 +31,20 @@ export function isValidKeyName(name: string): boolean {
   return name.length > 0 && name.isWellFormed() && !name.includes('+') && !/[\s\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u.test(name);
 }
 
+/** Splits at the first n-1 '+' signs; the last field keeps any further '+'. */
+function splitPlus(s: string, n: number): string[] | null {
+  const out: string[] = [];
+  let rest = s;
+  for (let i = 0; i < n - 1; i++) {
+    const j = rest.indexOf('+');
+    if (j < 0) return null;
+    out.push(rest.slice(0, j));
+    rest = rest.slice(j + 1);
+  }
+  out.push(rest);
+  return out;
+}
+
 export function keyIdOf(name: string, alg: number, publicKey: Uint8Array): string {
   return toHex(sha256(concat(utf8(name), utf8('\n'), Uint8Array.of(alg), publicKey)).subarray(0, 4));
 }
@@ -50,8 +64,9 @@ export function makeVerifierKey(name: string, publicKey: Uint8Array, alg = ALG_E
 }
 
 export function parseVerifierKey(vkey: string): VerifierKey {
-  const parts = vkey.trim().split('+');
-  if (parts.length !== 3) throw new KeyFormatError('verifier key must be name+keyid+base64');
+  // Base64 may itself contain '+', so split only at the first two.
+  const parts = splitPlus(vkey.trim(), 3);
+  if (!parts) throw new KeyFormatError('verifier key must be name+keyid+base64');
   const [name, id, b64] = parts as [string, string, string];
   if (!/^[0-9a-f]{8}$/.test(id)) throw new KeyFormatError('verifier key id must be 8 lowercase hex digits');
   let raw: Uint8Array;
@@ -85,8 +100,8 @@ export function formatPrivateKey(name: string, seed: Uint8Array, publicKey: Uint
  * which the caller does (see loadSigningKey) with the implementation it signs with.
  */
 export function parsePrivateKey(text: string): PrivateKeyText {
-  const parts = text.trim().split('+');
-  if (parts.length !== 5 || parts[0] !== 'PRIVATE' || parts[1] !== 'KEY') {
+  const parts = splitPlus(text.trim(), 5);
+  if (!parts || parts[0] !== 'PRIVATE' || parts[1] !== 'KEY') {
     throw new KeyFormatError('private key must be PRIVATE+KEY+name+keyid+base64');
   }
   const [, , name, keyId, b64] = parts as [string, string, string, string, string];
