@@ -1,0 +1,263 @@
+// One writer's view of the ProofGraph: builds, signs and durably appends nodes to its own log,
+// chains them (prev + Lamport), signs checkpoints with the log key, and records its own lifecycle
+// (start / shutdown heartbeats, a gap after an unclean stop) so silence is evidence too.
+import { join } from 'node:path';
+import { nodeSuite } from '../crypto/node.js';
+import type { SigningKey } from '../crypto/signing-key.js';
+import type { CryptoSuite } from '../crypto/suite.js';
+import { jcs } from '../crypto/jcs.js';
+import type { DsseEnvelope, EnvelopeSigner } from '../contracts/dsse.js';
+import { decodeNode, encodeNode, hashRef, isCrossLog, type HashRef, type ParentRef } from '../contracts/node.js';
+import type { NodeKind } from '../contracts/schemas.js';
+import { signCheckpoint } from './checkpoint.js';
+import { formatTime, parseTime, type Clock } from './clock.js';
+import { LogWriter, readLog, type RecoveryReport } from './store/index.js';
+
+export const SOFTWARE = 'helm-oss/0.1.0';
+const WRITER_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export interface ProofGraphWriterOptions {
+  /** The ProofGraph volume. */
+  root: string;
+  /** This writer's subdirectory name (e.g. the pod name). */
+  writerId: string;
+  origin: string;
+  nodeKey: SigningKey;
+  /** Signs checkpoints; must be a different key, named like the origin. */
+  logKey: SigningKey;
+  clock: Clock;
+  suite?: CryptoSuite;
+  software?: string;
+  /** Declared interval of periodic heartbeats (the shell sends them). */
+  heartbeatIntervalUs?: number;
+  /** Sign a checkpoint every N appended nodes (also on close). */
+  checkpointEvery?: number;
+  /** Root-signed key events to record in this log (skipped when already present). */
+  trustEvents?: readonly DsseEnvelope[];
+  policyDigest?: HashRef | null;
+  segmentMaxBytes?: number;
+}
+
+export interface AppendOptions {
+  /** Causal parents; cross-log parents must carry the parent's lamport. */
+  parents?: ReadonlyArray<ParentRef & { lamport?: number }>;
+  subjectName?: string;
+  /** Extra envelope signatures (an approver, a tool). */
+  extraSigners?: readonly EnvelopeSigner[];
+}
+
+export interface AppendedNode {
+  readonly kind: NodeKind;
+  readonly index: number;
+  readonly lamport: number;
+  readonly entryHash: HashRef;
+  readonly time: string;
+  readonly origin: string;
+}
+
+export class GraphWriterError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export class ProofGraphWriter {
+  private readonly lamports = new Map<string, number>();
+  private lastHash: HashRef | null = null;
+  private lastLamport = 0;
+  private lastTimeMs = 0;
+  private sinceCheckpoint = 0;
+  private closed = false;
+  private checkpointing: Promise<string> | null = null;
+  readonly origin: string;
+
+  private constructor(
+    private readonly store: LogWriter,
+    private readonly opts: Required<Pick<ProofGraphWriterOptions, 'nodeKey' | 'logKey' | 'clock' | 'suite' | 'software' | 'heartbeatIntervalUs' | 'checkpointEvery'>> & { policyDigest: HashRef | null },
+    readonly recovery: RecoveryReport,
+  ) {
+    this.origin = store.origin;
+  }
+
+  static async open(o: ProofGraphWriterOptions): Promise<ProofGraphWriter> {
+    if (!WRITER_ID.test(o.writerId)) throw new GraphWriterError('ERR_WRITER_ID', `writer id ${JSON.stringify(o.writerId)} must match ${WRITER_ID}`);
+    if (o.logKey.verifier.name !== o.origin) throw new GraphWriterError('ERR_LOG_KEY', `the log key is named ${o.logKey.verifier.name}; checkpoints need a log key named after the origin ${o.origin}`);
+    if (o.logKey.verifier.keyId === o.nodeKey.verifier.keyId || Buffer.from(o.logKey.publicKey).equals(Buffer.from(o.nodeKey.publicKey))) {
+      throw new GraphWriterError('ERR_LOG_KEY', 'the log key must be distinct from the node-signing key');
+    }
+    const dir = join(o.root, o.writerId);
+    const suite = o.suite ?? nodeSuite;
+    const store = await LogWriter.open({ dir, origin: o.origin, suite, ...(o.segmentMaxBytes ? { segmentMaxBytes: o.segmentMaxBytes } : {}) });
+    const w = new ProofGraphWriter(
+      store,
+      {
+        nodeKey: o.nodeKey,
+        logKey: o.logKey,
+        clock: o.clock,
+        suite,
+        software: o.software ?? SOFTWARE,
+        heartbeatIntervalUs: o.heartbeatIntervalUs ?? 60_000_000,
+        checkpointEvery: o.checkpointEvery ?? 1000,
+        policyDigest: o.policyDigest ?? null,
+      },
+      store.recovery,
+    );
+    try {
+      await w.resume(dir, o.trustEvents ?? []);
+    } catch (e) {
+      await store.close().catch(() => undefined);
+      throw e;
+    }
+    return w;
+  }
+
+  /** Rebuilds chain state from the existing log and records how the previous run ended. */
+  private async resume(dir: string, trustEvents: readonly DsseEnvelope[]): Promise<void> {
+    const existing = await readLog(dir);
+    const recorded = new Set<string>();
+    let last: ReturnType<typeof decodeNode> | null = null;
+    for (const entry of existing.entries.slice(0, this.store.size)) {
+      const node = decodeNode(this.opts.suite, entry);
+      const p = node.statement.predicate;
+      this.lamports.set(node.entryHash, p.lamport);
+      this.lastHash = node.entryHash;
+      this.lastLamport = p.lamport;
+      this.lastTimeMs = parseTime(p.time);
+      if (node.kind === 'trust') recorded.add(hashRef(this.opts.suite, jcs((p.body as { event: unknown }).event)));
+      last = node;
+    }
+    const now = this.now();
+    const lastBody = last?.statement.predicate.body as { reason?: string } | undefined;
+    if (last && !(last.kind === 'heartbeat' && lastBody?.reason === 'shutdown')) {
+      const torn = this.recovery.tornTail;
+      await this.append('gap', {
+        from: last.statement.predicate.time,
+        to: formatTime(now),
+        reason: 'unclean_shutdown',
+        detail: torn ? `previous run ended without a shutdown heartbeat; ${torn.truncatedBytes} torn bytes truncated from ${torn.segment}` : 'previous run ended without a shutdown heartbeat',
+      });
+    }
+    await this.heartbeat('start');
+    for (const ev of trustEvents) {
+      const h = hashRef(this.opts.suite, jcs(ev));
+      if (recorded.has(h)) continue;
+      recorded.add(h);
+      await this.append('trust', { event: ev }, { subjectName: `log/${this.origin}` });
+    }
+    await this.checkpoint();
+  }
+
+  /** Monotone time: a clock that steps back never makes a node older than its predecessor. */
+  private now(): number {
+    return Math.max(this.opts.clock(), this.lastTimeMs);
+  }
+
+  get size(): number {
+    return this.store.size;
+  }
+
+  get failed(): Error | null {
+    return this.store.failed;
+  }
+
+  /**
+   * Builds, signs and appends one node. The index, hash and chain are fixed synchronously (so
+   * concurrent callers get a total order); the promise resolves once the entry is durable.
+   */
+  append(kind: NodeKind, body: Record<string, unknown>, o: AppendOptions = {}): Promise<AppendedNode> {
+    if (this.closed) return Promise.reject(new GraphWriterError('ERR_WRITER_CLOSED', 'the ProofGraph writer is closed'));
+    if (this.store.failed) return Promise.reject(this.store.failed);
+    let lamport = this.lastLamport;
+    const parents: ParentRef[] = [];
+    for (const p of o.parents ?? []) {
+      let pl: number | undefined;
+      if (isCrossLog(p) && p.origin !== this.origin) {
+        pl = p.lamport;
+        if (pl === undefined) return Promise.reject(new GraphWriterError('ERR_PARENT_LAMPORT', `cross-log parent ${p.origin}#${p.index} needs its lamport`));
+        parents.push({ origin: p.origin, index: p.index, hash: p.hash });
+      } else {
+        pl = this.lamports.get(p.hash);
+        if (pl === undefined) return Promise.reject(new GraphWriterError('ERR_PARENT_UNKNOWN', `parent ${p.hash} is not in log ${this.origin}`));
+        parents.push({ hash: p.hash });
+      }
+      lamport = Math.max(lamport, pl);
+    }
+    const timeMs = this.now();
+    const predicate = {
+      origin: this.origin,
+      index: this.store.size,
+      lamport: lamport + 1,
+      prev: this.lastHash,
+      parents,
+      time: formatTime(timeMs),
+      body,
+    };
+    let encoded;
+    try {
+      encoded = encodeNode(
+        this.opts.suite,
+        { kind, subjectName: o.subjectName ?? defaultSubject(kind, body, this.origin), predicate },
+        [{ keyid: this.opts.nodeKey.verifier.handle, signer: this.opts.nodeKey }, ...(o.extraSigners ?? [])],
+      );
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const durable = this.store.append(encoded.entry);
+    this.lastHash = encoded.entryHash;
+    this.lastLamport = predicate.lamport;
+    this.lastTimeMs = timeMs;
+    this.lamports.set(encoded.entryHash, predicate.lamport);
+    const node: AppendedNode = { kind, index: predicate.index, lamport: predicate.lamport, entryHash: encoded.entryHash, time: predicate.time, origin: this.origin };
+    if (++this.sinceCheckpoint >= this.opts.checkpointEvery) {
+      this.sinceCheckpoint = 0;
+      // Errors surface through the store's failed state and the next append.
+      this.checkpoint().catch(() => undefined);
+    }
+    return durable.then(() => node);
+  }
+
+  heartbeat(reason: 'start' | 'periodic' | 'policy_change' | 'shutdown', policyDigest?: HashRef | null): Promise<AppendedNode> {
+    if (policyDigest !== undefined) this.opts.policyDigest = policyDigest;
+    return this.append('heartbeat', {
+      reason,
+      intervalUs: this.opts.heartbeatIntervalUs,
+      software: this.opts.software,
+      policyDigest: this.opts.policyDigest,
+    });
+  }
+
+  /**
+   * Signs a checkpoint of everything accepted so far and stores it once those entries are durable.
+   * The root is taken now, at O(log n), not after the flush when more entries may have arrived.
+   */
+  checkpoint(): Promise<string> {
+    const run = async (): Promise<string> => {
+      const size = this.store.size;
+      const root = size > 0 ? this.store.tree.root() : this.opts.suite.sha256(new Uint8Array(0));
+      const note = signCheckpoint({ origin: this.origin, size, root, extensions: [] }, this.opts.logKey);
+      await this.store.flush();
+      await this.store.appendCheckpoint(note);
+      return note;
+    };
+    // Serialise checkpoints so they are stored in size order.
+    const next = (this.checkpointing ?? Promise.resolve('')).catch(() => '').then(run);
+    this.checkpointing = next;
+    return next;
+  }
+
+  /** Shutdown heartbeat, final checkpoint, release the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (!this.store.failed) {
+      await this.heartbeat('shutdown');
+      await this.checkpoint();
+    }
+    this.closed = true;
+    await this.store.close();
+  }
+}
+
+function defaultSubject(kind: NodeKind, body: Record<string, unknown>, origin: string): string {
+  if (typeof body.callId === 'string') return `call/${body.callId}`;
+  return `${kind}/${origin}`;
+}

@@ -1,0 +1,56 @@
+// Lock-free reading of log directories, safe next to a live writer: segments only grow, a new
+// segment appears only after the previous one is complete, and a record still being written
+// shows up as a torn tail, which is left out and reported.
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { corrupt, errnoCode, ioError } from './errors.js';
+import { LOG_FILE } from './format.js';
+import { readLogMeta } from './log-meta.js';
+import { scanCheckpoints, scanSegments } from './recovery.js';
+import type { RecoveryReport } from './log-writer.js';
+
+export interface StoredLog {
+  /** Name of the writer's subdirectory. */
+  writerId: string;
+  dir: string;
+  origin: string;
+  entries: Uint8Array[];
+  checkpoints: string[];
+  tornTail: RecoveryReport['tornTail'];
+}
+
+/** Reads one writer's log without locking; corruption before the tail throws ERR_STORE_CORRUPT. */
+export async function readLog(dir: string): Promise<StoredLog> {
+  const meta = await readLogMeta(dir);
+  if (!meta) throw corrupt(join(dir, LOG_FILE), 0, `no ${LOG_FILE} file: not a ProofGraph log directory`);
+  const entries: Uint8Array[] = [];
+  const segs = await scanSegments(dir, 'read', (entry) => entries.push(entry));
+  const ck = await scanCheckpoints(dir, 'read');
+  return { writerId: basename(dir), dir, origin: meta.origin, entries, checkpoints: ck.notes, tornTail: segs.tornTail };
+}
+
+async function hasLogFile(dir: string): Promise<boolean> {
+  try {
+    return (await stat(join(dir, LOG_FILE))).isFile();
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
+    throw ioError('stat', join(dir, LOG_FILE), err);
+  }
+}
+
+/** Every writer log under `root` (subdirectories holding a LOG file), sorted by writerId. */
+export async function readStore(root: string): Promise<StoredLog[]> {
+  let names: string[];
+  try {
+    names = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch (err) {
+    throw ioError('list', root, err);
+  }
+  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const logs: StoredLog[] = [];
+  for (const name of names) {
+    const dir = join(root, name);
+    if (await hasLogFile(dir)) logs.push(await readLog(dir));
+  }
+  return logs;
+}

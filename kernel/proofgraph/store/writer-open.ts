@@ -1,0 +1,80 @@
+// What LogWriter.open does once it holds the lock: create or check LOG, recover the segments and
+// the checkpoints file (cutting off a torn tail), rebuild the Merkle tree and open the files.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { nodeSuite } from '../../crypto/node.js';
+import type { CryptoSuite } from '../../crypto/suite.js';
+import { MerkleTree, leafHash } from '../merkle.js';
+import { AppendFile } from './append-file.js';
+import { StoreError, corrupt } from './errors.js';
+import { CHECKPOINTS_FILE, CHECKPOINTS_MAGIC, LOG_FILE, SEGMENT_MAGIC, fileHeader, segmentFileName } from './format.js';
+import { createLogMeta, readLogMeta } from './log-meta.js';
+import { listSegments, scanCheckpoints, scanSegments } from './recovery.js';
+import type { RecoveryReport } from './log-writer.js';
+
+export interface RecoveredLog {
+  tree: MerkleTree;
+  recovery: RecoveryReport;
+  /** The last segment, open for appending after its valid records. */
+  active: AppendFile;
+  activeRecords: number;
+  checkpointsFile: AppendFile;
+  notes: string[];
+  lastEntry: Uint8Array | null;
+}
+
+const LEAF_PREFIX = Buffer.of(0);
+
+function nodeLeafHash(entry: Uint8Array): Uint8Array {
+  return createHash('sha256').update(LEAF_PREFIX).update(entry).digest();
+}
+
+async function checkOrCreateLog(dir: string, origin: string): Promise<void> {
+  let meta = await readLogMeta(dir);
+  if (!meta) {
+    const segments = await listSegments(dir);
+    const ckpts = await scanCheckpoints(dir, 'read');
+    if (segments.length > 0 || ckpts.exists) throw corrupt(join(dir, LOG_FILE), 0, 'LOG file is missing but the directory holds log data');
+    meta = await createLogMeta(dir, origin);
+  }
+  if (meta.origin !== origin) {
+    throw new StoreError('ERR_STORE_ORIGIN_MISMATCH', `${dir} holds the log of origin ${JSON.stringify(meta.origin)}, not ${JSON.stringify(origin)}`, {
+      dir,
+      stored: meta.origin,
+      requested: origin,
+    });
+  }
+}
+
+/** Must run under the writer lock: it repairs files in place. Closes what it opened on failure. */
+export async function recoverLog(dir: string, origin: string, suite: CryptoSuite): Promise<RecoveredLog> {
+  await checkOrCreateLog(dir, origin);
+  const tree = new MerkleTree(suite);
+  const leaf = suite === nodeSuite ? nodeLeafHash : (e: Uint8Array) => leafHash(suite, e);
+  const segs = await scanSegments(dir, 'repair', (entry) => tree.appendLeafHash(leaf(entry)));
+  const active = segs.last
+    ? await AppendFile.openAt(join(dir, segs.last.name), segs.last.bytes)
+    : await AppendFile.create(join(dir, segmentFileName(0)), fileHeader(SEGMENT_MAGIC, 0));
+  try {
+    const ck = await scanCheckpoints(dir, 'repair');
+    const ckPath = join(dir, CHECKPOINTS_FILE);
+    const checkpointsFile = ck.exists ? await AppendFile.openAt(ckPath, ck.bytes) : await AppendFile.create(ckPath, fileHeader(CHECKPOINTS_MAGIC, 0));
+    return {
+      tree,
+      active,
+      activeRecords: segs.last?.records ?? 0,
+      checkpointsFile,
+      notes: ck.notes,
+      lastEntry: segs.lastEntry,
+      recovery: {
+        entries: segs.entries,
+        segments: segs.segments,
+        tornTail: segs.tornTail,
+        checkpointsTornTail: ck.tornTail ? { offset: ck.tornTail.offset, truncatedBytes: ck.tornTail.truncatedBytes } : null,
+      },
+    };
+  } catch (err) {
+    await active.close().catch(() => undefined);
+    throw err;
+  }
+}
