@@ -139,6 +139,14 @@ ajv.addSchema(dsseEnvelopeSchema as unknown as Record<string, unknown>);
 const validators = new Map(NODE_KINDS.map((k) => [k, ajv.compile(statementSchema(k))]));
 const kindByType = new Map(NODE_KINDS.map((k) => [predicateTypeOf(k), k]));
 
+/** The first schema error of a statement of this kind, or null when it is valid. */
+export function statementError(kind: NodeKind, statement: unknown): string | null {
+  const validate = validators.get(kind)!;
+  if (validate(statement)) return null;
+  const err = validate.errors?.[0];
+  return `${kind} statement ${err?.instancePath || '/'} ${err?.message ?? 'is invalid'}`;
+}
+
 export interface DecodedNode {
   readonly kind: NodeKind;
   readonly statement: Statement;
@@ -186,11 +194,8 @@ export function decodeNode(suite: CryptoSuite, entry: Uint8Array): DecodedNode {
     const t = typeof st?.predicateType === 'string' ? st.predicateType : typeof st?.predicateType;
     throw new NodeFormatError('ERR_PREDICATE_TYPE', `unknown predicateType ${t} (expected ${PREDICATE_BASE}<kind>/v1)`);
   }
-  const validate = validators.get(kind)!;
-  if (!validate(st)) {
-    const err = validate.errors?.[0];
-    throw new NodeFormatError('ERR_SCHEMA', `${kind} statement ${err?.instancePath || '/'} ${err?.message ?? 'is invalid'}`);
-  }
+  const invalid = statementError(kind, st);
+  if (invalid) throw new NodeFormatError('ERR_SCHEMA', invalid);
   const digest = toHex(suite.sha256(jcs(st.predicate.body)));
   if (digest !== st.subject[0].digest.sha256) throw new NodeFormatError('ERR_SUBJECT_DIGEST', 'subject digest does not match the predicate body');
   return {

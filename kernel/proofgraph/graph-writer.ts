@@ -7,7 +7,7 @@ import type { SigningKey } from '../crypto/signing-key.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { jcs } from '../crypto/jcs.js';
 import type { DsseEnvelope, EnvelopeSigner } from '../contracts/dsse.js';
-import { decodeNode, encodeNode, hashRef, isCrossLog, type HashRef, type ParentRef } from '../contracts/node.js';
+import { decodeNode, encodeNode, hashRef, isCrossLog, statementError, type HashRef, type ParentRef } from '../contracts/node.js';
 import type { NodeKind } from '../contracts/schemas.js';
 import { signCheckpoint } from './checkpoint.js';
 import { formatTime, parseTime, type Clock } from './clock.js';
@@ -202,6 +202,9 @@ export class ProofGraphWriter {
     } catch (e) {
       return Promise.reject(e);
     }
+    // Never persist a node a verifier would reject: the log is append-only, a bad entry is forever.
+    const invalid = statementError(kind, encoded.statement);
+    if (invalid) return Promise.reject(new GraphWriterError('ERR_SCHEMA', invalid));
     const durable = this.store.append(encoded.entry);
     this.lastHash = encoded.entryHash;
     this.lastLamport = predicate.lamport;
