@@ -1,0 +1,63 @@
+// Bundle text in (YAML 1.2 or JSON, which is YAML), parsed document out; the canonical form is
+// the JCS of that document in the signed-payload profile, and contentHash hashes it.
+import { parseDocument } from 'yaml';
+import { toHex } from '../crypto/bytes.js';
+import { assertSignedProfile, jcsSigned } from '../crypto/jcs.js';
+import type { CryptoSuite } from '../crypto/suite.js';
+
+export type HashRef = `sha256:${string}`;
+
+export class BundleError extends Error {
+  constructor(
+    readonly code: 'ERR_BUNDLE_PARSE' | 'ERR_BUNDLE_PROFILE' | 'ERR_BUNDLE_SCHEMA' | 'ERR_BUNDLE_LINT' | 'ERR_COMPOSE',
+    message: string,
+    readonly path = '',
+  ) {
+    super(path ? `${message} (at ${path})` : message);
+  }
+}
+
+/** Bundles are configuration, not data: a generous bound that still stops alias bombs. */
+export const MAX_BUNDLE_TEXT = 4 * 1024 * 1024;
+
+/**
+ * Parses YAML or JSON strictly: duplicate keys, unresolved tags and warnings are errors, and the
+ * result must be in the signed-payload profile (integers only), so that two parsers that accept
+ * a text agree on its canonical bytes.
+ */
+export function parseBundleText(text: string): unknown {
+  if (text.length > MAX_BUNDLE_TEXT) throw new BundleError('ERR_BUNDLE_PARSE', `bundle text is ${text.length} characters; the limit is ${MAX_BUNDLE_TEXT}`);
+  const doc = parseDocument(text, { version: '1.2', schema: 'core', uniqueKeys: true, merge: false, prettyErrors: false });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) throw new BundleError('ERR_BUNDLE_PARSE', `bundle text: ${problem.message.split('\n')[0]}`);
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 64 });
+  } catch (e) {
+    throw new BundleError('ERR_BUNDLE_PARSE', `bundle text: ${(e as Error).message}`);
+  }
+  checkProfile(value);
+  return value;
+}
+
+export function checkProfile(value: unknown): void {
+  try {
+    assertSignedProfile(value);
+  } catch (e) {
+    throw new BundleError('ERR_BUNDLE_PROFILE', `bundle is not in the signed-payload profile: ${(e as Error).message}`);
+  }
+}
+
+/** JCS bytes of a bundle document (throws BundleError outside the signed-payload profile). */
+export function canonicalBundleBytes(doc: unknown): Uint8Array {
+  try {
+    return jcsSigned(doc);
+  } catch (e) {
+    throw new BundleError('ERR_BUNDLE_PROFILE', `bundle is not in the signed-payload profile: ${(e as Error).message}`);
+  }
+}
+
+/** contentHash = "sha256:" + hex(SHA-256(JCS(bundle))). */
+export function bundleContentHash(doc: unknown, suite: CryptoSuite): HashRef {
+  return `sha256:${toHex(suite.sha256(canonicalBundleBytes(doc)))}`;
+}

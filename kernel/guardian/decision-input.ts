@@ -1,0 +1,181 @@
+// The DecisionInput: everything a verdict depends on, including the clock reading and the
+// budget/rate state, so evaluation is a pure function and can be replayed from a record. The
+// canonical form fills defaults; inputDigest hashes its JCS.
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { toHex, utf8 } from '../crypto/bytes.js';
+import { jcsString, jcsSignedString } from '../crypto/jcs.js';
+import type { CryptoSuite } from '../crypto/suite.js';
+import type { HashRef } from './bundle-parse.js';
+import { SURFACES, type JsonObject, type Surface } from './bundle-types.js';
+
+export interface PrincipalInput {
+  id: string;
+  roles: string[];
+  attributes: JsonObject;
+}
+
+/** Usage of one budget in its current window, as the state store last committed it. */
+export interface BudgetCounter {
+  /** The scope key the counter belongs to (see limitKey). */
+  key: string;
+  /** Start of the window the counts belong to, RFC 3339 UTC with milliseconds. */
+  windowStart: string;
+  calls: number;
+  cost: number;
+}
+
+/** A token bucket as the state store last committed it. */
+export interface BucketState {
+  key: string;
+  tokens: number;
+  updatedAt: string;
+}
+
+export interface LimitState {
+  budgets: Record<string, BudgetCounter>;
+  rates: Record<string, BucketState>;
+}
+
+export interface DecisionInput {
+  callId: string;
+  surface: Surface;
+  principal: PrincipalInput;
+  tool: string;
+  args: JsonObject;
+  /** The connector (e.g. MCP server) the call would be routed through, if any. */
+  connector: string | null;
+  /** The sandbox profile the executor would run the call in, if any. */
+  sandbox: string | null;
+  /** Caller-supplied attributes (session, tenant, labels); read by rules as `context`. */
+  context: JsonObject;
+  /** The injected clock reading: RFC 3339 UTC with milliseconds. */
+  time: string;
+  /** The contentHash of the bundle the caller evaluates against. */
+  policyDigest: HashRef;
+  /** Budget counters and token buckets for the limits that apply to this call. */
+  state: LimitState;
+}
+
+/** What callers pass: optional fields default as in canonicalDecisionInput. */
+export type DecisionInputDraft = Omit<DecisionInput, 'principal' | 'connector' | 'sandbox' | 'context' | 'state'> & {
+  principal: { id: string; roles?: string[]; attributes?: JsonObject };
+  connector?: string | null;
+  sandbox?: string | null;
+  context?: JsonObject;
+  state?: { budgets?: Record<string, BudgetCounter>; rates?: Record<string, BucketState> };
+};
+
+/** An intent entry must fit in a 64 KiB log entry, so a larger input can never be recorded. */
+export const MAX_INPUT_BYTES = 49152;
+
+const time = { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$' } as const;
+const uint = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
+const name = { type: 'string', minLength: 1, maxLength: 512 } as const;
+const idish = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const strict = (properties: Record<string, unknown>, required: string[]) => ({ type: 'object', additionalProperties: false, properties, required });
+
+export const decisionInputSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://helm.mindburn.org/schemas/decision-input.v1.json',
+  title: 'Guardian decision input (canonical form)',
+  ...strict(
+    {
+      callId: { type: 'string', minLength: 1, maxLength: 256 },
+      surface: { enum: [...SURFACES] },
+      principal: strict({ id: name, roles: { type: 'array', items: idish, uniqueItems: true, maxItems: 256 }, attributes: { type: 'object' } }, ['id', 'roles', 'attributes']),
+      tool: name,
+      args: { type: 'object' },
+      connector: { anyOf: [idish, { type: 'null' }] },
+      sandbox: { anyOf: [idish, { type: 'null' }] },
+      context: { type: 'object' },
+      time,
+      policyDigest: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
+      state: strict(
+        {
+          budgets: { type: 'object', additionalProperties: strict({ key: name, windowStart: time, calls: uint, cost: uint }, ['key', 'windowStart', 'calls', 'cost']) },
+          rates: { type: 'object', additionalProperties: strict({ key: name, tokens: uint, updatedAt: time }, ['key', 'tokens', 'updatedAt']) },
+        },
+        ['budgets', 'rates'],
+      ),
+    },
+    ['callId', 'surface', 'principal', 'tool', 'args', 'connector', 'sandbox', 'context', 'time', 'policyDigest', 'state'],
+  ),
+} as const;
+
+const validateInput = new Ajv2020({ strict: true, allErrors: false }).compile(decisionInputSchema);
+
+export type CanonicalInputResult = { readonly ok: true; readonly input: DecisionInput; readonly jcs: string } | { readonly ok: false; readonly message: string };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Fills defaults (roles [], attributes {}, connector null, sandbox null, context {}, empty state)
+ * and checks the result against decisionInputSchema and the signed-payload profile. Never throws.
+ */
+export function canonicalDecisionInput(raw: unknown): CanonicalInputResult {
+  if (!isPlainObject(raw)) return { ok: false, message: 'decision input must be an object' };
+  const p = raw.principal;
+  const st = raw.state;
+  const filled = {
+    ...raw,
+    principal: isPlainObject(p) ? { roles: [], attributes: {}, ...p } : p,
+    connector: raw.connector ?? null,
+    sandbox: raw.sandbox ?? null,
+    context: raw.context ?? {},
+    state: st === undefined ? { budgets: {}, rates: {} } : isPlainObject(st) ? { budgets: {}, rates: {}, ...st } : st,
+  };
+  let text: string;
+  try {
+    text = jcsSignedString(filled);
+  } catch (e) {
+    return { ok: false, message: `decision input is not canonicalizable: ${(e as Error).message}` };
+  }
+  if (!validateInput(filled)) {
+    const err = validateInput.errors?.[0];
+    return { ok: false, message: `decision input ${err?.instancePath || '/'} ${err?.message ?? 'is invalid'}` };
+  }
+  if (parseInstant(filled.time as string) === null) return { ok: false, message: `time ${String(filled.time)} is not a valid instant` };
+  if (text.length > MAX_INPUT_BYTES || utf8(text).length > MAX_INPUT_BYTES) return { ok: false, message: `decision input exceeds ${MAX_INPUT_BYTES} bytes` };
+  // The JCS text parses back to a value with no aliasing into the caller's objects.
+  return { ok: true, input: JSON.parse(text) as DecisionInput, jcs: text };
+}
+
+export function sha256Ref(suite: CryptoSuite, bytes: Uint8Array): HashRef {
+  return `sha256:${toHex(suite.sha256(bytes))}`;
+}
+
+/** "sha256:" + hex(SHA-256(JCS(canonical input))). */
+export function inputDigest(input: DecisionInput, suite: CryptoSuite): HashRef {
+  return sha256Ref(suite, utf8(jcsSignedString(input)));
+}
+
+/**
+ * The digest recorded for an input that could not be canonicalized: the hash of its general JCS
+ * text when it has one (so the record still identifies what was presented), otherwise of the
+ * empty string.
+ */
+export function rawInputDigest(raw: unknown, suite: CryptoSuite): HashRef {
+  let text = '';
+  try {
+    text = jcsString(raw);
+  } catch {
+    text = '';
+  }
+  return sha256Ref(suite, utf8(text));
+}
+
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Epoch milliseconds of an RFC 3339 UTC millisecond timestamp, or null. */
+export function parseInstant(s: string): number | null {
+  if (!INSTANT.test(s)) return null;
+  const ms = Date.parse(s);
+  if (!Number.isSafeInteger(ms) || ms < 0 || new Date(ms).toISOString() !== s) return null;
+  return ms;
+}
+
+export function formatInstant(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,122 @@
+// The one registry of reason codes a Guardian verdict may carry. docs/spec/reason-codes.json is
+// generated from this table (a test checks it byte for byte), and a test scans kernel/, sidecar/,
+// operator/ and cli/ for literal codes that are not here. Codes never change meaning once
+// published: a new meaning gets a new code.
+
+export type Verdict = 'ALLOW' | 'DENY' | 'ESCALATE';
+export const VERDICTS: readonly Verdict[] = ['ALLOW', 'DENY', 'ESCALATE'];
+
+export type ReasonCategory = 'allow' | 'policy' | 'bundle' | 'input' | 'surface' | 'resource' | 'approval' | 'pdp' | 'execution' | 'security';
+
+export interface ReasonCodeEntry {
+  /** The verdict this code accompanies; a code is never shared between verdicts. */
+  readonly verdict: Verdict;
+  readonly category: ReasonCategory;
+  /** 'upstream': the HELM Go vocabulary; 'helm-oss': added here. */
+  readonly origin: 'upstream' | 'helm-oss';
+  /** Which component emits it today; 'reserved' codes are registered for later stages. */
+  readonly emitter: 'guardian' | 'executor' | 'approvals' | 'reserved';
+  readonly summary: string;
+}
+
+function e(verdict: Verdict, category: ReasonCategory, origin: ReasonCodeEntry['origin'], emitter: ReasonCodeEntry['emitter'], summary: string): ReasonCodeEntry {
+  return { verdict, category, origin, emitter, summary };
+}
+
+export const REASON_CODES = {
+  ALLOWED: e('ALLOW', 'allow', 'helm-oss', 'guardian', 'An ALLOW rule matched and no check denied or escalated the call.'),
+
+  POLICY_VIOLATION: e('DENY', 'policy', 'upstream', 'guardian', 'A DENY rule matched the call (default code of DENY rules).'),
+  NO_POLICY_DEFINED: e('DENY', 'policy', 'upstream', 'guardian', 'No rule selects this tool for this call: deny by default.'),
+  MISSING_REQUIREMENT: e('DENY', 'policy', 'upstream', 'guardian', 'ALLOW rules select this tool but the requirement expression of each was false.'),
+  PRG_EVALUATION_ERROR: e('DENY', 'policy', 'upstream', 'guardian', 'A rule expression failed to evaluate or did not yield a bool; the call is denied (fail closed).'),
+  TOOL_NOT_DECLARED: e('DENY', 'policy', 'helm-oss', 'guardian', 'The tool is not declared in the policy bundle.'),
+  GUARDIAN_ERROR: e('DENY', 'policy', 'helm-oss', 'guardian', 'The evaluator hit an unexpected internal error; the call is denied (fail closed).'),
+  POLICY_DIGEST_MISMATCH: e('DENY', 'policy', 'helm-oss', 'guardian', 'The input pins a bundle hash other than the bundle in force.'),
+
+  BUNDLE_MISSING: e('DENY', 'bundle', 'helm-oss', 'guardian', 'No policy bundle is loaded: every call is denied.'),
+  BUNDLE_INVALID: e('DENY', 'bundle', 'helm-oss', 'guardian', 'The policy bundle does not parse, fails its schema or fails lint.'),
+  BUNDLE_UNSIGNED: e('DENY', 'bundle', 'helm-oss', 'guardian', 'The policy bundle has no detached signature.'),
+  SIGNATURE_INVALID: e('DENY', 'bundle', 'helm-oss', 'guardian', 'The bundle signature object is malformed or its Ed25519 signature does not verify.'),
+  SIGNER_REVOKED: e('DENY', 'bundle', 'helm-oss', 'guardian', 'The bundle was signed by a key on the revocation list.'),
+  SIGNER_UNTRUSTED: e('DENY', 'bundle', 'helm-oss', 'guardian', 'The bundle was signed by a key that is not a trust root.'),
+  HASH_MISMATCH: e('DENY', 'bundle', 'helm-oss', 'guardian', 'The signature names a contentHash other than the hash of the bundle.'),
+
+  ENVELOPE_INVALID: e('DENY', 'input', 'upstream', 'guardian', 'The decision input is malformed or cannot be canonicalized (e.g. a non-integer number).'),
+  SCHEMA_VIOLATION: e('DENY', 'input', 'upstream', 'guardian', 'The tool arguments violate a value constraint of the argument schema (enum, range, pattern, length...).'),
+  ERR_TOOL_ARGS_UNKNOWN_FIELD: e('DENY', 'input', 'upstream', 'guardian', 'The tool arguments contain a field the argument schema does not declare (at any depth).'),
+  ERR_TOOL_ARGS_MISSING_REQUIRED: e('DENY', 'input', 'upstream', 'guardian', 'A required tool argument is missing.'),
+  ERR_TOOL_ARGS_TYPE_MISMATCH: e('DENY', 'input', 'upstream', 'guardian', 'A tool argument has the wrong JSON type.'),
+
+  DOMAIN_SCOPE_VIOLATION: e('DENY', 'surface', 'helm-oss', 'guardian', "The tool's domain is not granted to the principal."),
+  CAPABILITY_VIOLATION: e('DENY', 'surface', 'helm-oss', 'guardian', "No capability profile granted to the principal permits the tool's side-effect class."),
+  CONNECTOR_NOT_ALLOWED: e('DENY', 'surface', 'helm-oss', 'guardian', 'The call is routed through a connector that is not allowlisted for the tool.'),
+  DATA_EGRESS_BLOCKED: e('DENY', 'surface', 'upstream', 'guardian', 'A host or URL argument is outside the destination allowlist.'),
+  SANDBOX_VIOLATION: e('DENY', 'surface', 'upstream', 'guardian', 'The executor does not offer the sandbox profile the tool class requires.'),
+
+  BUDGET_EXCEEDED: e('DENY', 'resource', 'upstream', 'guardian', 'The call would exceed a calls or cost-units budget for its window.'),
+  BUDGET_ERROR: e('DENY', 'resource', 'upstream', 'guardian', 'Budget or rate-limit state is missing or inconsistent (fail closed).'),
+  TEMPORAL_THROTTLE: e('DENY', 'resource', 'upstream', 'guardian', 'A token-bucket rate limit has no token for this call; retry after the reported delay.'),
+  TEMPORAL_INTERVENTION: e('DENY', 'resource', 'upstream', 'reserved', 'A time-based intervention (freeze window) blocks the call.'),
+
+  APPROVAL_REQUIRED: e('ESCALATE', 'approval', 'upstream', 'guardian', 'An ESCALATE rule matched: the call needs an approval ceremony (default code of ESCALATE rules).'),
+  APPROVAL_TIMEOUT: e('DENY', 'approval', 'upstream', 'approvals', 'The approval window expired without quorum.'),
+  APPROVAL_REJECTED: e('DENY', 'approval', 'helm-oss', 'approvals', 'An approver rejected the escalated call.'),
+
+  PDP_DENY: e('DENY', 'pdp', 'upstream', 'reserved', 'An external policy decision point denied the call.'),
+  PDP_ERROR: e('DENY', 'pdp', 'upstream', 'reserved', 'An external policy decision point failed (fail closed).'),
+
+  ERR_CONNECTOR_CONTRACT_DRIFT: e('DENY', 'execution', 'upstream', 'guardian', "A tool result does not match the tool's pinned output schema."),
+  ERR_COMPUTE_GAS_EXHAUSTED: e('DENY', 'execution', 'upstream', 'executor', 'The sandboxed execution ran out of its gas allowance.'),
+  ERR_COMPUTE_TIME_EXHAUSTED: e('DENY', 'execution', 'upstream', 'executor', 'The sandboxed execution ran out of its wall-clock allowance.'),
+  ERR_COMPUTE_MEMORY_EXHAUSTED: e('DENY', 'execution', 'upstream', 'executor', 'The sandboxed execution ran out of its memory allowance.'),
+  ERR_IDEMPOTENCY_DUPLICATE: e('DENY', 'execution', 'helm-oss', 'reserved', 'An effect with the same idempotency key was already executed.'),
+
+  VERIFICATION_FAILURE: e('DENY', 'security', 'upstream', 'reserved', 'A signature or proof presented with the call does not verify.'),
+  PROVENANCE_FAILURE: e('DENY', 'security', 'upstream', 'reserved', 'The provenance of an input could not be established.'),
+  TENANT_ISOLATION: e('DENY', 'security', 'upstream', 'reserved', 'The call crosses a tenant boundary.'),
+  CONTEXT_MISMATCH: e('DENY', 'security', 'upstream', 'reserved', 'The call context does not match the session it claims.'),
+  INSUFFICIENT_PRIVILEGE: e('DENY', 'security', 'upstream', 'reserved', 'The principal lacks the privilege tier the call needs.'),
+  SYSTEM_FROZEN: e('DENY', 'security', 'upstream', 'reserved', 'The system is frozen by an operator: every effect is denied.'),
+} as const satisfies Record<string, ReasonCodeEntry>;
+
+export type ReasonCode = keyof typeof REASON_CODES;
+
+export const REASON_CODE_PATTERN = /^[A-Z][A-Z0-9_]{1,63}$/;
+
+export function isReasonCode(code: unknown): code is ReasonCode {
+  return typeof code === 'string' && Object.hasOwn(REASON_CODES, code);
+}
+
+/** Reason code a rule of this verdict carries when the bundle names none. */
+export const DEFAULT_RULE_REASON: Record<Verdict, ReasonCode> = {
+  ALLOW: 'ALLOWED',
+  DENY: 'POLICY_VIOLATION',
+  ESCALATE: 'APPROVAL_REQUIRED',
+};
+
+/** The registry as published in docs/spec/reason-codes.json (sorted by code). */
+export function reasonCodesDocument(): { version: 1; codes: Array<{ code: string } & ReasonCodeEntry> } {
+  const codes = Object.keys(REASON_CODES)
+    .sort()
+    .map((code) => ({ code, ...(REASON_CODES as Record<string, ReasonCodeEntry>)[code]! }));
+  return { version: 1, codes };
+}
+
+/** docs/spec/reason-codes.md, generated from the same table. */
+export function reasonCodesMarkdown(): string {
+  const rows = reasonCodesDocument().codes.map((c) => `| \`${c.code}\` | ${c.verdict} | ${c.category} | ${c.origin} | ${c.emitter} | ${c.summary} |`);
+  return [
+    '# Reason codes',
+    '',
+    'Generated from `kernel/guardian/reason-codes.ts` (the machine-readable copy is `reason-codes.json`);',
+    'a test checks both files match it. Every verdict carries exactly one of these codes; a code',
+    'accompanies one verdict only. `emitter` says which component produces the code today:',
+    '`reserved` codes are registered for later stages and the upstream vocabulary.',
+    '',
+    '| Code | Verdict | Category | Origin | Emitter | Meaning |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}
