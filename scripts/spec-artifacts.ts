@@ -14,6 +14,7 @@ import { signCheckpoint } from '../kernel/proofgraph/checkpoint.js';
 import { formatTlogProof } from '../kernel/proofgraph/tlog-proof.js';
 import { leafHash, MerkleTree } from '../kernel/proofgraph/merkle.js';
 import { signKeyEvent } from '../kernel/trust/events.js';
+import { bundleSignatureSchema, policyBundleSchema } from '../kernel/guardian/index.js';
 
 const pretty = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
 
@@ -22,6 +23,8 @@ export function buildSchemas(): Map<string, string> {
   for (const k of NODE_KINDS) out.set(`${k}.v1.json`, pretty(statementSchema(k)));
   out.set('trust-event.v1.json', pretty(trustEventSchema));
   out.set('dsse-envelope.json', pretty(dsseEnvelopeSchema));
+  out.set('policy-bundle.v1.json', pretty(policyBundleSchema));
+  out.set('policy-bundle-signature.v1.json', pretty(bundleSignatureSchema));
   return out;
 }
 
