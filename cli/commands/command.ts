@@ -1,0 +1,8 @@
+import type { Io } from '../io.js';
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(argv: readonly string[], io: Io): Promise<number>;
+}

@@ -1,0 +1,178 @@
+// The offline evidence pack verifier (docs/spec/evidence-pack.md §Verification). PORTABLE: imports
+// nothing from node:, only portable kernel files, @noble (through the suite), fflate and ajv, so the
+// same code runs in a browser. Trust comes only from the policy argument, never from the pack.
+import type { CryptoSuite } from '../crypto/suite.js';
+import { checkCompleteness } from './completeness.js';
+import { checkGraph, decodeInline, type CheckedLog, type DecodeMany, type GraphLog } from './graph-check.js';
+import { entriesPath, MANIFEST_DSSE_PATH, MANIFEST_PATH } from './layout.js';
+import type { PackLimits } from './limits.js';
+import { checkLogStructure, type LogStructure } from './log-structure.js';
+import { ManifestError, parseManifest, verifyManifestSignature, type Manifest } from './manifest.js';
+import { isUnreadable, PackError } from './pack-error.js';
+import { openPack } from './pack-reader.js';
+import type { Gunzip } from './gzip-portable.js';
+import { Findings, type Problem } from './problems.js';
+import { buildRegistry, checkSignatures, sequentialVerifier, type VerifyMany } from './signatures.js';
+import { checkFiles } from './file-check.js';
+import { describeKeySources, type TrustPolicy } from './trust-policy.js';
+
+export type { Problem } from './problems.js';
+export type { SignatureTask, VerifyMany } from './signatures.js';
+export type { DecodeMany, DecodeOutcome } from './graph-check.js';
+
+export interface VerifyOptions {
+  suite: CryptoSuite;
+  /** Batch signature verification (the node verifier spreads it over worker threads). */
+  verifyMany?: VerifyMany;
+  /** Batch entry decoding (likewise); must behave exactly like decodeNode. */
+  decodeMany?: DecodeMany;
+  /** gunzip implementation (the node verifier uses node:zlib); same rules and codes as the portable one. */
+  gunzip?: Gunzip;
+  limits?: Partial<PackLimits>;
+}
+
+export interface LogSummary {
+  dir: string;
+  origin: string;
+  from: number;
+  size: number;
+  entries: number;
+  /** Entries per node kind. */
+  kinds: Record<string, number>;
+  /** Sizes of the checkpoints in the pack. */
+  checkpoints: number[];
+  /** Witnesses (policy names) that cosigned the checkpoint the window ends at. */
+  witnesses: string[];
+  /** The policy log key that signed that checkpoint, if it verified. */
+  logKey: string | null;
+  /** Indexes of the entries before the window carried with inclusion proofs. */
+  prior: number[];
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  /** False when the bytes are not a readable gzip/tar at all, or exceed the limits. */
+  readable: boolean;
+  format: string | null;
+  selection: Manifest['selection'] | null;
+  logs: LogSummary[];
+  /** Where each trusted key came from: policy lines, then node keys and the trust events that published them. */
+  keySources: string[];
+  /** Trust-policy keys whose signature on the manifest verified. */
+  manifestSigners: string[];
+  problems: Problem[];
+  /** The first bad record (problems are ordered by member, then index). */
+  firstProblem: Problem | null;
+  warnings: Problem[];
+  stats: { entries: number; signatures: number };
+}
+
+function report(f: Findings, partial: Partial<VerifyReport>): VerifyReport {
+  const problems = f.sorted('problems');
+  return {
+    ok: problems.length === 0,
+    readable: true,
+    format: null,
+    selection: null,
+    logs: [],
+    keySources: [],
+    manifestSigners: [],
+    stats: { entries: 0, signatures: 0 },
+    ...partial,
+    problems,
+    firstProblem: problems[0] ?? null,
+    warnings: f.sorted('warnings'),
+  };
+}
+
+export async function verifyPack(bytes: Uint8Array, policy: TrustPolicy, opts: VerifyOptions): Promise<VerifyReport> {
+  const { suite } = opts;
+  const f = new Findings();
+  const keySources = describeKeySources(policy);
+
+  let files: Map<string, Uint8Array>;
+  try {
+    files = openPack(bytes, opts.limits, opts.gunzip);
+  } catch (e) {
+    if (!(e instanceof PackError)) throw e;
+    f.problem(e.code, e.path, e.message);
+    return report(f, { readable: !isUnreadable(e.code), keySources });
+  }
+
+  const mBytes = files.get(MANIFEST_PATH);
+  if (!mBytes) {
+    f.problem('ERR_MANIFEST_MISSING', MANIFEST_PATH, 'the pack has no MANIFEST.json');
+    return report(f, { keySources });
+  }
+  let manifest: Manifest;
+  try {
+    manifest = parseManifest(mBytes);
+  } catch (e) {
+    if (!(e instanceof ManifestError)) throw e;
+    // Without a readable manifest nothing says which windows the logs claim to be.
+    f.problem(e.code, MANIFEST_PATH, e.message);
+    return report(f, { keySources });
+  }
+
+  const manifestSigners: string[] = [];
+  const dsse = files.get(MANIFEST_DSSE_PATH);
+  if (!dsse) f.problem('ERR_MANIFEST_SIGNATURE_MISSING', MANIFEST_DSSE_PATH, 'the pack has no MANIFEST.dsse.json');
+  else {
+    try {
+      for (const s of verifyManifestSignature(suite, dsse, mBytes, policy)) manifestSigners.push(`${s.role} key ${s.key.key.handle} (trust policy ${policy.source} line ${s.key.line})`);
+    } catch (e) {
+      if (!(e instanceof ManifestError)) throw e;
+      f.problem(e.code, MANIFEST_DSSE_PATH, e.message);
+    }
+  }
+  checkFiles(suite, files, manifest, f);
+
+  const structures = new Map<string, LogStructure>();
+  for (const log of manifest.logs) structures.set(log.dir, checkLogStructure(suite, files, log, policy, f));
+
+  const graphLogs: GraphLog[] = [];
+  for (const l of manifest.logs) {
+    const st = structures.get(l.dir)!;
+    const decodeMany = opts.decodeMany ?? (async (lines: readonly Uint8Array[]) => lines.map((x) => decodeInline(suite, x)));
+    const decoded = await decodeMany([...st.prior.map((p) => p.line), ...st.lines]);
+    if (decoded.length !== st.prior.length + st.lines.length) throw new Error(`entry decoder returned ${decoded.length} results for ${st.prior.length + st.lines.length} entries`);
+    graphLogs.push({
+      dir: l.dir,
+      origin: l.origin,
+      from: l.from,
+      file: entriesPath(l.dir),
+      lines: st.lines,
+      decoded: decoded.slice(st.prior.length),
+      prior: st.prior.map((p, i) => ({ ...p, decoded: decoded[i]! })),
+    });
+  }
+  const checked: CheckedLog[] = checkGraph(suite, graphLogs, f);
+  for (const l of checked) checkCompleteness(l, f);
+
+  const registry = buildRegistry(suite, policy, checked, f);
+  const sig = await checkSignatures(registry, checked, opts.verifyMany ?? sequentialVerifier(suite), f);
+  for (const k of registry.keys()) {
+    const validity = k.validFrom === null ? 'never valid' : `valid from index ${k.validFrom}${k.rotatedAt !== null ? `, rotated out at ${k.rotatedAt}` : ''}${k.revokedFrom !== null ? `, revoked from ${k.revokedFrom}` : ''}`;
+    const used = sig.signers.has(k.handle) ? '' : ' (signed no node in this pack)';
+    keySources.push(`node key ${k.handle} for ${k.origin} (${validity})${used}: root key -> ${k.sources.join('; ')}`);
+  }
+
+  const logs: LogSummary[] = checked.map((l) => {
+    const st = structures.get(l.dir)!;
+    const kinds: Record<string, number> = {};
+    for (const n of l.nodes) {
+      const k = n.node?.kind ?? 'undecodable';
+      kinds[k] = (kinds[k] ?? 0) + 1;
+    }
+    const m = manifest.logs.find((x) => x.dir === l.dir)!;
+    return { dir: l.dir, origin: l.origin, from: m.from, size: m.size, entries: l.nodes.length, kinds, checkpoints: st.checkpoints, witnesses: st.witnesses, logKey: st.logKey, prior: l.priorNodes.map((n) => n.index) };
+  });
+  return report(f, {
+    format: manifest.format,
+    selection: manifest.selection,
+    logs,
+    keySources,
+    manifestSigners,
+    stats: { entries: checked.reduce((n, l) => n + l.nodes.length, 0), signatures: sig.signatures },
+  });
+}

@@ -1,0 +1,173 @@
+// The node verifier: node:crypto for hashing and signatures, with signature batches spread over a
+// worker_threads pool (one worker per core by default). The worker file is found next to this one:
+// verify-worker.js when running compiled, or verify-worker.ts under tsx / ts-jest (the worker then
+// loads tsx itself).
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { nodeSuite } from '../crypto/node.js';
+import { gunzipNode } from './gzip-node.js';
+import type { PackLimits } from './limits.js';
+import type { SignatureTask, VerifyMany } from './signatures.js';
+import type { TrustPolicy } from './trust-policy.js';
+import { verifyPack, type VerifyReport } from './verify-core.js';
+import { decodePacked, unpackDecoded, verifyPacked, WORKER_MARKER, type DecodeReply, type PackedBatch, type PackedLines, type WorkerRequest } from './verify-worker.js';
+import type { DecodeMany } from './graph-check.js';
+
+/** Below this many items a batch is handled on the calling thread: posting costs more. */
+const INLINE_BELOW = 64;
+
+function packLines(lines: readonly Uint8Array[], id: number): PackedLines {
+  const offsets = new Float64Array(lines.length + 1);
+  let total = 0;
+  lines.forEach((l, i) => {
+    offsets[i] = total;
+    total += l.length;
+  });
+  offsets[lines.length] = total;
+  const data = new Uint8Array(total);
+  lines.forEach((l, i) => data.set(l, offsets[i]!));
+  return { id, count: lines.length, data, offsets };
+}
+
+
+function workerEntry(): { url: URL; execArgv: string[] } {
+  const js = new URL('./verify-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return { url: js, execArgv: [] };
+  const ts = new URL('./verify-worker.ts', import.meta.url);
+  if (existsSync(fileURLToPath(ts))) return { url: ts, execArgv: ['--import', 'tsx'] };
+  throw new Error(`verify worker not found next to ${fileURLToPath(import.meta.url)}`);
+}
+
+function pack(tasks: readonly SignatureTask[], id: number): PackedBatch {
+  const count = tasks.length;
+  const keys = new Uint8Array(32 * count);
+  const sigs = new Uint8Array(64 * count);
+  const offsets = new Float64Array(count + 1);
+  let total = 0;
+  tasks.forEach((t, i) => {
+    offsets[i] = total;
+    total += t.message.length;
+  });
+  offsets[count] = total;
+  const messages = new Uint8Array(total);
+  tasks.forEach((t, i) => {
+    // A malformed key or signature length must fail, not shift the packed layout.
+    if (t.publicKey.length === 32) keys.set(t.publicKey, 32 * i);
+    if (t.signature.length === 64) sigs.set(t.signature, 64 * i);
+    messages.set(t.message, offsets[i]!);
+  });
+  return { id, count, keys, sigs, messages, offsets };
+}
+
+export class VerifyPool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
+  private readonly busy = new Map<Worker, number>();
+  private nextId = 0;
+  private failed: Error | null = null;
+  /** Signatures handed to worker threads so far (the rest were verified inline). */
+  dispatched = 0;
+  /** Entries decoded on worker threads so far. */
+  decoded = 0;
+
+  constructor(readonly size = Math.max(1, availableParallelism())) {
+    const { url, execArgv } = workerEntry();
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(url, { execArgv, workerData: WORKER_MARKER });
+      w.on('message', (m: { id: number; results: unknown }) => {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        // An idle pool must not keep the process alive; a busy one must.
+        const left = (this.busy.get(w) ?? 1) - 1;
+        this.busy.set(w, left);
+        if (left === 0) w.unref();
+        p?.resolve(m.results);
+      });
+      w.on('error', (e) => this.fail(e));
+      w.on('exit', (code) => {
+        if (code !== 0) this.fail(new Error(`verify worker exited with code ${code}`));
+      });
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  private fail(e: Error): void {
+    this.failed ??= e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private post<T>(w: Worker, req: WorkerRequest, transfer: ArrayBuffer[]): Promise<T> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(req.id, { resolve: resolve as (r: unknown) => void, reject });
+      this.busy.set(w, (this.busy.get(w) ?? 0) + 1);
+      w.ref();
+      w.postMessage(req, transfer);
+    });
+  }
+
+  private run(w: Worker, tasks: readonly SignatureTask[]): Promise<Uint8Array> {
+    const b = pack(tasks, this.nextId++);
+    this.dispatched += tasks.length;
+    return this.post(w, { op: 'verify', ...b }, [b.keys.buffer, b.sigs.buffer, b.messages.buffer, b.offsets.buffer] as ArrayBuffer[]);
+  }
+
+  /** Decodes entries on the workers (in equal shares); outcomes in line order. */
+  readonly decodeMany: DecodeMany = async (lines) => {
+    if (lines.length < INLINE_BELOW) return unpackDecoded(decodePacked(packLines(lines, -1)), lines);
+    const per = Math.ceil(lines.length / this.workers.length);
+    const parts = await Promise.all(
+      this.workers.map(async (w, i) => {
+        const slice = lines.slice(i * per, (i + 1) * per);
+        if (slice.length === 0) return [];
+        const b = packLines(slice, this.nextId++);
+        this.decoded += slice.length;
+        return unpackDecoded(await this.post<DecodeReply>(w, { op: 'decode', ...b }, [b.data.buffer, b.offsets.buffer] as ArrayBuffer[]), slice);
+      }),
+    );
+    return parts.flat();
+  };
+
+  /** Splits the tasks evenly over the workers; results in task order. */
+  readonly verifyMany: VerifyMany = async (tasks) => {
+    const lengthOk = (t: SignatureTask): boolean => t.publicKey.length === 32 && t.signature.length === 64;
+    if (tasks.length < INLINE_BELOW) return [...verifyPacked(pack(tasks, -1))].map((x, i) => x === 1 && lengthOk(tasks[i]!));
+    const per = Math.ceil(tasks.length / this.workers.length);
+    const parts = await Promise.all(this.workers.map((w, i) => (i * per < tasks.length ? this.run(w, tasks.slice(i * per, (i + 1) * per)) : Promise.resolve(new Uint8Array(0)))));
+    const out: boolean[] = [];
+    for (const p of parts) for (const x of p) out.push(x === 1);
+    return out.map((ok, i) => ok && lengthOk(tasks[i]!));
+  };
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+  }
+}
+
+export interface NodeVerifyOptions {
+  limits?: Partial<PackLimits>;
+  /** Worker threads; 0 verifies on the calling thread. Default: one per core. */
+  workers?: number;
+  /** Reuse a pool across packs (the caller closes it). */
+  pool?: VerifyPool;
+}
+
+export async function verifyPackNode(bytes: Uint8Array, policy: TrustPolicy, opts: NodeVerifyOptions = {}): Promise<VerifyReport> {
+  const own = opts.pool ? null : opts.workers === 0 ? null : new VerifyPool(opts.workers);
+  const pool = opts.pool ?? own;
+  try {
+    return await verifyPack(bytes, policy, {
+      suite: nodeSuite,
+      gunzip: gunzipNode,
+      ...(pool ? { verifyMany: pool.verifyMany, decodeMany: pool.decodeMany } : {}),
+      ...(opts.limits ? { limits: opts.limits } : {}),
+    });
+  } finally {
+    await own?.close();
+  }
+}
