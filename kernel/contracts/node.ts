@@ -3,7 +3,7 @@
 // Normative spec: docs/spec/receipt.md.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { equalBytes, fromUtf8, toHex, utf8 } from '../crypto/bytes.js';
-import { jcs, jcsSignedString } from '../crypto/jcs.js';
+import { jcsSignedString } from '../crypto/jcs.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { checkEnvelopeShape, IN_TOTO_PAYLOAD_TYPE, pae, signEnvelope, type DsseEnvelope, type EnvelopeSigner } from './dsse.js';
 import { dsseEnvelopeSchema, NODE_KINDS, PREDICATE_BASE, predicateTypeOf, statementSchema, type NodeKind } from './schemas.js';
@@ -83,25 +83,14 @@ export function encodeNode(suite: CryptoSuite, draft: NodeDraft, signers: readon
   const subjectDigest = toHex(suite.sha256(utf8(bodyJcs)));
   for (const n of [p.index, p.lamport]) if (!Number.isSafeInteger(n) || n < 0) throw new NodeFormatError('ERR_SCHEMA', `index/lamport ${n} is not a safe integer`);
   const predicateType = predicateTypeOf(draft.kind);
-  // Sorted keys: body, index, lamport, origin, parents, prev, time.
-  const predicateJcs =
-    `{"body":${bodyJcs},"index":${p.index},"lamport":${p.lamport},"origin":${JSON.stringify(p.origin)}` +
-    `,"parents":${signedJcs(p.parents, 'parents')},"prev":${p.prev === null ? 'null' : JSON.stringify(p.prev)},"time":${JSON.stringify(p.time)}}`;
-  // Sorted keys: _type, predicate, predicateType, subject.
-  const statementJcs =
-    `{"_type":"${STATEMENT_TYPE}","predicate":${predicateJcs},"predicateType":${JSON.stringify(predicateType)}` +
-    `,"subject":[{"digest":{"sha256":"${subjectDigest}"},"name":${JSON.stringify(draft.subjectName)}}]}`;
+  const statementJcs = composeStatementJcs(predicateType, p, bodyJcs, signedJcs(p.parents, 'parents'), subjectDigest, draft.subjectName);
   // Encode PAE once; the payload is its tail (PAE lengths count bytes, so measure first).
   const payloadLength = utf8Length(statementJcs);
   const paePrefix = `DSSEv1 ${IN_TOTO_PAYLOAD_TYPE.length} ${IN_TOTO_PAYLOAD_TYPE} ${payloadLength} `;
   const paeBytes = utf8(paePrefix + statementJcs);
   const payload = paeBytes.subarray(paePrefix.length);
   const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, signers, paeBytes);
-  const entryText =
-    `{"payload":"${envelope.payload}","payloadType":"${IN_TOTO_PAYLOAD_TYPE}","signatures":[` +
-    envelope.signatures.map((s) => `{"keyid":${JSON.stringify(s.keyid)},"sig":"${s.sig}"}`).join(',') +
-    ']}';
-  const entry = utf8(entryText);
+  const entry = utf8(composeEnvelopeJcs(envelope));
   if (entry.length > MAX_ENTRY_BYTES) throw new NodeFormatError('ERR_ENTRY_TOO_LARGE', `entry is ${entry.length} bytes; the limit is ${MAX_ENTRY_BYTES}`);
   const statement: Statement = {
     _type: STATEMENT_TYPE,
@@ -110,6 +99,31 @@ export function encodeNode(suite: CryptoSuite, draft: NodeDraft, signers: readon
     predicate: p as Predicate,
   };
   return { kind: draft.kind, statement, envelope, entry, entryHash: hashRef(suite, entry) };
+}
+
+/**
+ * The JCS text of a statement whose fields are already known to have the schema's types. Keys are
+ * written in RFC 8785 order by hand; strings via JSON.stringify, which is JCS string escaping.
+ */
+function composeStatementJcs(predicateType: string, p: Predicate, bodyJcs: string, parentsJcs: string, subjectDigest: string, subjectName: string): string {
+  // predicate keys: body, index, lamport, origin, parents, prev, time
+  const predicateJcs =
+    `{"body":${bodyJcs},"index":${p.index},"lamport":${p.lamport},"origin":${JSON.stringify(p.origin)}` +
+    `,"parents":${parentsJcs},"prev":${p.prev === null ? 'null' : JSON.stringify(p.prev)},"time":${JSON.stringify(p.time)}}`;
+  // statement keys: _type, predicate, predicateType, subject
+  return (
+    `{"_type":"${STATEMENT_TYPE}","predicate":${predicateJcs},"predicateType":${JSON.stringify(predicateType)}` +
+    `,"subject":[{"digest":{"sha256":${JSON.stringify(subjectDigest)}},"name":${JSON.stringify(subjectName)}}]}`
+  );
+}
+
+/** The JCS text of a shape-checked envelope (payload and sigs are strict base64: nothing to escape). */
+function composeEnvelopeJcs(e: DsseEnvelope): string {
+  return (
+    `{"payload":"${e.payload}","payloadType":${JSON.stringify(e.payloadType)},"signatures":[` +
+    e.signatures.map((s) => `{"keyid":${JSON.stringify(s.keyid)},"sig":"${s.sig}"}`).join(',') +
+    ']}'
+  );
 }
 
 function signedJcs(v: unknown, what: string): string {
@@ -185,10 +199,9 @@ export function decodeNode(suite: CryptoSuite, entry: Uint8Array): DecodedNode {
   } catch (e) {
     throw new NodeFormatError('ERR_ENVELOPE_MALFORMED', (e as Error).message);
   }
-  if (!equalBytes(jcs(raw), entry)) throw new NodeFormatError('ERR_NOT_CANONICAL', 'entry is not the JCS form of its envelope');
+  if (!equalBytes(utf8(composeEnvelopeJcs(shaped.envelope)), entry)) throw new NodeFormatError('ERR_NOT_CANONICAL', 'entry is not the JCS form of its envelope');
   if (shaped.envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) throw new NodeFormatError('ERR_PAYLOAD_TYPE', `payloadType ${shaped.envelope.payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`);
   const st = parseJsonStrict(shaped.payload, 'payload') as Statement;
-  if (!equalBytes(jcs(st), shaped.payload)) throw new NodeFormatError('ERR_NOT_CANONICAL', 'payload is not the JCS form of its statement');
   const kind = typeof st?.predicateType === 'string' ? kindByType.get(st.predicateType) : undefined;
   if (!kind) {
     const t = typeof st?.predicateType === 'string' ? st.predicateType : typeof st?.predicateType;
@@ -196,7 +209,12 @@ export function decodeNode(suite: CryptoSuite, entry: Uint8Array): DecodedNode {
   }
   const invalid = statementError(kind, st);
   if (invalid) throw new NodeFormatError('ERR_SCHEMA', invalid);
-  const digest = toHex(suite.sha256(jcs(st.predicate.body)));
+  // Schema-valid, so only the body (free-form objects such as args) can hold a float.
+  const p = st.predicate;
+  const bodyJcs = signedJcs(p.body, 'body');
+  const statementJcs = composeStatementJcs(st.predicateType, p, bodyJcs, signedJcs(p.parents, 'parents'), st.subject[0].digest.sha256, st.subject[0].name);
+  if (!equalBytes(utf8(statementJcs), shaped.payload)) throw new NodeFormatError('ERR_NOT_CANONICAL', 'payload is not the JCS form of its statement');
+  const digest = toHex(suite.sha256(utf8(bodyJcs)));
   if (digest !== st.subject[0].digest.sha256) throw new NodeFormatError('ERR_SUBJECT_DIGEST', 'subject digest does not match the predicate body');
   return {
     kind,
