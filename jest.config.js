@@ -2,7 +2,9 @@
 export default {
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',
-  roots: ['<rootDir>/kernel', '<rootDir>/cli', '<rootDir>/sidecar', '<rootDir>/operator', '<rootDir>/test'],
+  roots: ['<rootDir>'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/demo-out/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
   testMatch: ['**/*.test.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
