@@ -13,6 +13,7 @@ import { MerkleTree } from '../../kernel/proofgraph/merkle.js';
 import type { LogSource } from '../../kernel/evidence/window.js';
 import { buildStore, testKey, type BuiltStore } from './fixtures.js';
 import { clone, joinLines, lines, loadSources, packFromSources, repack, rewriteLog, unpack } from './tamper.js';
+import { concat } from '../../kernel/crypto/bytes.js';
 
 export interface Variant {
   name: string;
@@ -264,13 +265,5 @@ export async function buildVariants(calls = 5): Promise<VariantSet> {
 }
 
 function gzipParts(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return gzipDeterministic(out);
+  return gzipDeterministic(concat(...parts));
 }

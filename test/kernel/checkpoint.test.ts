@@ -8,6 +8,7 @@ import { signingKeyFromSeed, type SigningKey } from '../../kernel/crypto/signing
 import { parseTrustPolicy, quorumSatisfied, verifyCheckpointWithPolicy } from '../../kernel/evidence/trust-policy.js';
 import { formatCheckpointText, openCheckpoint, parseCheckpointText, signCheckpoint, type Checkpoint } from '../../kernel/proofgraph/checkpoint.js';
 import { MerkleTree } from '../../kernel/proofgraph/merkle.js';
+import { codeOf } from '../support/errors.js';
 
 const ORIGIN = 'helm.example/log/sidecar-a';
 const key = (name: string, n: number, alg = ALG_ED25519): SigningKey => signingKeyFromSeed(name, new Uint8Array(32).fill(n), nodeSigner, alg);
@@ -32,14 +33,6 @@ function flipLastSignature(n: string, byte: number): string {
   return lines.join('\n');
 }
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code ?? `no code: ${(e as Error).message}`;
-  }
-  return undefined;
-}
 
 describe('checkpoint text', () => {
   it('formats the C2SP three lines and round-trips, with and without extension lines', () => {

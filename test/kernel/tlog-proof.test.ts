@@ -9,6 +9,7 @@ import { parseTrustPolicy } from '../../kernel/evidence/trust-policy.js';
 import { signCheckpoint } from '../../kernel/proofgraph/checkpoint.js';
 import { MerkleTree } from '../../kernel/proofgraph/merkle.js';
 import { formatTlogProof, parseTlogProof, TLOG_PROOF_HEADER, verifyTlogProof } from '../../kernel/proofgraph/tlog-proof.js';
+import { codeOf } from '../support/errors.js';
 
 const ORIGIN = 'helm.example/log/sidecar-b';
 const seed = (n: number) => new Uint8Array(32).fill(n);
@@ -23,14 +24,6 @@ const checkpoint = addSignatures(signCheckpoint({ origin: ORIGIN, size: tree.siz
 const policy = parseTrustPolicy([`log ${logKey.verifier.vkey}`, `witness A ${w1.verifier.vkey}`, `witness B ${w2.verifier.vkey}`, 'group both all A B', 'quorum both'].join('\n'), 'test.policy');
 const proofFor = (i: number, extra?: Uint8Array) => formatTlogProof({ index: i, proof: tree.inclusionProof(i), checkpoint, ...(extra ? { extra } : {}) });
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code ?? `no code: ${(e as Error).message}`;
-  }
-  return undefined;
-}
 
 describe('tlog-proof text', () => {
   it('has the C2SP layout and round-trips', () => {
