@@ -22,6 +22,54 @@ function strict(properties: Record<string, unknown>, required: string[]): Record
   return { type: 'object', additionalProperties: false, properties, required };
 }
 
+const id = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$' } as const;
+const nonce = { type: 'string', pattern: '^[A-Za-z0-9_-]{16,128}$' } as const;
+const bucket = strict({ tokens: uint, updatedAt: time }, ['tokens', 'updatedAt']);
+
+/** What an ALLOW took from budgets and rate buckets: the PEP rebuilds its limit state from these. */
+const consumed = strict(
+  {
+    budgets: {
+      type: 'array',
+      maxItems: 64,
+      items: strict({ id, key: name, windowStart: time, calls: uint, cost: uint }, ['id', 'key', 'windowStart', 'calls', 'cost']),
+    },
+    rates: {
+      type: 'array',
+      maxItems: 64,
+      items: strict({ id, key: name, tokens: uint, before: bucket, after: bucket }, ['id', 'key', 'tokens', 'before', 'after']),
+    },
+  },
+  ['budgets', 'rates'],
+);
+
+/** The approval ceremony an ESCALATE opens: the challenge nonce and the PEP-clock window. */
+const escalation = strict(
+  {
+    approval: id,
+    approvers: { type: 'array', items: name, minItems: 1, maxItems: 256 },
+    quorum: { type: 'integer', minimum: 1, maximum: 256 },
+    timelockSeconds: uint,
+    holdSeconds: uint,
+    timeoutSeconds: uint,
+    nonce,
+    notBefore: time,
+    expiresAt: time,
+  },
+  ['approval', 'approvers', 'quorum', 'timelockSeconds', 'holdSeconds', 'timeoutSeconds', 'nonce', 'notBefore', 'expiresAt'],
+);
+
+/** Why the PEP's verdict differs from (or refers beyond) the pure evaluation: see docs/spec/pep.md. */
+const basis = strict(
+  {
+    kind: { enum: ['approved', 'approval-pending', 'approval-timeout', 'approval-rejected', 'duplicate', 'request', 'overload'] },
+    nonce,
+    decision: hash,
+    approvals: { type: 'array', items: hash, maxItems: 256 },
+  },
+  ['kind'],
+);
+
 export const bodySchemas: Record<NodeKind, Record<string, unknown>> = {
   intent: strict(
     {
@@ -32,6 +80,7 @@ export const bodySchemas: Record<NodeKind, Record<string, unknown>> = {
       argsDigest: hash,
       args: { type: 'object' },
       model: name,
+      idempotencyKey: { type: 'string', minLength: 1, maxLength: 256 },
     },
     ['surface', 'callId', 'tool', 'principal', 'argsDigest'],
   ),
@@ -45,6 +94,11 @@ export const bodySchemas: Record<NodeKind, Record<string, unknown>> = {
       policyDigest: { anyOf: [hash, { type: 'null' }] },
       inputDigest: hash,
       engine: name,
+      consumed,
+      escalation,
+      retryAfterMs: uint,
+      sandbox: id,
+      basis,
     },
     ['callId', 'tool', 'verdict', 'reasonCode', 'ruleIds', 'policyDigest', 'inputDigest', 'engine'],
   ),
@@ -95,7 +149,10 @@ export const bodySchemas: Record<NodeKind, Record<string, unknown>> = {
       decision: hash,
       approver: name,
       verdict: { enum: ['approve', 'reject'] },
-      nonce: { type: 'string', pattern: '^[A-Za-z0-9_-]{16,128}$' },
+      nonce,
+      policyDigest: hash,
+      signature: { type: 'string', pattern: '^[A-Za-z0-9+/]{86}==$' },
+      acceptedAt: time,
     },
     ['callId', 'decision', 'approver', 'verdict', 'nonce'],
   ),

@@ -3,7 +3,7 @@
 import { toBase64, utf8 } from '../crypto/bytes.js';
 import type { SigningKey } from '../crypto/signing-key.js';
 import type { CryptoSuite } from '../crypto/suite.js';
-import { checkpointPath, consistencyPath, entriesPath, isValidLogDir, MANIFEST_DSSE_PATH, MANIFEST_PATH, priorEntryPath, priorProofPath, rangeProofPath } from './layout.js';
+import { checkpointPath, consistencyPath, entriesPath, inputPath, isValidLogDir, MANIFEST_DSSE_PATH, MANIFEST_PATH, policyPath, priorEntryPath, priorProofPath, rangeProofPath } from './layout.js';
 import { buildManifest, encodeRoot, signManifest, type Manifest } from './manifest.js';
 import { PackError } from './pack-error.js';
 import { writeTar, type TarFile } from './tar.js';
@@ -53,9 +53,17 @@ export interface AssembledPack {
   manifestBytes: Uint8Array;
 }
 
-/** Builds the tar of a pack: log files, the manifest listing them, its signature by the exporter. */
-export function assemblePack(o: { suite: CryptoSuite; sections: readonly LogSection[]; selection: Manifest['selection']; exporterKey: SigningKey }): AssembledPack {
+/** Decision inputs and policy bundles to carry, by hex SHA-256 (the caller picks the referenced ones). */
+export interface PackBlobs {
+  inputs: ReadonlyMap<string, Uint8Array>;
+  policies: ReadonlyMap<string, Uint8Array>;
+}
+
+/** Builds the tar of a pack: log files and blobs, the manifest listing them, its signature by the exporter. */
+export function assemblePack(o: { suite: CryptoSuite; sections: readonly LogSection[]; selection: Manifest['selection']; exporterKey: SigningKey; blobs?: PackBlobs }): AssembledPack {
   const files = o.sections.flatMap(sectionFiles);
+  for (const [hex, data] of o.blobs?.inputs ?? []) files.push({ path: inputPath(hex), data });
+  for (const [hex, data] of o.blobs?.policies ?? []) files.push({ path: policyPath(hex), data });
   const logs = o.sections.map((s) => ({ dir: s.dir, origin: s.origin, from: s.from, size: s.size, root: encodeRoot(s.root) }));
   const { manifest, bytes } = buildManifest(o.suite, files, logs, o.selection);
   const tar = writeTar([...files, { path: MANIFEST_PATH, data: bytes }, { path: MANIFEST_DSSE_PATH, data: signManifest(bytes, o.exporterKey) }]);

@@ -8,7 +8,9 @@ import type { SigningKey } from '../crypto/signing-key.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { formatTime } from '../proofgraph/clock.js';
 import { readStore } from '../proofgraph/store/index.js';
-import { assemblePack } from './assemble.js';
+import { assemblePack, type PackBlobs } from './assemble.js';
+import { addRefs, emptyRefs, peekEntry } from './blobs.js';
+import { readBlobs } from '../pep/blob-store.js';
 import { gzipDeterministic } from './gzip-node.js';
 import { isValidLogDir } from './layout.js';
 import type { Manifest } from './manifest.js';
@@ -42,6 +44,8 @@ export interface ExportResult {
   sha256: string;
   manifest: Manifest;
   logs: ExportedLog[];
+  /** Decision inputs and policy bundles carried for replay. */
+  blobs: { inputs: number; policies: number };
   /** Logs left out and entries not exported, with the reason. */
   notes: string[];
 }
@@ -74,7 +78,8 @@ export async function exportPack(o: ExportOptions): Promise<ExportResult> {
     if (plan.section) sections.push(plan.section);
   }
   if (sections.length === 0) throw new ExportError('ERR_EXPORT_NOTHING', `nothing to export from ${o.store}: ${notes.join('; ') || 'no logs found'}`);
-  const { tar, manifest } = assemblePack({ suite, sections, selection, exporterKey: o.exporterKey });
+  const blobs = await referencedBlobs(suite, stored, sections, notes);
+  const { tar, manifest } = assemblePack({ suite, sections, selection, exporterKey: o.exporterKey, blobs });
   const bytes = gzipDeterministic(tar);
   if (o.out !== undefined) {
     const tmp = `${o.out}.tmp-${process.pid}`;
@@ -90,6 +95,42 @@ export async function exportPack(o: ExportOptions): Promise<ExportResult> {
     sha256: toHex(suite.sha256(bytes)),
     manifest,
     logs: sections.map((s) => ({ dir: s.dir, origin: s.origin, from: s.from, size: s.size, entries: s.entries.length, checkpoints: s.checkpoints.length })),
+    blobs: { inputs: blobs.inputs.size, policies: blobs.policies.size },
     notes,
   };
+}
+
+/**
+ * The inputs and bundles the exported nodes reference, from the PEP blob files of the store's
+ * log directories. A referenced blob no log directory holds is left out, and the summary says so.
+ */
+async function referencedBlobs(suite: CryptoSuite, stored: ReadonlyArray<{ dir: string; writerId: string }>, sections: ReadonlyArray<{ dir: string; entries: readonly Uint8Array[]; prior: ReadonlyArray<{ entry: Uint8Array }> }>, notes: string[]): Promise<PackBlobs> {
+  const refs = emptyRefs();
+  for (const s of sections) {
+    for (const e of [...s.prior.map((p) => p.entry), ...s.entries]) {
+      const n = peekEntry(e);
+      if (n) addRefs(refs, n.kind, n.body);
+    }
+  }
+  const available = new Map<string, Uint8Array>();
+  let pepStore = false;
+  for (const log of stored) {
+    if (!sections.some((s) => s.dir === log.writerId)) continue;
+    const blobs = await readBlobs(log.dir, suite, (hex) => refs.inputs.has(hex) || refs.policies.has(hex));
+    pepStore ||= blobs !== null;
+    for (const [hex, data] of blobs ?? []) available.set(hex, data);
+  }
+  const pick = (wanted: Set<string>, what: string): Map<string, Uint8Array> => {
+    const out = new Map<string, Uint8Array>();
+    let missing = 0;
+    for (const hex of [...wanted].sort()) {
+      const data = available.get(hex);
+      if (data) out.set(hex, data);
+      else missing++;
+    }
+    // Logs written without a PEP keep no blobs; only a PEP's store is expected to hold them.
+    if (missing > 0 && pepStore) notes.push(`${missing} referenced ${what} not stored by any exported log directory; not in the pack`);
+    return out;
+  };
+  return { inputs: pick(refs.inputs, 'decision input(s)'), policies: pick(refs.policies, 'policy bundle(s)') };
 }

@@ -13,6 +13,9 @@ const CHECKPOINT = new RegExp(`^logs/${DIR}/checkpoints/${DECIMAL}\\.note$`);
 const CONSISTENCY = new RegExp(`^logs/${DIR}/consistency/${DECIMAL}-${DECIMAL}$`);
 const PRIOR = new RegExp(`^logs/${DIR}/prior/${DECIMAL}\\.(entry|proof)$`);
 const DIRECTORY = new RegExp(`^logs/(${DIR}/((checkpoints|consistency|prior)/)?)?$`);
+const BLOB_DIRECTORY = /^(inputs|policies)\/$/;
+const INPUT = /^inputs\/([0-9a-f]{64})\.json$/;
+const POLICY = /^policies\/([0-9a-f]{64})\.json$/;
 
 /** A log directory name: the store's writer id. '.' and '..' match the character class but are refused. */
 export function isValidLogDir(dir: string): boolean {
@@ -25,6 +28,10 @@ export const checkpointPath = (dir: string, size: number): string => `logs/${dir
 export const consistencyPath = (dir: string, a: number, b: number): string => `logs/${dir}/consistency/${a}-${b}`;
 export const priorEntryPath = (dir: string, index: number): string => `logs/${dir}/prior/${index}.entry`;
 export const priorProofPath = (dir: string, index: number): string => `logs/${dir}/prior/${index}.proof`;
+/** A canonical DecisionInput (JCS), named by the hex SHA-256 its decision's inputDigest names. */
+export const inputPath = (hex: string): string => `inputs/${hex}.json`;
+/** A policy bundle (JCS), named by the hex SHA-256 of its contentHash. */
+export const policyPath = (hex: string): string => `policies/${hex}.json`;
 
 export type Member =
   | { kind: 'manifest' }
@@ -33,7 +40,8 @@ export type Member =
   | { kind: 'range-proof'; dir: string }
   | { kind: 'checkpoint'; dir: string; size: number }
   | { kind: 'consistency'; dir: string; a: number; b: number }
-  | { kind: 'prior-entry' | 'prior-proof'; dir: string; index: number };
+  | { kind: 'prior-entry' | 'prior-proof'; dir: string; index: number }
+  | { kind: 'input' | 'policy'; hex: string };
 
 function num(s: string): number | null {
   const n = Number(s);
@@ -59,6 +67,10 @@ export function classifyMember(path: string): Member | null {
     const b = num(m[3]!);
     return a === null || b === null ? null : { kind: 'consistency', dir: m[1]!, a, b };
   }
+  m = INPUT.exec(path);
+  if (m) return { kind: 'input', hex: m[1]! };
+  m = POLICY.exec(path);
+  if (m) return { kind: 'policy', hex: m[1]! };
   m = PRIOR.exec(path);
   if (m && isValidLogDir(m[1]!)) {
     const index = num(m[2]!);
@@ -70,6 +82,7 @@ export function classifyMember(path: string): Member | null {
 /** The layout predicate for the tar reader. Directory members are optional; these are the only ones allowed. */
 export function acceptMember(path: string, isDir: boolean): boolean {
   if (isDir) {
+    if (BLOB_DIRECTORY.test(path.endsWith('/') ? path : `${path}/`)) return true;
     const m = DIRECTORY.exec(path.endsWith('/') ? path : `${path}/`);
     return m !== null && (m[2] === undefined || isValidLogDir(m[2]));
   }

@@ -8,6 +8,8 @@ import type { CryptoSuite } from '../crypto/suite.js';
 import { isCrossLog, type HashRef } from '../contracts/node.js';
 import { leafHash, rootFromRange } from '../proofgraph/merkle.js';
 import { checkFiles } from './file-check.js';
+import { checkBlobs, refsOfLogs } from './blobs.js';
+import { replayDecisions, replayGraph, type DecisionReplayer, type DecisionReplaySummary } from './decision-replay.js';
 import { checkGraph, type CheckedLog, type CheckedNode, type PriorEntry } from './graph-check.js';
 import { readPrior } from './log-structure.js';
 import { LineFormatError, parseHashLines, splitLines } from './hash-lines.js';
@@ -43,6 +45,8 @@ export interface ReplayReport {
   readable: boolean;
   logs: Array<{ dir: string; origin: string; from: number; size: number; entries: number; kinds: Record<string, number> }>;
   chains: CausalChain[];
+  /** Policy replay of every decision (when a replayer was given). */
+  decisions: DecisionReplaySummary | null;
   problems: Problem[];
   warnings: Problem[];
 }
@@ -50,6 +54,11 @@ export interface ReplayReport {
 export interface ReplayOptions {
   suite: CryptoSuite;
   limits?: Partial<PackLimits>;
+  /**
+   * Re-evaluates each decision from its recorded input and pinned bundle (kernel/pep/replay.ts).
+   * Injected so this module stays portable and policy-agnostic.
+   */
+  decisions?: DecisionReplayer;
 }
 
 type Located = { log: CheckedLog; cn: CheckedNode };
@@ -154,7 +163,7 @@ export function replayPack(bytes: Uint8Array, opts: ReplayOptions): ReplayReport
   const f = new Findings();
   const done = (partial: Partial<ReplayReport>): ReplayReport => {
     const problems = f.sorted('problems');
-    return { ok: problems.length === 0, readable: true, logs: [], chains: [], ...partial, problems, warnings: f.sorted('warnings') };
+    return { ok: problems.length === 0, readable: true, logs: [], chains: [], decisions: null, ...partial, problems, warnings: f.sorted('warnings') };
   };
   let files: Map<string, Uint8Array>;
   try {
@@ -189,5 +198,7 @@ export function replayPack(bytes: Uint8Array, opts: ReplayOptions): ReplayReport
     const m = manifest.logs.find((x) => x.dir === l.dir)!;
     return { dir: l.dir, origin: l.origin, from: m.from, size: m.size, entries: l.nodes.length, kinds };
   });
-  return done({ logs, chains: chainsOf(checked, f) });
+  const blobs = checkBlobs(opts.suite, files, refsOfLogs(checked), f);
+  const decisions = opts.decisions ? replayDecisions(checked, replayGraph(checked, blobs), opts.decisions, f) : null;
+  return done({ logs, chains: chainsOf(checked, f), decisions });
 }

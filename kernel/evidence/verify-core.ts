@@ -14,6 +14,7 @@ import type { Gunzip } from './gzip-portable.js';
 import { Findings, type Problem } from './problems.js';
 import { buildRegistry, checkSignatures, sequentialVerifier, type VerifyMany } from './signatures.js';
 import { checkFiles } from './file-check.js';
+import { checkBlobs, refsOfLogs } from './blobs.js';
 import { describeKeySources, type TrustPolicy } from './trust-policy.js';
 
 export type { Problem } from './problems.js';
@@ -60,6 +61,8 @@ export interface VerifyReport {
   keySources: string[];
   /** Trust-policy keys whose signature on the manifest verified. */
   manifestSigners: string[];
+  /** Content-addressed members carried for replay. */
+  blobs: { inputs: number; policies: number };
   problems: Problem[];
   /** The first bad record (problems are ordered by member, then index). */
   firstProblem: Problem | null;
@@ -77,6 +80,7 @@ function report(f: Findings, partial: Partial<VerifyReport>): VerifyReport {
     logs: [],
     keySources: [],
     manifestSigners: [],
+    blobs: { inputs: 0, policies: 0 },
     stats: { entries: 0, signatures: 0 },
     ...partial,
     problems,
@@ -148,6 +152,7 @@ export async function verifyPack(bytes: Uint8Array, policy: TrustPolicy, opts: V
   }
   const checked: CheckedLog[] = checkGraph(suite, graphLogs, f);
   for (const l of checked) checkCompleteness(l, f);
+  const blobs = checkBlobs(suite, files, refsOfLogs(checked), f);
 
   const registry = buildRegistry(suite, policy, checked, f);
   const sig = await checkSignatures(registry, checked, opts.verifyMany ?? sequentialVerifier(suite), f);
@@ -173,6 +178,7 @@ export async function verifyPack(bytes: Uint8Array, policy: TrustPolicy, opts: V
     logs,
     keySources,
     manifestSigners,
+    blobs: { inputs: blobs.filter((b) => b.kind === 'input').length, policies: blobs.filter((b) => b.kind === 'policy').length },
     stats: { entries: checked.reduce((n, l) => n + l.nodes.length, 0), signatures: sig.signatures },
   });
 }

@@ -33,8 +33,9 @@ export type WorkerRequest = ({ op: 'verify' } & PackedBatch) | ({ op: 'decode' }
  * Decoded entries, shaped for a cheap trip back: one JSON text for the statements and metadata
  * (JSON.parse is far cheaper than structured-cloning thousands of objects and typed arrays), PAE
  * and signature bytes back to back in transferable buffers. The caller holds the entry bytes.
- * Bodies are kept only for the kinds whose body the verifier reads (trust, heartbeat, gap); other
- * bodies come back as {} after the worker checked them against the subject digest.
+ * Bodies are kept only for the kinds whose body the verifier reads (trust, heartbeat, gap, and
+ * decision and approval for the blobs they reference); other bodies come back as {} after the
+ * worker checked them against the subject digest.
  */
 export interface DecodeReply {
   /** JSON array: [kind, statement, entryHash, [keyid, ...]] or {code, message}. */
@@ -47,7 +48,7 @@ export interface DecodeReply {
   sigOffsets: Float64Array;
 }
 
-const BODY_KINDS = new Set(['trust', 'heartbeat', 'gap']);
+const BODY_KINDS = new Set(['trust', 'heartbeat', 'gap', 'decision', 'approval']);
 
 export function verifyPacked(b: PackedBatch): Uint8Array {
   const out = new Uint8Array(b.count);

@@ -57,6 +57,7 @@ const defs = {
       sandbox: { anyOf: [{ type: 'boolean' }, id] },
       cost: uint,
       destinations: list({ $ref: '#/$defs/destinationScope' }),
+      definitionHash: hash,
     },
     ['domain', 'sideEffect', 'args'],
   ),

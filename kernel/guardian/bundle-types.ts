@@ -51,6 +51,11 @@ export interface ToolDecl {
   /** Cost units charged against cost budgets per call (default 1). */
   cost?: number;
   destinations?: DestinationScope[];
+  /**
+   * Pinned hash of the tool's definition as its server publishes it (MCP: sha256 of the JCS of
+   * {description, inputSchema, outputSchema}); a gateway withholds a tool whose definition differs.
+   */
+  definitionHash?: string;
 }
 
 export interface CapabilityProfile {

@@ -104,7 +104,9 @@ export const decisionInputSchema = {
 
 const validateInput = new Ajv2020({ strict: true, allErrors: false }).compile(decisionInputSchema);
 
-export type CanonicalInputResult = { readonly ok: true; readonly input: DecisionInput; readonly jcs: string } | { readonly ok: false; readonly message: string };
+export type CanonicalInputResult =
+  | { readonly ok: true; readonly input: DecisionInput; readonly jcs: string; /** UTF-8 of jcs: what inputDigest hashes. */ readonly bytes: Uint8Array }
+  | { readonly ok: false; readonly message: string };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -137,9 +139,13 @@ export function canonicalDecisionInput(raw: unknown): CanonicalInputResult {
     return { ok: false, message: `decision input ${err?.instancePath || '/'} ${err?.message ?? 'is invalid'}` };
   }
   if (parseInstant(filled.time as string) === null) return { ok: false, message: `time ${String(filled.time)} is not a valid instant` };
-  if (text.length > MAX_INPUT_BYTES || utf8(text).length > MAX_INPUT_BYTES) return { ok: false, message: `decision input exceeds ${MAX_INPUT_BYTES} bytes` };
-  // The JCS text parses back to a value with no aliasing into the caller's objects.
-  return { ok: true, input: JSON.parse(text) as DecisionInput, jcs: text };
+  if (text.length > MAX_INPUT_BYTES) return { ok: false, message: `decision input exceeds ${MAX_INPUT_BYTES} bytes` };
+  // Encoded once: the length check, the digest and the stored copy all use these bytes.
+  const bytes = utf8(text);
+  if (bytes.length > MAX_INPUT_BYTES) return { ok: false, message: `decision input exceeds ${MAX_INPUT_BYTES} bytes` };
+  // The JCS text parses back to a value with no aliasing into the caller's objects, and with the
+  // key order every replay of the same text sees (CEL map iteration follows it).
+  return { ok: true, input: JSON.parse(text) as DecisionInput, jcs: text, bytes };
 }
 
 export function sha256Ref(suite: CryptoSuite, bytes: Uint8Array): HashRef {
@@ -168,11 +174,20 @@ export function rawInputDigest(raw: unknown, suite: CryptoSuite): HashRef {
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+// One evaluation parses the same instant several times (input check, clock reading, windows).
+let lastInstant = '';
+let lastMs: number | null = null;
+
 /** Epoch milliseconds of an RFC 3339 UTC millisecond timestamp, or null. */
 export function parseInstant(s: string): number | null {
-  if (!INSTANT.test(s)) return null;
-  const ms = Date.parse(s);
-  if (!Number.isSafeInteger(ms) || ms < 0 || new Date(ms).toISOString() !== s) return null;
+  if (s === lastInstant) return lastMs;
+  let ms: number | null = null;
+  if (INSTANT.test(s)) {
+    const t = Date.parse(s);
+    ms = !Number.isSafeInteger(t) || t < 0 || new Date(t).toISOString() !== s ? null : t;
+  }
+  lastInstant = s;
+  lastMs = ms;
   return ms;
 }
 

@@ -6,8 +6,7 @@ import { argViolation } from './arg-schema.js';
 import type { HashRef } from './bundle-parse.js';
 import { celTimestamp, toCel } from './cel.js';
 import type { CompiledBundle, CompiledRule, CompiledTool } from './compile.js';
-import { utf8 } from '../crypto/bytes.js';
-import { canonicalDecisionInput, parseInstant, rawInputDigest, sha256Ref, type DecisionInput } from './decision-input.js';
+import { canonicalDecisionInput, parseInstant, rawInputDigest, sha256Ref, type CanonicalInputResult, type DecisionInput } from './decision-input.js';
 import { checkLimits, consumption, limitViews, type BudgetView, type Consumption } from './limits.js';
 import type { GuardianPolicy } from './policy.js';
 import type { ReasonCode, Verdict } from './reason-codes.js';
@@ -62,8 +61,17 @@ function deny(base: Base, reasonCode: ReasonCode, detail: string, ruleIds: reado
 }
 
 export function evaluate(policy: GuardianPolicy, rawInput: unknown): Decision {
+  return evaluatePrepared(policy, rawInput, null);
+}
+
+/**
+ * Like evaluate, for a caller that already ran canonicalDecisionInput(rawInput) (the PEP, which
+ * also stores the canonical bytes): the input is canonicalized once, not twice. `canon` MUST be
+ * that function's result for this very rawInput; null canonicalizes here.
+ */
+export function evaluatePrepared(policy: GuardianPolicy, rawInput: unknown, canon: CanonicalInputResult | null): Decision {
   try {
-    return evaluateChecked(policy, rawInput);
+    return evaluateChecked(policy, rawInput, canon ?? canonicalDecisionInput(rawInput));
   } catch (e) {
     // Unreachable by design; if it is reached, the call is still denied and recorded.
     let digest: HashRef;
@@ -77,10 +85,9 @@ export function evaluate(policy: GuardianPolicy, rawInput: unknown): Decision {
   }
 }
 
-function evaluateChecked(policy: GuardianPolicy, rawInput: unknown): Decision {
-  const canon = canonicalDecisionInput(rawInput);
-  // canon.jcs is the JCS of the canonical input: hash it rather than serializing twice.
-  const digest = canon.ok ? sha256Ref(policy.suite, utf8(canon.jcs)) : rawInputDigest(rawInput, policy.suite);
+function evaluateChecked(policy: GuardianPolicy, rawInput: unknown, canon: CanonicalInputResult): Decision {
+  // canon.bytes is the JCS of the canonical input: hash it rather than serializing twice.
+  const digest = canon.ok ? sha256Ref(policy.suite, canon.bytes) : rawInputDigest(rawInput, policy.suite);
   if (policy.status !== 'ready') return deny({ policyDigest: policy.policyDigest, inputDigest: digest }, policy.reasonCode, policy.message);
   const b = policy.bundle;
   const base: Base = { policyDigest: b.contentHash, inputDigest: digest };
@@ -123,33 +130,86 @@ type RuleOutcome =
   | { verdict: 'ESCALATE'; reasonCode: ReasonCode; ruleIds: string[]; detail: string; escalation: Escalation }
   | { verdict: 'ALLOW'; reasonCode: ReasonCode; ruleIds: string[]; detail: string };
 
+/**
+ * The variables rule expressions read (docs/spec/policy-bundle.md §CEL), built on first read and
+ * kept: a rule set that never reads `budget` or `context` never pays for converting them. CEL
+ * resolves a variable by property access, so getters are enough.
+ */
+class Bindings {
+  private p?: CelInput;
+  private t?: CelInput;
+  private a?: CelInput;
+  private c?: CelInput;
+  private b?: CelInput;
+  private r?: CelInput;
+
+  constructor(
+    private readonly tl: CompiledTool,
+    private readonly input: DecisionInput,
+    private readonly budgets: readonly BudgetView[],
+    private readonly nowMs: number,
+  ) {}
+
+  get principal(): CelInput {
+    return (this.p ??= toCel({ id: this.input.principal.id, roles: this.input.principal.roles, attributes: this.input.principal.attributes }));
+  }
+
+  get tool(): CelInput {
+    return (this.t ??= toolValue(this.tl));
+  }
+
+  get args(): CelInput {
+    return (this.a ??= toCel(this.input.args));
+  }
+
+  get context(): CelInput {
+    return (this.c ??= toCel(this.input.context));
+  }
+
+  get budget(): CelInput {
+    if (this.b === undefined) {
+      const budget = new Map<string, CelInput>();
+      for (const v of this.budgets) {
+        budget.set(
+          v.id,
+          toCel({
+            calls: v.calls,
+            cost: v.cost,
+            maxCalls: v.maxCalls,
+            maxCost: v.maxCost,
+            remainingCalls: v.maxCalls === null ? null : Math.max(0, v.maxCalls - v.calls),
+            remainingCost: v.maxCost === null ? null : Math.max(0, v.maxCost - v.cost),
+            windowStart: v.windowStart,
+          }),
+        );
+      }
+      this.b = budget as unknown as CelInput;
+    }
+    return this.b;
+  }
+
+  get request(): CelInput {
+    if (this.r === undefined) {
+      const i = this.input;
+      const request = toCel({ callId: i.callId, surface: i.surface, connector: i.connector, sandbox: i.sandbox, policyDigest: i.policyDigest }) as unknown as Map<string, CelInput>;
+      request.set('time', celTimestamp(this.nowMs));
+      this.r = request as unknown as CelInput;
+    }
+    return this.r;
+  }
+}
+
+/** The `tool` variable depends on the compiled tool alone: built once per tool. */
+const toolValues = new WeakMap<CompiledTool, CelInput>();
+function toolValue(tool: CompiledTool): CelInput {
+  let v = toolValues.get(tool);
+  if (v === undefined) toolValues.set(tool, (v = toCel({ name: tool.name, domain: tool.decl.domain, sideEffect: tool.decl.sideEffect, cost: tool.cost, sandbox: tool.sandbox })));
+  return v;
+}
+
 /** The variables rule expressions read; see docs/spec/policy-bundle.md §CEL. */
 export function celBindings(tool: CompiledTool, input: DecisionInput, budgets: readonly BudgetView[], nowMs: number): Record<string, CelInput> {
-  const budget = new Map<string, CelInput>();
-  for (const v of budgets) {
-    budget.set(
-      v.id,
-      toCel({
-        calls: v.calls,
-        cost: v.cost,
-        maxCalls: v.maxCalls,
-        maxCost: v.maxCost,
-        remainingCalls: v.maxCalls === null ? null : Math.max(0, v.maxCalls - v.calls),
-        remainingCost: v.maxCost === null ? null : Math.max(0, v.maxCost - v.cost),
-        windowStart: v.windowStart,
-      }),
-    );
-  }
-  const request = toCel({ callId: input.callId, surface: input.surface, connector: input.connector, sandbox: input.sandbox, policyDigest: input.policyDigest }) as unknown as Map<string, CelInput>;
-  request.set('time', celTimestamp(nowMs));
-  return {
-    principal: toCel({ id: input.principal.id, roles: input.principal.roles, attributes: input.principal.attributes }),
-    tool: toCel({ name: tool.name, domain: tool.decl.domain, sideEffect: tool.decl.sideEffect, cost: tool.cost, sandbox: tool.sandbox }),
-    args: toCel(input.args),
-    context: toCel(input.context),
-    budget: budget as unknown as CelInput,
-    request: request as unknown as CelInput,
-  };
+  return new Bindings(tool, input, budgets, nowMs) as unknown as Record<string, CelInput>;
 }
 
 /**

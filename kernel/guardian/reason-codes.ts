@@ -62,6 +62,7 @@ export const REASON_CODES = {
   APPROVAL_REQUIRED: e('ESCALATE', 'approval', 'upstream', 'guardian', 'An ESCALATE rule matched: the call needs an approval ceremony (default code of ESCALATE rules).'),
   APPROVAL_TIMEOUT: e('DENY', 'approval', 'upstream', 'approvals', 'The approval window expired without quorum.'),
   APPROVAL_REJECTED: e('DENY', 'approval', 'helm-oss', 'approvals', 'An approver rejected the escalated call.'),
+  APPROVAL_GRANTED: e('ALLOW', 'approval', 'helm-oss', 'approvals', 'The escalated call reached its approval quorum and hold; the retried call is allowed exactly once.'),
 
   PDP_DENY: e('DENY', 'pdp', 'upstream', 'reserved', 'An external policy decision point denied the call.'),
   PDP_ERROR: e('DENY', 'pdp', 'upstream', 'reserved', 'An external policy decision point failed (fail closed).'),
@@ -70,7 +71,8 @@ export const REASON_CODES = {
   ERR_COMPUTE_GAS_EXHAUSTED: e('DENY', 'execution', 'upstream', 'executor', 'The sandboxed execution ran out of its gas allowance.'),
   ERR_COMPUTE_TIME_EXHAUSTED: e('DENY', 'execution', 'upstream', 'executor', 'The sandboxed execution ran out of its wall-clock allowance.'),
   ERR_COMPUTE_MEMORY_EXHAUSTED: e('DENY', 'execution', 'upstream', 'executor', 'The sandboxed execution ran out of its memory allowance.'),
-  ERR_IDEMPOTENCY_DUPLICATE: e('DENY', 'execution', 'helm-oss', 'reserved', 'An effect with the same idempotency key was already executed.'),
+  ERR_IDEMPOTENCY_DUPLICATE: e('DENY', 'execution', 'helm-oss', 'guardian', 'A call with the same idempotency key was already allowed (or the key is in use with other arguments).'),
+  RECEIPT_UNAVAILABLE: e('DENY', 'resource', 'helm-oss', 'guardian', 'The decision could not be recorded durably in the ProofGraph: the call is denied without a receipt (the sidecar answers 503).'),
 
   VERIFICATION_FAILURE: e('DENY', 'security', 'upstream', 'reserved', 'A signature or proof presented with the call does not verify.'),
   PROVENANCE_FAILURE: e('DENY', 'security', 'upstream', 'reserved', 'The provenance of an input could not be established.'),

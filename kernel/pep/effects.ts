@@ -1,0 +1,102 @@
+// EFFECT and RESULT receipts for allowed calls. An effect is recorded at most once per decision
+// (a second one is the duplicate execution idempotency exists to stop), a result at most once per
+// effect, and a result's output is checked against the output schema pinned by the bundle that
+// allowed the call: a mismatch is recorded as `rejected` ERR_CONNECTOR_CONTRACT_DRIFT.
+import { toHex, utf8 } from '../crypto/bytes.js';
+import { jcsString } from '../crypto/jcs.js';
+import type { CryptoSuite } from '../crypto/suite.js';
+import type { HashRef } from '../contracts/node.js';
+import type { JsonValue } from '../guardian/bundle-types.js';
+import { checkOutput } from '../guardian/output.js';
+import type { AppendedNode, ProofGraphWriter } from '../proofgraph/graph-writer.js';
+import type { BundleShelf } from './bundles.js';
+import type { PepState } from './state.js';
+import type { EffectOutcome, EffectReport, RecordRefusalCode, ResultOutcome, ResultReport } from './types.js';
+
+interface Ctx {
+  readonly state: PepState;
+  readonly writer: ProofGraphWriter;
+  readonly refusal: () => string | null;
+}
+
+const refused = (code: RecordRefusalCode, message: string) => ({ recorded: false as const, code, message });
+
+function effectProblem(e: EffectReport): string | null {
+  if (typeof e !== 'object' || e === null) return 'an effect report must be an object';
+  if (!['executed', 'failed', 'blocked'].includes(e.status)) return 'status must be executed, failed or blocked';
+  if (e.confirmed !== undefined && typeof e.confirmed !== 'boolean') return 'confirmed must be a boolean';
+  if (e.durationUs !== undefined && !(Number.isSafeInteger(e.durationUs) && e.durationUs >= 0)) return 'durationUs must be a non-negative integer';
+  if (e.error !== undefined && (typeof e.error !== 'string' || e.error.length > 4096)) return 'error must be a string of at most 4096 characters';
+  return null;
+}
+
+export async function recordEffect(ctx: Ctx, decision: HashRef, e: EffectReport): Promise<EffectOutcome> {
+  const d = ctx.state.decisions.get(decision);
+  if (!d) return refused('ERR_PEP_UNKNOWN_DECISION', `no recorded decision ${decision}`);
+  const problem = effectProblem(e);
+  if (problem) return refused('ERR_PEP_MALFORMED', problem);
+  if (d.verdict !== 'ALLOW' && e.status !== 'blocked') return refused('ERR_PEP_NOT_ALLOWED', `decision ${decision} is ${d.verdict}: only a blocked effect can follow it`);
+  if (d.effect !== null) return refused('ERR_IDEMPOTENCY_DUPLICATE', `decision ${decision} already has an effect${d.effect === 'pending' ? ' being recorded' : ` (${d.effect})`}: a call is executed at most once`);
+  const down = ctx.refusal();
+  if (down) return refused('ERR_PEP_UNRECORDED', down);
+  d.effect = 'pending';
+  const body = {
+    callId: d.callId,
+    tool: d.tool,
+    status: e.status,
+    confirmed: e.confirmed ?? false,
+    ...(e.durationUs !== undefined ? { durationUs: e.durationUs } : {}),
+    ...(e.error !== undefined ? { error: e.error } : {}),
+  };
+  let node: AppendedNode;
+  try {
+    node = await ctx.writer.append('effect', body, { parents: [{ hash: decision }] });
+  } catch (err) {
+    d.effect = null;
+    return refused('ERR_PEP_UNRECORDED', `the effect could not be recorded: ${(err as Error).message}`);
+  }
+  d.effect = node.entryHash;
+  ctx.state.effects.set(node.entryHash, { decision, callId: d.callId, tool: d.tool, policyDigest: d.policyDigest, result: null });
+  return { recorded: true, node };
+}
+
+export async function recordResult(ctx: Ctx & { readonly bundles: BundleShelf; readonly suite: CryptoSuite }, effect: HashRef, r: ResultReport): Promise<ResultOutcome> {
+  const e = ctx.state.effects.get(effect);
+  if (!e) return refused('ERR_PEP_UNKNOWN_EFFECT', `no recorded effect ${effect}`);
+  if (typeof r !== 'object' || r === null || (r.status !== 'ok' && r.status !== 'error')) return refused('ERR_PEP_MALFORMED', 'status must be ok or error');
+  if (e.result !== null) return refused('ERR_IDEMPOTENCY_DUPLICATE', `effect ${effect} already has a result`);
+  e.result = 'pending';
+  let text: string | null;
+  try {
+    text = jcsString(r.output);
+  } catch {
+    text = null;
+  }
+  const outputDigest: HashRef = `sha256:${toHex(ctx.suite.sha256(utf8(text ?? '')))}`;
+  let drift: string | null = null;
+  if (r.status === 'ok') {
+    const bundle = await ctx.bundles.get(e.policyDigest);
+    if (text === null) drift = 'the output is not JSON';
+    else if (!bundle) drift = `the bundle ${e.policyDigest ?? '(none)'} that pins the output schema is not available`;
+    else {
+      const check = checkOutput(bundle, e.tool, JSON.parse(text) as JsonValue);
+      if (!check.ok) drift = check.message;
+    }
+  }
+  const down = ctx.refusal();
+  if (down) {
+    e.result = null;
+    return refused('ERR_PEP_UNRECORDED', down);
+  }
+  const status = drift !== null ? ('rejected' as const) : r.status;
+  const body = { callId: e.callId, tool: e.tool, status, outputDigest, ...(drift !== null ? { reasonCode: 'ERR_CONNECTOR_CONTRACT_DRIFT' } : {}) };
+  let node: AppendedNode;
+  try {
+    node = await ctx.writer.append('result', body, { parents: [{ hash: effect }] });
+  } catch (err) {
+    e.result = null;
+    return refused('ERR_PEP_UNRECORDED', `the result could not be recorded: ${(err as Error).message}`);
+  }
+  e.result = node.entryHash;
+  return drift !== null ? { recorded: true, node, status, outputDigest, reasonCode: 'ERR_CONNECTOR_CONTRACT_DRIFT', detail: drift } : { recorded: true, node, status, outputDigest };
+}

@@ -1,0 +1,300 @@
+// The Policy Enforcement Point: the Guardian's pure verdict plus the state it needs (budgets,
+// rate buckets, idempotency keys, approval ceremonies) and a signed receipt for every outcome.
+// One call to decide(): an INTENT node, the evaluation and the PEP's checks in the same tick
+// (so concurrent calls see each other's reservations), the canonical input stored by hash, then
+// a DECISION node linked to the intent. Nothing is allowed before its decision node is durable;
+// when recording fails the answer is DENY RECEIPT_UNAVAILABLE (HTTP 503). Spec: docs/spec/pep.md.
+import { toHex, utf8 } from '../crypto/bytes.js';
+import { jcsString } from '../crypto/jcs.js';
+import { nodeSuite } from '../crypto/node.js';
+import type { CryptoSuite } from '../crypto/suite.js';
+import type { HashRef } from '../contracts/node.js';
+import { canonicalBundleBytes } from '../guardian/bundle-parse.js';
+import type { BundleTrust } from '../guardian/bundle-trust.js';
+import type { Surface } from '../guardian/bundle-types.js';
+import { canonicalDecisionInput, formatInstant, type CanonicalInputResult } from '../guardian/decision-input.js';
+import { ENGINE, evaluatePrepared } from '../guardian/evaluate.js';
+import { loadPolicy, type GuardianPolicy, type PolicySource } from '../guardian/policy.js';
+import type { Clock } from '../proofgraph/clock.js';
+import type { AppendedNode, ProofGraphWriter } from '../proofgraph/graph-writer.js';
+import { readLog } from '../proofgraph/store/index.js';
+import { adjudicate, type Adjudication } from './adjudicate.js';
+import { approve, type ApprovalResult } from './approve.js';
+import { BlobStore } from './blob-store.js';
+import { BundleShelf } from './bundles.js';
+import { recordEffect, recordResult } from './effects.js';
+import { PepError } from './errors.js';
+import { rebuildState, type RebuildReport } from './rebuild.js';
+import { readRequest, type ReadRequest } from './request.js';
+import { DecisionSequencer } from './sequencer.js';
+import { PepState } from './state.js';
+import type { Challenge, DecisionRecord, EffectOutcome, EffectReport, PepOutcome, ResultOutcome, ResultReport } from './types.js';
+
+export interface PepOptions {
+  /** The ProofGraph writer every receipt goes through (the PEP never writes the log itself). */
+  writer: ProofGraphWriter;
+  /** That writer's log directory (root/writerId): state is rebuilt from it; blobs are kept in it. */
+  logDir: string;
+  /** Trust roots and revocations for policy bundles. */
+  trust: BundleTrust;
+  clock: Clock;
+  /** Source of challenge nonces (16 bytes each). */
+  random: (n: number) => Uint8Array;
+  suite?: CryptoSuite;
+  /** The bundle in force at start; without one every call is denied BUNDLE_MISSING. */
+  policy?: PolicySource;
+  /** Surface recorded in the intent of a request that names no valid one (default rest). */
+  surface?: Surface;
+  /** Decisions waiting to be recorded beyond which calls are throttled (default 10,000). */
+  maxPending?: number;
+  /** retryAfterMs of an overload throttle (default 100). */
+  overloadRetryMs?: number;
+}
+
+interface PolicyInForce {
+  readonly policy: GuardianPolicy;
+  /** Resolves once the bundle's bytes are durable in the blob store (decisions wait for it). */
+  readonly stored: Promise<unknown>;
+}
+
+export class Pep {
+  private readonly state = new PepState();
+  private readonly sequencer = new DecisionSequencer();
+  private readonly bundles: BundleShelf;
+  private readonly suite: CryptoSuite;
+  private current: PolicyInForce;
+  private closed = false;
+  private inflight = new Set<Promise<unknown>>();
+  rebuilt: RebuildReport = { nodes: 0, decisions: 0 };
+
+  private constructor(
+    private readonly o: PepOptions,
+    private readonly blobs: BlobStore,
+  ) {
+    this.suite = o.suite ?? nodeSuite;
+    this.bundles = new BundleShelf(blobs, this.suite);
+    this.current = { policy: loadPolicy({}, o.trust, this.suite), stored: Promise.resolve() };
+  }
+
+  /** Rebuilds state from the writer's log, opens the blob store and puts `policy` in force. */
+  static async open(o: PepOptions): Promise<Pep> {
+    const suite = o.suite ?? nodeSuite;
+    const log = await readLog(o.logDir);
+    if (log.origin !== o.writer.origin) throw new PepError('ERR_PEP_LOG_MISMATCH', `${o.logDir} holds log ${log.origin}, not the writer's ${o.writer.origin}`);
+    const blobs = await BlobStore.open(o.logDir, suite);
+    const pep = new Pep(o, blobs);
+    pep.rebuilt = rebuildState(pep.state, log.entries.slice(0, o.writer.size), suite);
+    await pep.setPolicy(o.policy ?? {});
+    return pep;
+  }
+
+  get policy(): GuardianPolicy {
+    return this.current.policy;
+  }
+
+  /** Diagnostics for tests: the ledger's stored counter of one budget scope key. */
+  budgetCounter(id: string, key: string) {
+    return this.state.ledger.budget(id, key);
+  }
+
+  /**
+   * Verifies and compiles a new bundle and puts it in force at once (a bundle that fails any check
+   * is in force too: as a reason every call is denied). Its bytes are stored by hash and a
+   * policy_change heartbeat records the switch.
+   */
+  async setPolicy(source: PolicySource): Promise<GuardianPolicy> {
+    const policy = loadPolicy(source, this.o.trust, this.suite);
+    const digest = policy.status === 'ready' ? policy.bundle.contentHash : policy.policyDigest;
+    let stored: Promise<unknown> = Promise.resolve();
+    if (digest !== null) {
+      stored = this.blobs.put(canonicalBundleBytes(source.bundle)).durable;
+      stored.catch(() => undefined);
+    }
+    if (policy.status === 'ready') this.bundles.remember(policy.bundle);
+    this.current = { policy, stored };
+    await stored;
+    await this.o.writer.heartbeat('policy_change', digest);
+    return policy;
+  }
+
+  private tick(): number {
+    const now = Math.max(this.o.clock(), this.state.lastMs);
+    this.state.lastMs = now;
+    return now;
+  }
+
+  private refusal(): string | null {
+    if (this.closed) return 'the PEP is closed';
+    const w = this.o.writer.failed ?? this.blobs.failed;
+    return w ? `the store failed: ${w.message}` : null;
+  }
+
+  /** Judges one proposed tool call. Never rejects: every failure is a DENY outcome. */
+  decide(request: unknown): Promise<PepOutcome> {
+    const p = this.plan(request);
+    this.inflight.add(p);
+    return p.finally(() => this.inflight.delete(p));
+  }
+
+  private plan(request: unknown): Promise<PepOutcome> {
+    const nowMs = this.tick();
+    const req = readRequest(request, this.suite, this.o.surface ?? 'rest');
+    const { policy, stored } = this.current;
+    const refused = this.refusal();
+    if (refused) return Promise.resolve(unrecorded(req, policyDigestOf(policy), emptyDigest(this.suite), refused, null));
+
+    const intent = this.o.writer.append('intent', { ...req.intent });
+    intent.catch(() => undefined);
+
+    let canon: CanonicalInputResult | null = null;
+    let a: Adjudication;
+    let raw: Record<string, unknown> = req.draft;
+    let inputDigest = emptyDigest(this.suite);
+    try {
+      const tool = policy.status === 'ready' && req.toolName !== null ? policy.bundle.tools.get(req.toolName) : undefined;
+      const snap = tool && req.principalId !== null ? this.state.ledger.snapshot(tool, req.principalId, nowMs) : null;
+      raw = { ...req.draft, time: formatInstant(nowMs), policyDigest: policyDigestOf(policy), state: snap?.state ?? { budgets: {}, rates: {} } };
+      const prepared = canonicalDecisionInput(raw);
+      const evaluation = evaluatePrepared(policy, raw, prepared);
+      canon = prepared;
+      inputDigest = evaluation.inputDigest;
+      a = adjudicate({
+        state: this.state,
+        policy,
+        evaluation,
+        input: prepared.ok ? prepared.input : null,
+        request: req,
+        nowMs,
+        snapshotVersion: snap?.version ?? -1,
+        overloaded: this.sequencer.waiting >= (this.o.maxPending ?? 10_000),
+        overloadRetryMs: this.o.overloadRetryMs ?? 100,
+        random: this.o.random,
+      });
+    } catch (e) {
+      // A PEP fault is still a signed DENY; replay will show it as a divergence.
+      a = { verdict: 'DENY', reasonCode: 'GUARDIAN_ERROR', ruleIds: [], detail: `PEP internal error: ${(e as Error)?.message ?? String(e)}` };
+    }
+
+    // The stored bytes are exactly what inputDigest hashes (nothing when the fault came first).
+    const inputBytes = canon === null ? null : canon.ok ? canon.bytes : rawBytes(raw);
+    const input = inputBytes ? this.blobs.put(inputBytes, canon?.ok ? inputDigest.slice(7) : undefined).durable : Promise.resolve();
+    const record: DecisionRecord = {
+      callId: req.intent.callId,
+      tool: req.intent.tool,
+      verdict: a.verdict,
+      reasonCode: a.reasonCode,
+      ruleIds: a.ruleIds,
+      policyDigest: policyDigestOf(policy),
+      inputDigest,
+      engine: ENGINE,
+      ...(a.consumed ? { consumed: a.consumed } : {}),
+      ...(a.escalation ? { escalation: a.escalation } : {}),
+      ...(a.retryAfterMs !== undefined ? { retryAfterMs: a.retryAfterMs } : {}),
+      ...(a.sandbox !== undefined ? { sandbox: a.sandbox } : {}),
+      ...(a.basis ? { basis: a.basis } : {}),
+    };
+    return new Promise<PepOutcome>((resolve) => {
+      const lost = (cause: unknown, intentNode: AppendedNode | null) => {
+        if (a.opened) this.state.ceremonies.close(a.opened, 'superseded');
+        resolve(unrecorded(req, record.policyDigest, inputDigest, `recording failed: ${(cause as Error)?.message ?? String(cause)}`, intentNode, a));
+      };
+      this.sequencer.add(
+        [intent, input, stored],
+        (values) => {
+          const intentNode = values[0] as AppendedNode;
+          this.o.writer.append('decision', { ...record }, { parents: [{ hash: intentNode.entryHash }] }).then(
+            (node) => resolve(this.recorded(record, a, intentNode, node)),
+            (e: unknown) => lost(e, intentNode),
+          );
+        },
+        (e) => lost(e, null),
+      );
+    });
+  }
+
+  /** Bookkeeping once a decision node is durable, and the caller's answer. */
+  private recorded(r: DecisionRecord, a: Adjudication, intent: AppendedNode, node: AppendedNode): PepOutcome {
+    this.state.decisions.set(node.entryHash, { callId: r.callId, tool: r.tool, verdict: r.verdict, policyDigest: r.policyDigest, effect: null });
+    if (a.opened) this.state.ceremonies.recorded(a.opened, node.entryHash);
+    if (a.usedKey) a.usedKey.decision = node.entryHash;
+    const c = a.ceremony;
+    let challenge: Challenge | undefined;
+    if (c && c.decision !== null) {
+      challenge = { callId: c.callId, decision: c.decision, policyDigest: c.policyDigest, nonce: c.nonce, approval: c.escalation.approval, approvers: [...c.escalation.approvers], quorum: c.escalation.quorum, notBefore: c.escalation.notBefore, expiresAt: c.escalation.expiresAt };
+    }
+    return {
+      callId: r.callId,
+      verdict: r.verdict,
+      reasonCode: r.reasonCode,
+      ruleIds: r.ruleIds,
+      policyDigest: r.policyDigest,
+      inputDigest: r.inputDigest,
+      detail: a.detail,
+      recorded: true,
+      intent,
+      decision: node,
+      ...(r.basis ? { basis: r.basis } : {}),
+      ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}),
+      ...(r.sandbox !== undefined ? { sandbox: r.sandbox } : {}),
+      ...(challenge ? { challenge } : {}),
+    };
+  }
+
+  /** Accepts one approver's signed answer to an escalation (docs/spec/pep.md §5). */
+  approve(submission: unknown): Promise<ApprovalResult> {
+    const p = approve({ state: this.state, writer: this.o.writer, bundles: this.bundles, suite: this.suite, now: () => this.tick(), refusal: () => this.refusal() }, submission);
+    this.inflight.add(p);
+    return p.finally(() => this.inflight.delete(p));
+  }
+
+  /** Records the EFFECT of an allowed call (parent: its decision); a second effect is refused. */
+  recordEffect(decision: HashRef, effect: EffectReport): Promise<EffectOutcome> {
+    return recordEffect({ state: this.state, writer: this.o.writer, refusal: () => this.refusal() }, decision, effect);
+  }
+
+  /** Records the RESULT of an effect (parent: the effect), checking the output against the pinned schema. */
+  recordResult(effect: HashRef, result: ResultReport): Promise<ResultOutcome> {
+    return recordResult({ state: this.state, writer: this.o.writer, bundles: this.bundles, suite: this.suite, refusal: () => this.refusal() }, effect, result);
+  }
+
+  /** Waits for every decision in flight, then closes the blob store (the caller closes the writer). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.allSettled([...this.inflight]);
+    this.closed = true;
+    await this.blobs.close();
+  }
+}
+
+function policyDigestOf(p: GuardianPolicy): HashRef | null {
+  return p.status === 'ready' ? p.bundle.contentHash : p.policyDigest;
+}
+
+function emptyDigest(suite: CryptoSuite): HashRef {
+  return `sha256:${toHex(suite.sha256(new Uint8Array(0)))}`;
+}
+
+/** The general JCS of an input that is not canonical (so replay can show why), if it has one. */
+function rawBytes(raw: unknown): Uint8Array | null {
+  try {
+    return utf8(jcsString(raw));
+  } catch {
+    return null;
+  }
+}
+
+function unrecorded(req: ReadRequest, policyDigest: HashRef | null, inputDigest: HashRef, cause: string, intent: AppendedNode | null, a?: Adjudication): PepOutcome {
+  const intended = a ? ` (the decision would have been ${a.verdict} ${a.reasonCode})` : '';
+  return {
+    callId: req.intent.callId,
+    verdict: 'DENY',
+    reasonCode: 'RECEIPT_UNAVAILABLE',
+    ruleIds: [],
+    policyDigest,
+    inputDigest,
+    detail: `${cause}${intended}`,
+    recorded: false,
+    intent,
+    decision: null,
+  };
+}
