@@ -1,0 +1,41 @@
+// Mounts the governed MCP gateway (sidecar/mcp) as a surface: /mcp (Streamable HTTP, both protocol
+// eras), /sse + /messages (legacy SSE) and the REST routes /mcp/v1/capabilities and /mcp/v1/execute.
+import type { Pep } from '../../kernel/pep/index.js';
+import type { Principal } from '../config/load.js';
+import { createMcpGateway } from '../mcp/gateway.js';
+import type { McpObserver, McpUpstreamConfig } from '../mcp/types.js';
+import type { SidecarMetrics } from '../observe/metrics.js';
+import type { GovernedSurface } from './handler.js';
+
+const MCP_PATHS = /^\/(mcp(\/.*)?|sse|messages)$/;
+
+/** The sidecar's metrics, seen through the gateway's observer contract. */
+function mcpObserver(metrics: SidecarMetrics): McpObserver {
+  return {
+    decision: (e) => metrics.decision({ surface: 'mcp', tool: e.tool, verdict: e.verdict as 'ALLOW' | 'DENY' | 'ESCALATE', reasonCode: e.reasonCode, seconds: e.seconds, recorded: e.recorded }),
+    // Upstream MCP servers get their own route label, /v1/mcp/<name>, inside the bounded label set.
+    upstream: (e) => metrics.upstream({ route: `/v1/mcp/${e.upstream}`, seconds: e.seconds, status: null, error: e.error }),
+  };
+}
+
+export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams: McpUpstreamConfig[]; metrics: SidecarMetrics }): Promise<GovernedSurface & { close(): Promise<void> }> {
+  const gateway = await createMcpGateway({
+    pep: o.pep,
+    // The configured identity, never one from the request.
+    principal: { id: o.principal.id, roles: [...o.principal.roles], attributes: { ...o.principal.attributes } },
+    upstreams: o.upstreams,
+    observer: mcpObserver(o.metrics),
+  });
+  return {
+    name: 'mcp',
+    matches: (path) => MCP_PATHS.test(path),
+    handle: async (req, res) => {
+      if (!(await gateway.handle(req, res)) && !res.headersSent) {
+        const body = JSON.stringify({ error: { code: 'not_found', message: `no MCP route ${req.url}` } });
+        res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+      }
+    },
+    drain: () => gateway.drain(),
+    close: () => gateway.close(),
+  };
+}

@@ -1,0 +1,36 @@
+// Mounts the OpenAI-compatible proxy (sidecar/openai) as a governed surface under /v1/.
+import type { Pep } from '../../kernel/pep/index.js';
+import type { Principal } from '../config/load.js';
+import type { ToolRoutes } from '../config/values.js';
+import type { ProxyObserver } from '../openai/observer.js';
+import { createOpenAiProxy } from '../openai/proxy.js';
+import type { GovernedSurface } from './handler.js';
+
+export interface OpenAiSurfaceOptions {
+  pep: Pep;
+  principal: Principal;
+  upstream: { baseUrl: string; apiKey: string | null; timeoutMs: number };
+  deniedCallMode: 'explain' | 'error';
+  maxBodyBytes: number | null;
+  toolRoutes: ToolRoutes;
+  observer: ProxyObserver;
+}
+
+export function openAiSurface(o: OpenAiSurfaceOptions): GovernedSurface {
+  const proxy = createOpenAiProxy({
+    pep: o.pep,
+    // The configured identity, never one from the request: the proxy has no other source.
+    principal: { id: o.principal.id, roles: [...o.principal.roles], attributes: { ...o.principal.attributes } },
+    upstream: { baseUrl: o.upstream.baseUrl, ...(o.upstream.apiKey !== null ? { apiKey: o.upstream.apiKey } : {}), timeoutMs: o.upstream.timeoutMs },
+    deniedCallMode: o.deniedCallMode,
+    ...(o.maxBodyBytes !== null ? { maxBodyBytes: o.maxBodyBytes } : {}),
+    toolRoutes: o.toolRoutes,
+    observer: o.observer,
+  });
+  return {
+    name: 'openai',
+    matches: (path) => path.startsWith('/v1/'),
+    handle: (req, res) => proxy.handle(req, res),
+    drain: () => proxy.drain(),
+  };
+}

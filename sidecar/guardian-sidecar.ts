@@ -1,0 +1,273 @@
+// The Guardian sidecar: one ProofGraph writer, one PEP, the governed listener (the surfaces the
+// agent calls) and the admin listener (probes, metrics, approvals), plus the timers around them:
+// heartbeats and bundle hot reload. start() brings them up in dependency order; stop() takes
+// them down in reverse, so that every call taken is answered and recorded before the final
+// shutdown heartbeat and checkpoint close the log.
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import express from 'express';
+import { nodeSuite } from '../kernel/crypto/node.js';
+import { Pep, type ApprovalResult } from '../kernel/pep/index.js';
+import type { Clock } from '../kernel/proofgraph/clock.js';
+import { ProofGraphWriter } from '../kernel/proofgraph/graph-writer.js';
+import { readLog } from '../kernel/proofgraph/store/index.js';
+import { adminApp, type Readiness } from './admin/server.js';
+import { PendingApprovals } from './approvals/pending.js';
+import { PolicyControl, type ReloadResult } from './bundle/control.js';
+import { BundleWatcher } from './bundle/watcher.js';
+import type { SidecarConfig } from './config/load.js';
+import { SidecarError } from './errors.js';
+import { GovernedHandler, type GovernedSurface, type Refusal } from './governed/handler.js';
+import { openAiSurface } from './governed/openai-surface.js';
+import { mcpSurface } from './governed/mcp-surface.js';
+import { HeartbeatTimer } from './heartbeat.js';
+import { close, listen } from './listen.js';
+import { errorText, jsonLogger, type Logger } from './log.js';
+import { loadMaterials } from './materials.js';
+import { budgetRows } from './observe/budgets.js';
+import { instrumentPep, instrumentWriter } from './observe/instrument.js';
+import { SidecarMetrics } from './observe/metrics.js';
+import { startTracing, type Tracing, type TracingOptions } from './observe/tracing.js';
+
+export interface SidecarStartOptions {
+  config: SidecarConfig;
+  /** OTEL_* variables (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  log?: Logger;
+  /** The kernel's clock (default Date.now). */
+  clock?: Clock;
+  /** Challenge nonce source (default crypto.randomBytes). */
+  random?: (n: number) => Uint8Array;
+  tracing?: TracingOptions;
+}
+
+export class GuardianSidecar {
+  governedUrl = '';
+  adminUrl = '';
+  private stopping = false;
+  private stopped: Promise<void> | null = null;
+  private storeFault: string | null = null;
+  private watcher: BundleWatcher | null = null;
+  private heartbeats: HeartbeatTimer | null = null;
+  private readonly governedServer: Server;
+  private readonly adminServer: Server;
+
+  private constructor(
+    readonly config: SidecarConfig,
+    readonly writer: ProofGraphWriter,
+    readonly pep: Pep,
+    readonly metrics: SidecarMetrics,
+    readonly pending: PendingApprovals,
+    private readonly tracing: Tracing,
+    private readonly handler: GovernedHandler,
+    private readonly log: Logger,
+    private readonly clock: Clock,
+    readonly policy: PolicyControl,
+  ) {
+    const governed = express();
+    governed.disable('x-powered-by');
+    governed.set('etag', false);
+    governed.use(handler.listener);
+    this.governedServer = createServer(governed);
+    this.adminServer = createServer(
+      adminApp({
+        readiness: () => this.readiness(),
+        metrics,
+        log,
+        approvals: {
+          list: () => pending.list(clock()),
+          get: (nonce) => pending.get(nonce, clock()),
+          submit: (s): Promise<ApprovalResult> => pep.approve(s),
+        },
+      }),
+    );
+  }
+
+  static async start(o: SidecarStartOptions): Promise<GuardianSidecar> {
+    const c = o.config;
+    const log = o.log ?? jsonLogger(c.logLevel);
+    const clock = o.clock ?? Date.now;
+    const m = await loadMaterials(c);
+    const files = c.bundle !== null && c.bundleSignature !== null ? { bundle: c.bundle, signature: c.bundleSignature } : null;
+    const initial = await PolicyControl.initialSource(files);
+    const tracing = await startTracing(o.env ?? process.env, o.tracing);
+
+    let sidecar: GuardianSidecar | null = null;
+    const metrics = new SidecarMetrics({
+      pendingApprovals: () => sidecar?.pending.list(clock()).length ?? 0,
+      budgets: () => (sidecar ? budgetRows(sidecar.pep, c.principal.id, clock()) : []),
+      storeHealthy: () => sidecar?.storeProblem() === null,
+      ready: () => sidecar?.readiness().ready ?? false,
+    });
+
+    let writer: ProofGraphWriter;
+    try {
+      writer = await ProofGraphWriter.open({
+        root: c.proofgraphDir,
+        writerId: c.writerId,
+        origin: m.origin,
+        nodeKey: m.nodeKey,
+        logKey: m.logKey,
+        clock,
+        trustEvents: m.trustEvents,
+        heartbeatIntervalUs: c.heartbeatIntervalMs * 1000,
+        checkpointEvery: c.checkpointEvery,
+      });
+    } catch (e) {
+      await tracing.shutdown();
+      throw new SidecarError('ERR_SIDECAR_STORE', `cannot open the ProofGraph log ${join(c.proofgraphDir, c.writerId)}: ${errorText(e)}`, { dir: join(c.proofgraphDir, c.writerId) });
+    }
+    instrumentWriter(writer, metrics);
+    let pep: Pep;
+    let pending: PendingApprovals;
+    try {
+      const logDir = join(c.proofgraphDir, c.writerId);
+      pep = await Pep.open({ writer, logDir, trust: m.trust, clock, random: o.random ?? ((n) => new Uint8Array(randomBytes(n))), policy: initial.source });
+      pending = PendingApprovals.fromLog((await readLog(logDir)).entries.slice(0, writer.size), nodeSuite);
+    } catch (e) {
+      await writer.close().catch(() => undefined);
+      await tracing.shutdown();
+      throw e;
+    }
+    const policy = PolicyControl.start(pep, files, m.trust, metrics, log, initial.read);
+    instrumentPep(pep, pending, (out) => sidecar?.noticeOutcome(out.recorded, out.detail));
+
+    const surfaces: GovernedSurface[] = [
+      openAiSurface({
+        pep,
+        principal: c.principal,
+        upstream: { baseUrl: c.upstreamUrl, apiKey: m.upstreamApiKey, timeoutMs: c.upstreamTimeoutMs },
+        deniedCallMode: c.deniedCallMode,
+        maxBodyBytes: c.maxBodyBytes,
+        toolRoutes: c.toolRoutes,
+        observer: metrics,
+      }),
+    ];
+    let mcp: Awaited<ReturnType<typeof mcpSurface>> | null = null;
+    if (c.mcpUpstreams.length > 0) {
+      try {
+        mcp = await mcpSurface({ pep, principal: c.principal, upstreams: c.mcpUpstreams, metrics });
+      } catch (e) {
+        await pep.close().catch(() => undefined);
+        await writer.close().catch(() => undefined);
+        await tracing.shutdown();
+        throw new SidecarError('ERR_SIDECAR_MCP', `cannot start the MCP gateway: ${errorText(e)}`, {});
+      }
+      surfaces.push(mcp);
+    }
+    const handler = new GovernedHandler({ surfaces, refusal: () => sidecar?.refusal() ?? null, tracer: tracing.tracer, metrics, log });
+    sidecar = new GuardianSidecar(c, writer, pep, metrics, pending, tracing, handler, log, clock, policy);
+    try {
+      sidecar.adminUrl = await listen(sidecar.adminServer, c.adminListen, 'admin');
+      sidecar.governedUrl = await listen(sidecar.governedServer, c.listen, 'governed');
+    } catch (e) {
+      await sidecar.stop();
+      throw e;
+    }
+    sidecar.heartbeats = new HeartbeatTimer(writer, c.heartbeatIntervalMs, log);
+    sidecar.heartbeats.start();
+    if (files) {
+      sidecar.watcher = new BundleWatcher([files.bundle, files.signature], c.bundlePollIntervalMs, () => sidecar!.policy.check(), log);
+      sidecar.watcher.start();
+    }
+    log.info('guardian sidecar ready to serve', {
+      governed: sidecar.governedUrl,
+      admin: sidecar.adminUrl,
+      origin: writer.origin,
+      writerId: c.writerId,
+      principal: c.principal.id,
+      credentialIsolation: m.upstreamApiKey !== null,
+      tracing: tracing.enabled,
+      logSize: writer.size,
+    });
+    return sidecar;
+  }
+
+  /** A store that failed stays failed: every later governed call is refused until a restart. */
+  private noticeOutcome(recorded: boolean, detail: string): void {
+    if (!recorded && !this.stopping && this.storeFault === null) {
+      this.storeFault = detail;
+      this.log.error('a decision could not be recorded: the store is failing, every governed call is now answered 503', { detail });
+    }
+  }
+
+  private storeProblem(): string | null {
+    const f = this.writer.failed;
+    return f ? errorText(f) : this.storeFault;
+  }
+
+  private refusal(): Refusal | null {
+    if (this.stopping) return { status: 503, code: 'shutting_down', message: 'the HELM sidecar is shutting down and takes no new calls' };
+    const p = this.storeProblem();
+    return p === null ? null : { status: 503, code: 'receipt_unavailable', message: `the ProofGraph store failed, so no call can be recorded and every call is denied: ${p}` };
+  }
+
+  readiness(): Readiness {
+    const problem = this.storeProblem();
+    const s = this.policy.status();
+    const bundleOk = s.status === 'ready' || this.config.readyWithoutBundle;
+    const checks: Readiness['checks'] = {
+      store: { ok: problem === null && !this.stopping, origin: this.writer.origin, size: this.writer.size, ...(problem !== null ? { error: problem } : {}) },
+      bundle: { ok: bundleOk, ...s },
+      serving: { ok: !this.stopping, ...(this.stopping ? { reason: 'shutting down' } : {}) },
+    };
+    return { ready: Object.values(checks).every((x) => x.ok), checks };
+  }
+
+  /** Checks the bundle files now (as the watcher does on a change). */
+  reload(): Promise<ReloadResult> {
+    return this.policy.check();
+  }
+
+  /** One periodic heartbeat and checkpoint now (as the timer does). */
+  heartbeat(): Promise<void> {
+    return this.heartbeats?.beat() ?? Promise.resolve();
+  }
+
+  /** Governed requests in flight. */
+  get inflight(): number {
+    return this.handler.active;
+  }
+
+  /**
+   * Graceful stop: refuse new calls, drain the ones in flight (cut after shutdownTimeoutMs), then
+   * the shutdown heartbeat and final checkpoint, then the store is closed. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.log.info('stopping: no new governed calls; draining', { inflight: this.handler.active });
+    this.watcher?.close();
+    const governedClosed = close(this.governedServer);
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.handler.drain().then(() => true),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), this.config.shutdownTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!drained) this.log.warn('drain timed out: cutting the remaining governed connections', { inflight: this.handler.active, timeoutMs: this.config.shutdownTimeoutMs });
+    this.governedServer.closeAllConnections();
+    await governedClosed;
+    await this.handler.close();
+    await this.heartbeats?.stop();
+    try {
+      await this.pep.close();
+      await this.writer.close();
+      this.log.info('ProofGraph log closed with a shutdown heartbeat and a final checkpoint', { origin: this.writer.origin, size: this.writer.size });
+    } catch (e) {
+      this.log.error('the ProofGraph log did not close cleanly; the next start records a gap', { error: errorText(e) });
+    }
+    const adminClosed = close(this.adminServer);
+    this.adminServer.closeAllConnections();
+    await adminClosed;
+    await this.tracing.shutdown().catch((e: unknown) => this.log.warn('trace export at shutdown failed', { error: errorText(e) }));
+    this.log.info('stopped');
+  }
+}

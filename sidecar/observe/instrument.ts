@@ -1,0 +1,38 @@
+// Watches the kernel objects the surfaces use without changing what they do: every ProofGraph
+// append is timed and counted, and every PEP outcome feeds the pending-approvals book and the
+// store-fault detector. The wrappers sit on the instances the surfaces are handed, so any surface
+// that decides through this PEP is observed the same way. (Decision and upstream spans are the
+// surfaces' own: they know the model and the tool-call id.)
+import type { Pep, PepOutcome } from '../../kernel/pep/index.js';
+import type { ProofGraphWriter } from '../../kernel/proofgraph/graph-writer.js';
+import type { PendingApprovals } from '../approvals/pending.js';
+import type { SidecarMetrics } from './metrics.js';
+
+export function instrumentWriter(writer: ProofGraphWriter, metrics: SidecarMetrics): void {
+  const append = writer.append.bind(writer);
+  writer.append = (kind, body, o) => {
+    const t0 = process.hrtime.bigint();
+    const p = append(kind, body, o);
+    p.then(
+      () => metrics.receiptAppended(kind, Number(process.hrtime.bigint() - t0) / 1e9),
+      () => metrics.receiptFailed(kind),
+    );
+    return p;
+  };
+}
+
+export function instrumentPep(pep: Pep, pending: PendingApprovals, onOutcome: (o: PepOutcome) => void): void {
+  const decide = pep.decide.bind(pep);
+  pep.decide = (request: unknown) =>
+    decide(request).then((o) => {
+      pending.observeDecision(request, o);
+      onOutcome(o);
+      return o;
+    });
+  const approve = pep.approve.bind(pep);
+  pep.approve = (submission: unknown) =>
+    approve(submission).then((r) => {
+      if (r.accepted) pending.observeApproval(submission as Parameters<PendingApprovals['observeApproval']>[0], r);
+      return r;
+    });
+}
