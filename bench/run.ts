@@ -1,16 +1,26 @@
 // `npm run bench`: every benchmark, one after another in one process, printed as JSON and as a
 // short table of ratios against the targets. Timings are never asserted in tests; see README.
 // Select some with arguments: npm run bench -- sign store
+import { benchDecision } from './decision.js';
 import { benchExport } from './export.js';
+import { benchMcp } from './mcp.js';
 import { benchNodeSign } from './node-sign.js';
+import { benchProxy } from './proxy.js';
+import { benchSidecar } from './sidecar.js';
 import { benchStoreAppend } from './store-append.js';
 import { benchVerify } from './verify.js';
+import { benchWebhook } from './webhook.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   sign: () => benchNodeSign(),
   store: () => benchStoreAppend(),
   verify: () => benchVerify(),
   export: () => benchExport(),
+  decision: () => benchDecision(),
+  proxy: () => benchProxy(),
+  mcp: () => benchMcp(),
+  sidecar: () => benchSidecar(),
+  webhook: () => benchWebhook(),
 };
 
 const picked = process.argv.slice(2).filter((a) => a in BENCHES);

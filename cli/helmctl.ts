@@ -1,17 +1,22 @@
 #!/usr/bin/env node
-// helmctl: keys, evidence packs (export, verify, replay), trust events and inclusion proofs.
+// helmctl: keys, trust events, evidence packs (export, verify, replay), inclusion proofs, policy
+// bundles, approvals, and the guardian sidecar (serve) and MCP gateway (mcp --stdio).
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { approve } from './commands/approve.js';
+import { bundle } from './commands/bundle.js';
 import { exportCmd } from './commands/export.js';
 import { keygen } from './commands/keygen.js';
+import { mcp } from './commands/mcp.js';
 import { proof } from './commands/proof.js';
 import { replay } from './commands/replay.js';
+import { serve } from './commands/serve.js';
 import { trust } from './commands/trust.js';
 import { verify } from './commands/verify.js';
 import type { Command } from './commands/command.js';
 import { CliError, EXIT_ERROR, EXIT_OK, UsageError, type Io } from './io.js';
 
-const COMMANDS: readonly Command[] = [keygen, exportCmd, verify, replay, trust, proof];
+const COMMANDS: readonly Command[] = [keygen, trust, exportCmd, verify, replay, proof, bundle, approve, serve, mcp];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,85 @@
+// The upstream tools under their published names, as last listed. tools/list always lists the
+// upstreams again (a changed definition must be seen before a model reads it); tools/call uses the
+// last listing unless an upstream changed since (reconnect, list_changed) or it is older than
+// maxAgeMs. An upstream that is not ready contributes nothing: its tools fail closed.
+import type { Tool } from '@modelcontextprotocol/client';
+import { definitionHash } from './definition.js';
+import { publishedName } from './names.js';
+import type { Upstream } from './upstream.js';
+
+export interface CatalogEntry {
+  /** The published name `<upstream>__<tool>`: the bundle's tool name. */
+  readonly name: string;
+  readonly upstream: Upstream;
+  /** The upstream's definition as listed (its own name). */
+  readonly tool: Tool;
+  readonly definitionHash: string;
+}
+
+export interface Listing {
+  readonly entries: ReadonlyMap<string, CatalogEntry>;
+  /** Upstreams that could not be listed, with the reason. */
+  readonly unavailable: ReadonlyArray<{ upstream: string; error: string }>;
+  readonly at: number;
+}
+
+export class Catalog {
+  private last: Listing | null = null;
+  private stale = true;
+  private inflight: Promise<Listing> | null = null;
+
+  constructor(
+    readonly upstreams: readonly Upstream[],
+    private readonly maxAgeMs = 30_000,
+  ) {}
+
+  /** Marks the listing stale (an upstream connected, dropped or announced new tools). */
+  invalidate(): void {
+    this.stale = true;
+  }
+
+  /** Lists every upstream now; concurrent callers share one round of upstream requests. */
+  refresh(): Promise<Listing> {
+    if (this.inflight) return this.inflight;
+    this.stale = false;
+    const p = this.listAll().finally(() => {
+      if (this.inflight === p) this.inflight = null;
+    });
+    this.inflight = p;
+    return p;
+  }
+
+  /** The last listing if it is current enough for a call, else a new one. */
+  async current(): Promise<Listing> {
+    const l = this.last;
+    if (l !== null && !this.stale && performance.now() - l.at < this.maxAgeMs) return l;
+    return this.refresh();
+  }
+
+  private async listAll(): Promise<Listing> {
+    const entries = new Map<string, CatalogEntry>();
+    const unavailable: Array<{ upstream: string; error: string }> = [];
+    const lists = await Promise.all(
+      this.upstreams.map(async (u) => {
+        // A first connection in progress is worth waiting for; a down upstream waits for its backoff.
+        if (u.state === 'starting') await u.start();
+        try {
+          return { u, tools: await u.listTools() };
+        } catch (e) {
+          unavailable.push({ upstream: u.name, error: (e as Error).message });
+          return { u, tools: [] as Tool[] };
+        }
+      }),
+    );
+    for (const { u, tools } of lists) {
+      for (const tool of tools) {
+        const name = publishedName(u.name, tool.name);
+        if (name === null || entries.has(name)) continue;
+        entries.set(name, { name, upstream: u, tool, definitionHash: definitionHash(tool) });
+      }
+    }
+    const listing: Listing = { entries, unavailable, at: performance.now() };
+    this.last = listing;
+    return listing;
+  }
+}

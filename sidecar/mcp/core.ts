@@ -1,0 +1,30 @@
+// What every surface of the gateway shares: the PEP, the principal every decision is made for,
+// the upstream catalog and the limits.
+import type { HashRef } from '../../kernel/contracts/node.js';
+import type { Pep } from '../../kernel/pep/pep.js';
+import type { Catalog } from './catalog.js';
+import type { McpObserver } from './types.js';
+import type { Principal } from './visibility.js';
+
+/** A decision the same agent already got for this call on another surface (the OpenAI proxy). */
+export type LinkedDecision = (q: { principal: string; callId: string; tool: string; args: unknown }) => HashRef | null;
+
+export interface GatewayCore {
+  readonly pep: Pep;
+  readonly principal: Principal;
+  readonly catalog: Catalog;
+  readonly observer: McpObserver | undefined;
+  readonly callTimeoutMs: number;
+  readonly linked: LinkedDecision | null;
+  /** Linked decisions already taken by a call here: one execution per decision. */
+  readonly claimed: Set<HashRef>;
+  /** Calls in flight: drain() waits for them. */
+  readonly inflight: Set<Promise<unknown>>;
+  draining: boolean;
+}
+
+/** Track a call so drain() can wait for it. */
+export function tracked<T>(core: GatewayCore, p: Promise<T>): Promise<T> {
+  core.inflight.add(p);
+  return p.finally(() => core.inflight.delete(p));
+}

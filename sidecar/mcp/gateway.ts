@@ -1,0 +1,167 @@
+// The governed MCP gateway: upstream MCP servers (stdio, Streamable HTTP) behind one MCP server
+// whose every tools/call passes the PEP and leaves receipts. Surfaces: Streamable HTTP at /mcp
+// (2025 era statelessly and 2026-07-28), legacy HTTP+SSE (GET /sse, POST /messages), stdio, and
+// REST (GET /mcp/v1/capabilities, POST /mcp/v1/execute). Spec: docs/mcp-gateway.md.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { originValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler } from '@modelcontextprotocol/server';
+import type { Pep } from '../../kernel/pep/pep.js';
+import { Catalog } from './catalog.js';
+import type { GatewayCore, LinkedDecision } from './core.js';
+import { DriftLedger } from './drift.js';
+import { GatewayError } from './errors.js';
+import { rpcError, sendJson } from './http-io.js';
+import { UPSTREAM_NAME } from './names.js';
+import { capabilities, execute } from './rest.js';
+import { serverFactory } from './server.js';
+import { SseSessions } from './sse.js';
+import { serveOverStdio } from './stdio.js';
+import type { McpObserver, McpUpstreamConfig } from './types.js';
+import { Upstream } from './upstream.js';
+import type { Principal } from './visibility.js';
+
+export type { McpObserver, McpUpstreamConfig } from './types.js';
+
+export interface McpGatewayOptions {
+  pep: Pep;
+  principal: Principal;
+  upstreams: McpUpstreamConfig[];
+  /** Upstream tools/call timeout; a timeout is a receipted deny (default 60 s). */
+  callTimeoutMs?: number;
+  /** Largest JSON-RPC message accepted on any transport (default 4 MiB). */
+  maxMessageBytes?: number;
+  observer?: McpObserver;
+  /** Upstream connect and tools/list timeout (default 10 s). */
+  requestTimeoutMs?: number;
+  /** First restart delay of a failed upstream, doubling up to 30 s (default 250 ms). */
+  restartBackoffMs?: number;
+  /** How long a tools/call may reuse the last upstream listing (default 30 s). */
+  catalogMaxAgeMs?: number;
+  /** Hostnames a browser Origin may name (default: localhost, 127.0.0.1, [::1]). */
+  allowedOrigins?: string[];
+  /** Decisions the OpenAI proxy already made for a call (links the EFFECT to them). */
+  linkedDecision?: LinkedDecision;
+  /** Out-of-band problems (bad client messages, upstream stderr); default: stderr. */
+  log?: (line: string) => void;
+}
+
+export interface McpGateway {
+  /** Streamable HTTP at /mcp (both eras), legacy HTTP+SSE (GET /sse + POST /messages), REST: GET /mcp/v1/capabilities, POST /mcp/v1/execute. Returns false when the path is not ours. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Serve one MCP client over stdio (helmctl mcp --stdio). */
+  serveStdio(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<void>;
+  /** Stop taking calls and wait for the ones in flight. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+  /** The upstreams and their state (for readiness and diagnostics). */
+  readonly upstreams: readonly Upstream[];
+}
+
+const DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024;
+
+function checkConfig(upstreams: McpUpstreamConfig[]): void {
+  const seen = new Set<string>();
+  for (const u of upstreams) {
+    if (!UPSTREAM_NAME.test(u.name)) throw new GatewayError('ERR_MCP_CONFIG', `upstream name ${JSON.stringify(u.name)} must match ${UPSTREAM_NAME} (letters, digits, '-', single '_')`);
+    if (seen.has(u.name)) throw new GatewayError('ERR_MCP_CONFIG', `duplicate upstream name ${u.name}`);
+    seen.add(u.name);
+    if (u.transport === 'http') {
+      let url: URL;
+      try {
+        url = new URL(u.url);
+      } catch {
+        throw new GatewayError('ERR_MCP_CONFIG', `upstream ${u.name}: ${JSON.stringify(u.url)} is not a URL`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new GatewayError('ERR_MCP_CONFIG', `upstream ${u.name}: URL scheme must be http or https`);
+    } else if (u.transport === 'stdio') {
+      if (typeof u.command !== 'string' || u.command === '') throw new GatewayError('ERR_MCP_CONFIG', `upstream ${u.name}: command is required`);
+    } else {
+      throw new GatewayError('ERR_MCP_CONFIG', `upstream ${(u as { name: string }).name}: transport must be stdio or http`);
+    }
+  }
+}
+
+export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway> {
+  checkConfig(o.upstreams);
+  const maxMessageBytes = o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE;
+  const log = o.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  let catalog: Catalog | null = null;
+  const upstreams = o.upstreams.map(
+    (cfg) => new Upstream(cfg, { observer: o.observer, requestTimeoutMs: o.requestTimeoutMs ?? 10_000, backoffMs: o.restartBackoffMs ?? 250, onToolsChanged: () => catalog?.invalidate() }),
+  );
+  catalog = new Catalog(upstreams, o.catalogMaxAgeMs ?? 30_000);
+  const core: GatewayCore = {
+    pep: o.pep,
+    principal: o.principal,
+    catalog,
+    observer: o.observer,
+    callTimeoutMs: o.callTimeoutMs ?? 60_000,
+    linked: o.linkedDecision ?? null,
+    claimed: new Set(),
+    inflight: new Set(),
+    draining: false,
+  };
+  const drifts = new DriftLedger(core);
+  const factory = serverFactory(core, drifts);
+  const onerror = (e: Error) => log(`helm mcp gateway: ${e.message}`);
+  const handler = createMcpHandler(factory, { maxRequestBodySize: maxMessageBytes, onerror });
+  const streamable = toNodeHandler(handler, { maxRequestBodySize: maxMessageBytes, onerror });
+  const sse = new SseSessions(factory, maxMessageBytes, '/messages', onerror);
+  const origins = originValidation(o.allowedOrigins ?? ['localhost', '127.0.0.1', '[::1]']);
+  const stdioSessions = new Set<Promise<void>>();
+  let closed = false;
+
+  await Promise.all(upstreams.map((u) => u.start()));
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const ours = path === '/mcp' || path === '/sse' || path === '/messages' || path === '/mcp/v1/capabilities' || path === '/mcp/v1/execute';
+    if (!ours) return false;
+    if (!origins(req, res)) return true;
+    if (closed || core.draining) {
+      sendJson(res, 503, rpcError(-32000, 'the MCP gateway is shutting down'), { connection: 'close' });
+      return true;
+    }
+    if (path === '/mcp') {
+      await streamable(req, res);
+    } else if (path === '/sse' && method === 'GET') {
+      await sse.open(res);
+    } else if (path === '/messages' && method === 'POST') {
+      await sse.post(req, res, url.searchParams.get('sessionId'));
+    } else if (path === '/mcp/v1/capabilities' && method === 'GET') {
+      await capabilities(core, drifts, upstreams, res);
+    } else if (path === '/mcp/v1/execute' && method === 'POST') {
+      await execute(core, maxMessageBytes, req, res);
+    } else {
+      sendJson(res, 405, rpcError(-32000, `${method} is not allowed on ${path}`), { allow: path === '/sse' || path === '/mcp/v1/capabilities' ? 'GET' : 'POST' });
+    }
+    return true;
+  }
+
+  async function drain(): Promise<void> {
+    core.draining = true;
+    while (core.inflight.size > 0) await Promise.allSettled([...core.inflight]);
+  }
+
+  return {
+    upstreams,
+    handle,
+    serveStdio(input, output) {
+      if (closed) return Promise.reject(new GatewayError('ERR_MCP_CLOSED', 'the MCP gateway is closed'));
+      const p = serveOverStdio(factory, input, output, maxMessageBytes, onerror);
+      stdioSessions.add(p);
+      return p.finally(() => stdioSessions.delete(p));
+    },
+    drain,
+    async close() {
+      if (closed) return;
+      await drain();
+      closed = true;
+      await sse.close();
+      await handler.close();
+      await Promise.allSettled(upstreams.map((u) => u.close()));
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// Tool names the gateway publishes: `<upstream>__<tool>`. The double underscore (rather than a
+// dot) keeps every published name valid as an OpenAI function name (^[A-Za-z0-9_-]{1,64}$ for
+// the usual tool names), an MCP tool name and a bundle tool name, so an agent that hands MCP tools
+// to a model through the OpenAI proxy is judged under the same bundle name on both surfaces.
+
+export const SEPARATOR = '__';
+
+/**
+ * Upstream names: letters, digits, '-' and single '_', not ending in '_', at most 32 characters.
+ * Without '__' inside (or a trailing '_') the first '__' of a published name ends the upstream name.
+ */
+export const UPSTREAM_NAME = /^(?!.*__)(?!.*_$)[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+
+/** Bundle tool names (kernel/guardian/bundle-schema.ts); a longer or odder name cannot be declared. */
+const BUNDLE_TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
+
+export function publishedName(upstream: string, tool: string): string | null {
+  const name = `${upstream}${SEPARATOR}${tool}`;
+  return BUNDLE_TOOL_NAME.test(name) ? name : null;
+}
+
+export function splitName(name: string): { upstream: string; tool: string } | null {
+  const i = name.indexOf(SEPARATOR);
+  if (i <= 0 || i + SEPARATOR.length >= name.length) return null;
+  return { upstream: name.slice(0, i), tool: name.slice(i + SEPARATOR.length) };
+}

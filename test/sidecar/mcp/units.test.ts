@@ -1,0 +1,70 @@
+// The gateway's pure parts: published names, definition hashes, what a principal may see, and
+// upstream configuration checks.
+import { definitionHash } from '../../../sidecar/mcp/definition.js';
+import { GatewayError } from '../../../sidecar/mcp/errors.js';
+import { createMcpGateway } from '../../../sidecar/mcp/gateway.js';
+import { publishedName, splitName, UPSTREAM_NAME } from '../../../sidecar/mcp/names.js';
+import { parseUpstreamConfig, parseUpstreamList } from '../../../sidecar/mcp/upstream-config.js';
+import { visibility } from '../../../sidecar/mcp/visibility.js';
+import { compiled } from '../../guardian/helpers.js';
+import { bundleDoc } from './support.js';
+import type { Pep } from '../../../kernel/pep/pep.js';
+
+describe('names', () => {
+  it('publishes <upstream>__<tool> and splits at the first separator', () => {
+    expect(publishedName('fs', 'read_text_file')).toBe('fs__read_text_file');
+    expect(splitName('fs__read__odd')).toEqual({ upstream: 'fs', tool: 'read__odd' });
+    expect(splitName('my_srv__x')).toEqual({ upstream: 'my_srv', tool: 'x' });
+    expect(splitName('__x')).toBeNull();
+    expect(splitName('fs__')).toBeNull();
+    expect(publishedName('fs', 'has space')).toBeNull();
+    expect(publishedName('fs', 'x'.repeat(130))).toBeNull();
+  });
+
+  it('refuses upstream names that would make the split ambiguous', () => {
+    for (const ok of ['fs', 'my_srv', 'a-b', 'A1']) expect(UPSTREAM_NAME.test(ok)).toBe(true);
+    for (const bad of ['a__b', 'a_', '_a', 'a.b', '', 'x'.repeat(33)]) expect(UPSTREAM_NAME.test(bad)).toBe(false);
+  });
+});
+
+describe('definition hash', () => {
+  it('covers description and schemas, not member order or other fields', () => {
+    const a = definitionHash({ description: 'd', inputSchema: { type: 'object', properties: { x: { type: 'string' } } } });
+    expect(definitionHash({ inputSchema: { properties: { x: { type: 'string' } }, type: 'object' }, description: 'd' })).toBe(a);
+    expect(definitionHash({ description: 'd ', inputSchema: { type: 'object', properties: { x: { type: 'string' } } } })).not.toBe(a);
+    expect(definitionHash({ description: 'd', inputSchema: { type: 'object', properties: { x: { type: 'string' } } }, outputSchema: { type: 'object' } })).not.toBe(a);
+    expect(a).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
+
+describe('visibility', () => {
+  it('shows a tool only when some call of this principal could be allowed', async () => {
+    const b = compiled(await bundleDoc());
+    const agent = { id: 'a', roles: ['agent'], attributes: { workspace: '/w' } };
+    expect(visibility(b, agent, 'everything__echo', 'everything')).toMatchObject({ visible: true, governance: { approval: 'none', pinned: expect.stringMatching(/^sha256:/), conditions: ['echo-no-secrets'] } });
+    expect(visibility(b, agent, 'everything__get-annotated-message', 'everything')).toMatchObject({ visible: true, governance: { approval: 'required' } });
+    expect(visibility(b, agent, 'everything__get-env', 'everything')).toMatchObject({ visible: false, reasonCode: 'CAPABILITY_VIOLATION' });
+    expect(visibility(b, agent, 'everything__toggle-simulated-logging', 'everything')).toMatchObject({ visible: false, reasonCode: 'POLICY_VIOLATION' });
+    expect(visibility(b, agent, 'everything__nope', 'everything')).toMatchObject({ visible: false, reasonCode: 'TOOL_NOT_DECLARED' });
+    expect(visibility(b, { id: 'b', roles: ['visitor'] }, 'everything__echo', 'everything')).toMatchObject({ visible: false, reasonCode: 'DOMAIN_SCOPE_VIOLATION' });
+  });
+});
+
+describe('upstream configuration', () => {
+  it('reads stdio and http entries and refuses typos with their place', () => {
+    expect(parseUpstreamConfig({ name: 'fs', transport: 'stdio', command: 'node', args: ['x'], env: { A: 'b' } }, 'u')).toEqual({ name: 'fs', transport: 'stdio', command: 'node', args: ['x'], env: { A: 'b' } });
+    expect(parseUpstreamList({ upstreams: [{ name: 'r', transport: 'http', url: 'http://h/mcp', protocol: 'legacy' }] }, 'f')).toEqual([{ name: 'r', transport: 'http', url: 'http://h/mcp', protocol: 'legacy' }]);
+    expect(() => parseUpstreamConfig({ name: 'fs', transport: 'stdio', comand: 'node' }, 'u[0]')).toThrow(/u\[0\]: unknown field "comand"/);
+    expect(() => parseUpstreamConfig({ name: 'fs', transport: 'ws', url: 'x' }, 'u')).toThrow(/transport must be stdio or http/);
+    expect(() => parseUpstreamConfig({ name: 'fs', transport: 'stdio', command: 'n', args: [1] }, 'u')).toThrow(/u.args must be a list of strings/);
+    expect(() => parseUpstreamList({}, 'f')).toThrow(GatewayError);
+  });
+
+  it('refuses duplicate and ambiguous upstream names before starting anything', async () => {
+    const pep = {} as Pep;
+    const principal = { id: 'a' };
+    await expect(createMcpGateway({ pep, principal, upstreams: [{ name: 'a__b', transport: 'http', url: 'http://h' }] })).rejects.toMatchObject({ code: 'ERR_MCP_CONFIG' });
+    await expect(createMcpGateway({ pep, principal, upstreams: [{ name: 'x', transport: 'http', url: 'http://h' }, { name: 'x', transport: 'http', url: 'http://i' }] })).rejects.toThrow(/duplicate upstream name x/);
+    await expect(createMcpGateway({ pep, principal, upstreams: [{ name: 'x', transport: 'http', url: 'ftp://h' }] })).rejects.toThrow(/http or https/);
+  });
+});
