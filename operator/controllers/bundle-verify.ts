@@ -1,0 +1,60 @@
+// Verification of a PolicyBundle's content with the kernel's own code (docs/spec/policy-bundle.md
+// section 2): parse, contentHash, signature against the operator's trust roots, then lint and
+// compile, so the operator calls Active exactly what a sidecar will accept.
+import { fromBase64, fromUtf8 } from '../../kernel/crypto/bytes.js';
+import type { CryptoSuite } from '../../kernel/crypto/suite.js';
+import { BundleError, canonicalBundleBytes, loadPolicy, parseBundleText, type BundleSignature, type BundleTrust, type BundleTrustCode } from '../../kernel/guardian/index.js';
+import type { PolicyBundleSpec } from '../api/v1alpha1.js';
+
+/** Condition reasons for the kernel's bundle trust codes (CamelCase, as Kubernetes reasons are). */
+export const TRUST_REASONS: Record<BundleTrustCode, string> = {
+  BUNDLE_MISSING: 'BundleMissing',
+  BUNDLE_INVALID: 'BundleInvalid',
+  BUNDLE_UNSIGNED: 'BundleUnsigned',
+  SIGNATURE_INVALID: 'SignatureInvalid',
+  HASH_MISMATCH: 'HashMismatch',
+  SIGNER_UNTRUSTED: 'SignerUntrusted',
+  SIGNER_REVOKED: 'SignerRevoked',
+};
+
+export type Verified = { ok: true; signature: BundleSignature; canonicalText: string; contentHash: string };
+/** signature: whether the SignatureVerified condition is True, False or Unknown (not reached). */
+export type Rejected = { ok: false; reason: string; message: string; signature: 'verified' | 'failed' | 'unchecked' };
+
+export function signatureOf(spec: PolicyBundleSpec): BundleSignature {
+  return { contentHash: spec.contentHash as BundleSignature['contentHash'], signature: spec.signature, signerKeyId: spec.signerKeyId };
+}
+
+/**
+ * Checks that need no content: a malformed signature or key handle fails before anything is
+ * fetched (the same checks verifyBundle makes, so the outcome does not depend on the source).
+ */
+export function precheckSignature(spec: PolicyBundleSpec): Rejected | null {
+  let bytes: Uint8Array | null = null;
+  try {
+    bytes = fromBase64(spec.signature);
+  } catch {
+    bytes = null;
+  }
+  if (!bytes || bytes.length !== 64) return { ok: false, reason: 'SignatureInvalid', message: 'spec.signature is not a standard base64 64-byte Ed25519 signature', signature: 'failed' };
+  if (!/^[^+\s]+\+[0-9a-f]{8}$/.test(spec.signerKeyId)) return { ok: false, reason: 'SignatureInvalid', message: 'spec.signerKeyId is not a signed-note key handle (name+8hex)', signature: 'failed' };
+  return null;
+}
+
+export function verifyContent(text: string, spec: PolicyBundleSpec, trust: BundleTrust, suite: CryptoSuite): Verified | Rejected {
+  let doc: unknown;
+  try {
+    doc = parseBundleText(text);
+  } catch (e) {
+    const msg = e instanceof BundleError ? e.message : String(e);
+    return { ok: false, reason: 'BundleInvalid', message: msg, signature: 'unchecked' };
+  }
+  const signature = signatureOf(spec);
+  const policy = loadPolicy({ bundle: doc, signature }, trust, suite);
+  if (policy.status === 'unavailable') {
+    // loadPolicy reports a lint failure of a correctly signed bundle as BUNDLE_INVALID with issues.
+    const signature = policy.issues ? 'verified' : policy.reasonCode === 'BUNDLE_INVALID' || policy.reasonCode === 'BUNDLE_MISSING' ? 'unchecked' : 'failed';
+    return { ok: false, reason: TRUST_REASONS[policy.reasonCode], message: policy.message, signature };
+  }
+  return { ok: true, signature, canonicalText: fromUtf8(canonicalBundleBytes(doc)), contentHash: spec.contentHash };
+}

@@ -1,0 +1,135 @@
+// GuardianSidecar reconciler: checks that the referenced PolicyBundle exists and is Active for its
+// current generation, that the selectors are usable, and counts the running pods the webhook
+// injected for this GuardianSidecar (label helm.mindburn.org/injected=true and annotation
+// helm.mindburn.org/guardian-sidecar=<namespace>/<name>, still matching the selectors).
+// Phase: Error (cannot govern), Injecting (injected pods not all Ready yet), Ready.
+import { isDeepStrictEqual } from 'node:util';
+import {
+  ANNOTATION_GUARDIAN,
+  API_VERSION,
+  FIELD_MANAGER,
+  GUARDIAN_SIDECARS,
+  guardianRef,
+  type Condition,
+  type GuardianSidecar,
+  type GuardianSidecarStatus,
+  type PolicyBundle,
+  type SidecarPhase,
+} from '../api/v1alpha1.js';
+import type { OperatorMetrics } from '../metrics.js';
+import { findCondition, metaTime, setCondition } from '../runtime/conditions.js';
+import type { ReconcileOutcome, Reconciler } from '../runtime/controller.js';
+import type { EventRecorder } from '../runtime/events.js';
+import type { Informer } from '../runtime/informer.js';
+import type { KObject, Kube } from '../runtime/kube.js';
+import { matchesSelector, selectorProblems } from '../runtime/selectors.js';
+import { sidecarNamespaces } from './governed.js';
+
+export interface GuardianSidecarDeps {
+  kube: Kube;
+  sidecars: Informer;
+  bundles: Informer;
+  /** Pods labelled helm.mindburn.org/injected=true, in every namespace. */
+  pods: Informer;
+  namespaces: Informer;
+  recorder: EventRecorder;
+  now(): number;
+  metrics?: OperatorMetrics;
+}
+
+export const GUARDIAN_SIDECARS_RT = { ...GUARDIAN_SIDECARS, namespaced: true };
+
+interface PodLike extends KObject {
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+}
+
+function podReady(p: PodLike): boolean {
+  return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+export class GuardianSidecarReconciler implements Reconciler {
+  readonly kind = 'GuardianSidecar';
+
+  constructor(private readonly d: GuardianSidecarDeps) {}
+
+  /** The injected, live pods that belong to this GuardianSidecar. */
+  injectedPods(gs: GuardianSidecar): PodLike[] {
+    const ref = guardianRef(gs.metadata.namespace ?? '', gs.metadata.name);
+    const governed = new Set(sidecarNamespaces(gs, this.d.namespaces.list()));
+    return (this.d.pods.list() as PodLike[]).filter(
+      (p) =>
+        p.metadata.annotations?.[ANNOTATION_GUARDIAN] === ref &&
+        !p.metadata.deletionTimestamp &&
+        p.status?.phase !== 'Succeeded' &&
+        p.status?.phase !== 'Failed' &&
+        governed.has(p.metadata.namespace ?? '') &&
+        (gs.spec.podSelector === undefined || matchesSelector(gs.spec.podSelector, p.metadata.labels)),
+    );
+  }
+
+  async reconcile(key: string): Promise<ReconcileOutcome | void> {
+    const i = key.indexOf('/');
+    const ns = key.slice(0, i);
+    const name = key.slice(i + 1);
+    const gs = this.d.sidecars.get(ns, name) as unknown as GuardianSidecar | undefined;
+    if (!gs) {
+      this.d.metrics?.injectedPods(ns, name, -1);
+      return;
+    }
+    if (gs.metadata.deletionTimestamp) return;
+    const now = metaTime(this.d.now());
+    const gen = gs.metadata.generation;
+    const problems = [...selectorProblems(gs.spec.namespaceSelector, 'spec.namespaceSelector'), ...selectorProblems(gs.spec.podSelector, 'spec.podSelector')];
+    const bundle = this.d.bundles.get(ns, gs.spec.policyBundleRef) as unknown as PolicyBundle | undefined;
+    let bundleCond: Omit<Condition, 'lastTransitionTime'>;
+    if (!bundle) {
+      bundleCond = { type: 'BundleReady', status: 'False', observedGeneration: gen, reason: 'BundleNotFound', message: `PolicyBundle ${ns}/${gs.spec.policyBundleRef} not found` };
+    } else if (bundle.status?.phase !== 'Active' || bundle.status.observedGeneration !== bundle.metadata.generation || bundle.metadata.deletionTimestamp) {
+      const why = findCondition(bundle.status?.conditions, 'Ready');
+      bundleCond = {
+        type: 'BundleReady',
+        status: 'False',
+        observedGeneration: gen,
+        reason: 'BundleNotActive',
+        message: `PolicyBundle ${ns}/${gs.spec.policyBundleRef} is ${bundle.status?.phase ?? 'Pending'}${why ? ` (${why.reason}: ${why.message})` : ''}`,
+      };
+    } else {
+      bundleCond = { type: 'BundleReady', status: 'True', observedGeneration: gen, reason: 'BundleActive', message: `PolicyBundle ${ns}/${gs.spec.policyBundleRef} is Active (${bundle.status.verifiedHash ?? ''})` };
+    }
+    const pods = this.injectedPods(gs);
+    const notReady = pods.filter((p) => !podReady(p)).length;
+    let phase: SidecarPhase;
+    let reason: string;
+    let message: string;
+    if (problems.length > 0) {
+      phase = 'Error';
+      reason = 'InvalidSelector';
+      message = problems.join('; ');
+    } else if (bundleCond.status !== 'True') {
+      phase = 'Error';
+      reason = bundleCond.reason;
+      message = bundleCond.message;
+    } else if (notReady > 0) {
+      phase = 'Injecting';
+      reason = 'PodsStarting';
+      message = `${notReady} of ${pods.length} injected pods are not Ready`;
+    } else {
+      phase = 'Ready';
+      reason = 'Ready';
+      message = `${pods.length} injected pod${pods.length === 1 ? '' : 's'}`;
+    }
+    let conditions = setCondition(gs.status?.conditions, bundleCond, now);
+    conditions = setCondition(conditions, { type: 'Ready', status: phase === 'Ready' ? 'True' : 'False', observedGeneration: gen, reason, message }, now);
+    const status: GuardianSidecarStatus = { phase, injectedPodCount: pods.length, conditions };
+    if (gen !== undefined) status.observedGeneration = gen;
+    this.d.metrics?.injectedPods(ns, name, pods.length);
+    const prev = gs.status ?? {};
+    if (isDeepStrictEqual(prev, status)) return;
+    if (phase === 'Error' && prev.phase !== 'Error') await this.d.recorder.record(gs as unknown as KObject, 'Warning', reason, 'Validate', message);
+    await this.d.kube.apply(
+      GUARDIAN_SIDECARS_RT,
+      { apiVersion: API_VERSION, kind: 'GuardianSidecar', metadata: { name, namespace: ns, resourceVersion: gs.metadata.resourceVersion ?? '' }, status },
+      { fieldManager: FIELD_MANAGER, force: true, status: true },
+    );
+  }
+}

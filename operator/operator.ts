@@ -1,0 +1,184 @@
+// The operator: informers (supervised list+watch caches) for PolicyBundles, GuardianSidecars,
+// Namespaces, our distributed ConfigMaps and injected Pods; the two controllers; event handlers
+// that map every change to the keys whose desired state it affects; and Lease leader election so
+// that only one replica reconciles while every replica keeps warm caches.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { nodeSuite } from '../kernel/crypto/node.js';
+import type { CryptoSuite } from '../kernel/crypto/suite.js';
+import type { BundleTrust } from '../kernel/guardian/index.js';
+import { ANNOTATION_BUNDLE_SOURCE, ANNOTATION_GUARDIAN, LABEL_INJECTED, LABEL_MANAGED_BY, MANAGED_BY, type GuardianSidecar, type PolicyBundle } from './api/v1alpha1.js';
+import { GuardianSidecarReconciler, GUARDIAN_SIDECARS_RT } from './controllers/guardiansidecar.js';
+import { PolicyBundleReconciler, POLICY_BUNDLES_RT } from './controllers/policybundle.js';
+import { operatorMetrics, type OperatorMetrics } from './metrics.js';
+import { Controller } from './runtime/controller.js';
+import { EventRecorder } from './runtime/events.js';
+import { Informer, objectKeyOf, type EventHandler, type InformerOptions } from './runtime/informer.js';
+import { CONFIGMAPS, Kube, NAMESPACES, PODS, type KObject } from './runtime/kube.js';
+import { LeaderElector } from './runtime/leader.js';
+
+export type Logger = (msg: string, ctx?: Record<string, unknown>) => void;
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  /** The operator's own namespace: where its Lease lives. */
+  namespace: string;
+  /** This replica's identity in the Lease (the pod name in a cluster). */
+  identity: string;
+  trust: BundleTrust;
+  suite?: CryptoSuite;
+  /** Watch PolicyBundles and GuardianSidecars in one namespace only (default: all). */
+  watchNamespace?: string;
+  leaderElection?: false | { leaseName: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  source?: { allowHttp?: boolean; timeoutMs?: number; maxBytes?: number; fetch?: typeof globalThis.fetch };
+  /** Re-read period for sourceUrl / configMapRef bundles without refreshInterval (default 5 min). */
+  defaultRefreshMs?: number;
+  informer?: Pick<InformerOptions, 'silenceMs' | 'watchTimeoutSeconds' | 'backoffBaseMs' | 'backoffMaxMs'>;
+  queue?: { baseDelayMs?: number; maxDelayMs?: number; maxConcurrency?: number };
+  metrics?: OperatorMetrics;
+  log?: Logger;
+  now?: () => number;
+}
+
+export const CONTROLLER_NAME = 'helm.mindburn.org/operator';
+export const DEFAULT_MAX_SOURCE_BYTES = 4 * 1024 * 1024;
+
+export class Operator {
+  readonly kube: Kube;
+  readonly bundles: Informer;
+  readonly sidecars: Informer;
+  readonly namespaces: Informer;
+  readonly copies: Informer;
+  readonly pods: Informer;
+  readonly bundleController: Controller;
+  readonly sidecarController: Controller;
+  private readonly elector: LeaderElector | undefined;
+  private readonly log: Logger;
+  private started = false;
+
+  constructor(o: OperatorOptions) {
+    this.kube = new Kube(o.kubeConfig);
+    const metrics = o.metrics ?? operatorMetrics();
+    this.log = o.log ?? (() => undefined);
+    const inf: InformerOptions = { ...o.informer, metrics, log: this.log };
+    const scoped = o.watchNamespace ? { namespace: o.watchNamespace } : {};
+    this.bundles = new Informer(this.kube, POLICY_BUNDLES_RT, { ...inf, ...scoped });
+    this.sidecars = new Informer(this.kube, GUARDIAN_SIDECARS_RT, { ...inf, ...scoped });
+    this.namespaces = new Informer(this.kube, NAMESPACES, inf);
+    this.copies = new Informer(this.kube, CONFIGMAPS, { ...inf, labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}` });
+    this.pods = new Informer(this.kube, PODS, { ...inf, labelSelector: `${LABEL_INJECTED}=true` });
+    const recorder = new EventRecorder(this.kube, { controller: CONTROLLER_NAME, instance: o.identity, log: this.log });
+    const now = o.now ?? Date.now;
+    const ctl = { ...o.queue, metrics, log: this.log };
+    this.bundleController = new Controller(
+      new PolicyBundleReconciler({
+        kube: this.kube,
+        bundles: this.bundles,
+        sidecars: this.sidecars,
+        namespaces: this.namespaces,
+        copies: this.copies,
+        trust: o.trust,
+        suite: o.suite ?? nodeSuite,
+        recorder,
+        source: { allowHttp: o.source?.allowHttp ?? false, timeoutMs: o.source?.timeoutMs ?? 10_000, maxBytes: o.source?.maxBytes ?? DEFAULT_MAX_SOURCE_BYTES, fetch: o.source?.fetch ?? globalThis.fetch },
+        defaultRefreshMs: o.defaultRefreshMs ?? 5 * 60_000,
+        enqueueBundle: (k) => this.bundleController.enqueue(k),
+        now,
+        metrics,
+        log: this.log,
+      }),
+      ctl,
+    );
+    this.sidecarController = new Controller(
+      new GuardianSidecarReconciler({ kube: this.kube, sidecars: this.sidecars, bundles: this.bundles, pods: this.pods, namespaces: this.namespaces, recorder, now, metrics }),
+      ctl,
+    );
+    this.wire();
+    const le = o.leaderElection;
+    this.elector = le
+      ? new LeaderElector(this.kube, {
+          namespace: o.namespace,
+          name: le.leaseName,
+          identity: o.identity,
+          ...(le.leaseDurationMs !== undefined ? { leaseDurationMs: le.leaseDurationMs } : {}),
+          ...(le.renewDeadlineMs !== undefined ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
+          ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
+          onStartedLeading: () => this.startControllers(),
+          onStoppedLeading: () => this.stopControllers(),
+          metrics,
+          log: this.log,
+        })
+      : undefined;
+  }
+
+  /** Every change is mapped to the keys whose desired state depends on it. */
+  private wire(): void {
+    const on = (inf: Informer, fn: (o: KObject) => void): void => {
+      const h: EventHandler = { add: fn, update: (old, o) => (fn(old), fn(o)), delete: fn };
+      inf.addHandler(h);
+    };
+    const bundle = (k: string): void => this.bundleController.enqueue(k);
+    const sidecar = (k: string): void => this.sidecarController.enqueue(k);
+    const sidecarsOfBundle = (pb: KObject): void => {
+      for (const gs of this.sidecars.list() as unknown as GuardianSidecar[]) {
+        if (gs.metadata.namespace === pb.metadata.namespace && gs.spec?.policyBundleRef === pb.metadata.name) sidecar(objectKeyOf(gs));
+      }
+    };
+    on(this.bundles, (pb) => {
+      bundle(objectKeyOf(pb));
+      const id = (pb as unknown as PolicyBundle).spec?.bundleId;
+      for (const s of this.bundles.list() as unknown as PolicyBundle[]) if (s.spec?.bundleId === id) bundle(objectKeyOf(s));
+      sidecarsOfBundle(pb);
+    });
+    on(this.sidecars, (gs) => {
+      sidecar(objectKeyOf(gs));
+      const ref = (gs as unknown as GuardianSidecar).spec?.policyBundleRef;
+      if (ref && gs.metadata.namespace) bundle(`${gs.metadata.namespace}/${ref}`);
+    });
+    on(this.namespaces, () => {
+      for (const pb of this.bundles.list()) bundle(objectKeyOf(pb));
+      for (const gs of this.sidecars.list()) sidecar(objectKeyOf(gs));
+    });
+    on(this.copies, (cm) => {
+      const src = cm.metadata.annotations?.[ANNOTATION_BUNDLE_SOURCE];
+      if (src) bundle(src);
+    });
+    on(this.pods, (pod) => {
+      const ref = pod.metadata.annotations?.[ANNOTATION_GUARDIAN];
+      if (ref) sidecar(ref);
+    });
+  }
+
+  private informers(): Informer[] {
+    return [this.bundles, this.sidecars, this.namespaces, this.copies, this.pods];
+  }
+
+  private startControllers(): void {
+    this.bundleController.start(this.bundles.list().map(objectKeyOf));
+    this.sidecarController.start(this.sidecars.list().map(objectKeyOf));
+  }
+
+  private async stopControllers(): Promise<void> {
+    await Promise.all([this.bundleController.stop(), this.sidecarController.stop()]);
+  }
+
+  get isLeader(): boolean {
+    return this.elector ? this.elector.isLeader : this.started;
+  }
+
+  /** Starts the caches, waits until they have listed once, then campaigns (or starts at once). */
+  async start(): Promise<void> {
+    for (const i of this.informers()) i.start();
+    await Promise.all(this.informers().map((i) => i.synced));
+    this.started = true;
+    if (this.elector) this.elector.start();
+    else this.startControllers();
+  }
+
+  /** Finishes in-flight reconciles, releases the Lease, stops the caches. */
+  async stop(): Promise<void> {
+    if (this.elector) await this.elector.stop();
+    else await this.stopControllers();
+    await Promise.all(this.informers().map((i) => i.stop()));
+    this.started = false;
+  }
+}

@@ -1,0 +1,11 @@
+import type { InjectorConfig } from '../config.js';
+import type { GuardianView } from '../guardian.js';
+
+/** Everything a patch step may read besides the pod: plain data, resolved before the recipe runs. */
+export interface InjectionContext {
+  namespace: string;
+  config: InjectorConfig;
+  guardian: GuardianView;
+  /** spec.bundleId of the GuardianSidecar's PolicyBundle: names the ConfigMap to mount. */
+  bundleId: string;
+}

@@ -1,0 +1,58 @@
+// How the injected sidecar is configured: the environment variables `helmctl serve` reads
+// (sidecar/config/keys.ts is their single definition; a test checks every name here against
+// it), the mount paths, and the HTTP paths it serves.
+export const SIDECAR_ENV = {
+  listen: 'HELM_LISTEN',
+  adminListen: 'HELM_ADMIN_LISTEN',
+  bundle: 'HELM_BUNDLE',
+  bundleSignature: 'HELM_BUNDLE_SIGNATURE',
+  bundleTrustRoots: 'HELM_BUNDLE_TRUST_ROOTS',
+  proofgraphDir: 'HELM_PROOFGRAPH_DIR',
+  nodeKey: 'HELM_NODE_KEY',
+  logKey: 'HELM_LOG_KEY',
+  trustEvents: 'HELM_TRUST_EVENTS',
+  upstreamUrl: 'HELM_UPSTREAM_URL',
+  upstreamApiKeyFile: 'HELM_UPSTREAM_API_KEY_FILE',
+  podNamespace: 'HELM_POD_NAMESPACE',
+  podName: 'HELM_POD_NAME',
+  podServiceAccount: 'HELM_POD_SERVICE_ACCOUNT',
+} as const;
+
+/**
+ * MCP upstreams of the GuardianSidecar, as JSON [{name, transport: "http", url, authFile?}]. The
+ * sidecar's MCP gateway does not read this variable yet (it logs it as unknown); it is written so
+ * the upstream list reaches the pod unchanged once it does.
+ */
+export const SIDECAR_MCP_UPSTREAMS_ENV = 'HELM_MCP_UPSTREAMS';
+
+export const SIDECAR_PATHS = {
+  proofgraphDir: '/var/lib/helm/proofgraph',
+  policyDir: '/etc/helm/bundle',
+  keysDir: '/etc/helm/keys',
+  nodeKey: '/etc/helm/keys/node.key',
+  logKey: '/etc/helm/keys/log.key',
+  /** Root-signed KEY_PUBLISH of the node key (helmctl trust publish): how verifiers learn it. */
+  trustEvent: '/etc/helm/keys/publish-node.json',
+  upstreamDir: '/etc/helm/upstream',
+  upstreamApiKeyFile: '/etc/helm/upstream/api-key',
+  mcpCredentialsDir: '/etc/helm/mcp',
+  tmpDir: '/tmp',
+} as const;
+
+export const SIDECAR_HTTP = {
+  health: '/healthz',
+  ready: '/readyz',
+  metrics: '/metrics',
+  /** OpenAI-compatible API root on the governed port. */
+  openAiBase: '/v1',
+  /** MCP Streamable HTTP endpoint on the governed port. */
+  mcp: '/mcp',
+} as const;
+
+/** What app containers get, so SDKs talk to the sidecar and never hold the upstream key. */
+export const APP_ENV = {
+  mcpUrl: 'HELM_MCP_URL',
+  /** SDKs refuse to start without a key; the sidecar replaces it with the real one it holds. */
+  placeholderKey: 'OPENAI_API_KEY',
+  placeholderKeyValue: 'helm-sidecar-managed',
+} as const;

@@ -1,0 +1,98 @@
+// GuardianSidecar controller: bundle reference validation, readiness and injected pod counting.
+import { ANNOTATION_GUARDIAN, LABEL_INJECTED, type GuardianSidecar } from '../../operator/api/v1alpha1.js';
+import type { Operator } from '../../operator/operator.js';
+import type { ApiServerDouble, Obj } from '../k8s/api-server-double.js';
+import { GROUP, OPERATOR_NS, bundleStatus, bundleText, governedNamespace, guardianSidecar, operatorFor, otherSigner, policyBundle, signedSpec, startDouble, waitFor } from './support.js';
+
+let d: ApiServerDouble;
+let op: Operator;
+
+beforeEach(async () => {
+  d = await startDouble();
+  governedNamespace(d, 'agents-a');
+  governedNamespace(d, 'ungoverned', { team: 'x' });
+  op = operatorFor(d);
+  await op.start();
+});
+
+afterEach(async () => {
+  await op.stop();
+  await d.stop();
+});
+
+function sidecar(name: string): GuardianSidecar['status'] | undefined {
+  return (d.get(GROUP, 'guardiansidecars', OPERATOR_NS, name) as GuardianSidecar | undefined)?.status;
+}
+
+function cond(name: string, type: string): string | undefined {
+  const c = sidecar(name)?.conditions?.find((x) => x.type === type);
+  return c && `${c.status}/${c.reason}`;
+}
+
+function pod(ns: string, name: string, o: { guardian?: string; ready?: boolean; labels?: Record<string, string>; phase?: string } = {}): Obj {
+  return {
+    metadata: {
+      name,
+      namespace: ns,
+      labels: { [LABEL_INJECTED]: 'true', app: 'agent', ...o.labels },
+      annotations: o.guardian === undefined ? {} : { [ANNOTATION_GUARDIAN]: o.guardian },
+    },
+    spec: { containers: [{ name: 'agent', image: 'agent:1' }] },
+    status: { phase: o.phase ?? 'Running', conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }] },
+  };
+}
+
+describe('GuardianSidecar controller', () => {
+  it('a missing PolicyBundle makes it not ready (phase Error, BundleNotFound)', async () => {
+    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'nope'));
+    await waitFor('Error', () => sidecar('guardian')?.phase === 'Error');
+    expect(cond('guardian', 'BundleReady')).toBe('False/BundleNotFound');
+    expect(cond('guardian', 'Ready')).toBe('False/BundleNotFound');
+    expect(sidecar('guardian')?.observedGeneration).toBe(1);
+    const gs = d.get(GROUP, 'guardiansidecars', OPERATOR_NS, 'guardian')!;
+    expect(gs.spec.failClosed).toBe(true);
+  });
+
+  it('an inactive PolicyBundle makes it not ready; once the bundle is Active it becomes Ready', async () => {
+    const good = signedSpec(bundleText());
+    d.seed(GROUP, 'policybundles', policyBundle('desk', signedSpec(bundleText(), {}, otherSigner)));
+    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+    await waitFor('BundleNotActive because the bundle Failed', () => /Failed \(SignerUntrusted/.test(sidecar('guardian')?.conditions?.find((c) => c.type === 'BundleReady')?.message ?? ''));
+    expect(cond('guardian', 'BundleReady')).toBe('False/BundleNotActive');
+    expect(sidecar('guardian')?.phase).toBe('Error');
+    await op.kube.mergePatch({ group: GROUP, version: 'v1alpha1', plural: 'policybundles', kind: 'PolicyBundle', namespaced: true }, OPERATOR_NS, 'desk', { spec: good });
+    await waitFor('bundle Active', () => bundleStatus(d, 'desk')?.phase === 'Active');
+    await waitFor('Ready', () => sidecar('guardian')?.phase === 'Ready');
+    expect(cond('guardian', 'BundleReady')).toBe('True/BundleActive');
+  });
+
+  it('counts the running injected pods that belong to it, and reports Injecting until they are Ready', async () => {
+    d.seed(GROUP, 'policybundles', policyBundle('desk', signedSpec(bundleText())));
+    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk', { podSelector: { matchLabels: { app: 'agent' } } }));
+    await waitFor('Ready with 0 pods', () => sidecar('guardian')?.phase === 'Ready' && sidecar('guardian')?.injectedPodCount === 0);
+    const ref = `${OPERATOR_NS}/guardian`;
+    d.seed('', 'pods', pod('agents-a', 'p1', { guardian: ref }));
+    d.seed('', 'pods', pod('agents-a', 'p2', { guardian: ref, ready: false }));
+    d.seed('', 'pods', pod('agents-a', 'other-guardian', { guardian: `${OPERATOR_NS}/someone-else` }));
+    d.seed('', 'pods', pod('agents-a', 'not-selected', { guardian: ref, labels: { app: 'batch' } }));
+    d.seed('', 'pods', pod('agents-a', 'finished', { guardian: ref, phase: 'Succeeded' }));
+    d.seed('', 'pods', pod('ungoverned', 'p3', { guardian: ref }));
+    await waitFor('2 pods, Injecting', () => sidecar('guardian')?.injectedPodCount === 2 && sidecar('guardian')?.phase === 'Injecting');
+    expect(cond('guardian', 'Ready')).toBe('False/PodsStarting');
+    const p2 = d.get('', 'pods', 'agents-a', 'p2')!;
+    await op.kube.core.patchNamespacedPodStatus(
+      { namespace: 'agents-a', name: 'p2', body: { status: { conditions: [{ type: 'Ready', status: 'True' }] }, metadata: { resourceVersion: p2.metadata.resourceVersion } } },
+      (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/merge-patch+json'),
+    );
+    await waitFor('Ready with 2 pods', () => sidecar('guardian')?.phase === 'Ready' && sidecar('guardian')?.injectedPodCount === 2);
+    await op.kube.core.deleteNamespacedPod({ namespace: 'agents-a', name: 'p1' });
+    await waitFor('1 pod', () => sidecar('guardian')?.injectedPodCount === 1);
+  });
+
+  it('reports unusable selectors', async () => {
+    d.seed(GROUP, 'policybundles', policyBundle('desk', signedSpec(bundleText())));
+    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk', { podSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }));
+    await waitFor('InvalidSelector', () => cond('guardian', 'Ready') === 'False/InvalidSelector');
+    expect(sidecar('guardian')?.phase).toBe('Error');
+  });
+});
