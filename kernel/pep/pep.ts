@@ -25,9 +25,9 @@ import { BundleShelf } from './bundles.js';
 import { recordEffect, recordResult } from './effects.js';
 import { PepError } from './errors.js';
 import { rebuildState, type RebuildReport } from './rebuild.js';
-import { readRequest, type ReadRequest } from './request.js';
+import { digestOf, readRequest, type IntentBody, type ReadRequest } from './request.js';
 import { DecisionSequencer } from './sequencer.js';
-import { PepState } from './state.js';
+import { allowArgsKey, allowCallKey, noteAllow, PepState } from './state.js';
 import type { Challenge, DecisionRecord, EffectOutcome, EffectReport, PepOutcome, ResultOutcome, ResultReport } from './types.js';
 
 export interface PepOptions {
@@ -90,6 +90,30 @@ export class Pep {
 
   get policy(): GuardianPolicy {
     return this.current.policy;
+  }
+
+  /**
+   * The ALLOW decision this principal already got for the same call on another surface, when it
+   * has no effect yet: found by callId or by tool + arguments, and in both cases the tool and the
+   * argument digest must be the ones decided on, so nothing executes on a decision about other
+   * arguments. The MCP gateway uses it to continue a chain the OpenAI proxy decided.
+   */
+  allowedDecisionFor(q: { principal: string; callId: string; tool: string; args: unknown }): HashRef | null {
+    const argsDigest = digestOf(this.suite, q.args);
+    for (const h of [this.state.allowsByCall.get(allowCallKey(q.principal, q.callId)), this.state.allowsByArgs.get(allowArgsKey(q.principal, q.tool, argsDigest))]) {
+      if (h === undefined) continue;
+      const d = this.state.decisions.get(h);
+      if (d && d.verdict === 'ALLOW' && d.effect === null && d.tool === q.tool && d.principal === q.principal && d.argsDigest === argsDigest) return h as HashRef;
+    }
+    return null;
+  }
+
+  /** The effect and result recorded for a decision, by whichever surface recorded them. */
+  executionOf(decision: HashRef): { effect: HashRef; result: HashRef | null } | null {
+    const d = this.state.decisions.get(decision);
+    if (!d || d.effect === null || d.effect === 'pending') return null;
+    const e = this.state.effects.get(d.effect);
+    return { effect: d.effect, result: e && e.result !== 'pending' ? e.result : null };
   }
 
   /** Diagnostics for tests: the ledger's stored counter of one budget scope key. */
@@ -203,7 +227,7 @@ export class Pep {
         (values) => {
           const intentNode = values[0] as AppendedNode;
           this.o.writer.append('decision', { ...record }, { parents: [{ hash: intentNode.entryHash }] }).then(
-            (node) => resolve(this.recorded(record, a, intentNode, node)),
+            (node) => resolve(this.recorded(record, a, intentNode, node, req.intent)),
             (e: unknown) => lost(e, intentNode),
           );
         },
@@ -213,8 +237,9 @@ export class Pep {
   }
 
   /** Bookkeeping once a decision node is durable, and the caller's answer. */
-  private recorded(r: DecisionRecord, a: Adjudication, intent: AppendedNode, node: AppendedNode): PepOutcome {
-    this.state.decisions.set(node.entryHash, { callId: r.callId, tool: r.tool, verdict: r.verdict, policyDigest: r.policyDigest, effect: null });
+  private recorded(r: DecisionRecord, a: Adjudication, intent: AppendedNode, node: AppendedNode, asked: IntentBody): PepOutcome {
+    this.state.decisions.set(node.entryHash, { callId: r.callId, tool: r.tool, verdict: r.verdict, policyDigest: r.policyDigest, effect: null, principal: asked.principal, argsDigest: asked.argsDigest });
+    if (r.verdict === 'ALLOW') noteAllow(this.state, node.entryHash, asked);
     if (a.opened) this.state.ceremonies.recorded(a.opened, node.entryHash);
     if (a.usedKey) a.usedKey.decision = node.entryHash;
     const c = a.ceremony;

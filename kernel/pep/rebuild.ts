@@ -6,6 +6,7 @@ import { decodeNode, type HashRef } from '../contracts/node.js';
 import { parseInstant } from '../guardian/decision-input.js';
 import { newCeremony } from './ceremony.js';
 import type { IntentBody } from './request.js';
+import { noteAllow } from './state.js';
 import { callKey } from './request.js';
 import type { PepState } from './state.js';
 import type { DecisionRecord } from './types.js';
@@ -69,7 +70,8 @@ export function rebuildState(state: PepState, entries: readonly Uint8Array[], su
 }
 
 function foldDecision(state: PepState, hash: HashRef, b: DecisionRecord, intent: IntentBody | null): void {
-  state.decisions.set(hash, { callId: b.callId, tool: b.tool, verdict: b.verdict, policyDigest: b.policyDigest, effect: null });
+  state.decisions.set(hash, { callId: b.callId, tool: b.tool, verdict: b.verdict, policyDigest: b.policyDigest, effect: null, ...(intent ? { principal: intent.principal, argsDigest: intent.argsDigest } : {}) });
+  if (b.verdict === 'ALLOW' && intent) noteAllow(state, hash, intent);
   if (b.verdict === 'ALLOW' && b.consumed) state.ledger.apply(b.consumed);
   if (b.verdict === 'ALLOW' && intent?.idempotencyKey !== undefined && intent) {
     state.usedKeys.set(callKey(intent.principal, intent.tool, intent.argsDigest, intent.idempotencyKey), { decision: hash });

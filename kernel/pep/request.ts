@@ -35,7 +35,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function digestOf(suite: CryptoSuite, v: unknown): HashRef {
+export function digestOf(suite: CryptoSuite, v: unknown): HashRef {
   let text = '';
   try {
     text = jcsString(v);

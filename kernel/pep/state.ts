@@ -10,6 +10,9 @@ import { LimitLedger } from './ledger.js';
 export interface DecisionInfo {
   readonly callId: string;
   readonly tool: string;
+  /** From the intent: who asked, and the digest of the arguments that were decided on. */
+  readonly principal?: string;
+  readonly argsDigest?: HashRef;
   readonly verdict: Verdict;
   readonly policyDigest: HashRef | null;
   /** The effect node recorded for it; 'pending' while one is being appended. */
@@ -35,7 +38,23 @@ export class PepState {
   /** callKey (of an idempotency key) -> the ALLOW that used it. */
   readonly usedKeys = new Map<string, UsedKey>();
   readonly decisions = new Map<string, DecisionInfo>();
+  /**
+   * ALLOW decisions by what identifies the call on another surface: principal + callId, and
+   * principal + tool + argsDigest. A call the proxy allowed and the agent then executes through
+   * the MCP gateway continues that causal chain (see Pep.allowedDecisionFor).
+   */
+  readonly allowsByCall = new Map<string, HashRef>();
+  readonly allowsByArgs = new Map<string, HashRef>();
   readonly effects = new Map<string, EffectInfo>();
   /** Latest clock reading used: the PEP's time never runs backwards. */
   lastMs = 0;
+}
+
+export const allowCallKey = (principal: string, callId: string): string => JSON.stringify([principal, callId]);
+export const allowArgsKey = (principal: string, tool: string, argsDigest: HashRef): string => JSON.stringify([principal, tool, argsDigest]);
+
+/** Indexes an ALLOW so another surface can find it (the latest ALLOW for a key wins). */
+export function noteAllow(state: PepState, hash: HashRef, intent: { principal: string; callId: string; tool: string; argsDigest: HashRef }): void {
+  state.allowsByCall.set(allowCallKey(intent.principal, intent.callId), hash);
+  state.allowsByArgs.set(allowArgsKey(intent.principal, intent.tool, intent.argsDigest), hash);
 }

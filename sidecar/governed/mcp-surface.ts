@@ -25,6 +25,8 @@ export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams:
     principal: { id: o.principal.id, roles: [...o.principal.roles], attributes: { ...o.principal.attributes } },
     upstreams: o.upstreams,
     observer: mcpObserver(o.metrics),
+    // A call the OpenAI proxy allowed and the agent executes here continues that causal chain.
+    linkedDecision: (q) => o.pep.allowedDecisionFor(q),
   });
   return {
     name: 'mcp',

@@ -88,6 +88,14 @@ function driftError(e: LedgerEntry, id: string): ProxyError {
 
 async function recordOne(ctx: ResultContext, e: LedgerEntry, m: ToolMessage): Promise<void> {
   const text = m.content;
+  const elsewhere = e.effect === null ? ctx.pep.executionOf(e.decision) : null;
+  if (elsewhere !== null && elsewhere.result !== null) {
+    // The agent executed this allowed call through the MCP gateway, which continued this decision's
+    // chain with its own EFFECT and RESULT; the tool message only carries the output to the model.
+    e.effect = elsewhere.effect;
+    e.result = { digest: digestOf(text), node: elsewhere.result, lamport: 0, rejected: false };
+    return;
+  }
   if (e.effect === null) {
     const eff = await ctx.pep.recordEffect(e.decision, { status: 'executed', confirmed: false });
     if (!eff.recorded) {

@@ -4,7 +4,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { addMcpDemoPolicy, everythingServerPath } from '../../sidecar/mcp/demo-part.js';
-import { Pod, sidecarBundle } from './support.js';
+import { body, call, decisions, Pod, sidecarBundle } from './support.js';
 
 describe('helmctl serve mounts the MCP gateway', () => {
   it('lists only granted tools, runs an allowed call, refuses a denied one, and the pack verifies', async () => {
@@ -27,6 +27,47 @@ describe('helmctl serve mounts the MCP gateway', () => {
       const verified = await pod.exportAndVerify();
       expect(verified.code).toBe(0);
       expect(verified.out).toMatch(/VALID/);
+    } finally {
+      await pod.cleanup();
+    }
+  }, 60_000);
+
+  it('one causal chain across both surfaces: proposed through the proxy, executed through the gateway', async () => {
+    const server = everythingServerPath()!;
+    const pod = await Pod.create();
+    try {
+      await pod.writeBundle(addMcpDemoPolicy(sidecarBundle(), ['support']));
+      const upstreams = [{ name: 'everything', transport: 'stdio', command: process.execPath, args: [server, 'stdio'], protocol: 'legacy' }];
+      const { sidecar, client } = await pod.start({ env: { HELM_MCP_UPSTREAMS: JSON.stringify(upstreams) } });
+      pod.script((_r, turn) => (turn === 0 ? { toolCalls: [call('call_echo_1', 'everything__echo', { message: 'linked' })] } : { content: 'done' }));
+      const first = await client.chat.completions.create({ model: 'scripted-model', messages: [{ role: 'user', content: 'echo it' }] });
+      const proposed = first.choices[0]!.message;
+      expect(proposed.tool_calls?.map((t) => t.id)).toEqual(['call_echo_1']);
+
+      const mcp = new Client({ name: 'mount-test', version: '1.0.0' });
+      await mcp.connect(new StreamableHTTPClientTransport(new URL(`${sidecar.governedUrl}/mcp`)));
+      // Other arguments than the ones decided on get a decision of their own.
+      await mcp.callTool({ name: 'everything__echo', arguments: { message: 'something else' } });
+      const executed = await mcp.callTool({ name: 'everything__echo', arguments: { message: 'linked' } });
+      expect(JSON.stringify(executed.content)).toContain('linked');
+      await mcp.close();
+
+      const second = await client.chat.completions.create({
+        model: 'scripted-model',
+        messages: [{ role: 'user', content: 'echo it' }, proposed as never, { role: 'tool', tool_call_id: 'call_echo_1', content: 'Echo: linked' }],
+      });
+      expect(second.choices[0]!.message.content).toBe('done');
+      await sidecar.stop();
+
+      const nodes = await pod.nodes();
+      const echo = decisions(nodes).filter(([, tool]) => tool === 'everything__echo');
+      expect(echo.map(([id, , verdict]) => [id.startsWith('mcp:') ? 'mcp' : id, verdict])).toEqual([['call_echo_1', 'ALLOW'], ['mcp', 'ALLOW']]);
+      const decision = nodes.find((n) => n.kind === 'decision' && body(n).callId === 'call_echo_1')!;
+      const effects = nodes.filter((n) => n.kind === 'effect' && n.statement.predicate.parents.some((p) => p.hash === decision.entryHash));
+      expect(effects).toHaveLength(1);
+      const results = nodes.filter((n) => n.kind === 'result' && n.statement.predicate.parents.some((p) => p.hash === effects[0]!.entryHash));
+      expect(results).toHaveLength(1);
+      expect((await pod.exportAndVerify()).code).toBe(0);
     } finally {
       await pod.cleanup();
     }
