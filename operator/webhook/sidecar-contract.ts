@@ -19,9 +19,8 @@ export const SIDECAR_ENV = {
 } as const;
 
 /**
- * MCP upstreams of the GuardianSidecar, as JSON [{name, transport: "http", url, authFile?}]. The
- * sidecar's MCP gateway does not read this variable yet (it logs it as unknown); it is written so
- * the upstream list reaches the pod unchanged once it does.
+ * MCP upstreams of the GuardianSidecar, as JSON [{name, transport: "http", url, authFile?}]: the
+ * sidecar's `mcpUpstreams` setting (docs/sidecar.md), which turns authFile into a bearer header.
  */
 export const SIDECAR_MCP_UPSTREAMS_ENV = 'HELM_MCP_UPSTREAMS';
 

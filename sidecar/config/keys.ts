@@ -71,7 +71,7 @@ export const KEYS = [
     type: 'mcp-upstreams',
     default: null,
     group: 'upstream',
-    doc: 'Upstream MCP servers governed at /mcp (Streamable HTTP), /sse + /messages (legacy SSE) and /mcp/v1/capabilities|execute: a list of {name, transport: stdio, command, args?, env?, cwd?} or {name, transport: http, url, headers?} (docs/mcp-gateway.md). Config file: a YAML/JSON list; flag and environment: the same as JSON. Tools appear as <name>__<tool>. None: no MCP surface.',
+    doc: 'Upstream MCP servers governed at /mcp (Streamable HTTP), /sse + /messages (legacy SSE) and /mcp/v1/capabilities|execute: a list of {name, transport: stdio, command, args?, env?, cwd?} or {name, transport: http, url, headers?, authFile?} (authFile: a file holding a bearer token, sent as Authorization) (docs/mcp-gateway.md). Config file: a YAML/JSON list; flag and environment: the same as JSON. Tools appear as <name>__<tool>. None: no MCP surface.',
   }),
 
   k({ key: 'principalId', flag: 'principal-id', env: ['HELM_PRINCIPAL_ID'], type: 'string', default: null, group: 'identity', doc: 'Principal of every decision. Default: system:serviceaccount:<namespace>:<serviceAccount> from the pod fields below. Never taken from a request header.' }),

@@ -1,5 +1,6 @@
 // Mounts the governed MCP gateway (sidecar/mcp) as a surface: /mcp (Streamable HTTP, both protocol
 // eras), /sse + /messages (legacy SSE) and the REST routes /mcp/v1/capabilities and /mcp/v1/execute.
+import { readFile } from 'node:fs/promises';
 import type { Pep } from '../../kernel/pep/index.js';
 import type { Principal } from '../config/load.js';
 import { createMcpGateway } from '../mcp/gateway.js';
@@ -18,12 +19,34 @@ function mcpObserver(metrics: SidecarMetrics): McpObserver {
   };
 }
 
+/**
+ * Turns each http upstream's authFile (the operator mounts the GuardianSidecar's authSecretRef there,
+ * into the sidecar only) into an Authorization header. A file that cannot be read stops the start:
+ * the upstream would otherwise be called without its credentials.
+ */
+export async function resolveUpstreamAuth(upstreams: readonly McpUpstreamConfig[], read: (path: string) => Promise<string> = (p) => readFile(p, 'utf8')): Promise<McpUpstreamConfig[]> {
+  return Promise.all(
+    upstreams.map(async (u) => {
+      if (u.transport !== 'http' || u.authFile === undefined) return u;
+      const { authFile, ...rest } = u;
+      let token: string;
+      try {
+        token = (await read(authFile)).trim();
+      } catch (e) {
+        throw new Error(`MCP upstream ${u.name}: cannot read authFile ${authFile}: ${(e as Error).message}`);
+      }
+      if (token === '') throw new Error(`MCP upstream ${u.name}: authFile ${authFile} is empty`);
+      return { ...rest, headers: { ...rest.headers, authorization: `Bearer ${token}` } };
+    }),
+  );
+}
+
 export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams: McpUpstreamConfig[]; metrics: SidecarMetrics }): Promise<GovernedSurface & { close(): Promise<void> }> {
   const gateway = await createMcpGateway({
     pep: o.pep,
     // The configured identity, never one from the request.
     principal: { id: o.principal.id, roles: [...o.principal.roles], attributes: { ...o.principal.attributes } },
-    upstreams: o.upstreams,
+    upstreams: await resolveUpstreamAuth(o.upstreams),
     observer: mcpObserver(o.metrics),
     // A call the OpenAI proxy allowed and the agent executes here continues that causal chain.
     linkedDecision: (q) => o.pep.allowedDecisionFor(q),

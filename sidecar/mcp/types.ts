@@ -7,7 +7,15 @@
  */
 export type McpUpstreamConfig =
   | { name: string; transport: 'stdio'; command: string; args?: string[]; env?: Record<string, string>; cwd?: string; protocol?: UpstreamProtocol }
-  | { name: string; transport: 'http'; url: string; headers?: Record<string, string>; protocol?: UpstreamProtocol };
+  | {
+      name: string;
+      transport: 'http';
+      url: string;
+      headers?: Record<string, string>;
+      /** File holding a bearer token for the upstream (mounted into the sidecar only); read at start. */
+      authFile?: string;
+      protocol?: UpstreamProtocol;
+    };
 
 export type UpstreamProtocol = 'auto' | 'legacy' | '2026-07-28';
 

@@ -20,7 +20,7 @@ export function parseUpstreamConfig(v: unknown, where: string): McpUpstreamConfi
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new GatewayError('ERR_MCP_CONFIG', `${where}: an upstream must be an object`);
   const o = v as Record<string, unknown>;
   if (o.transport !== 'stdio' && o.transport !== 'http') throw new GatewayError('ERR_MCP_CONFIG', `${where}: transport must be stdio or http`);
-  const allowed = o.transport === 'http' ? ['name', 'transport', 'url', 'headers', 'protocol'] : ['name', 'transport', 'command', 'args', 'env', 'cwd', 'protocol'];
+  const allowed = o.transport === 'http' ? ['name', 'transport', 'url', 'headers', 'authFile', 'protocol'] : ['name', 'transport', 'command', 'args', 'env', 'cwd', 'protocol'];
   const extra = Object.keys(o).find((k) => !allowed.includes(k));
   if (extra !== undefined) throw new GatewayError('ERR_MCP_CONFIG', `${where}: unknown field ${JSON.stringify(extra)}`);
   if (typeof o.name !== 'string') throw new GatewayError('ERR_MCP_CONFIG', `${where}: name must be a string`);
@@ -28,7 +28,15 @@ export function parseUpstreamConfig(v: unknown, where: string): McpUpstreamConfi
   const protocol = o.protocol as McpUpstreamConfig['protocol'];
   if (o.transport === 'http') {
     if (typeof o.url !== 'string') throw new GatewayError('ERR_MCP_CONFIG', `${where}: url must be a string`);
-    return { name: o.name, transport: 'http', url: o.url, ...(o.headers !== undefined ? { headers: stringMap(o.headers, `${where}.headers`) } : {}), ...(protocol ? { protocol } : {}) };
+    if (o.authFile !== undefined && typeof o.authFile !== 'string') throw new GatewayError('ERR_MCP_CONFIG', `${where}: authFile must be a string`);
+    return {
+      name: o.name,
+      transport: 'http',
+      url: o.url,
+      ...(o.headers !== undefined ? { headers: stringMap(o.headers, `${where}.headers`) } : {}),
+      ...(typeof o.authFile === 'string' ? { authFile: o.authFile } : {}),
+      ...(protocol ? { protocol } : {}),
+    };
   }
   if (typeof o.command !== 'string') throw new GatewayError('ERR_MCP_CONFIG', `${where}: command must be a string`);
   if (o.cwd !== undefined && typeof o.cwd !== 'string') throw new GatewayError('ERR_MCP_CONFIG', `${where}: cwd must be a string`);

@@ -186,8 +186,17 @@ describe('the sidecar contract', () => {
     const { SIDECAR_ENV } = await import('../../../operator/webhook/sidecar-contract.js');
     for (const name of Object.values(SIDECAR_ENV)) expect([name, known.has(name)]).toEqual([name, true]);
     const out = applyPatch(agentPod(), injectionPatch(agentPod(), ctx()));
-    const set = (spec(out).initContainers![0]!.env ?? []).map((e) => e.name).filter((n) => n !== 'HELM_MCP_UPSTREAMS');
+    const set = (spec(out).initContainers![0]!.env ?? []).map((e) => e.name);
     for (const name of set) expect([name, known.has(name)]).toEqual([name, true]);
+  });
+
+  it('the MCP upstream list it writes is one the sidecar accepts, credentials as an authFile', async () => {
+    const { parseUpstreamList } = await import('../../../sidecar/mcp/upstream-config.js');
+    const out = applyPatch(agentPod(), injectionPatch(agentPod(), ctx()));
+    const value = (spec(out).initContainers![0]!.env ?? []).find((e) => e.name === 'HELM_MCP_UPSTREAMS')?.value;
+    expect(value).toBeDefined();
+    const upstreams = parseUpstreamList(JSON.parse(value!), 'HELM_MCP_UPSTREAMS');
+    expect(upstreams).toEqual([{ name: 'crm', transport: 'http', url: 'http://crm-mcp.tools:8000/mcp', authFile: expect.stringMatching(/\/crm$/) }]);
   });
 
   it('names the ConfigMap the PolicyBundle controller distributes', () => {

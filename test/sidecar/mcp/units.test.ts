@@ -68,3 +68,31 @@ describe('upstream configuration', () => {
     await expect(createMcpGateway({ pep, principal, upstreams: [{ name: 'x', transport: 'http', url: 'ftp://h' }] })).rejects.toThrow(/http or https/);
   });
 });
+
+describe('MCP upstream credentials from files (what the operator mounts)', () => {
+  it('turns authFile into a bearer Authorization header and drops the field', async () => {
+    const { resolveUpstreamAuth } = await import('../../../sidecar/governed/mcp-surface.js');
+    const files: Record<string, string> = { '/etc/helm/mcp/crm': 'tok-123\n' };
+    const read = async (p: string) => {
+      if (!(p in files)) throw new Error('ENOENT');
+      return files[p]!;
+    };
+    const out = await resolveUpstreamAuth(
+      [
+        { name: 'crm', transport: 'http', url: 'http://crm/mcp', headers: { 'x-team': 'a' }, authFile: '/etc/helm/mcp/crm' },
+        { name: 'fs', transport: 'stdio', command: 'node' },
+      ],
+      read,
+    );
+    expect(out).toEqual([
+      { name: 'crm', transport: 'http', url: 'http://crm/mcp', headers: { 'x-team': 'a', authorization: 'Bearer tok-123' } },
+      { name: 'fs', transport: 'stdio', command: 'node' },
+    ]);
+  });
+  it('refuses to start with an unreadable or empty credential file instead of calling without it', async () => {
+    const { resolveUpstreamAuth } = await import('../../../sidecar/governed/mcp-surface.js');
+    const u = [{ name: 'crm', transport: 'http' as const, url: 'http://crm/mcp', authFile: '/missing' }];
+    await expect(resolveUpstreamAuth(u, async () => Promise.reject(new Error('ENOENT')))).rejects.toThrow(/crm: cannot read authFile \/missing/);
+    await expect(resolveUpstreamAuth(u, async () => '  \n')).rejects.toThrow(/authFile \/missing is empty/);
+  });
+});
