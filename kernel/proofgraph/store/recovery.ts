@@ -1,7 +1,7 @@
 // Scans a log directory's segments and checkpoints file, validating framing, hashes and index
 // contiguity. The same scan serves the reader (report a torn tail, change nothing) and the
 // writer (cut the torn tail off durably before appending after it).
-import { open, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scanRecords, type RecordProblem } from './codec.js';
 import { corrupt, errnoCode, ioError } from './errors.js';
@@ -15,7 +15,7 @@ import {
   parseSegmentFileName,
   segmentFileName,
 } from './format.js';
-import { truncateDurable } from './durable-fs.js';
+import { truncateDurable, writeFileAtomic } from './durable-fs.js';
 
 export type ScanMode = 'read' | 'repair';
 
@@ -62,21 +62,6 @@ async function readWhole(path: string): Promise<Buffer> {
   }
 }
 
-/** Rewrites a file whose header a crash cut short; it held no records. */
-async function rewriteHeader(path: string, header: Buffer): Promise<void> {
-  try {
-    const fh = await open(path, 'w');
-    try {
-      await fh.writeFile(header);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch (err) {
-    throw ioError('rewrite header of', path, err);
-  }
-}
-
 function badRecord(path: string, p: RecordProblem, isLast: boolean, fileKind: string): never {
   const why = p.tornShape && !isLast ? ` (only the last ${fileKind} may end in an interrupted append)` : '';
   throw corrupt(path, p.offset, `${p.reason}${why}`, { reason: p.reason });
@@ -107,7 +92,7 @@ export async function scanSegments(
     if (buf.length < FILE_HEADER_BYTES) {
       if (!isLast || !isTornPrefix(buf, header)) throw corrupt(path, 0, `short segment header (${buf.length} of ${FILE_HEADER_BYTES} bytes)`);
       tornTail = { segment: name, offset: 0, truncatedBytes: buf.length, reason: `short segment header (${buf.length} of ${FILE_HEADER_BYTES} bytes)` };
-      if (mode === 'repair') await rewriteHeader(path, header);
+      if (mode === 'repair') await writeFileAtomic(path, header); // a crash cut the header short: it held no records
       last = { name, firstIndex, bytes: FILE_HEADER_BYTES, records: 0 };
       continue;
     }
@@ -152,7 +137,7 @@ export async function scanCheckpoints(dir: string, mode: ScanMode): Promise<Chec
   const header = fileHeader(CHECKPOINTS_MAGIC, 0);
   if (buf.length < FILE_HEADER_BYTES) {
     if (!isTornPrefix(buf, header)) throw corrupt(path, 0, `short checkpoints header (${buf.length} of ${FILE_HEADER_BYTES} bytes)`);
-    if (mode === 'repair') await rewriteHeader(path, header);
+    if (mode === 'repair') await writeFileAtomic(path, header); // a crash cut the header short: it held no records
     const reason = `short checkpoints header (${buf.length} of ${FILE_HEADER_BYTES} bytes)`;
     return { exists: true, notes: [], bytes: FILE_HEADER_BYTES, tornTail: { offset: 0, truncatedBytes: buf.length, reason } };
   }
