@@ -96,14 +96,15 @@ export class Pep {
    * The ALLOW decision this principal already got for the same call on another surface, when it
    * has no effect yet: found by callId or by tool + arguments, and in both cases the tool and the
    * argument digest must be the ones decided on, so nothing executes on a decision about other
-   * arguments. The MCP gateway uses it to continue a chain the OpenAI proxy decided.
+   * arguments, and the bundle must still be the one in force. The MCP gateway uses it to continue a chain the OpenAI proxy decided.
    */
   allowedDecisionFor(q: { principal: string; callId: string; tool: string; args: unknown }): HashRef | null {
     const argsDigest = digestOf(this.suite, q.args);
     for (const h of [this.state.allowsByCall.get(allowCallKey(q.principal, q.callId)), this.state.allowsByArgs.get(allowArgsKey(q.principal, q.tool, argsDigest))]) {
       if (h === undefined) continue;
       const d = this.state.decisions.get(h);
-      if (d && d.verdict === 'ALLOW' && d.effect === null && d.tool === q.tool && d.principal === q.principal && d.argsDigest === argsDigest) return h as HashRef;
+      // Also the policy in force now: an ALLOW under a bundle since replaced is decided again.
+      if (d && d.verdict === 'ALLOW' && d.effect === null && d.tool === q.tool && d.principal === q.principal && d.argsDigest === argsDigest && d.policyDigest === policyDigestOf(this.current.policy)) return h as HashRef;
     }
     return null;
   }
