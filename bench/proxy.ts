@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { nodeSigner, nodeSuite } from '../kernel/crypto/node.js';
@@ -25,7 +25,7 @@ import { startScriptedModel } from '../sidecar/scripted-model/server.js';
 import { round, summarize } from './stats.js';
 
 const HERE = fileURLToPath(import.meta.url);
-const EXAMPLE = resolve(HERE, '..', '..', 'examples', 'bundles', 'support-desk.yaml');
+const EXAMPLE = resolve(dirname(HERE), '..', '..', 'examples', 'bundles', 'support-desk.yaml');
 const ARGS = JSON.stringify({ customerId: 'cus_12345678' });
 
 /** The upstream: a scripted model in its own thread, one tool call per answer (fresh id each). */

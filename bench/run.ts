@@ -11,16 +11,18 @@ import { benchStoreAppend } from './store-append.js';
 import { benchVerify } from './verify.js';
 import { benchWebhook } from './webhook.js';
 
+// --smoke: tiny counts, to check that every benchmark runs to the end (CI), not to measure.
+const smoke = process.argv.includes('--smoke');
 const BENCHES: Record<string, () => Promise<unknown>> = {
-  sign: () => benchNodeSign(),
-  store: () => benchStoreAppend(),
-  verify: () => benchVerify(),
-  export: () => benchExport(),
-  decision: () => benchDecision(),
-  proxy: () => benchProxy(),
-  mcp: () => benchMcp(),
-  sidecar: () => benchSidecar(),
-  webhook: () => benchWebhook(),
+  sign: () => benchNodeSign(smoke ? { iterations: 200 } : {}),
+  store: () => benchStoreAppend(smoke ? { entries: 500 } : {}),
+  verify: () => benchVerify(smoke ? { nodes: 300, bareSamples: 100 } : {}),
+  export: () => benchExport(smoke ? { nodes: 300 } : {}),
+  decision: () => benchDecision(smoke ? { iterations: 100 } : {}),
+  proxy: () => benchProxy(smoke ? { c1Requests: 50, c16Requests: 100 } : {}),
+  mcp: () => benchMcp(smoke ? { iterations: 20, warmup: 5 } : {}),
+  sidecar: () => benchSidecar(smoke ? { starts: 1, frameworkRequests: 100, loadSeconds: 1 } : {}),
+  webhook: () => benchWebhook(smoke ? { ratePerSecond: 20, seconds: 1 } : {}),
 };
 
 const picked = process.argv.slice(2).filter((a) => a in BENCHES);

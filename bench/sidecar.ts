@@ -179,7 +179,7 @@ async function latency(listener: RequestListener, n: number): Promise<{ p50Us: n
       req.on('error', reject);
       req.end('{}');
     });
-  for (let i = 0; i < 1000; i++) await one();
+  for (let i = 0; i < Math.min(1000, n); i++) await one();
   const t: number[] = [];
   for (let i = 0; i < n; i++) t.push(await one());
   t.sort((a, b) => a - b);
@@ -188,7 +188,7 @@ async function latency(listener: RequestListener, n: number): Promise<{ p50Us: n
   return { p50Us: round(percentile(t, 50) / 1000, 1), p99Us: round(percentile(t, 99) / 1000, 1) };
 }
 
-async function framework() {
+async function framework(requests: number) {
   const handler: RequestListener = (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': 11 }).end('{"ok":true}');
   };
@@ -197,44 +197,47 @@ async function framework() {
   app.set('etag', false);
   app.use(handler);
   const rounds = [];
-  for (let i = 0; i < 3; i++) rounds.push({ node: await latency(handler, 5000), express: await latency(app, 5000) });
+  for (let i = 0; i < 3; i++) rounds.push({ node: await latency(handler, requests), express: await latency(app, requests) });
   const med = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
   const nodeP50 = med(rounds.map((r) => r.node.p50Us));
   const expressP50 = med(rounds.map((r) => r.express.p50Us));
   return { nodeHttpP50Us: nodeP50, expressP50Us: expressP50, expressAddedP50Us: round(expressP50 - nodeP50, 1), ruleUs: 100 };
 }
 
-async function startTimes(s: Setup, name: string, v: Variant) {
+async function startTimes(s: Setup, name: string, v: Variant, starts: number) {
   const runs: number[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < starts; i++) {
     const st = await startSidecar(await s.flags(`${name}-${i}`), v);
     runs.push(st.readyMs);
     await stop(st.child);
   }
   runs.sort((a, b) => a - b);
-  return { medianMs: round(runs[2]!, 1), maxMs: round(runs[4]!, 1), runsMs: runs.map((x) => round(x, 1)) };
+  return { medianMs: round(runs[Math.floor(runs.length / 2)]!, 1), maxMs: round(runs[runs.length - 1]!, 1), runsMs: runs.map((x) => round(x, 1)) };
 }
 
-async function memory(s: Setup, name: string, v: Variant) {
+async function memory(s: Setup, name: string, v: Variant, loadSeconds: number) {
   const st = await startSidecar(await s.flags(name), v);
   const idle = rssMiB(st.child.pid!);
-  const loaded = await load(st.governed, st.child.pid!, 16, 10);
+  const loaded = await load(st.governed, st.child.pid!, 16, loadSeconds);
   await stop(st.child);
   return { nodeFlags: (v.nodeFlags ?? []).join(' '), idleRssMiB: round(idle, 1), ...loaded };
 }
 
-export async function benchSidecar() {
+/** Defaults are the measured run; `npm run bench -- --smoke` passes tiny counts to check it completes. */
+export async function benchSidecar(opts: { starts?: number; frameworkRequests?: number; loadSeconds?: number } = {}) {
+  const starts = opts.starts ?? 5;
+  const loadSeconds = opts.loadSeconds ?? 10;
   const s = await setup();
   try {
     const cache = { NODE_COMPILE_CACHE: join(s.dir, 'compile-cache') };
-    const cold = await startTimes(s, 'cold', {});
+    const cold = await startTimes(s, 'cold', {}, starts);
     // One start fills the cache; the measured starts then read it (as a pre-warmed image would).
     await stop((await startSidecar(await s.flags('prime'), { env: cache })).child);
-    const warm = await startTimes(s, 'warm', { env: cache });
+    const warm = await startTimes(s, 'warm', { env: cache }, starts);
     return {
       startToReady: { targetMs: TARGET_READY_MS, cold, compileCacheWarm: warm },
-      memory: { targetMiB: TARGET_RSS_MIB, defaultHeap: await memory(s, 'load', {}), smallYoungGeneration: await memory(s, 'load-semi', { nodeFlags: ['--max-semi-space-size=1'] }) },
-      governedFramework: await framework(),
+      memory: { targetMiB: TARGET_RSS_MIB, defaultHeap: await memory(s, 'load', {}, loadSeconds), smallYoungGeneration: await memory(s, 'load-semi', { nodeFlags: ['--max-semi-space-size=1'] }, loadSeconds) },
+      governedFramework: await framework(opts.frameworkRequests ?? 5000),
     };
   } finally {
     await s.cleanup();
