@@ -65,8 +65,8 @@ export class PolicyControl {
 
   private async checkOnce(): Promise<ReloadResult> {
     if (this.files === null) return { result: 'unchanged' };
-    const read = await readBundleFiles(this.files);
-    if (read.fingerprint === this.fingerprint) return { result: 'unchanged' };
+    const read = await readBundleFiles(this.files, this.fingerprint);
+    if (read.ok === 'unchanged') return { result: 'unchanged' };
     this.fingerprint = read.fingerprint;
     if (!read.ok) return this.reject(read.code, read.message);
     const candidate: GuardianPolicy = loadPolicy(read.source, this.trust, nodeSuite);
