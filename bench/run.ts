@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, one after another in one process, printed as JSON and as a
 // short table of ratios against the targets. Timings are never asserted in tests; see README.
 // Select some with arguments: npm run bench -- sign store
+import { benchCompare } from './compare.js';
 import { benchDecision } from './decision.js';
 import { benchExport } from './export.js';
 import { benchMcp } from './mcp.js';
@@ -23,6 +24,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   mcp: () => benchMcp(smoke ? { iterations: 20, warmup: 5 } : {}),
   sidecar: () => benchSidecar(smoke ? { starts: 1, frameworkRequests: 100, loadSeconds: 1 } : {}),
   webhook: () => benchWebhook(smoke ? { ratePerSecond: 20, seconds: 1 } : {}),
+  compare: () => benchCompare(smoke ? { rounds: 1, c1: 20, c16: 48 } : {}),
 };
 
 const picked = process.argv.slice(2).filter((a) => a in BENCHES);

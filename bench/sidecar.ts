@@ -32,14 +32,15 @@ const EXAMPLE = join(here, '..', '..', 'examples', 'bundles', 'support-desk.yaml
 const TARGET_READY_MS = 500;
 const TARGET_RSS_MIB = 96;
 
-interface Setup {
+export interface Setup {
   dir: string;
   flags: (run: string) => Promise<string[]>;
-  model: ScriptedModel;
+  model: ScriptedModel | null;
   cleanup(): Promise<void>;
 }
 
-async function setup(): Promise<Setup> {
+/** With `upstreamUrl` the sidecar calls that model; otherwise a scripted model runs in this process. */
+export async function setup(upstreamUrl?: string): Promise<Setup> {
   const dir = await mkdtemp(join(tmpdir(), 'helm-bench-sidecar-'));
   const key = (name: string) => signingKeyFromSeed(name, randomBytes(32), nodeSigner);
   const node = key('bench-sidecar/node');
@@ -56,7 +57,8 @@ async function setup(): Promise<Setup> {
   await writeFile(join(dir, 'bundle.json'), JSON.stringify(doc));
   await writeFile(join(dir, 'bundle.sig.json'), JSON.stringify(signBundle(doc, signer, nodeSuite)));
   let n = 0;
-  const model = await startScriptedModel({ script: () => ({ toolCalls: [{ id: `call_${++n}`, name: 'crm.lookup_customer', arguments: '{"customerId":"cus_12345678"}' }] }) });
+  const model = upstreamUrl ? null : await startScriptedModel({ script: () => ({ toolCalls: [{ id: `call_${++n}`, name: 'crm.lookup_customer', arguments: '{"customerId":"cus_12345678"}' }] }) });
+  const url = upstreamUrl ?? model!.url;
   return {
     dir,
     model,
@@ -74,7 +76,7 @@ async function setup(): Promise<Setup> {
         '--bundle', join(dir, 'bundle.json'),
         '--bundle-signature', join(dir, 'bundle.sig.json'),
         '--bundle-trust-root', join(dir, 'keys', 'signer.pub'),
-        '--upstream-url', model.url,
+        '--upstream-url', url,
         '--principal-id', 'agent:bench',
         '--principal-role', 'support',
         '--tool-route', 'crm.lookup_customer=connector:crm-api',
@@ -82,26 +84,26 @@ async function setup(): Promise<Setup> {
       ];
     },
     async cleanup() {
-      await model.close();
+      await model?.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-interface Started {
+export interface Started {
   child: ChildProcess;
   governed: string;
   admin: string;
   readyMs: number;
 }
 
-interface Variant {
+export interface Variant {
   nodeFlags?: string[];
   env?: Record<string, string>;
 }
 
 /** Spawns the sidecar and polls /readyz until 200; the admin URL comes from the ready log line. */
-async function startSidecar(flags: string[], v: Variant = {}): Promise<Started> {
+export async function startSidecar(flags: string[], v: Variant = {}): Promise<Started> {
   const t0 = process.hrtime.bigint();
   const child = spawn(process.execPath, [...(v.nodeFlags ?? []), MAIN, ...flags], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...v.env } });
   let err = '';
@@ -123,13 +125,13 @@ async function startSidecar(flags: string[], v: Variant = {}): Promise<Started> 
   }
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
 }
 
-function rssMiB(pid: number): number {
+export function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
