@@ -1,12 +1,13 @@
 // ProofGraph nodes: a DSSE envelope around the JCS bytes of an in-toto Statement v1. The entry
 // (what the log stores, what the Merkle leaf hashes) is the JCS of the envelope.
 // Normative spec: docs/spec/receipt.md.
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
 import { equalBytes, fromUtf8, toHex, utf8 } from '../crypto/bytes.js';
 import { jcsSignedString } from '../crypto/jcs.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { checkEnvelopeShape, IN_TOTO_PAYLOAD_TYPE, pae, signEnvelope, type DsseEnvelope, type EnvelopeSigner } from './dsse.js';
-import { dsseEnvelopeSchema, NODE_KINDS, PREDICATE_BASE, predicateTypeOf, statementSchema, type NodeKind } from './schemas.js';
+import { NODE_KINDS, PREDICATE_BASE, predicateTypeOf, type NodeKind } from './schemas.js';
+import * as compiled from './statement-validators.gen.js';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 /** tlog-tiles entries are < 64 KiB; so are ours. */
@@ -147,10 +148,8 @@ function utf8Length(s: string): number {
   return n;
 }
 
-// ajv compiles each schema once; strict mode catches schema mistakes at start-up.
-const ajv = new Ajv2020({ strict: true, allErrors: false });
-ajv.addSchema(dsseEnvelopeSchema as unknown as Record<string, unknown>);
-const validators = new Map(NODE_KINDS.map((k) => [k, ajv.compile(statementSchema(k))]));
+// Compiled ahead of time (scripts/validators.ts, strict mode): no schema compilation at start-up.
+const validators = new Map<NodeKind, ValidateFunction>(NODE_KINDS.map((k) => [k, compiled[k] as ValidateFunction]));
 const kindByType = new Map(NODE_KINDS.map((k) => [predicateTypeOf(k), k]));
 
 /** The first schema error of a statement of this kind, or null when it is valid. */

@@ -7,6 +7,9 @@ import { nodeSuite } from '../../kernel/crypto/node.js';
 import { portableSuite } from '../../kernel/crypto/portable.js';
 import { decodeNode, NodeFormatError } from '../../kernel/contracts/node.js';
 import { buildSchemas, buildVectors } from '../../scripts/spec-artifacts.js';
+import { buildValidatorModule, VALIDATORS_FILE } from '../../scripts/validators.js';
+import { statementError } from '../../kernel/contracts/node.js';
+import { NODE_KINDS, statementSchema, dsseEnvelopeSchema } from '../../kernel/contracts/schemas.js';
 import { repoRoot } from '../support/shared.js';
 
 function filesUnder(base: string, dir = base): string[] {
@@ -27,6 +30,32 @@ describe.each([
   });
   it.each([...generated.keys()])('%s', (name) => {
     expect(readFileSync(join(base, name), 'utf8')).toBe(generated.get(name));
+  });
+});
+
+describe('precompiled statement validators', () => {
+  it(`${VALIDATORS_FILE} is what ajv generates from the schemas today (npm run vectors)`, () => {
+    expect(readFileSync(join(repoRoot, VALIDATORS_FILE), 'utf8')).toBe(buildValidatorModule());
+  });
+
+  it('judge the vector statements and their mutations as a runtime-compiled schema does', () => {
+    const ajv = new Ajv2020({ strict: true, allErrors: false });
+    ajv.addSchema(dsseEnvelopeSchema as unknown as Record<string, unknown>);
+    const vectors = buildVectors();
+    let checked = 0;
+    for (const [name, text] of vectors) {
+      if (!name.startsWith('nodes/')) continue;
+      const { statement } = JSON.parse(text) as { statement: { predicate: Record<string, unknown> } };
+      for (const kind of NODE_KINDS) {
+        const runtime = ajv.getSchema(statementSchema(kind).$id as string) ?? ajv.compile(statementSchema(kind));
+        const variants: unknown[] = [statement, { ...statement, extra: 1 }, { ...statement, predicate: { ...statement.predicate, index: -1 } }, { ...statement, predicate: { ...statement.predicate, lamport: 'x' } }];
+        for (const v of variants) {
+          expect(statementError(kind, v) === null).toBe(runtime(v));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
   });
 });
 
