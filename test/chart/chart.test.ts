@@ -176,7 +176,7 @@ describeWithHelm('helm template', () => {
       for (const r of rules) {
         expect([...r.apiGroups, ...r.resources, ...r.verbs]).not.toContain('*');
       }
-      const clusterRules = one(ms, 'ClusterRole').rules as { resources: string[]; resourceNames?: string[]; verbs: string[] }[];
+      const clusterRules = byKind(ms, 'ClusterRole').flatMap((r) => r.rules as { resources: string[]; resourceNames?: string[]; verbs: string[] }[]);
       expect(clusterRules.flatMap((r) => r.resources)).not.toContain('secrets');
       const hooks = clusterRules.find((r) => r.resources.includes('mutatingwebhookconfigurations'))!;
       expect(hooks.resourceNames).toEqual([one(ms, 'MutatingWebhookConfiguration').metadata.name]);
