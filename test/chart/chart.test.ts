@@ -1,11 +1,8 @@
 // charts/helm-operator: helm lint and helm template with the default values, failClosed=false and
 // cert-manager mode; every rendered manifest checked against its Kubernetes schema, and the
 // properties the webhooks and the operator rely on.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseConfig, parseTrustRoots } from '../../operator/config.js';
 import { ALG_ED25519, makeVerifierKey } from '../../kernel/crypto/keys.js';
-import { repoRoot } from '../support/shared.js';
 import { byKind, chartDir, helm, NAMESPACE, one, RELEASE, render, validateManifest, WITH_ROOT, type Manifest } from './render.js';
 import { describeWithHelm } from './tools.js';
 
@@ -197,15 +194,5 @@ describeWithHelm('helm template', () => {
     const dash = byKind(r('default'), 'ConfigMap').find((m) => m.metadata.name.endsWith('-dashboard'))!;
     expect(dash.metadata.labels!.grafana_dashboard).toBe('1');
     expect(JSON.parse((dash.data as Record<string, string>)['helm-operator.json']!).uid).toBe('helm-operator');
-  });
-
-  it("the chart's CRDs are the repository's crds/, byte for byte", () => {
-    const files = readdirSync(join(repoRoot, 'crds')).filter((f) => f.endsWith('.yaml'));
-    expect(files.length).toBe(2);
-    expect(readdirSync(join(chartDir, 'crds')).sort()).toEqual(files.sort());
-    // On a mismatch: cp crds/*.yaml charts/helm-operator/crds/
-    for (const f of files) expect([f, readFileSync(join(chartDir, 'crds', f), 'utf8')]).toEqual([f, readFileSync(join(repoRoot, 'crds', f), 'utf8')]);
-    const crds = byKind(r('default'), 'CustomResourceDefinition').map((c) => c.metadata.name).sort();
-    expect(crds).toEqual(['guardiansidecars.helm.mindburn.org', 'policybundles.helm.mindburn.org']);
   });
 });
