@@ -1,8 +1,8 @@
 // An in-process Kubernetes API server double: a real HTTP(S) server that speaks the subset of the
 // REST API the operator uses, with the semantics that controllers get wrong against fakes
 // (resourceVersion, 409 conflicts, watch resume and 410 Gone, status subresource, generation,
-// finalizers, server-side apply ownership). What it honours and what it does not: docs/operator.md
-// ("Testing against the API-server double").
+// finalizers, server-side apply ownership, RBAC, CEL validation rules). What it honours and what
+// it does not: docs/operator.md ("Testing against the API-server double").
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
