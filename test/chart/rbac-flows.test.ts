@@ -32,6 +32,9 @@ const GRANTED_FOR = new Map<string, string>([
   ['list /nodes', 'native or classic sidecar chosen from the kubelet version of the nodes'],
   ['create /persistentvolumeclaims', 'evidence volume from an RWX storage class: the claim the sidecars share'],
   ['get /persistentvolumeclaims', 'evidence volume from an RWX storage class: whether the claim exists'],
+  ['list helm.mindburn.org/clusterguardiansidecars', 'cache of ClusterGuardianSidecars (cluster-scoped kind for cross-namespace selection)'],
+  ['watch helm.mindburn.org/clusterguardiansidecars', 'cache of ClusterGuardianSidecars'],
+  ['patch helm.mindburn.org/clusterguardiansidecars/status', 'ClusterGuardianSidecar status (server-side apply)'],
 ]);
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };

@@ -91,6 +91,12 @@ describeWithHelm('webhook selectors and opt-in', () => {
     }
   });
 
+  it('a selector with a typo (matchLabel) or a bad operator is refused by the schema', () => {
+    for (const bad of ['webhook.namespaceSelector={"matchLabel":{"a":"b"}}', 'webhook.namespaceSelector={"matchExpressions":[{"key":"a","operator":"Equals"}]}']) {
+      expect(helm(['lint', chartDir, ...WITH_ROOT, '--set-json', bad]).status).not.toBe(0);
+    }
+  });
+
   const conditionsOf = (ms: Manifest[], kind: string, name: string): Webhook => (one(ms, kind).webhooks as Webhook[]).find((w) => w.name === name)!;
   const admits = (w: Webhook, metadata: Record<string, unknown>): boolean =>
     (w.matchConditions ?? []).every((c) => {
