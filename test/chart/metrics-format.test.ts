@@ -2,6 +2,7 @@
 // Prometheus ships): every metric the code registers, with a sample recorded in each, and the
 // default process metrics.
 import { execFileSync } from 'node:child_process';
+import { serveMetrics } from '../../operator/http.js';
 import { metricsRegistry, operatorMetrics, webhookMetrics } from '../../operator/metrics.js';
 import { describeWithPromtool, promtoolBin } from './tools.js';
 
@@ -31,6 +32,20 @@ describeWithPromtool('operator /metrics', () => {
     expect(text).toContain('helm_operator_webhook_ready 1');
     const r = check(text);
     expect([r.status, r.out]).toEqual([0, '']);
+  });
+
+  it('what the operator serves on /metrics over HTTP passes it too', async () => {
+    const served = await serveMetrics(0, metricsRegistry(), { ready: () => true }, '127.0.0.1');
+    try {
+      const res = await fetch(`http://127.0.0.1:${served.port}/metrics`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toContain('# TYPE helm_operator_reconcile_total counter');
+      const r = check(text);
+      expect([r.status, r.out]).toEqual([0, '']);
+    } finally {
+      await new Promise<void>((resolve) => served.server.close(() => resolve()));
+    }
   });
 
   it('the check is real: a gauge named like a counter fails it', () => {
