@@ -4,11 +4,10 @@
 // helm upgrade updates and helm uninstall keeps; docs/install.md documents both ways.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { repoRoot } from '../support/shared.js';
 import { byKind, chartDir, helm, NAMESPACE, RELEASE, render, validateManifest, WITH_ROOT, type Manifest } from './render.js';
 import { describeWithHelm } from './tools.js';
-import { parseAllDocuments } from 'yaml';
 
 const yamlFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.yaml') && statSync(join(dir, f)).isFile()).sort();
 const repoCrds = () => yamlFiles(join(repoRoot, 'crds')).map((f) => ({ file: f, text: readFileSync(join(repoRoot, 'crds', f), 'utf8') }));

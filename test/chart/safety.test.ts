@@ -5,8 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { compileCel } from '../../kernel/guardian/cel.js';
-import { toCel } from '../../kernel/guardian/cel.js';
+import { compileCel, toCel } from '../../kernel/guardian/cel.js';
 import type { JsonValue } from '../../kernel/guardian/bundle-types.js';
 import { repoRoot } from '../support/shared.js';
 import { byKind, chartDir, helm, NAMESPACE, one, RELEASE, render, validateManifest, WITH_ROOT, type Manifest } from './render.js';
