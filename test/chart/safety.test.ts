@@ -156,6 +156,9 @@ describeWithHelm('certified identity settings', () => {
       const vol = pod.volumes.find((v) => v.secret?.secretName === secretName);
       expect(vol).toBeDefined();
       expect(vol!.secret!.optional ?? false).toBe(false);
+      // Group-readable (0440) for the non-root user through fsGroup; not world-readable.
+      expect((vol!.secret as { defaultMode?: number }).defaultMode).toBe(0o440);
+      expect((one(render([...values]), 'Deployment').spec as { template: { spec: { securityContext: { fsGroup?: number } } } }).template.spec.securityContext.fsGroup).toBe(65532);
       const mounts = pod.containers.flatMap((c) => c.volumeMounts.filter((m) => m.name === vol!.name).map((m) => ({ c: c.name, ...m })));
       expect(mounts).toHaveLength(1);
       expect(mounts[0]).toMatchObject({ c: 'operator', readOnly: true });
