@@ -31,6 +31,8 @@ function kubeConfigFor(cfg: OperatorConfig): KubeConfig {
 
 export async function runOperator(cfg: OperatorConfig, log: Logger = jsonLogger()): Promise<RunningOperator> {
   const trust = loadTrustRoots(cfg.trustRootsFile);
+  const ops = operatorMetrics();
+  ops.webhookReady(false);
   const kubeConfig = kubeConfigFor(cfg);
   const operator = new Operator({
     kubeConfig,
@@ -42,7 +44,7 @@ export async function runOperator(cfg: OperatorConfig, log: Logger = jsonLogger(
     source: { allowHttp: cfg.allowHttpSources, timeoutMs: cfg.sourceTimeoutMs, maxBytes: cfg.sourceMaxBytes },
     defaultRefreshMs: cfg.defaultRefreshMs,
     queue: { maxConcurrency: cfg.maxConcurrency },
-    metrics: operatorMetrics(),
+    metrics: ops,
     log,
   });
   let synced = false;
@@ -84,6 +86,7 @@ export async function runOperator(cfg: OperatorConfig, log: Logger = jsonLogger(
             },
       log: (event) => log('webhook', event),
     });
+    ops.webhookReady(true);
     log('webhook serving', { port: webhook.port, sidecarMode });
   }
   return {
@@ -92,6 +95,7 @@ export async function runOperator(cfg: OperatorConfig, log: Logger = jsonLogger(
     webhook,
     async stop() {
       synced = false;
+      ops.webhookReady(false);
       await webhook?.close();
       await operator.stop();
       await new Promise<void>((resolve) => metrics.server.close(() => resolve()));

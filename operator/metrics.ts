@@ -14,7 +14,14 @@ export const OPERATOR_METRIC_NAMES = {
   injectedPods: 'helm_operator_injected_pods',
   injectionsTotal: 'helm_operator_webhook_injections_total',
   webhookLatency: 'helm_operator_webhook_latency_seconds',
+  webhookReady: 'helm_operator_webhook_ready',
 } as const;
+
+/**
+ * prom-client's Node defaults that are gauges with a `_total` suffix: `promtool check metrics`
+ * rejects them (a `_total` name promises a counter), so they are left out.
+ */
+const NON_COUNTER_TOTALS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export type ReconcileResult = 'success' | 'requeue' | 'error';
 
@@ -27,6 +34,8 @@ export interface OperatorMetrics {
   watchRestart(resource: string, reason: string): void;
   bundlePhase(namespace: string, name: string, phase: string | null): void;
   injectedPods(namespace: string, name: string, count: number): void;
+  /** 1 while this replica's admission webhook serves (the availability alert sums it). */
+  webhookReady(ready: boolean): void;
 }
 
 export interface WebhookMetrics {
@@ -55,7 +64,9 @@ function build(): { ops: OperatorMetrics; webhook: WebhookMetrics } {
     name: n.webhookLatency, help: 'Admission webhook handling latency', labelNames: ['kind'], registers: [registry],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
   });
+  const webhookReady = new Gauge({ name: n.webhookReady, help: '1 while this replica serves the admission webhook', registers: [registry] });
   collectDefaultMetrics({ register: registry, prefix: 'helm_operator_' });
+  for (const name of NON_COUNTER_TOTALS) registry.removeSingleMetric(`helm_operator_${name}`);
 
   const ops: OperatorMetrics = {
     registry,
@@ -77,6 +88,7 @@ function build(): { ops: OperatorMetrics; webhook: WebhookMetrics } {
       if (count < 0) injected.remove({ namespace, name });
       else injected.set({ namespace, name }, count);
     },
+    webhookReady: (ready) => webhookReady.set(ready ? 1 : 0),
   };
   const webhook: WebhookMetrics = {
     injection: (result, reason) => injections.inc({ result, reason }),

@@ -1,12 +1,9 @@
 // charts/helm-operator: helm lint and helm template with the default values, failClosed=false and
 // cert-manager mode; every rendered manifest checked against its Kubernetes schema, and the
 // properties the webhooks and the operator rely on.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseConfig, parseTrustRoots } from '../../operator/config.js';
 import { ALG_ED25519, makeVerifierKey } from '../../kernel/crypto/keys.js';
-import { repoRoot } from '../support/shared.js';
-import { byKind, chartDir, helm, NAMESPACE, one, RELEASE, render, validateManifest, type Manifest } from './render.js';
+import { byKind, chartDir, helm, NAMESPACE, one, RELEASE, render, validateManifest, WITH_ROOT, type Manifest } from './render.js';
 import { describeWithHelm } from './tools.js';
 
 const ROOT = 'example-bundle-signer+7383a887+AYFGZA8CSTr0+8VP4zOI513CyTeuC3cnzCsq+xt1GZo+';
@@ -35,13 +32,13 @@ const podSpecOf = (d: Manifest) => (d.spec as { template: { spec: { containers: 
 
 describeWithHelm('helm lint', () => {
   it.each(Object.entries(VARIANTS))('passes with %s values', (_name, values) => {
-    const r = helm(['lint', chartDir, ...values]);
+    const r = helm(['lint', chartDir, ...WITH_ROOT, ...values]);
     expect([r.status, r.out]).toEqual([0, expect.stringContaining('0 chart(s) failed')]);
   });
 
   it('rejects values the schema forbids (a webhook timeout above 10 s, an unknown sidecar mode, a malformed trust root)', () => {
     for (const bad of [['--set', 'webhook.timeoutSeconds=30'], ['--set', 'sidecar.mode=sometimes'], ['--set-json', 'trustRoots=["not a key"]']]) {
-      const r = helm(['lint', chartDir, ...bad]);
+      const r = helm(['lint', chartDir, ...WITH_ROOT, ...bad]);
       expect(r.status).not.toBe(0);
       expect(r.out).toMatch(/values don't meet the specifications of the schema/);
     }
@@ -100,16 +97,16 @@ describeWithHelm('helm template', () => {
     for (const p of ports) expect(containerPorts).toContain(p.targetPort);
   });
 
-  it("never sends the operator's namespace (or the control plane's) to the webhooks; pods need the opt-in label", () => {
+  it("never sends the operator's namespace (or the control plane's) to the webhooks; opt-in is a matchCondition, not a label selector", () => {
     const ms = r('default');
     const mutating = webhooksOf(one(ms, 'MutatingWebhookConfiguration'))[0]!;
     const workloads = webhooksOf(one(ms, 'ValidatingWebhookConfiguration')).find((w) => w.name === 'workloads.helm.mindburn.org')!;
     for (const w of [mutating, workloads]) {
       expect(w.namespaceSelector!.matchExpressions).toContainEqual({ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [NAMESPACE, 'kube-system', 'kube-public', 'kube-node-lease'] });
     }
-    expect(mutating.objectSelector!.matchExpressions).toEqual([{ key: 'helm.mindburn.org/inject', operator: 'In', values: ['true'] }]);
-    // With failClosed, an unavailable operator must not block every pod in the cluster.
-    expect(workloads.objectSelector!.matchExpressions).toEqual([{ key: 'helm.mindburn.org/inject', operator: 'In', values: ['true'] }]);
+    // With failClosed, an unavailable operator must not block every pod in the cluster: only opted-in
+    // objects are sent (test/chart/safety.test.ts evaluates the conditions).
+    for (const w of [mutating, workloads]) expect((w as { matchConditions?: unknown[] }).matchConditions).toHaveLength(1);
   });
 
   it('operator Deployment: 2 replicas with leader election, probes, non-root, read-only root, a PDB that selects it', () => {
@@ -136,7 +133,8 @@ describeWithHelm('helm template', () => {
       const c = podSpecOf(one(ms, 'Deployment')).containers[0]!;
       const env: Record<string, string> = Object.fromEntries(c.env.map((e) => [e.name, e.value ?? `from-${e.name}`]));
       const cfg = parseConfig([], env);
-      expect(cfg.webhook).toMatchObject({ enabled: true, certMode: mode, port: 9443, failClosed: true, sidecarMode: 'auto', signingKeySecret: 'helm-guardian-signing-keys' });
+      expect(cfg.webhook).toMatchObject({ enabled: true, certMode: mode, port: 9443, failClosed: true, sidecarMode: 'auto' });
+      expect(cfg.webhook.signingKeySecret).toBeUndefined(); // certified identity: no signing-key Secret
       expect(cfg.leaderElection).toBe(true);
       expect(cfg.webhook.serviceName).toBe(one(ms, 'Service').metadata.name);
       expect([cfg.webhook.mutatingConfig, cfg.webhook.validatingConfig]).toEqual([one(ms, 'MutatingWebhookConfiguration').metadata.name, one(ms, 'ValidatingWebhookConfiguration').metadata.name]);
@@ -151,16 +149,14 @@ describeWithHelm('helm template', () => {
     const trust = parseTrustRoots((roots.data as Record<string, string>)['roots.vkeys']!);
     expect(trust.roots.map((k) => k.handle)).toEqual(['example-bundle-signer+7383a887', second.handle]);
     expect(trust.revoked).toEqual(['old+0badc0de']);
-    // Without trust roots the chart still renders, and the operator refuses to start.
-    const empty = byKind(r('default'), 'ConfigMap').find((m) => m.metadata.name.endsWith('-trust-roots'))!;
-    expect(() => parseTrustRoots((empty.data as Record<string, string>)['roots.vkeys']!)).toThrow(/no trust root/);
+    // Without trust roots the chart does not render (test/chart/safety.test.ts).
   });
 
   it('cert-manager mode: the Certificate feeds the mounted Secret and cainjector fills both caBundles', () => {
     const ms = r('cert-manager');
     const cert = one(ms, 'Certificate');
     const secretName = (cert.spec as { secretName: string }).secretName;
-    expect(podSpecOf(one(ms, 'Deployment')).volumes.find((v) => v.secret)!.secret!.secretName).toBe(secretName);
+    expect(podSpecOf(one(ms, 'Deployment')).volumes.find((v) => v.name === 'webhook-tls')!.secret!.secretName).toBe(secretName);
     expect((cert.spec as { dnsNames: string[] }).dnsNames).toContain(`${one(ms, 'Service').metadata.name}.${NAMESPACE}.svc`);
     for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
       expect(one(ms, kind).metadata.annotations!['cert-manager.io/inject-ca-from']).toBe(`${NAMESPACE}/${cert.metadata.name}`);
@@ -177,7 +173,7 @@ describeWithHelm('helm template', () => {
       for (const r of rules) {
         expect([...r.apiGroups, ...r.resources, ...r.verbs]).not.toContain('*');
       }
-      const clusterRules = one(ms, 'ClusterRole').rules as { resources: string[]; resourceNames?: string[]; verbs: string[] }[];
+      const clusterRules = byKind(ms, 'ClusterRole').flatMap((r) => r.rules as { resources: string[]; resourceNames?: string[]; verbs: string[] }[]);
       expect(clusterRules.flatMap((r) => r.resources)).not.toContain('secrets');
       const hooks = clusterRules.find((r) => r.resources.includes('mutatingwebhookconfigurations'))!;
       expect(hooks.resourceNames).toEqual([one(ms, 'MutatingWebhookConfiguration').metadata.name]);
@@ -198,15 +194,5 @@ describeWithHelm('helm template', () => {
     const dash = byKind(r('default'), 'ConfigMap').find((m) => m.metadata.name.endsWith('-dashboard'))!;
     expect(dash.metadata.labels!.grafana_dashboard).toBe('1');
     expect(JSON.parse((dash.data as Record<string, string>)['helm-operator.json']!).uid).toBe('helm-operator');
-  });
-
-  it("the chart's CRDs are the repository's crds/, byte for byte", () => {
-    const files = readdirSync(join(repoRoot, 'crds')).filter((f) => f.endsWith('.yaml'));
-    expect(files.length).toBe(2);
-    expect(readdirSync(join(chartDir, 'crds')).sort()).toEqual(files.sort());
-    // On a mismatch: cp crds/*.yaml charts/helm-operator/crds/
-    for (const f of files) expect([f, readFileSync(join(chartDir, 'crds', f), 'utf8')]).toEqual([f, readFileSync(join(repoRoot, 'crds', f), 'utf8')]);
-    const crds = byKind(r('default'), 'CustomResourceDefinition').map((c) => c.metadata.name).sort();
-    expect(crds).toEqual(['guardiansidecars.helm.mindburn.org', 'policybundles.helm.mindburn.org']);
   });
 });

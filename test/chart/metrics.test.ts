@@ -38,7 +38,8 @@ function ruleExprs(): string[] {
 
 async function registered(): Promise<Set<string>> {
   const sidecar = new SidecarMetrics({ pendingApprovals: () => 0, budgets: () => [], storeHealthy: () => true, ready: () => true });
-  const names = new Set<string>();
+  // `up` is Prometheus's own per-target series (the availability alerts use it).
+  const names = new Set<string>(['up']);
   for (const m of [...(await metricsRegistry().getMetricsAsJSON()), ...(await sidecar.registry.getMetricsAsJSON())]) {
     names.add(m.name);
     if (String(m.type) === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(m.name + s);

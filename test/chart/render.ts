@@ -21,8 +21,13 @@ export function helm(args: string[]): { status: number; out: string } {
   }
 }
 
+/** A bundle-signer verifier key: the chart refuses to render without one (values.schema.json). */
+export const TRUST_ROOT = 'example-bundle-signer+7383a887+AYFGZA8CSTr0+8VP4zOI513CyTeuC3cnzCsq+xt1GZo+';
+export const WITH_ROOT = ['--set-json', `trustRoots=["${TRUST_ROOT}"]`];
+
+/** helm template with a trust root set first (later values override it). */
 export function render(values: string[] = []): Manifest[] {
-  const r = helm(['template', RELEASE, chartDir, '--namespace', NAMESPACE, '--include-crds', ...values]);
+  const r = helm(['template', RELEASE, chartDir, '--namespace', NAMESPACE, '--include-crds', ...WITH_ROOT, ...values]);
   if (r.status !== 0) throw new Error(`helm template failed:\n${r.out}`);
   return parseAllDocuments(r.out)
     .map((d) => {
@@ -39,6 +44,7 @@ const MODELS: Record<string, () => Promise<Validator>> = {
   'v1/Service': async () => (await import('kubernetes-models/v1/Service')).Service as unknown as Validator,
   'v1/Secret': async () => (await import('kubernetes-models/v1/Secret')).Secret as unknown as Validator,
   'v1/ConfigMap': async () => (await import('kubernetes-models/v1/ConfigMap')).ConfigMap as unknown as Validator,
+  'networking.k8s.io/v1/NetworkPolicy': async () => (await import('kubernetes-models/networking.k8s.io/v1/NetworkPolicy')).NetworkPolicy as unknown as Validator,
   'apps/v1/Deployment': async () => (await import('kubernetes-models/apps/v1/Deployment')).Deployment as unknown as Validator,
   'policy/v1/PodDisruptionBudget': async () => (await import('kubernetes-models/policy/v1/PodDisruptionBudget')).PodDisruptionBudget as unknown as Validator,
   'rbac.authorization.k8s.io/v1/ClusterRole': async () => (await import('kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole')).ClusterRole as unknown as Validator,

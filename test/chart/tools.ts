@@ -30,3 +30,14 @@ function describeWith(tool: string, bin: string | undefined): jest.Describe {
 
 export const describeWithHelm: jest.Describe = describeWith('helm', helmBin);
 export const describeWithKubectl: jest.Describe = describeWith('kubectl', kubectlBin);
+
+/** promtool (Debian package `prometheus`; CI installs it). */
+function findPromtool(): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+export const promtoolBin = findPromtool();
+export const describeWithPromtool: jest.Describe = describeWith('promtool', promtoolBin);

@@ -1,14 +1,15 @@
 // An in-process Kubernetes API server double: a real HTTP(S) server that speaks the subset of the
 // REST API the operator uses, with the semantics that controllers get wrong against fakes
 // (resourceVersion, 409 conflicts, watch resume and 410 Gone, status subresource, generation,
-// finalizers, server-side apply ownership). What it honours and what it does not: docs/operator.md
-// ("Testing against the API-server double").
+// finalizers, server-side apply ownership, RBAC, CEL validation rules). What it honours and what
+// it does not: docs/operator.md ("Testing against the API-server double").
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { DoubleServer, type Fault, type LoggedRequest } from './double/server.js';
 import { builtinResources, crdResources, type ResourceDef } from './double/resources.js';
 import { Store, type Obj } from './double/store.js';
+import type { Attributes, UserInfo } from './double/rbac.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -18,12 +19,18 @@ export interface DoubleOptions {
   /** Changes kept for watch resume and exact-revision lists; older revisions are 410 Gone. */
   historyLimit?: number;
   bookmarkIntervalMs?: number;
+  /** The administrator's bearer token (system:masters; default double-token). */
   token?: string;
+  /** More bearer tokens and their users, e.g. serviceAccountUser('helm-system', 'operator'). */
+  tokens?: Record<string, UserInfo>;
+  /** Authorize requests with RBAC against the Roles and bindings in the store. */
+  rbac?: boolean;
   tls?: { key: string; cert: string; ca: string };
   now?: () => number;
 }
 
-export type { Fault, LoggedRequest, Obj };
+export type { Attributes, Fault, LoggedRequest, Obj, UserInfo };
+export { serviceAccountUser } from './double/rbac.js';
 
 export class ApiServerDouble {
   readonly store: Store;
@@ -36,7 +43,7 @@ export class ApiServerDouble {
     this.store = new Store(opts.historyLimit ?? 10_000);
     this.resources = [...builtinResources(), ...crdResources(opts.crdDir ?? join(repoRoot, 'crds'))];
     this.token = opts.token ?? 'double-token';
-    this.http = new DoubleServer(this.store, this.resources, { token: this.token, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, ...(opts.tls ? { tls: opts.tls } : {}) }, opts.now ?? Date.now);
+    this.http = new DoubleServer(this.store, this.resources, { token: this.token, tokens: new Map(Object.entries(opts.tokens ?? {})), rbac: opts.rbac ?? false, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, ...(opts.tls ? { tls: opts.tls } : {}) }, opts.now ?? Date.now);
   }
 
   static async start(opts: DoubleOptions = {}): Promise<ApiServerDouble> {
@@ -55,7 +62,7 @@ export class ApiServerDouble {
   }
 
   /** A kubeconfig (as YAML-compatible JSON text) pointing at this server with a bearer token. */
-  kubeconfigText(user = 'operator'): string {
+  kubeconfigText(user = 'operator', token = this.token): string {
     const cluster: Record<string, unknown> = { server: this.url };
     // client-node refuses plain http unless TLS verification is explicitly off.
     if (this.opts.tls) cluster['certificate-authority-data'] = Buffer.from(this.opts.tls.ca).toString('base64');
@@ -64,16 +71,36 @@ export class ApiServerDouble {
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [{ name: 'double', cluster }],
-      users: [{ name: user, user: { token: this.token } }],
+      users: [{ name: user, user: { token } }],
       contexts: [{ name: 'double', context: { cluster: 'double', user } }],
       'current-context': 'double',
     });
   }
 
-  kubeConfig(user?: string): KubeConfig {
+  kubeConfig(user?: string, token?: string): KubeConfig {
     const kc = new KubeConfig();
-    kc.loadFromString(this.kubeconfigText(user));
+    kc.loadFromString(this.kubeconfigText(user, token));
     return kc;
+  }
+
+  /**
+   * Creates rendered manifests (e.g. `helm template` output) as the installer would; kinds the
+   * double does not serve (CRDs, which come from crdDir, and monitoring kinds) are returned.
+   */
+  install(manifests: Obj[]): Obj[] {
+    const skipped: Obj[] = [];
+    for (const m of manifests) {
+      const [group, version] = String(m.apiVersion).includes('/') ? String(m.apiVersion).split('/') : ['', String(m.apiVersion)];
+      const res = this.resources.find((r) => r.group === group && r.version === version && r.kind === m.kind);
+      if (!res) {
+        skipped.push(m);
+        continue;
+      }
+      const ns = m.metadata?.namespace;
+      if (res.namespaced && ns && !this.get('', 'namespaces', undefined, ns)) this.seed('', 'namespaces', { metadata: { name: ns } });
+      this.seed(group!, res.plural, m);
+    }
+    return skipped;
   }
 
   resource(group: string, plural: string): ResourceDef {

@@ -33,7 +33,7 @@ matchExpressions:
     operator: NotIn
     values: [{{ .Release.Namespace | quote }}, "kube-system", "kube-public", "kube-node-lease"]
 {{- with .Values.webhook.namespaceSelector.matchExpressions }}
-{{ toYaml . }}
+{{ toYaml . | indent 2 }}
 {{- end }}
 {{- with .Values.webhook.namespaceSelector.matchLabels }}
 matchLabels:
@@ -65,4 +65,23 @@ clientConfig:
   caBundle: {{ $ca }}
 {{- end }}
 {{- end }}
+{{- end -}}
+
+{{- define "helm-operator.certifyRootSecret" -}}{{ .Values.certification.rootKeySecret | default (printf "%s-certify-root" (include "helm-operator.fullname" .)) }}{{- end -}}
+{{- define "helm-operator.certifyDir" -}}/etc/helm/certify{{- end -}}
+
+{{/* CEL: the metadata at path opts in (annotation or label helm.mindburn.org/inject: "true").
+Map keys are tested with `in` first: indexing a missing key is an error, and an erroring
+matchCondition fails the request under failurePolicy Fail. */}}
+{{- define "helm-operator.optIn" -}}
+(has({{ . }}.annotations) && 'helm.mindburn.org/inject' in {{ . }}.annotations && {{ . }}.annotations['helm.mindburn.org/inject'] == 'true') || (has({{ . }}.labels) && 'helm.mindburn.org/inject' in {{ . }}.labels && {{ . }}.labels['helm.mindburn.org/inject'] == 'true')
+{{- end -}}
+
+{{/* Pods: their own metadata. Workloads: their own metadata, their pod template's, or (CronJob)
+the job template's pod template's. */}}
+{{- define "helm-operator.podOptIn" -}}
+{{ include "helm-operator.optIn" "object.metadata" }}
+{{- end -}}
+{{- define "helm-operator.workloadOptIn" -}}
+({{ include "helm-operator.optIn" "object.metadata" }}) || (has(object.spec) && has(object.spec.template) && has(object.spec.template.metadata) && ({{ include "helm-operator.optIn" "object.spec.template.metadata" }})) || (has(object.spec) && has(object.spec.jobTemplate) && has(object.spec.jobTemplate.spec) && has(object.spec.jobTemplate.spec.template) && has(object.spec.jobTemplate.spec.template.metadata) && ({{ include "helm-operator.optIn" "object.spec.jobTemplate.spec.template.metadata" }}))
 {{- end -}}

@@ -152,11 +152,15 @@ export class CertRotator {
     const resourceVersion = stringAt(current, 'metadata', 'resourceVersion');
     // A Secret's type is immutable: keep the one the chart created (Opaque, empty until now).
     const type = stringAt(current, 'type') ?? 'kubernetes.io/tls';
+    // Keep the labels and annotations already there: Helm owns the chart-created Secret through
+    // them (app.kubernetes.io/managed-by, meta.helm.sh/release-*), and dropping them breaks upgrades.
+    const prev = (current?.metadata ?? {}) as JsonObject;
     const metadata: JsonObject = {
       name: this.opts.secretName,
       namespace: this.opts.namespace,
-      labels: { 'app.kubernetes.io/name': 'helm-operator', 'app.kubernetes.io/component': 'webhook-tls' },
+      labels: { ...((prev.labels ?? {}) as JsonObject), 'app.kubernetes.io/name': 'helm-operator', 'app.kubernetes.io/component': 'webhook-tls' },
     };
+    if (prev.annotations) metadata.annotations = prev.annotations;
     if (resourceVersion) metadata.resourceVersion = resourceVersion;
     return {
       apiVersion: 'v1',

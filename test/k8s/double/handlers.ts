@@ -165,7 +165,7 @@ export class Handlers {
     obj.kind = res.kind;
   }
 
-  private admit(res: ResourceDef, obj: Obj): void {
+  private admit(res: ResourceDef, obj: Obj, old?: Obj): void {
     const name = String(obj.metadata.name);
     const causes = [];
     const nameOk = res.plural === 'namespaces' && !res.group ? DNS_LABEL.test(name) && name.length <= 63 : DNS_SUBDOMAIN.test(name) && name.length <= 253;
@@ -179,7 +179,7 @@ export class Handlers {
       if (typeof v === 'string' && !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v)) causes.push({ field: `metadata.labels`, message: `Invalid value: "${v}": a valid label value for ${k} must be 63 characters or less and consist of alphanumerics, '-', '_' or '.'` });
       else if (typeof v === 'string' && v.length > 63) causes.push({ field: `metadata.labels`, message: `Invalid value: "${v}": must be no more than 63 characters` });
     }
-    if (res.schema) causes.push(...res.schema.admit(obj));
+    if (res.schema) causes.push(...res.schema.admit(obj, old));
     if (res.admit) causes.push(...res.admit(obj));
     if (causes.length > 0) throw errors.invalid(res, name, causes);
   }
@@ -210,7 +210,7 @@ export class Handlers {
       const added = ((meta.finalizers ?? []) as string[]).filter((f) => !before.has(f));
       if (added.length > 0) throw errors.invalid(res, String(meta.name), [{ reason: 'FieldValueForbidden', field: 'metadata.finalizers', message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}` }]);
     }
-    this.admit(res, next);
+    this.admit(res, next, prev);
     if (res.custom) {
       const strip = (x: Obj): Obj => {
         const { metadata: _m, status: _s, ...rest } = x;

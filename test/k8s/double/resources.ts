@@ -128,6 +128,14 @@ export function builtinResources(): ResourceDef[] {
     builtin('', 'v1', 'serviceaccounts', 'ServiceAccount', true, false),
     builtin('events.k8s.io', 'v1', 'events', 'Event', true, false, admitEventV1),
     builtin('coordination.k8s.io', 'v1', 'leases', 'Lease', true, false, admitLease),
+    builtin('', 'v1', 'nodes', 'Node', false, true),
+    builtin('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true, true),
+    builtin('admissionregistration.k8s.io', 'v1', 'mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false, false),
+    builtin('admissionregistration.k8s.io', 'v1', 'validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', false, false),
+    builtin('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true, false),
+    builtin('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true, false),
+    builtin('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false, false),
+    builtin('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false, false),
   ];
 }
 

@@ -1,8 +1,10 @@
 // Structural-schema handling for custom resources the way apiextensions-apiserver does it:
-// prune unknown fields, apply defaults, then validate against openAPIV3Schema. x-kubernetes-*
-// extensions other than preserve-unknown-fields and int-or-string are not interpreted here.
+// prune unknown fields, apply defaults, then validate against openAPIV3Schema, then evaluate the
+// x-kubernetes-validations CEL rules (cel-rules.ts). Other x-kubernetes-* extensions than
+// preserve-unknown-fields, int-or-string and the list types the rules use are not interpreted.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { checkRules, evaluateRules } from './cel-rules.js';
 import type { StatusCause } from './errors.js';
 
 type Schema = Record<string, unknown>;
@@ -50,8 +52,11 @@ function toAjvSchema(schema: unknown): unknown {
 
 export interface CompiledSchema {
   readonly raw: Schema;
-  /** Prunes, defaults and validates in place; returns the causes of invalidity (empty if valid). */
-  admit(obj: Record<string, unknown>): StatusCause[];
+  /**
+   * Prunes, defaults and validates in place; returns the causes of invalidity (empty if valid).
+   * old: the stored object on an update (transition rules compare with it).
+   */
+  admit(obj: Record<string, unknown>, old?: Record<string, unknown>): StatusCause[];
 }
 
 function fieldOf(e: ErrorObject): string {
@@ -75,11 +80,13 @@ export function compileSchema(schema: Schema): CompiledSchema {
   for (const f of ['int32', 'int64', 'float', 'double', 'password']) ajv.addFormat(f, true);
   ajv.addFormat('byte', /^[A-Za-z0-9+/]*={0,2}$/);
   const validate: ValidateFunction = ajv.compile(toAjvSchema(schema) as object);
+  checkRules(schema);
   return {
     raw: schema,
-    admit(obj) {
+    admit(obj, old) {
       prune(schema, obj);
-      if (validate(obj)) return [];
+      // As upstream, the rules run on a structurally valid object only.
+      if (validate(obj)) return evaluateRules(schema, obj, old, '', old !== undefined);
       return (validate.errors ?? []).filter((e) => !e.schemaPath.includes('/oneOf/') && !e.schemaPath.includes('/anyOf/')).map((e) => causeOf(e, obj));
     },
   };

@@ -1,12 +1,15 @@
 // HTTP(S) front of the double: URL routing as the real API server lays it out, bearer-token
-// authentication, discovery, request bodies, watch streams (JSON lines, bookmarks,
+// authentication and RBAC authorization (rbac.ts), discovery, request bodies, watch streams (JSON lines, bookmarks,
 // timeoutSeconds), injected faults and a request log.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { ApiError, errors } from './errors.js';
 import { Handlers, type ApiRequest } from './handlers.js';
+import { authenticate, Authorizer, type Attributes, type UserInfo } from './rbac.js';
 import type { ResourceDef } from './resources.js';
+// TokenReview hook: the identity engineer's handler (test/k8s/double/token-review.ts).
+import { tokenReviewHandler } from './token-review.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { Obj, Store, WatchSink } from './store.js';
 
@@ -30,10 +33,21 @@ export interface LoggedRequest {
   subresource: string | undefined;
   contentType: string;
   code: number;
+  /** The authenticated user (absent before authentication or when authentication is off). */
+  user?: string;
+  /** The request in RBAC terms, for resource requests that reached authorization. */
+  attributes?: Attributes;
+  /** The attributes of the create check an apply that creates the object needed too. */
+  createAttributes?: Attributes;
 }
 
 export interface ServerOptions {
+  /** Bearer token of an administrator (system:masters: never subject to RBAC). */
   token?: string;
+  /** More bearer tokens and the users they authenticate as (e.g. a ServiceAccount's). */
+  tokens?: ReadonlyMap<string, UserInfo>;
+  /** Authorize every resource request with RBAC (authorization-mode RBAC). */
+  rbac?: boolean;
   tls?: { key: string; cert: string };
   bookmarkIntervalMs: number;
 }
@@ -52,6 +66,8 @@ export class DoubleServer {
   readonly faults: Fault[] = [];
   readonly log: LoggedRequest[] = [];
   readonly handlers: Handlers;
+  readonly tokens: Map<string, UserInfo>;
+  private readonly authorizer: Authorizer;
 
   constructor(
     private readonly store: Store,
@@ -62,6 +78,9 @@ export class DoubleServer {
     this.handlers = new Handlers(store, now);
     this.handlers.resources = resources;
     this.handlers.namespacesDef = resources.find((r) => r.group === '' && r.plural === 'namespaces');
+    this.tokens = new Map(opts.tokens ?? []);
+    if (opts.token !== undefined) this.tokens.set(opts.token, { username: 'double-admin', groups: ['system:masters'] });
+    this.authorizer = new Authorizer(store, resources);
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
     this.server = opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : createHttpServer(handler);
     this.server.on('connection', (s: Socket) => {
@@ -139,7 +158,25 @@ export class DoubleServer {
     const entry: LoggedRequest = { verb: req.method ?? '', path: url.pathname, query: url.search, subresource: undefined, contentType: '', code: 0 };
     this.log.push(entry);
     try {
-      if (this.opts.token !== undefined && req.headers.authorization !== `Bearer ${this.opts.token}`) throw errors.unauthorized();
+      // Without any token configured the double is open (every request is an administrator's).
+      const user: UserInfo = this.tokens.size > 0 ? authenticate(this.tokens, req.headers.authorization) : { username: 'double-admin', groups: ['system:masters'] };
+      entry.user = user.username;
+      if (url.pathname === '/apis/authentication.k8s.io/v1/tokenreviews' && req.method === 'POST') {
+        const attributes: Attributes = { verb: 'create', group: 'authentication.k8s.io', resource: 'tokenreviews', subresource: undefined, namespace: undefined, name: undefined };
+        entry.attributes = attributes;
+        if (this.opts.rbac) this.authorizer.authorize(user, attributes);
+        let body: unknown;
+        try {
+          body = JSON.parse(await this.body(req));
+        } catch {
+          throw errors.badRequest('the request body is not valid JSON');
+        }
+        const out = tokenReviewHandler({ body, user, tokens: this.tokens, store: this.store });
+        entry.code = out.code;
+        return this.send(res, out.code, out.body);
+      }
+      // Discovery, /version and health are open to every authenticated user (system:discovery,
+      // system:public-info-viewer).
       if (url.pathname === '/version') return this.send(res, 200, { major: '1', minor: '33', gitVersion: 'v1.33.0-helm-double' });
       if (url.pathname === '/healthz' || url.pathname === '/readyz') return void res.end('ok');
       const route = this.route(segs);
@@ -151,6 +188,18 @@ export class DoubleServer {
       const watch = url.searchParams.get('watch');
       const isWatch = req.method === 'GET' && (watch === '1' || watch === 'true');
       const verb = this.verbOf(req.method ?? '', route, isWatch);
+      if (verb !== 'other') {
+        const attributes: Attributes = { verb, group: route.res.group, resource: route.res.plural, subresource: route.subresource, namespace: route.namespace, name: route.name };
+        entry.attributes = attributes;
+        if (this.opts.rbac) {
+          this.authorizer.authorize(user, attributes);
+          // A server-side apply that creates the object is authorized as a create too.
+          if (verb === 'patch' && contentType === 'application/apply-patch+yaml' && route.name !== undefined && !this.store.get(route.res, route.namespace, route.name)) {
+            entry.createAttributes = { ...attributes, verb: 'create', subresource: undefined };
+            this.authorizer.authorize(user, entry.createAttributes);
+          }
+        }
+      }
       this.injectFault(verb, route);
       const raw = req.method === 'GET' ? '' : await this.body(req);
       let body: unknown;
