@@ -9,6 +9,7 @@ import { Handlers, type ApiRequest } from './handlers.js';
 import type { ResourceDef } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { Obj, Store, WatchSink } from './store.js';
+import { tokenReviewHandler, TokenReviews } from './token-review.js';
 
 const MAX_BODY = 3 * 1024 * 1024;
 
@@ -52,6 +53,7 @@ export class DoubleServer {
   readonly faults: Fault[] = [];
   readonly log: LoggedRequest[] = [];
   readonly handlers: Handlers;
+  readonly tokenReviews = new TokenReviews();
 
   constructor(
     private readonly store: Store,
@@ -127,6 +129,10 @@ export class DoubleServer {
     return Buffer.concat(chunks).toString('utf8');
   }
 
+  private sendResult(res: ServerResponse, r: { code: number; body: unknown }): void {
+    this.send(res, r.code, r.body);
+  }
+
   private send(res: ServerResponse, code: number, body: unknown): void {
     const text = JSON.stringify(body);
     res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
@@ -142,6 +148,7 @@ export class DoubleServer {
       if (this.opts.token !== undefined && req.headers.authorization !== `Bearer ${this.opts.token}`) throw errors.unauthorized();
       if (url.pathname === '/version') return this.send(res, 200, { major: '1', minor: '33', gitVersion: 'v1.33.0-helm-double' });
       if (url.pathname === '/healthz' || url.pathname === '/readyz') return void res.end('ok');
+      if (url.pathname === '/apis/authentication.k8s.io/v1/tokenreviews' && req.method === 'POST') return this.sendResult(res, tokenReviewHandler(this.tokenReviews, await this.body(req)));
       const route = this.route(segs);
       if (route === 'discovery' && req.method === 'GET') return this.send(res, 200, this.discovery(segs));
       if (route === null || route === 'discovery') throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
