@@ -28,9 +28,6 @@ async function denyUncertified(writer: ProofGraphWriter, suite: CryptoSuite, req
 /** Puts the gate in front of pep.decide: uncertified calls never reach the guardian. */
 export function gateUntilCertified(pep: Pep, writer: ProofGraphWriter, suite: CryptoSuite, certified: () => boolean): void {
   const decide = pep.decide.bind(pep);
-  Object.defineProperty(pep, 'decide', {
-    value: (request: unknown): Promise<PepOutcome> => (certified() ? decide(request) : denyUncertified(writer, suite, request)),
-    writable: false,
-    configurable: false,
-  });
+  // Instrumentation wraps decide afterwards, so metrics and approvals see these denials too.
+  pep.decide = (request: unknown): Promise<PepOutcome> => (certified() ? decide(request) : denyUncertified(writer, suite, request));
 }
