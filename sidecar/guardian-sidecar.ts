@@ -27,6 +27,7 @@ import { errorText, jsonLogger, type Logger } from './log.js';
 import { loadMaterials } from './materials.js';
 import { Certifier } from './identity/certifier.js';
 import { gateUntilCertified } from './identity/gate.js';
+import { checkStaticIdentity } from './identity/static-check.js';
 import { budgetRows } from './observe/budgets.js';
 import { instrumentPep, instrumentWriter } from './observe/instrument.js';
 import { SidecarMetrics } from './observe/metrics.js';
@@ -95,6 +96,7 @@ export class GuardianSidecar {
     const random = o.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
     const m = await loadMaterials(c, random, clock());
     const logDir = join(m.logRoot, m.writerId);
+    if (!m.certified) await checkStaticIdentity({ suite: nodeSuite, nodeKey: m.nodeKey, logKey: m.logKey, origin: m.origin, trustEvents: m.trustEvents, logDir });
     const files = c.bundle !== null && c.bundleSignature !== null ? { bundle: c.bundle, signature: c.bundleSignature } : null;
     const initial = await PolicyControl.initialSource(files);
     const tracing = await startTracing(o.env ?? process.env, o.tracing);
