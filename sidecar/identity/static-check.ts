@@ -62,8 +62,9 @@ export async function checkStaticIdentity(o: { suite: CryptoSuite; nodeKey: Sign
   } catch {
     exists = false;
   }
-  if (exists) {
-    const log = await readLog(o.logDir);
+  // A store that cannot be read is the writer's to report (ERR_SIDECAR_STORE, with its recovery).
+  const log = exists ? await readLog(o.logDir).catch(() => null) : null;
+  if (log) {
     if (log.origin !== o.origin) {
       throw fail(`the log in ${o.logDir} has origin ${log.origin}, but this sidecar's origin is ${o.origin} (the log key's name): use the log key named ${log.origin}, or another writer id for a new log`);
     }
