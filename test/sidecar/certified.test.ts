@@ -40,7 +40,9 @@ describe('certified identity', () => {
       expect(denied.headers.get('x-helm-decision')).toBe('DENY');
       expect(denied.headers.get('x-helm-reason-code')).toBe('IDENTITY_UNCERTIFIED');
 
-      op.registerToken(`tok-${ref.name}`, ref);
+      // The kubelet rotates the projected token: the sidecar reads the file again at each attempt.
+      await writeFile(pod.path(`token-${ref.name}`), 'rotated-token\n');
+      op.registerToken('rotated-token', ref);
       await s.certifier!.whenCertified();
       expect((await fetch(`${s.adminUrl}/readyz`)).status).toBe(200);
       const allowed = await chat(pod, s, 'call_after');
