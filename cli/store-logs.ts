@@ -3,6 +3,7 @@
 // directory itself when --store names one log. Each gets a pack directory name (its path under
 // the store with '/' turned into '_'; Kubernetes names never hold '_') and, in the certified
 // layout, the namespace and pod it belongs to for --namespace / --pod.
+import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { readLog, type StoredLog } from '../kernel/proofgraph/store/index.js';
@@ -40,6 +41,12 @@ async function walk(dir: string, depth: number, out: string[]): Promise<void> {
   for (const n of names.sort()) await walk(join(dir, n), depth + 1, out);
 }
 
+/** Pack directory names are at most 128 characters: a longer path keeps its start and gets a digest of the whole. */
+function packDirName(name: string): string {
+  if (name.length <= 128) return name;
+  return `${name.slice(0, 111)}-${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+}
+
 export async function findLogs(store: string): Promise<FoundLog[]> {
   const dirs: string[] = [];
   await walk(store, 0, dirs);
@@ -48,7 +55,7 @@ export async function findLogs(store: string): Promise<FoundLog[]> {
     const path = relative(store, dir).split(sep).join('/');
     const parts = path === '' ? [] : path.split('/');
     const log = await readLog(dir);
-    const packDir = parts.length === 0 ? log.writerId : parts.join('_');
+    const packDir = parts.length === 0 ? log.writerId : packDirName(parts.join('_'));
     logs.push({ ...log, writerId: packDir, path, namespace: parts.length === 3 ? parts[0]! : null, pod: parts.length === 3 ? parts[1]! : parts.length === 1 ? parts[0]! : parts.length === 0 ? log.writerId : null });
   }
   return logs;

@@ -69,7 +69,7 @@ export const exportCmd: Command = {
     }
     const lines = [`wrote ${out} (${r.bytes.length} bytes)`, `sha256 ${r.sha256}`, `signed by exporter key ${exporterKey.verifier.handle}`];
     for (const l of r.logs) lines.push(`log ${l.dir} (${l.origin}): entries ${l.from}..${l.size - 1} (${l.entries}), ${l.checkpoints} checkpoint(s)`);
-    if (policy) lines.push(`verified under ${policyPath}`);
+    lines.push(policy ? `verified under ${policyPath}` : 'checked: one origin per log, node keys published, one root (add --trust-policy to verify the pack in full before it is written)');
     for (const n of r.notes) lines.push(`note: ${n}`);
     io.stdout.write(lines.join('\n') + '\n');
     return EXIT_OK;
