@@ -23,6 +23,7 @@ import express from 'express';
 import { nodeSigner, nodeSuite } from '../kernel/crypto/node.js';
 import { signingKeyFromSeed } from '../kernel/crypto/signing-key.js';
 import { parseBundleText, signBundle, type PolicyBundleDoc } from '../kernel/guardian/index.js';
+import { signKeyEvent } from '../kernel/trust/events.js';
 import { startScriptedModel, type ScriptedModel } from '../sidecar/scripted-model/server.js';
 import { percentile, round } from './stats.js';
 
@@ -44,6 +45,7 @@ export async function setup(upstreamUrl?: string): Promise<Setup> {
   const dir = await mkdtemp(join(tmpdir(), 'helm-bench-sidecar-'));
   const key = (name: string) => signingKeyFromSeed(name, randomBytes(32), nodeSigner);
   const node = key('bench-sidecar/node');
+  const benchRoot = key('bench-sidecar/root');
   const signer = key('bench-sidecar/bundle-signer');
   await mkdir(join(dir, 'keys'));
   await writeFile(join(dir, 'keys', 'node.key'), node.privateText);
@@ -66,6 +68,9 @@ export async function setup(upstreamUrl?: string): Promise<Setup> {
       // One log per run (a fresh writer each start), each with its own log key named after it.
       const logKey = join(dir, 'keys', `log-${run}.key`);
       await writeFile(logKey, key(`helm.bench/sidecar/${run}`).privateText);
+      // The sidecar refuses to start unless a trust event publishes its node key for its origin.
+      const publish = join(dir, 'keys', `publish-${run}.json`);
+      await writeFile(publish, JSON.stringify(signKeyEvent(nodeSuite, { event: 'KEY_PUBLISH', purpose: 'node', origin: `helm.bench/sidecar/${run}`, key: node.verifier.vkey, fromIndex: 0, issuedAt: new Date().toISOString() }, [benchRoot, node])));
       return [
         '--listen', '127.0.0.1:0',
         '--admin-listen', '127.0.0.1:0',
@@ -73,6 +78,7 @@ export async function setup(upstreamUrl?: string): Promise<Setup> {
         '--writer-id', run,
         '--node-key', join(dir, 'keys', 'node.key'),
         '--log-key', logKey,
+        '--trust-event', publish,
         '--bundle', join(dir, 'bundle.json'),
         '--bundle-signature', join(dir, 'bundle.sig.json'),
         '--bundle-trust-root', join(dir, 'keys', 'signer.pub'),

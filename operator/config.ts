@@ -37,6 +37,13 @@ export interface OperatorConfig {
     failClosed: boolean;
     signingKeySecret: string | undefined;
   };
+  /** Per-pod key certification (POST /v1/certify on the webhook server). */
+  certify: {
+    /** HELM_CERTIFY_ROOT_KEY_FILE: the root private key; unset = no certification endpoint. */
+    rootKeyFile: string | undefined;
+    /** HELM_CLUSTER_ORIGIN: the cluster part of every certified origin. */
+    clusterOrigin: string;
+  };
 }
 
 /** name → [environment variable, default]; the flag is --name. */
@@ -68,6 +75,8 @@ const OPTIONS = {
   'sidecar-mode': ['HELM_SIDECAR_MODE', 'auto'],
   'fail-closed': ['HELM_FAIL_CLOSED', 'true'],
   'signing-key-secret': ['HELM_SIGNING_KEY_SECRET', ''],
+  'certify-root-key-file': ['HELM_CERTIFY_ROOT_KEY_FILE', ''],
+  'cluster-origin': ['HELM_CLUSTER_ORIGIN', 'helm/cluster'],
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -137,7 +146,11 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
       failClosed: bool('fail-closed', get('fail-closed')),
       signingKeySecret: get('signing-key-secret') || undefined,
     },
+    certify: { rootKeyFile: get('certify-root-key-file') || undefined, clusterOrigin: get('cluster-origin') },
   };
+  if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(cfg.certify.clusterOrigin)) {
+    throw new OperatorError('ERR_CONFIG', `--cluster-origin ${JSON.stringify(cfg.certify.clusterOrigin)} must be path segments of letters, digits, '.', '_' or '-' separated by '/', e.g. helm/prod-eu1`, { option: 'cluster-origin' });
+  }
   if (!(cfg.leaseDurationMs > cfg.renewDeadlineMs && cfg.renewDeadlineMs > cfg.retryPeriodMs)) {
     throw new OperatorError('ERR_CONFIG', 'leader election needs --lease-duration > --renew-deadline > --retry-period', {});
   }

@@ -4,6 +4,9 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { informerLookup, secretClient, webhookConfigClient } from './cluster.js';
+import { kubeCertifyDeps, loadCertifyRoot } from './certify/kube.js';
+import { certifyRoute } from './certify/route.js';
+import { nodeSuite } from '../kernel/crypto/node.js';
 import { loadTrustRoots, parseConfig, type OperatorConfig } from './config.js';
 import { serveMetrics } from './http.js';
 import { metricsRegistry, operatorMetrics } from './metrics.js';
@@ -85,6 +88,9 @@ export async function runOperator(cfg: OperatorConfig, log: Logger = jsonLogger(
               ],
             },
       log: (event) => log('webhook', event),
+      ...(cfg.certify.rootKeyFile
+        ? { certify: certifyRoute({ root: loadCertifyRoot(cfg.certify.rootKeyFile), clusterOrigin: cfg.certify.clusterOrigin, suite: nodeSuite, now: () => new Date(), log: (event) => log('certify', event), ...kubeCertifyDeps(kube) }) }
+        : {}),
     });
     ops.webhookReady(true);
     log('webhook serving', { port: webhook.port, sidecarMode });

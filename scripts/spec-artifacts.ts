@@ -2,7 +2,7 @@
 // fixed seed. scripts/gen-vectors.ts writes them; test/kernel/spec-artifacts.test.ts regenerates
 // them and compares byte for byte, so the docs cannot drift from the code.
 import { createHash } from 'node:crypto';
-import { toBase64, toHex } from '../kernel/crypto/bytes.js';
+import { fromBase64, toBase64, toHex } from '../kernel/crypto/bytes.js';
 import { jcs, jcsString } from '../kernel/crypto/jcs.js';
 import { ALG_COSIGNATURE_V1 } from '../kernel/crypto/keys.js';
 import { nodeSigner, nodeSuite } from '../kernel/crypto/node.js';
@@ -82,6 +82,9 @@ export function buildVectors(): Map<string, string> {
   add('gap', { from: new Date(t0 + 1750).toISOString(), to: new Date(t0 + 1750).toISOString(), reason: 'store_unavailable', detail: 'example gap: no calls were governed in this window', deniedCalls: 0 });
   add('heartbeat', { reason: 'shutdown', intervalUs: 60_000_000, software: 'helm-oss/0.1.0', policyDigest: null });
 
+  // A root's certification of the log key (purpose log, receipt.md §7, trust-policy.md §1.3).
+  const certifyLog = signKeyEvent(suite, { event: 'KEY_PUBLISH', purpose: 'log', origin: VECTOR_ORIGIN, key: logKey.verifier.vkey, fromIndex: 0, issuedAt: new Date(t0).toISOString() }, [root, logKey]);
+  out.set('trust/log-key-certification.json', pretty({ description: 'root-signed certification of the log key for its origin, with the log key\'s proof of possession; a policy root line trusts this log key for checkpoints of this origin', signers: [root.verifier.handle, logKey.verifier.handle], envelope: certifyLog, statement: JSON.parse(new TextDecoder().decode(fromBase64(certifyLog.payload))) }));
   nodes.forEach((n, i) => {
     out.set(
       `nodes/${String(i).padStart(2, '0')}-${n.kind}.json`,

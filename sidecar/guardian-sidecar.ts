@@ -25,6 +25,9 @@ import { HeartbeatTimer } from './heartbeat.js';
 import { close, listen } from './listen.js';
 import { errorText, jsonLogger, type Logger } from './log.js';
 import { loadMaterials } from './materials.js';
+import { Certifier } from './identity/certifier.js';
+import { gateUntilCertified } from './identity/gate.js';
+import { checkStaticIdentity } from './identity/static-check.js';
 import { budgetRows } from './observe/budgets.js';
 import { instrumentPep, instrumentWriter } from './observe/instrument.js';
 import { SidecarMetrics } from './observe/metrics.js';
@@ -64,6 +67,8 @@ export class GuardianSidecar {
     private readonly log: Logger,
     private readonly clock: Clock,
     readonly policy: PolicyControl,
+    /** identity certified: the certification in progress (null with identity static). */
+    readonly certifier: Certifier | null,
   ) {
     const governed = express();
     governed.disable('x-powered-by');
@@ -88,7 +93,10 @@ export class GuardianSidecar {
     const c = o.config;
     const log = o.log ?? jsonLogger(c.logLevel);
     const clock = o.clock ?? Date.now;
-    const m = await loadMaterials(c);
+    const random = o.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+    const m = await loadMaterials(c, random, clock());
+    const logDir = join(m.logRoot, m.writerId);
+    if (!m.certified) await checkStaticIdentity({ suite: nodeSuite, nodeKey: m.nodeKey, logKey: m.logKey, origin: m.origin, trustEvents: m.trustEvents, logDir });
     const files = c.bundle !== null && c.bundleSignature !== null ? { bundle: c.bundle, signature: c.bundleSignature } : null;
     const initial = await PolicyControl.initialSource(files);
     const tracing = await startTracing(o.env ?? process.env, o.tracing);
@@ -104,8 +112,8 @@ export class GuardianSidecar {
     let writer: ProofGraphWriter;
     try {
       writer = await ProofGraphWriter.open({
-        root: c.proofgraphDir,
-        writerId: c.writerId,
+        root: m.logRoot,
+        writerId: m.writerId,
         origin: m.origin,
         nodeKey: m.nodeKey,
         logKey: m.logKey,
@@ -116,19 +124,36 @@ export class GuardianSidecar {
       });
     } catch (e) {
       await tracing.shutdown();
-      throw new SidecarError('ERR_SIDECAR_STORE', `cannot open the ProofGraph log ${join(c.proofgraphDir, c.writerId)}: ${errorText(e)}`, { dir: join(c.proofgraphDir, c.writerId) });
+      throw new SidecarError('ERR_SIDECAR_STORE', `cannot open the ProofGraph log ${logDir}: ${errorText(e)}`, { dir: logDir });
     }
     instrumentWriter(writer, metrics);
     let pep: Pep;
     let pending: PendingApprovals;
     try {
-      const logDir = join(c.proofgraphDir, c.writerId);
-      pep = await Pep.open({ writer, logDir, trust: m.trust, clock, random: o.random ?? ((n) => new Uint8Array(randomBytes(n))), policy: initial.source });
+      pep = await Pep.open({ writer, logDir, trust: m.trust, clock, random, policy: initial.source });
       pending = PendingApprovals.fromLog((await readLog(logDir)).entries.slice(0, writer.size), nodeSuite);
     } catch (e) {
       await writer.close().catch(() => undefined);
       await tracing.shutdown();
       throw e;
+    }
+    let certifier: Certifier | null = null;
+    if (m.certified && c.certify) {
+      const cert = m.certified;
+      certifier = new Certifier({
+        config: c.certify,
+        identity: cert.identity,
+        root: cert.root,
+        suite: nodeSuite,
+        log,
+        // Trust nodes first, durably, then the gate opens.
+        record: async (events) => {
+          for (const ev of events) await writer.append('trust', { event: ev }, { subjectName: `log/${writer.origin}` });
+          await writer.checkpoint();
+        },
+      });
+      const gate = certifier;
+      gateUntilCertified(pep, writer, nodeSuite, () => gate.certified);
     }
     const policy = PolicyControl.start(pep, files, m.trust, metrics, log, initial.read);
     instrumentPep(pep, pending, (out) => sidecar?.noticeOutcome(out.recorded, out.detail));
@@ -157,7 +182,7 @@ export class GuardianSidecar {
       surfaces.push(mcp);
     }
     const handler = new GovernedHandler({ surfaces, refusal: () => sidecar?.refusal() ?? null, tracer: tracing.tracer, metrics, log });
-    sidecar = new GuardianSidecar(c, writer, pep, metrics, pending, tracing, handler, log, clock, policy);
+    sidecar = new GuardianSidecar(c, writer, pep, metrics, pending, tracing, handler, log, clock, policy, certifier);
     try {
       sidecar.adminUrl = await listen(sidecar.adminServer, c.adminListen, 'admin');
       sidecar.governedUrl = await listen(sidecar.governedServer, c.listen, 'governed');
@@ -167,6 +192,7 @@ export class GuardianSidecar {
     }
     sidecar.heartbeats = new HeartbeatTimer(writer, c.heartbeatIntervalMs, log);
     sidecar.heartbeats.start();
+    certifier?.start();
     if (files) {
       sidecar.watcher = new BundleWatcher([files.bundle, files.signature], c.bundlePollIntervalMs, () => sidecar!.policy.check(), log);
       sidecar.watcher.start();
@@ -175,7 +201,10 @@ export class GuardianSidecar {
       governed: sidecar.governedUrl,
       admin: sidecar.adminUrl,
       origin: writer.origin,
-      writerId: c.writerId,
+      writerId: m.writerId,
+      logDir,
+      identity: c.identity,
+      ...(certifier ? { certification: 'pending: every call is denied IDENTITY_UNCERTIFIED until the operator certifies the keys' } : {}),
       principal: c.principal.id,
       credentialIsolation: m.upstreamApiKey !== null,
       tracing: tracing.enabled,
@@ -212,6 +241,10 @@ export class GuardianSidecar {
       bundle: { ok: bundleOk, ...s },
       serving: { ok: !this.stopping, ...(this.stopping ? { reason: 'shutting down' } : {}) },
     };
+    if (this.certifier) {
+      const st = this.certifier.state;
+      checks.identity = { ok: st.certified, certified: st.certified, attempts: st.attempts, ...(st.lastError ? { error: `${st.lastError.code}: ${st.lastError.message}` } : {}), ...(!st.certified ? { reasonCode: 'IDENTITY_UNCERTIFIED' } : {}) };
+    }
     return { ready: Object.values(checks).every((x) => x.ok), checks };
   }
 
@@ -243,6 +276,7 @@ export class GuardianSidecar {
     this.stopping = true;
     this.log.info('stopping: no new governed calls; draining', { inflight: this.handler.active });
     this.watcher?.close();
+    await this.certifier?.stop();
     const governedClosed = close(this.governedServer);
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([

@@ -1,5 +1,6 @@
 // Start-up material read from files the operator mounts: signing keys, bundle trust roots, trust
 // events and the upstream credential. Read once; a key rotation is a restart (a new pod).
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { DsseEnvelope } from '../kernel/contracts/dsse.js';
 import { parseVerifierKey, type VerifierKey } from '../kernel/crypto/keys.js';
@@ -8,11 +9,17 @@ import { signingKeyFromText, type SigningKey } from '../kernel/crypto/signing-ke
 import type { BundleTrust } from '../kernel/guardian/index.js';
 import type { SidecarConfig } from './config/load.js';
 import { SidecarError, type SidecarErrorCode } from './errors.js';
+import { makeIdentity, type CertifiedIdentity } from './identity/identity.js';
 
 export interface SidecarMaterials {
   nodeKey: SigningKey;
   logKey: SigningKey;
   origin: string;
+  /** The log directory is <logRoot>/<writerId>. */
+  logRoot: string;
+  writerId: string;
+  /** identity certified: the keys made at this start, waiting for the operator's certification. */
+  certified: { identity: CertifiedIdentity; root: VerifierKey } | null;
   trust: BundleTrust;
   trustEvents: DsseEnvelope[];
   /** The provider key, when the sidecar holds it (then the agent's Authorization is replaced). */
@@ -80,15 +87,23 @@ async function apiKey(c: SidecarConfig): Promise<string | null> {
   return key;
 }
 
-export async function loadMaterials(c: SidecarConfig): Promise<SidecarMaterials> {
+export async function loadMaterials(c: SidecarConfig, random: (n: number) => Uint8Array = (n) => new Uint8Array(randomBytes(n)), nowMs = Date.now()): Promise<SidecarMaterials> {
+  const trust: BundleTrust = { roots: await trustRoots(c.bundleTrustRoots), revoked: [...c.bundleRevoked] };
+  const upstreamApiKey = await apiKey(c);
+  if (c.identity === 'certified' && c.certify) {
+    const identity = makeIdentity(c.certify, c.proofgraphDir, nowMs, random);
+    const root = parseVerifierKey(c.certify.root);
+    const { nodeKey, logKey, origin, logRoot, writerId } = identity;
+    return { nodeKey, logKey, origin, logRoot, writerId, certified: { identity, root }, trust, trustEvents: [], upstreamApiKey };
+  }
+  if (c.nodeKey === null || c.logKey === null) throw new SidecarError('ERR_SIDECAR_KEY', 'identity static needs nodeKey and logKey files');
   const nodeKey = await signingKey(c.nodeKey, 'node key');
   const logKey = await signingKey(c.logKey, 'log key');
   const origin = c.origin ?? logKey.verifier.name;
   if (origin !== logKey.verifier.name) {
     throw new SidecarError('ERR_SIDECAR_ORIGIN', `origin ${origin} differs from the log key's name ${logKey.verifier.name}: checkpoints are signed by a log key named after the origin`);
   }
-  const trust: BundleTrust = { roots: await trustRoots(c.bundleTrustRoots), revoked: [...c.bundleRevoked] };
   const trustEvents: DsseEnvelope[] = [];
   for (const p of c.trustEvents) trustEvents.push(await trustEvent(p));
-  return { nodeKey, logKey, origin, trust, trustEvents, upstreamApiKey: await apiKey(c) };
+  return { nodeKey, logKey, origin, logRoot: c.proofgraphDir, writerId: c.writerId, certified: null, trust, trustEvents, upstreamApiKey };
 }

@@ -5,9 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { nodeSuite } from '../../kernel/crypto/node.js';
 import { Pep } from '../../kernel/pep/pep.js';
 import { ProofGraphWriter } from '../../kernel/proofgraph/graph-writer.js';
 import { readBundleFiles } from '../../sidecar/bundle/files.js';
+import { checkStaticIdentity } from '../../sidecar/identity/static-check.js';
 import type { SidecarConfig } from '../../sidecar/config/load.js';
 import { HeartbeatTimer } from '../../sidecar/heartbeat.js';
 import { jsonLogger } from '../../sidecar/log.js';
@@ -112,6 +114,8 @@ export const mcp: Command = {
       upstreamApiKeyFile: null,
       upstreamApiKey: null,
     } as Partial<SidecarConfig> as SidecarConfig);
+    // The same start-up check as helmctl serve: refuse a log no verifier could accept.
+    await checkStaticIdentity({ suite: nodeSuite, nodeKey: materials.nodeKey, logKey: materials.logKey, origin: materials.origin, trustEvents: materials.trustEvents, logDir: join(root, writerId) });
     let policy = {};
     if (bundlePath !== undefined && sigPath !== undefined) {
       const read = await readBundleFiles({ bundle: bundlePath, signature: sigPath });

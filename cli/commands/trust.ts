@@ -22,6 +22,7 @@ const OPTIONS = {
   'issued-at': { type: 'string' },
   out: { type: 'string' },
   force: { type: 'boolean' },
+  purpose: { type: 'string' },
 } as const;
 
 function issuedAt(p: Parsed): string {
@@ -39,7 +40,10 @@ async function build(action: string, p: Parsed): Promise<{ event: KeyEvent; sign
   const origin = required(p, 'origin');
   const fromIndex = nonNegativeInt(required(p, 'from-index'), '--from-index');
   const reason = optional(p, 'reason');
-  const common = { purpose: 'node' as const, origin, fromIndex, issuedAt: issuedAt(p), ...(reason !== undefined ? { reason } : {}) };
+  const purpose = optional(p, 'purpose') ?? 'node';
+  if (purpose !== 'node' && purpose !== 'log') throw new UsageError('--purpose must be node or log');
+  if (purpose === 'log' && action !== 'publish') throw new UsageError('--purpose log is only for trust publish (a log-key certification)');
+  const common = { purpose: purpose as 'node' | 'log', origin, fromIndex, issuedAt: issuedAt(p), ...(reason !== undefined ? { reason } : {}) };
   switch (action) {
     case 'publish': {
       const key = await loadSigningKey(required(p, 'key'), 'node key (private: KEY_PUBLISH is signed by the key it publishes)');
@@ -64,6 +68,7 @@ export const trust: Command = {
   summary: 'sign KEY_PUBLISH / KEY_ROTATE / KEY_REVOKE events with the root key',
   usage: [
     'helmctl trust publish --root-key ROOT_KEY --key NODE_KEY --origin ORIGIN --from-index N --out FILE [--reason R] [--issued-at T] [--force]',
+    'helmctl trust publish --purpose log --root-key ROOT_KEY --key LOG_KEY --origin ORIGIN --from-index 0 --out FILE   (certifies a log key: a trust-policy root line then trusts it)',
     'helmctl trust rotate  --root-key ROOT_KEY --key OLD_NODE_KEY --new-key NEW_NODE_KEY --origin ORIGIN --from-index N --out FILE [...]',
     'helmctl trust revoke  --root-key ROOT_KEY --key VKEY|FILE --origin ORIGIN --from-index N --out FILE [--reason R] [...]',
   ].join('\n'),

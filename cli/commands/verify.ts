@@ -18,7 +18,7 @@ export async function readInput(path: string, what: string): Promise<Uint8Array>
   }
 }
 
-async function loadPolicy(path: string): Promise<TrustPolicy> {
+export async function loadPolicy(path: string): Promise<TrustPolicy> {
   const bytes = await readInput(path, 'trust policy');
   let text: string;
   try {

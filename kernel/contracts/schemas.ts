@@ -253,7 +253,7 @@ export const trustEventSchema = {
     predicate: strict(
       {
         event: { enum: [...TRUST_EVENT_TYPES] },
-        purpose: { enum: ['node'] },
+        purpose: { enum: ['node', 'log'] },
         origin: name,
         key: vkey,
         newKey: vkey,

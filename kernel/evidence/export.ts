@@ -7,7 +7,7 @@ import { nodeSuite } from '../crypto/node.js';
 import type { SigningKey } from '../crypto/signing-key.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { formatTime } from '../proofgraph/clock.js';
-import { readStore } from '../proofgraph/store/index.js';
+import { readStore, type StoredLog } from '../proofgraph/store/index.js';
 import { assemblePack, type PackBlobs } from './assemble.js';
 import { addRefs, emptyRefs, peekEntry } from './blobs.js';
 import { readBlobs } from '../pep/blob-store.js';
@@ -27,6 +27,8 @@ export interface ExportOptions {
   to?: string;
   exporterKey: SigningKey;
   suite?: CryptoSuite;
+  /** The logs to export, already read (helmctl export finds nested logs and selects them); default: readStore(store). */
+  logs?: StoredLog[];
 }
 
 export interface ExportedLog {
@@ -65,7 +67,7 @@ export async function exportPack(o: ExportOptions): Promise<ExportResult> {
   if (sel.from !== undefined && sel.to !== undefined && sel.from > sel.to) {
     throw new ExportError('ERR_EXPORT_SELECTION', `--from ${selection.from} is after --to ${selection.to}`);
   }
-  const stored = await readStore(o.store);
+  const stored = o.logs ?? (await readStore(o.store));
   const sections = [];
   const notes: string[] = [];
   for (const log of stored) {

@@ -14,6 +14,7 @@ import type { Gunzip } from './gzip-portable.js';
 import { Findings, type Problem } from './problems.js';
 import { buildRegistry, checkSignatures, sequentialVerifier, type VerifyMany } from './signatures.js';
 import { checkFiles } from './file-check.js';
+import { certifiedLogKeys, predecode, withCertifiedLogs } from './certified-logs.js';
 import { checkBlobs, refsOfLogs } from './blobs.js';
 import { describeKeySources, type TrustPolicy } from './trust-policy.js';
 
@@ -131,23 +132,29 @@ export async function verifyPack(bytes: Uint8Array, policy: TrustPolicy, opts: V
   }
   checkFiles(suite, files, manifest, f);
 
+  // Entries are decoded first: the root's log-key certifications in them decide which checkpoints are trusted.
+  const pre = await predecode(files, manifest, opts.decodeMany ?? (async (lines: readonly Uint8Array[]) => lines.map((x) => decodeInline(suite, x))));
+  const certified = certifiedLogKeys(suite, policy, pre, manifest);
+  const checkpointPolicy = withCertifiedLogs(policy, certified);
+  for (const c of certified) keySources.push(`log key ${c.key.handle} for ${c.origin}: root key -> ${c.source}`);
+
   const structures = new Map<string, LogStructure>();
-  for (const log of manifest.logs) structures.set(log.dir, checkLogStructure(suite, files, log, policy, f));
+  for (const log of manifest.logs) structures.set(log.dir, checkLogStructure(suite, files, log, checkpointPolicy, f));
 
   const graphLogs: GraphLog[] = [];
   for (const l of manifest.logs) {
     const st = structures.get(l.dir)!;
-    const decodeMany = opts.decodeMany ?? (async (lines: readonly Uint8Array[]) => lines.map((x) => decodeInline(suite, x)));
-    const decoded = await decodeMany([...st.prior.map((p) => p.line), ...st.lines]);
-    if (decoded.length !== st.prior.length + st.lines.length) throw new Error(`entry decoder returned ${decoded.length} results for ${st.prior.length + st.lines.length} entries`);
+    const lines = pre.lines.get(l.dir) ?? [];
+    const prior = pre.prior.get(l.dir);
+    if (lines.length !== st.lines.length || st.prior.some((p) => !prior?.has(p.index))) throw new Error(`log ${l.dir}: predecoded entries do not match the pack's entries`);
     graphLogs.push({
       dir: l.dir,
       origin: l.origin,
       from: l.from,
       file: entriesPath(l.dir),
       lines: st.lines,
-      decoded: decoded.slice(st.prior.length),
-      prior: st.prior.map((p, i) => ({ ...p, decoded: decoded[i]! })),
+      decoded: lines,
+      prior: st.prior.map((p) => ({ ...p, decoded: prior!.get(p.index)! })),
     });
   }
   const checked: CheckedLog[] = checkGraph(suite, graphLogs, f);

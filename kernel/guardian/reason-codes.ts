@@ -80,6 +80,7 @@ export const REASON_CODES = {
   CONTEXT_MISMATCH: e('DENY', 'security', 'upstream', 'reserved', 'The call context does not match the session it claims.'),
   INSUFFICIENT_PRIVILEGE: e('DENY', 'security', 'upstream', 'reserved', 'The principal lacks the privilege tier the call needs.'),
   SYSTEM_FROZEN: e('DENY', 'security', 'upstream', 'reserved', 'The system is frozen by an operator: every effect is denied.'),
+  IDENTITY_UNCERTIFIED: e('DENY', 'security', 'helm-oss', 'guardian', "The sidecar's signing keys are not yet certified by the operator (identity certified): every call is denied, with a receipt signed by the uncertified key, until the certification is recorded."),
 } as const satisfies Record<string, ReasonCodeEntry>;
 
 export type ReasonCode = keyof typeof REASON_CODES;

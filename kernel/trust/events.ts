@@ -2,7 +2,7 @@
 // They travel inside `trust` ProofGraph nodes, so key history is in the log itself, and validity is
 // by log position (origin, index), never by wall-clock windows. Spec: docs/spec/receipt.md §Trust.
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { equalBytes, toHex } from '../crypto/bytes.js';
+import { equalBytes, fromBase64, toBase64, toHex } from '../crypto/bytes.js';
 import { jcs, jcsSigned } from '../crypto/jcs.js';
 import { parseVerifierKey, ALG_ED25519, type VerifierKey } from '../crypto/keys.js';
 import type { SigningKey } from '../crypto/signing-key.js';
@@ -11,9 +11,12 @@ import { checkEnvelopeShape, IN_TOTO_PAYLOAD_TYPE, pae, signEnvelope, type DsseE
 import { parseJsonStrict } from '../contracts/node.js';
 import { TRUST_EVENT_PREDICATE, trustEventSchema, type TrustEventType } from '../contracts/schemas.js';
 
+/** node: a key that signs ProofGraph nodes. log: a log key that signs the origin's checkpoints. */
+export type KeyPurpose = 'node' | 'log';
+
 export interface KeyEvent {
   event: TrustEventType;
-  purpose: 'node';
+  purpose: KeyPurpose;
   origin: string;
   /** vkey: the key published or revoked, or the OLD key of a rotation. */
   key: string;
@@ -33,8 +36,21 @@ export class TrustError extends Error {
 
 const validate = new Ajv2020({ strict: true }).compile(trustEventSchema as unknown as Record<string, unknown>);
 
+/**
+ * A log-key certification covers every checkpoint of one origin: only a KEY_PUBLISH from index 0
+ * of a key named after that origin (checkpoints are signed by a key whose name is the origin).
+ */
+function checkLogPurpose(ev: KeyEvent): void {
+  if (ev.purpose !== 'log') return;
+  if (ev.event !== 'KEY_PUBLISH') throw new TrustError('ERR_TRUST_EVENT_INVALID', `a log-key event must be KEY_PUBLISH, not ${ev.event} (a certified log belongs to one boot; a new key is a new origin)`);
+  if (ev.fromIndex !== 0) throw new TrustError('ERR_TRUST_EVENT_INVALID', `a log-key certification covers the whole log: fromIndex must be 0, not ${ev.fromIndex}`);
+  const name = parseVerifierKey(ev.key).name;
+  if (name !== ev.origin) throw new TrustError('ERR_TRUST_EVENT_INVALID', `log key ${name} is not named after the origin ${ev.origin} it is certified for`);
+}
+
 /** Keys that must sign an event besides the root: proof of possession and consent. */
 function requiredKeys(ev: KeyEvent): VerifierKey[] {
+  checkLogPurpose(ev);
   const key = parseVerifierKey(ev.key);
   if (ev.event === 'KEY_PUBLISH') return [key];
   if (ev.event === 'KEY_ROTATE') {
@@ -45,6 +61,12 @@ function requiredKeys(ev: KeyEvent): VerifierKey[] {
 }
 
 export function signKeyEvent(suite: CryptoSuite, ev: KeyEvent, signers: readonly SigningKey[]): DsseEnvelope {
+  try {
+    checkLogPurpose(ev);
+  } catch (e) {
+    if (e instanceof TrustError) throw e;
+    throw new TrustError('ERR_TRUST_EVENT_INVALID', `trust event key: ${(e as Error).message}`);
+  }
   const keyHandle = parseVerifierKey(ev.newKey ?? ev.key).handle;
   const statement = {
     _type: 'https://in-toto.io/Statement/v1',
@@ -97,4 +119,16 @@ export function openKeyEvent(suite: CryptoSuite, envelope: unknown, root: Verifi
     }
   }
   return ev;
+}
+
+/**
+ * Adds the signature of `signer` (over the same PAE) to an envelope signed by others: the proof of
+ * possession a certified key adds to the root-signed event the operator answered with. The
+ * envelope is not checked here; openKeyEvent checks the result.
+ */
+export function addSignature(envelope: DsseEnvelope, signer: SigningKey): DsseEnvelope {
+  const payload = fromBase64(envelope.payload);
+  const sig = toBase64(signer.sign(pae(envelope.payloadType, payload)));
+  const others = envelope.signatures.filter((s) => s.keyid !== signer.verifier.handle);
+  return { payload: envelope.payload, payloadType: envelope.payloadType, signatures: [...others, { keyid: signer.verifier.handle, sig }] };
 }

@@ -1,2 +1,2 @@
-export { openKeyEvent, signKeyEvent, TrustError, type KeyEvent } from './events.js';
-export { TrustRegistry, type Resolution } from './registry.js';
+export { addSignature, openKeyEvent, signKeyEvent, TrustError, type KeyEvent, type KeyPurpose } from './events.js';
+export { TrustRegistry, type CertifiedLogKey, type Resolution } from './registry.js';

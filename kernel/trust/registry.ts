@@ -21,8 +21,16 @@ export type Resolution =
 
 const minOr = (a: number | null, b: number): number => (a === null ? b : Math.min(a, b));
 
+/** A log key the root certified for an origin (purpose log): it may sign that origin's checkpoints. */
+export interface CertifiedLogKey {
+  key: VerifierKey;
+  origin: string;
+  source: string;
+}
+
 export class TrustRegistry {
   private readonly records = new Map<string, KeyRecord>();
+  private readonly logs = new Map<string, CertifiedLogKey>();
 
   constructor(private readonly suite: CryptoSuite, readonly root: VerifierKey | null) {}
 
@@ -42,6 +50,12 @@ export class TrustRegistry {
     if (!this.root) throw new TrustError('ERR_TRUST_NO_ROOT', 'the trust policy names no root key, so no trust event can be accepted');
     const ev = openKeyEvent(this.suite, envelope, this.root);
     const key = parseVerifierKey(ev.key);
+    // Log keys live apart: a key certified to sign checkpoints never signs nodes, and vice versa.
+    if (ev.purpose === 'log') {
+      const id = `${ev.origin}\n${key.handle}`;
+      if (!this.logs.has(id)) this.logs.set(id, { key, origin: ev.origin, source: `${ev.event} (log key) ${where}` });
+      return ev;
+    }
     switch (ev.event) {
       case 'KEY_PUBLISH': {
         const r = this.record(ev.origin, key, `${ev.event} ${where}`);
@@ -81,6 +95,11 @@ export class TrustRegistry {
       return { ok: false, code: 'KEY_NOT_YET_VALID', reason: `key ${handle} is valid for ${origin} only from index ${r.validFrom}` };
     }
     return { ok: true, key: r.key, source: r.sources.join('; ') };
+  }
+
+  /** The log keys the root certified, sorted by origin then handle. */
+  logKeys(): CertifiedLogKey[] {
+    return [...this.logs.values()].sort((a, b) => (a.origin + a.key.handle < b.origin + b.key.handle ? -1 : 1));
   }
 
   /** Every key the registry knows, with its validity, for reports. */

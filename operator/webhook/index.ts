@@ -1,6 +1,7 @@
 // The webhook as operator/main.ts starts it: the HTTPS server plus the certificate source
 // (self-managed PKI, or cert-manager's mounted files).
 import { webhookMetrics } from '../metrics.js';
+import type { CertifyRoute } from '../certify/route.js';
 import type { InjectorConfig } from './config.js';
 import type { ClusterLookup } from './lookup.js';
 import type { WebhookMetricsSink } from './handlers.js';
@@ -37,6 +38,8 @@ export interface StartWebhookOptions {
   certs: CertMode;
   metrics?: WebhookMetricsSink;
   log?: (event: Record<string, unknown>) => void;
+  /** POST /v1/certify (operator/certify). */
+  certify?: CertifyRoute;
 }
 
 export interface RunningWebhook {
@@ -49,7 +52,7 @@ export interface RunningWebhook {
 
 export async function startWebhook(opts: StartWebhookOptions): Promise<RunningWebhook> {
   const deps = { config: opts.config, lookup: opts.lookup, metrics: opts.metrics ?? webhookMetrics(), ...(opts.log ? { log: opts.log } : {}) };
-  const server = new WebhookServer({ port: opts.port, ...(opts.host ? { host: opts.host } : {}), deps });
+  const server = new WebhookServer({ port: opts.port, ...(opts.host ? { host: opts.host } : {}), deps, ...(opts.certify ? { certify: opts.certify } : {}) });
   let first: ServingCertificate | undefined;
   let started = false;
   const deliver = (m: ServingCertificate) => {

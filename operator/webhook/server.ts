@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { admissionReview, deny, parseAdmissionReview, type AdmissionResult } from './admission.js';
 import { mutate, validate, type WebhookDeps } from './handlers.js';
+import type { CertifyRoute } from '../certify/route.js';
 
 export interface ServingCertificate {
   cert: string;
@@ -21,6 +22,8 @@ export interface WebhookServerOptions {
   maxBodyBytes?: number;
   /** A request slower than this to arrive is dropped; the API server gives up after timeoutSeconds anyway. */
   requestTimeoutMs?: number;
+  /** POST /v1/certify (operator/certify): absent when no certification root is configured. */
+  certify?: CertifyRoute;
 }
 
 const DEFAULT_MAX_BODY = 7 * 1024 * 1024;
@@ -131,6 +134,7 @@ export class WebhookServer {
     const path = (req.url ?? '').split('?')[0];
     if (path === '/healthz') return send(res, 200, 'ok');
     if (path === '/readyz') return send(res, this.ready ? 200 : 503, this.ready ? 'ok' : 'not ready');
+    if (path === '/v1/certify' && this.opts.certify) return this.opts.certify(req, res);
     if (path !== '/mutate' && path !== '/validate') return send(res, 404, { error: `no such path ${path}` });
     if (req.method !== 'POST') return send(res, 405, { error: 'POST an AdmissionReview' });
     const kind = path === '/mutate' ? 'mutate' : 'validate';

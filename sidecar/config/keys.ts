@@ -38,8 +38,8 @@ export const KEYS = [
   k({ key: 'bundlePollIntervalMs', flag: 'bundle-poll-interval-ms', env: ['HELM_BUNDLE_POLL_INTERVAL_MS'], type: 'int', min: 50, max: 3_600_000, default: 2000, group: 'policy', doc: 'How often the bundle files are re-read in case fs.watch missed a change (ConfigMap mounts swap a symlink).' }),
   k({ key: 'readyWithoutBundle', flag: 'ready-without-bundle', env: ['HELM_READY_WITHOUT_BUNDLE'], type: 'bool', default: false, group: 'policy', doc: 'Report ready while no verified bundle is in force (the sidecar then denies every call). Off by default: a pod without policy stays unready.' }),
 
-  k({ key: 'proofgraphDir', flag: 'proofgraph-dir', env: ['HELM_PROOFGRAPH_DIR'], type: 'string', group: 'proofgraph', doc: 'The ProofGraph volume; this sidecar writes its log in <dir>/<writerId>.' }),
-  k({ key: 'writerId', flag: 'writer-id', env: ['HELM_WRITER_ID'], type: 'string', group: 'proofgraph', doc: 'Log directory name under the volume. Default: the pod name.' }),
+  k({ key: 'proofgraphDir', flag: 'proofgraph-dir', env: ['HELM_PROOFGRAPH_DIR'], type: 'string', group: 'proofgraph', doc: 'The ProofGraph volume; this sidecar writes its log in <dir>/<writerId> (identity certified: <dir>/<namespace>/<podName>/<boot>).' }),
+  k({ key: 'writerId', flag: 'writer-id', env: ['HELM_WRITER_ID'], type: 'string', group: 'proofgraph', doc: 'Log directory name under the volume. Default: the pod name. Refused with identity certified (one directory per start).' }),
   k({ key: 'origin', flag: 'origin', env: ['HELM_ORIGIN'], type: 'string', default: null, group: 'proofgraph', doc: "Log origin (checkpoint first line). Default: the log key's name, which must equal it." }),
   k({ key: 'nodeKey', flag: 'node-key', env: ['HELM_NODE_KEY'], type: 'string', group: 'proofgraph', doc: 'Private node key file (signs receipts), as written by helmctl keygen.' }),
   k({ key: 'logKey', flag: 'log-key', env: ['HELM_LOG_KEY'], type: 'string', group: 'proofgraph', doc: 'Private log key file (signs checkpoints); named after the origin and distinct from the node key.' }),

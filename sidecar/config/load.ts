@@ -8,11 +8,26 @@ import { ConfigError } from './errors.js';
 import { CONFIG_FILE_ENV, CONFIG_FILE_FLAG, KEYS, type ConfigKeyName, type KeySpec } from './keys.js';
 import { checkValue, fromEnv, fromFile, fromFlag, parseListen, type HostPort, type ToolRoutes, type Value } from './values.js';
 import type { McpUpstreamConfig } from '../mcp/types.js';
+import { ALG_ED25519, parseVerifierKey } from '../../kernel/crypto/keys.js';
 
 export interface Principal {
   id: string;
   roles: string[];
   attributes: Record<string, string>;
+}
+
+/** certified identity: where and how the sidecar gets its fresh keys certified (docs/sidecar.md §Identity). */
+export interface CertifyConfig {
+  clusterOrigin: string;
+  url: string;
+  /** Inline PEM or a file holding it. */
+  ca: string;
+  tokenFile: string;
+  /** The certification root's verifier key. */
+  root: string;
+  podNamespace: string;
+  podName: string;
+  podUid: string;
 }
 
 export interface SidecarConfig {
@@ -27,9 +42,12 @@ export interface SidecarConfig {
   proofgraphDir: string;
   writerId: string;
   origin: string | null;
-  nodeKey: string;
-  logKey: string;
+  /** static identity: key files. null with identity certified (keys are made in memory). */
+  nodeKey: string | null;
+  logKey: string | null;
   trustEvents: string[];
+  identity: 'static' | 'certified';
+  certify: CertifyConfig | null;
   heartbeatIntervalMs: number;
   checkpointEvery: number;
   upstreamUrl: string;
@@ -183,6 +201,9 @@ function assemble(values: Record<ConfigKeyName, Value>, sources: Record<ConfigKe
   const podName = str(values.podName);
   const podNamespace = str(values.podNamespace);
   const podServiceAccount = str(values.podServiceAccount);
+  const identity = values.identity === 'certified' ? 'certified' : 'static';
+  const certify = identity === 'certified' ? certifyConfig(values, sources) : null;
+  if (certify) values.writerId = null;
   let writerId = str(values.writerId);
   if (writerId === null && podName !== null) {
     writerId = podName;
@@ -218,9 +239,11 @@ function assemble(values: Record<ConfigKeyName, Value>, sources: Record<ConfigKe
     proofgraphDir: need(values, 'proofgraphDir'),
     writerId,
     origin: str(values.origin),
-    nodeKey: need(values, 'nodeKey'),
-    logKey: need(values, 'logKey'),
+    nodeKey: certify ? null : need(values, 'nodeKey'),
+    logKey: certify ? null : need(values, 'logKey'),
     trustEvents: list(values.trustEvents),
+    identity,
+    certify,
     heartbeatIntervalMs: values.heartbeatIntervalMs as number,
     checkpointEvery: values.checkpointEvery as number,
     upstreamUrl: need(values, 'upstreamUrl'),
@@ -235,6 +258,41 @@ function assemble(values: Record<ConfigKeyName, Value>, sources: Record<ConfigKe
     shutdownTimeoutMs: values.shutdownTimeoutMs as number,
     logLevel: values.logLevel as SidecarConfig['logLevel'],
   };
+}
+
+const CLUSTER_ORIGIN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+// A Kubernetes name or UID: lower-case DNS characters (pod names may hold dots).
+const POD_FIELD = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+
+/**
+ * identity certified: the keys, origin and log directory are made at start, so static key
+ * material is refused rather than silently ignored, and every certification setting is required.
+ */
+function certifyConfig(values: Record<ConfigKeyName, Value>, sources: Record<ConfigKeyName, ValueSource>): CertifyConfig {
+  for (const key of ['nodeKey', 'logKey', 'trustEvents', 'origin', 'writerId'] as const) {
+    if (sources[key] === 'default') continue;
+    const s = (KEYS as readonly KeySpec[]).find((x) => x.key === key)!;
+    throw new ConfigError(
+      'ERR_CONFIG_CONFLICT',
+      `${key} is set (${s.env[0]} or --${s.flag}) but identity certified makes fresh node and log keys, the origin and the log directory at every start: remove ${key}, or use identity static`,
+    );
+  }
+  const clusterOrigin = need(values, 'clusterOrigin');
+  if (!CLUSTER_ORIGIN.test(clusterOrigin) || clusterOrigin.length > 200) throw new ConfigError('ERR_CONFIG_VALUE', `cluster origin ${JSON.stringify(clusterOrigin)} must be path segments of letters, digits, '.', '_' or '-' separated by '/', e.g. helm/prod-eu1`, 'clusterOrigin');
+  const url = need(values, 'certifyUrl');
+  if (!url.startsWith('https://')) throw new ConfigError('ERR_CONFIG_VALUE', `certifyUrl ${url} must be https:// (the token is a credential)`, 'certifyUrl');
+  const root = need(values, 'certifyRoot');
+  try {
+    if (parseVerifierKey(root).alg !== ALG_ED25519) throw new Error('not an Ed25519 note key (type 0x01)');
+  } catch (e) {
+    throw new ConfigError('ERR_CONFIG_VALUE', `certifyRoot is not a verifier key (name+keyid+base64, as in the .pub file of helmctl keygen --type root): ${(e as Error).message}`, 'certifyRoot');
+  }
+  const pod = (key: 'podNamespace' | 'podName' | 'podUid'): string => {
+    const v = need(values, key);
+    if (!POD_FIELD.test(v)) throw new ConfigError('ERR_CONFIG_VALUE', `${key} ${JSON.stringify(v)} is not a Kubernetes name or UID`, key);
+    return v;
+  };
+  return { clusterOrigin, url, ca: need(values, 'certifyCa'), tokenFile: need(values, 'certifyTokenFile'), root, podNamespace: pod('podNamespace'), podName: pod('podName'), podUid: pod('podUid') };
 }
 
 /** The usage text of `helmctl serve`, from the key table. */

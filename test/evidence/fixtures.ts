@@ -32,16 +32,16 @@ export function makeKeys(origins: readonly string[]): Keys {
   return { root: testKey('helm-root'), exporter: testKey('helm-exporter'), witness: testKey('witness-1', ALG_COSIGNATURE_V1), logs };
 }
 
-export function policyText(keys: Keys, o: { exporter?: boolean; root?: boolean } = {}): string {
+export function policyText(keys: Keys, o: { exporter?: boolean; root?: boolean; logs?: boolean } = {}): string {
   const lines = ['# test trust policy'];
-  for (const k of Object.values(keys.logs)) lines.push(`log ${k.log.verifier.vkey}`);
+  if (o.logs !== false) for (const k of Object.values(keys.logs)) lines.push(`log ${k.log.verifier.vkey}`);
   lines.push(`witness w1 ${keys.witness.verifier.vkey}`, 'quorum none');
   if (o.root !== false) lines.push(`root ${keys.root.verifier.vkey}`);
   if (o.exporter !== false) lines.push(`exporter ${keys.exporter.verifier.vkey}`);
   return lines.join('\n') + '\n';
 }
 
-export function policyFor(keys: Keys, o?: { exporter?: boolean; root?: boolean }): TrustPolicy {
+export function policyFor(keys: Keys, o?: { exporter?: boolean; root?: boolean; logs?: boolean }): TrustPolicy {
   return parseTrustPolicy(policyText(keys, o), 'test.policy');
 }
 
@@ -60,6 +60,12 @@ export function publishEvent(keys: Keys, origin: string, fromIndex = 0) {
     { event: 'KEY_PUBLISH', purpose: 'node', origin, key: k.node.verifier.vkey, fromIndex, issuedAt: '2026-11-21T00:00:00.000Z' },
     [keys.root, k.node],
   );
+}
+
+/** The root's certification of an origin's log key (purpose log), with the log key's proof of possession. */
+export function certifyLogEvent(keys: Keys, origin: string, root = keys.root) {
+  const k = keys.logs[origin]!;
+  return signKeyEvent(nodeSuite, { event: 'KEY_PUBLISH', purpose: 'log', origin, key: k.log.verifier.vkey, fromIndex: 0, issuedAt: '2026-11-21T00:00:00.000Z' }, [root, k.log]);
 }
 
 const digest = (s: string): HashRef => `sha256:${createHash('sha256').update(s).digest('hex')}`;
@@ -97,6 +103,8 @@ export interface StoreSpec {
   /** Add a cross-log parent from the second writer to the first writer's last result. */
   crossLog?: boolean;
   heartbeatIntervalUs?: number;
+  /** Also record the root's certification of each log key (a certified sidecar's log). */
+  certifyLogs?: boolean;
 }
 
 export async function tempDir(prefix: string): Promise<{ dir: string; cleanup(): Promise<void> }> {
@@ -121,7 +129,7 @@ export async function buildStore(spec: StoreSpec = {}): Promise<BuiltStore> {
       nodeKey: k.node,
       logKey: k.log,
       clock: clock.read,
-      trustEvents: [publishEvent(keys, origin)],
+      trustEvents: spec.certifyLogs ? [publishEvent(keys, origin), certifyLogEvent(keys, origin)] : [publishEvent(keys, origin)],
       heartbeatIntervalUs: spec.heartbeatIntervalUs ?? 60_000_000,
       checkpointEvery: spec.checkpointEvery ?? 7,
     });

@@ -10,6 +10,7 @@ import { DoubleServer, type Fault, type LoggedRequest } from './double/server.js
 import { builtinResources, crdResources, type ResourceDef } from './double/resources.js';
 import { Store, type Obj } from './double/store.js';
 import type { Attributes, UserInfo } from './double/rbac.js';
+import type { TokenReviews } from './double/token-review.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -123,6 +124,11 @@ export class ApiServerDouble {
 
   list(group: string, plural: string, namespace?: string): Obj[] {
     return this.store.list(this.resource(group, plural), namespace);
+  }
+
+  /** Tokens the TokenReview endpoint authenticates (test/k8s/double/token-review.ts). */
+  get tokenReviews(): TokenReviews {
+    return this.http.tokenReviews;
   }
 
   /** Answers the next `times` matching requests with an error status (409 by default). */

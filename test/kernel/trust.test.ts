@@ -1,7 +1,7 @@
 import { nodeSigner, nodeSuite } from '../../kernel/crypto/node.js';
 import { signingKeyFromSeed, type SigningKey } from '../../kernel/crypto/signing-key.js';
 import { toBase64 } from '../../kernel/crypto/bytes.js';
-import { signKeyEvent, TrustRegistry, type KeyEvent } from '../../kernel/trust/index.js';
+import { addSignature, signKeyEvent, TrustRegistry, type KeyEvent } from '../../kernel/trust/index.js';
 
 const key = (name: string, n: number): SigningKey => signingKeyFromSeed(name, new Uint8Array(32).fill(n), nodeSigner);
 const root = key('helm-root', 1);
@@ -76,5 +76,41 @@ describe('trust registry', () => {
     const reg = new TrustRegistry(nodeSuite, root.verifier);
     reg.apply(signKeyEvent(nodeSuite, ev({ event: 'KEY_PUBLISH', key: nodeA.verifier.vkey, issuedAt: '1999-01-01T00:00:00.000Z' }), [root, nodeA]), 'x');
     expect(reg.resolve(nodeA.verifier.handle, ORIGIN, 10 ** 9)).toMatchObject({ ok: true });
+  });
+});
+
+describe('log-key certification (purpose log)', () => {
+  const logKey = key(ORIGIN, 9);
+  const certifyLog = (o: Partial<KeyEvent> = {}, signers: SigningKey[] = [root, logKey]) =>
+    signKeyEvent(nodeSuite, ev({ event: 'KEY_PUBLISH', purpose: 'log', key: logKey.verifier.vkey, ...o }), signers);
+
+  it('a root-certified log key is listed for its origin and never accepted as a node key', () => {
+    const reg = new TrustRegistry(nodeSuite, root.verifier);
+    reg.apply(certifyLog(), 'log#1');
+    expect(reg.logKeys()).toEqual([expect.objectContaining({ origin: ORIGIN, key: expect.objectContaining({ handle: logKey.verifier.handle }) })]);
+    expect(reg.resolve(logKey.verifier.handle, ORIGIN, 5)).toMatchObject({ ok: false, code: 'KEY_UNKNOWN' });
+  });
+
+  it('a node-key publication does not certify a log key', () => {
+    const reg = new TrustRegistry(nodeSuite, root.verifier);
+    reg.apply(publishA(), 'x');
+    expect(reg.logKeys()).toEqual([]);
+  });
+
+  it('refuses a log certification whose key is not named after the origin, that is not a KEY_PUBLISH from 0, or lacks proof of possession', () => {
+    const reg = new TrustRegistry(nodeSuite, root.verifier);
+    const other = key('helm.test/other', 10);
+    expect(() => reg.apply(certifyLog({ key: other.verifier.vkey }, [root, other]), 'x')).toThrow(expect.objectContaining({ code: 'ERR_TRUST_EVENT_INVALID' }));
+    expect(() => reg.apply(certifyLog({ fromIndex: 3 }), 'x')).toThrow(expect.objectContaining({ code: 'ERR_TRUST_EVENT_INVALID' }));
+    expect(() => signKeyEvent(nodeSuite, ev({ event: 'KEY_REVOKE', purpose: 'log', key: logKey.verifier.vkey }), [root])).toThrow(expect.objectContaining({ code: 'ERR_TRUST_EVENT_INVALID' }));
+    expect(() => reg.apply(certifyLog({}, [root]), 'x')).toThrow(/lacks a signature by helm\.test\/agent-a\+/);
+    expect(reg.logKeys()).toEqual([]);
+  });
+
+  it('a proof-of-possession signature can be added to a root-signed event by the key it names', () => {
+    const rootOnly = certifyLog({}, [root]);
+    const reg = new TrustRegistry(nodeSuite, root.verifier);
+    reg.apply(addSignature(rootOnly, logKey), 'x');
+    expect(reg.logKeys()).toHaveLength(1);
   });
 });

@@ -8,10 +8,9 @@ import { ApiError, errors } from './errors.js';
 import { Handlers, type ApiRequest } from './handlers.js';
 import { authenticate, Authorizer, type Attributes, type UserInfo } from './rbac.js';
 import type { ResourceDef } from './resources.js';
-// TokenReview hook: the identity engineer's handler (test/k8s/double/token-review.ts).
-import { tokenReviewHandler } from './token-review.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { Obj, Store, WatchSink } from './store.js';
+import { tokenReviewHandler, TokenReviews } from './token-review.js';
 
 const MAX_BODY = 3 * 1024 * 1024;
 
@@ -68,6 +67,8 @@ export class DoubleServer {
   readonly handlers: Handlers;
   readonly tokens: Map<string, UserInfo>;
   private readonly authorizer: Authorizer;
+  /** Projected tokens the test registers, answered by POST .../tokenreviews. */
+  readonly tokenReviews = new TokenReviews();
 
   constructor(
     private readonly store: Store,
@@ -146,6 +147,10 @@ export class DoubleServer {
     return Buffer.concat(chunks).toString('utf8');
   }
 
+  private sendResult(res: ServerResponse, r: { code: number; body: unknown }): void {
+    this.send(res, r.code, r.body);
+  }
+
   private send(res: ServerResponse, code: number, body: unknown): void {
     const text = JSON.stringify(body);
     res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
@@ -165,15 +170,9 @@ export class DoubleServer {
         const attributes: Attributes = { verb: 'create', group: 'authentication.k8s.io', resource: 'tokenreviews', subresource: undefined, namespace: undefined, name: undefined };
         entry.attributes = attributes;
         if (this.opts.rbac) this.authorizer.authorize(user, attributes);
-        let body: unknown;
-        try {
-          body = JSON.parse(await this.body(req));
-        } catch {
-          throw errors.badRequest('the request body is not valid JSON');
-        }
-        const out = tokenReviewHandler({ body, user, tokens: this.tokens, store: this.store });
+        const out = tokenReviewHandler(this.tokenReviews, await this.body(req));
         entry.code = out.code;
-        return this.send(res, out.code, out.body);
+        return this.sendResult(res, out);
       }
       // Discovery, /version and health are open to every authenticated user (system:discovery,
       // system:public-info-viewer).
