@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setHeaderOptions } from '@kubernetes/client-node';
 import { LABEL_GOVERNED, distributedConfigMapName } from '../../operator/api/v1alpha1.js';
+import { nodeSigner } from '../../kernel/crypto/node.js';
+import { signingKeyFromSeed } from '../../kernel/crypto/signing-key.js';
 import { parseConfig } from '../../operator/config.js';
 import { runOperator, type RunningOperator } from '../../operator/main.js';
 import { ApiServerDouble, serviceAccountUser, type Attributes, type Obj } from '../k8s/api-server-double.js';
@@ -90,6 +92,8 @@ describeWithHelm('RBAC matches the calls the operator makes', () => {
     expect([...new Set(skipped)]).toEqual(['CustomResourceDefinition', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service']);
     dir = mkdtempSync(join(tmpdir(), 'helm-rbac-'));
     writeFileSync(join(dir, 'roots'), `${bundleSigner.verifier.vkey}\n`);
+    // The certification root the chart mounts from its Secret (helmctl keygen --type root).
+    writeFileSync(join(dir, 'root.key'), signingKeyFromSeed('helm-rbac/certify-root', new Uint8Array(32).fill(7), nodeSigner).privateText);
     writeFileSync(join(dir, 'kubeconfig'), d.kubeconfigText('operator', TOKEN));
     const env = deploymentEnv(ms, { HELM_TRUST_ROOTS_FILE: join(dir, 'roots'), HELM_CERTIFY_ROOT_KEY_FILE: join(dir, 'root.key') });
     const cfg = parseConfig(['--kubeconfig', join(dir, 'kubeconfig'), '--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '1s'], env);
