@@ -7,7 +7,7 @@ import { nodeSuite } from '../kernel/crypto/node.js';
 import type { CryptoSuite } from '../kernel/crypto/suite.js';
 import type { BundleTrust } from '../kernel/guardian/index.js';
 import { ANNOTATION_BUNDLE_SOURCE, ANNOTATION_GUARDIAN, LABEL_INJECTED, LABEL_MANAGED_BY, MANAGED_BY, type GuardianSidecar, type PolicyBundle } from './api/v1alpha1.js';
-import { GuardianSidecarReconciler, GUARDIAN_SIDECARS_RT } from './controllers/guardiansidecar.js';
+import { CLUSTER_GUARDIAN_SIDECARS_RT, GuardianSidecarReconciler, GUARDIAN_SIDECARS_RT } from './controllers/guardiansidecar.js';
 import { PolicyBundleReconciler, POLICY_BUNDLES_RT } from './controllers/policybundle.js';
 import { operatorMetrics, type OperatorMetrics } from './metrics.js';
 import { Controller } from './runtime/controller.js';
@@ -46,6 +46,8 @@ export class Operator {
   readonly kube: Kube;
   readonly bundles: Informer;
   readonly sidecars: Informer;
+  /** ClusterGuardianSidecars (cluster-scoped, so never limited by watchNamespace). */
+  readonly clusterSidecars: Informer;
   readonly namespaces: Informer;
   readonly copies: Informer;
   readonly pods: Informer;
@@ -63,6 +65,7 @@ export class Operator {
     const scoped = o.watchNamespace ? { namespace: o.watchNamespace } : {};
     this.bundles = new Informer(this.kube, POLICY_BUNDLES_RT, { ...inf, ...scoped });
     this.sidecars = new Informer(this.kube, GUARDIAN_SIDECARS_RT, { ...inf, ...scoped });
+    this.clusterSidecars = new Informer(this.kube, CLUSTER_GUARDIAN_SIDECARS_RT, inf);
     this.namespaces = new Informer(this.kube, NAMESPACES, inf);
     this.copies = new Informer(this.kube, CONFIGMAPS, { ...inf, labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}` });
     this.pods = new Informer(this.kube, PODS, { ...inf, labelSelector: `${LABEL_INJECTED}=true` });
@@ -74,6 +77,7 @@ export class Operator {
         kube: this.kube,
         bundles: this.bundles,
         sidecars: this.sidecars,
+        clusterSidecars: this.clusterSidecars,
         namespaces: this.namespaces,
         copies: this.copies,
         trust: o.trust,
@@ -134,6 +138,10 @@ export class Operator {
       const ref = (gs as unknown as GuardianSidecar).spec?.policyBundleRef;
       if (ref && gs.metadata.namespace) bundle(`${gs.metadata.namespace}/${ref}`);
     });
+    on(this.clusterSidecars, (cgs) => {
+      const spec = (cgs as unknown as GuardianSidecar).spec;
+      if (spec?.policyBundleRef && spec.policyBundleNamespace) bundle(`${spec.policyBundleNamespace}/${spec.policyBundleRef}`);
+    });
     on(this.namespaces, () => {
       for (const pb of this.bundles.list()) bundle(objectKeyOf(pb));
       for (const gs of this.sidecars.list()) sidecar(objectKeyOf(gs));
@@ -149,7 +157,7 @@ export class Operator {
   }
 
   private informers(): Informer[] {
-    return [this.bundles, this.sidecars, this.namespaces, this.copies, this.pods];
+    return [this.bundles, this.sidecars, this.clusterSidecars, this.namespaces, this.copies, this.pods];
   }
 
   private startControllers(): void {

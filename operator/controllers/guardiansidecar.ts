@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   ANNOTATION_GUARDIAN,
   API_VERSION,
+  CLUSTER_GUARDIAN_SIDECARS,
   FIELD_MANAGER,
   GUARDIAN_SIDECARS,
   guardianRef,
@@ -38,6 +39,7 @@ export interface GuardianSidecarDeps {
 }
 
 export const GUARDIAN_SIDECARS_RT = { ...GUARDIAN_SIDECARS, namespaced: true };
+export const CLUSTER_GUARDIAN_SIDECARS_RT = { ...CLUSTER_GUARDIAN_SIDECARS, namespaced: false };
 
 interface PodLike extends KObject {
   status?: { phase?: string; conditions?: { type: string; status: string }[] };

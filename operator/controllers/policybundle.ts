@@ -44,6 +44,7 @@ export interface PolicyBundleDeps {
   kube: Kube;
   bundles: Informer;
   sidecars: Informer;
+  clusterSidecars?: Informer;
   namespaces: Informer;
   /** ConfigMaps labelled app.kubernetes.io/managed-by=helm-operator, in every namespace. */
   copies: Informer;
@@ -158,7 +159,7 @@ export class PolicyBundleReconciler implements Reconciler {
       await this.writeStatus(pb, 'Superseded', outcome, `superseded by ${keyOf(winner)} (version ${winner.spec.version})`);
       return refreshMs === null ? undefined : { requeueAfterMs: refreshMs };
     }
-    const targets = governedNamespaces(pb, this.d.sidecars.list(), this.d.namespaces.list());
+    const targets = governedNamespaces(pb, [...this.d.sidecars.list(), ...(this.d.clusterSidecars?.list() ?? [])], this.d.namespaces.list());
     let changed = 0;
     try {
       for (const target of targets) if (await this.distribute(pb, outcome, target)) changed++;

@@ -143,7 +143,10 @@ export class Kube {
     const opts = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
     const common = { name, namespace: ns, body: config, fieldManager: o.fieldManager, force: o.force };
     let out: unknown;
-    if (isCustom(rt)) {
+    if (isCustom(rt) && !rt.namespaced) {
+      const p = { name, body: config, fieldManager: o.fieldManager, force: o.force, group: rt.group, version: rt.version, plural: rt.plural };
+      out = o.status ? await this.custom.patchClusterCustomObjectStatus(p, opts) : await this.custom.patchClusterCustomObject(p, opts);
+    } else if (isCustom(rt)) {
       const p = { ...common, group: rt.group, version: rt.version, plural: rt.plural };
       out = o.status ? await this.custom.patchNamespacedCustomObjectStatus(p, opts) : await this.custom.patchNamespacedCustomObject(p, opts);
     } else if (rt === CONFIGMAPS && !o.status) out = await this.core.patchNamespacedConfigMap(common, opts);

@@ -71,21 +71,22 @@ describe('GuardianSidecar controller', () => {
     d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk', { podSelector: { matchLabels: { app: 'agent' } } }));
     await waitFor('Ready with 0 pods', () => sidecar('guardian')?.phase === 'Ready' && sidecar('guardian')?.injectedPodCount === 0);
     const ref = `${OPERATOR_NS}/guardian`;
-    d.seed('', 'pods', pod('agents-a', 'p1', { guardian: ref }));
-    d.seed('', 'pods', pod('agents-a', 'p2', { guardian: ref, ready: false }));
-    d.seed('', 'pods', pod('agents-a', 'other-guardian', { guardian: `${OPERATOR_NS}/someone-else` }));
-    d.seed('', 'pods', pod('agents-a', 'not-selected', { guardian: ref, labels: { app: 'batch' } }));
-    d.seed('', 'pods', pod('agents-a', 'finished', { guardian: ref, phase: 'Succeeded' }));
-    d.seed('', 'pods', pod('ungoverned', 'p3', { guardian: ref }));
+    d.seed('', 'pods', pod(OPERATOR_NS, 'p1', { guardian: ref }));
+    d.seed('', 'pods', pod(OPERATOR_NS, 'p2', { guardian: ref, ready: false }));
+    d.seed('', 'pods', pod(OPERATOR_NS, 'other-guardian', { guardian: `${OPERATOR_NS}/someone-else` }));
+    d.seed('', 'pods', pod(OPERATOR_NS, 'not-selected', { guardian: ref, labels: { app: 'batch' } }));
+    d.seed('', 'pods', pod(OPERATOR_NS, 'finished', { guardian: ref, phase: 'Succeeded' }));
+    // A GuardianSidecar governs its own namespace only: a pod elsewhere claiming it is not counted.
+    d.seed('', 'pods', pod('agents-a', 'p3', { guardian: ref }));
     await waitFor('2 pods, Injecting', () => sidecar('guardian')?.injectedPodCount === 2 && sidecar('guardian')?.phase === 'Injecting');
     expect(cond('guardian', 'Ready')).toBe('False/PodsStarting');
-    const p2 = d.get('', 'pods', 'agents-a', 'p2')!;
+    const p2 = d.get('', 'pods', OPERATOR_NS, 'p2')!;
     await op.kube.core.patchNamespacedPodStatus(
-      { namespace: 'agents-a', name: 'p2', body: { status: { conditions: [{ type: 'Ready', status: 'True' }] }, metadata: { resourceVersion: p2.metadata.resourceVersion } } },
+      { namespace: OPERATOR_NS, name: 'p2', body: { status: { conditions: [{ type: 'Ready', status: 'True' }] }, metadata: { resourceVersion: p2.metadata.resourceVersion } } },
       (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/merge-patch+json'),
     );
     await waitFor('Ready with 2 pods', () => sidecar('guardian')?.phase === 'Ready' && sidecar('guardian')?.injectedPodCount === 2);
-    await op.kube.core.deleteNamespacedPod({ namespace: 'agents-a', name: 'p1' });
+    await op.kube.core.deleteNamespacedPod({ namespace: OPERATOR_NS, name: 'p1' });
     await waitFor('1 pod', () => sidecar('guardian')?.injectedPodCount === 1);
   });
 

@@ -15,7 +15,7 @@ import {
   bundleStatus,
   bundleText,
   governedNamespace,
-  guardianSidecar,
+  clusterGuardianSidecar,
   operatorFor,
   otherSigner,
   policyBundle,
@@ -48,7 +48,7 @@ const CM = distributedConfigMapName('support-desk');
 describe('PolicyBundle controller', () => {
   it('a valid bundle becomes Active and is distributed to every governed namespace', async () => {
     const spec = signedSpec(bundleText());
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
     d.seed(GROUP, 'policybundles', policyBundle('desk', spec));
     const status = await waitFor('Active', () => bundleStatus(d, 'desk')?.phase === 'Active' && bundleStatus(d, 'desk'));
     expect(status.verifiedHash).toBe(spec.contentHash);
@@ -80,7 +80,7 @@ describe('PolicyBundle controller', () => {
   it('a bad signature ends Failed with SignatureInvalid and distributes nothing', async () => {
     const good = signedSpec(bundleText());
     const forged = signedSpec(bundleText(), {}, otherSigner);
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
     // A well-formed signature by another key, presented under the trusted key's handle.
     d.seed(GROUP, 'policybundles', policyBundle('desk', { ...good, signature: forged.signature }));
     const status = await waitFor('Failed', () => bundleStatus(d, 'desk')?.phase === 'Failed' && bundleStatus(d, 'desk'));
@@ -118,7 +118,7 @@ describe('PolicyBundle controller', () => {
   });
 
   it('an updated bundle is verified again and redistributed', async () => {
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
     const v1 = signedSpec(bundleText());
     d.seed(GROUP, 'policybundles', policyBundle('desk', v1));
     await waitFor('v1 distributed', () => d.get('', 'configmaps', 'agents-a', CM)?.metadata.annotations['helm.mindburn.org/content-hash'] === v1.contentHash);
@@ -142,7 +142,7 @@ describe('PolicyBundle controller', () => {
   });
 
   it('a namespace that becomes governed receives the bundle; one that leaves loses it', async () => {
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
     d.seed(GROUP, 'policybundles', policyBundle('desk', signedSpec(bundleText())));
     await waitFor('distributed', () => d.get('', 'configmaps', 'agents-a', CM));
     const core = op.kube.core;
@@ -153,7 +153,7 @@ describe('PolicyBundle controller', () => {
   });
 
   it('deleting the bundle removes every copy through the finalizer, then the bundle', async () => {
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
     d.seed(GROUP, 'policybundles', policyBundle('desk', signedSpec(bundleText())));
     await waitFor('distributed', () => d.get('', 'configmaps', 'agents-a', CM) && d.get('', 'configmaps', 'agents-b', CM));
     await op.kube.delete({ group: GROUP, version: 'v1alpha1', plural: 'policybundles', kind: 'PolicyBundle', namespaced: true }, OPERATOR_NS, 'desk');
@@ -163,8 +163,8 @@ describe('PolicyBundle controller', () => {
   });
 
   it('an older version with the same bundleId is Superseded and the newest is distributed', async () => {
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk-v2'));
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian-old', 'desk-v1'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk-v2'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian-old', 'desk-v1'));
     const v1 = signedSpec(bundleText());
     const v2 = signedSpec(bundleText('v2'), { version: 2 });
     d.seed(GROUP, 'policybundles', policyBundle('desk-v1', v1));

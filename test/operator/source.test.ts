@@ -5,7 +5,7 @@ import { resolveSource } from '../../operator/controllers/bundle-source.js';
 import { distributedConfigMapName, type PolicyBundle } from '../../operator/api/v1alpha1.js';
 import type { Operator } from '../../operator/operator.js';
 import type { ApiServerDouble } from '../k8s/api-server-double.js';
-import { GROUP, OPERATOR_NS, bundleStatus, bundleText, governedNamespace, guardianSidecar, operatorFor, policyBundle, readyReason, signedSpec, startDouble, waitFor } from './support.js';
+import { GROUP, OPERATOR_NS, bundleStatus, bundleText, governedNamespace, clusterGuardianSidecar, operatorFor, policyBundle, readyReason, signedSpec, startDouble, waitFor } from './support.js';
 
 let server: Server;
 let base: string;
@@ -60,7 +60,7 @@ describe('bundle sources', () => {
     beforeEach(async () => {
       d = await startDouble();
       governedNamespace(d, 'agents');
-      d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+      d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
       op = operatorFor(d, { source: { allowHttp: true, timeoutMs: 2000 } });
       await op.start();
     });

@@ -34,6 +34,16 @@ export function guardianSidecar(name: string, bundleRef: string, extra: Obj = {}
   return { apiVersion: API_VERSION, kind: 'GuardianSidecar', metadata: { name, namespace }, spec: { image: 'ghcr.io/mindburn-labs/helm-guardian:test', conformanceLevel: 'L2', policyBundleRef: bundleRef, ...extra } };
 }
 
+/** Cluster-scoped: governs the selected namespaces (default: label helm.mindburn.org/governed=true). */
+export function clusterGuardianSidecar(name: string, bundleRef: string, extra: Obj = {}, bundleNamespace = OPERATOR_NS): Obj {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ClusterGuardianSidecar',
+    metadata: { name },
+    spec: { image: 'ghcr.io/mindburn-labs/helm-guardian:test', conformanceLevel: 'L2', policyBundleRef: bundleRef, policyBundleNamespace: bundleNamespace, ...extra },
+  };
+}
+
 export async function startDouble(o: DoubleOptions = {}): Promise<ApiServerDouble> {
   const d = await ApiServerDouble.start({ bookmarkIntervalMs: 200, ...o });
   d.seed('', 'namespaces', { metadata: { name: OPERATOR_NS } });

@@ -1,4 +1,4 @@
-import type { InjectorConfig } from '../config.js';
+import type { InjectorConfig, SidecarMode } from '../config.js';
 import type { GuardianView } from '../guardian.js';
 
 /** Everything a patch step may read besides the pod: plain data, resolved before the recipe runs. */
@@ -8,4 +8,10 @@ export interface InjectionContext {
   guardian: GuardianView;
   /** spec.bundleId of the GuardianSidecar's PolicyBundle: names the ConfigMap to mount. */
   bundleId: string;
+  /** Resolved sidecar mode (resolve.ts); absent: config.sidecarMode, "auto" counting as container. */
+  mode?: SidecarMode;
+}
+
+export function modeOf(ctx: Pick<InjectionContext, 'config' | 'mode'>): SidecarMode {
+  return ctx.mode ?? (ctx.config.sidecarMode === 'native' ? 'native' : 'container');
 }

@@ -1,18 +1,18 @@
 // The Guardian sidecar container. Native mode makes it an init container with restartPolicy
 // Always: it starts before the app, its startupProbe holds the app back until the policy bundle is
-// loaded, and it does not keep Jobs from completing. Container mode is the fallback for clusters
-// older than 1.29.
+// loaded, and it does not keep Jobs from completing. Container mode is the fallback for kubelets
+// older than 1.29 (resolve.ts picks the mode from the nodes).
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import { BUNDLE_FILE, SIDECAR_CONTAINER, SIGNATURE_FILE, VOLUMES } from '../constants.js';
 import { arrayAt, pointer, type JsonObject, type PatchOp } from '../json.js';
 import { SIDECAR_ENV as E, SIDECAR_HTTP, SIDECAR_MCP_UPSTREAMS_ENV, SIDECAR_PATHS as P } from '../sidecar-contract.js';
-import type { InjectionContext } from './context.js';
+import { modeOf, type InjectionContext } from './context.js';
 import { sidecarVolumeMounts, sidecarVolumes } from './sidecar-volumes.js';
 
 const field = (fieldPath: string) => ({ valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
 
-export function sidecarEnv(ctx: InjectionContext): IEnvVar[] {
+export function sidecarEnv(ctx: InjectionContext, _pod?: unknown): IEnvVar[] {
   const g = ctx.guardian;
   const mounted = new Set(sidecarVolumes(ctx).map((v) => v.name));
   const env: IEnvVar[] = [
@@ -41,7 +41,7 @@ export function sidecarEnv(ctx: InjectionContext): IEnvVar[] {
   return env;
 }
 
-export function sidecarContainer(ctx: InjectionContext): IContainer {
+export function sidecarContainer(ctx: InjectionContext, pod?: unknown): IContainer {
   const { config, guardian } = ctx;
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
     httpGet: { path, port: 'helm-admin', scheme: 'HTTP' as const },
@@ -57,7 +57,7 @@ export function sidecarContainer(ctx: InjectionContext): IContainer {
       { name: 'helm-governed', containerPort: config.governedPort, protocol: 'TCP' },
       { name: 'helm-admin', containerPort: config.adminPort, protocol: 'TCP' },
     ],
-    env: sidecarEnv(ctx),
+    env: sidecarEnv(ctx, pod),
     resources: (guardian.resources ?? config.defaultResources) as IContainer['resources'],
     volumeMounts: sidecarVolumeMounts(ctx),
     // Up to 2 minutes for the bundle to verify before the pod is failed, polled every second.
@@ -76,7 +76,7 @@ export function sidecarContainer(ctx: InjectionContext): IContainer {
     },
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
-  if (config.sidecarMode === 'native') container.restartPolicy = 'Always';
+  if (modeOf(ctx) === 'native') container.restartPolicy = 'Always';
   return container;
 }
 
@@ -86,8 +86,8 @@ export function sidecarContainer(ctx: InjectionContext): IContainer {
  * address them) unchanged.
  */
 export function sidecarPatch(pod: unknown, ctx: InjectionContext): PatchOp[] {
-  const value = sidecarContainer(ctx) as unknown as JsonObject;
-  if (ctx.config.sidecarMode === 'native') {
+  const value = sidecarContainer(ctx, pod) as unknown as JsonObject;
+  if (modeOf(ctx) === 'native') {
     return arrayAt(pod, 'spec', 'initContainers')
       ? [{ op: 'add', path: pointer('spec', 'initContainers', 0), value }]
       : [{ op: 'add', path: pointer('spec', 'initContainers'), value: [value] }];

@@ -39,6 +39,8 @@ const lookup: ClusterLookup = {
     return mapLookup(state).namespaceLabels(n);
   },
   guardianSidecars: async () => mapLookup(state).guardianSidecars(),
+  clusterGuardianSidecars: async () => mapLookup(state).clusterGuardianSidecars(),
+  kubeletVersions: async () => mapLookup(state).kubeletVersions(),
   policyBundle: async (ns, n) => mapLookup(state).policyBundle(ns, n),
 };
 
@@ -132,7 +134,7 @@ describe('mutating webhook over HTTPS', () => {
     state.guardianSidecars = [];
     const closed = await mutate(agentPod());
     expect(closed.response.allowed).toBe(false);
-    expect((closed.response.status as JsonObject).message).toMatch(/no GuardianSidecar selects namespace agents/);
+    expect((closed.response.status as JsonObject).message).toMatch(/no GuardianSidecar of namespace agents/);
     failClosed = false;
     const open = await mutate(agentPod());
     expect(open.response.allowed).toBe(true);

@@ -54,12 +54,19 @@ export function guardianSidecar(overrides: { name?: string; namespace?: string; 
       image: 'ghcr.io/mindburn/helm-sidecar:0.1.0',
       conformanceLevel: 'L2',
       policyBundleRef: 'support-desk',
-      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': APP_NS } },
       llmUpstream: { url: 'https://api.openai.com/v1', apiKeySecretRef: { name: 'openai', key: 'api-key' } },
       mcpUpstreams: [{ name: 'crm', url: 'http://crm-mcp.tools:8000/mcp', authSecretRef: { name: 'crm-token', key: 'token' } }],
       ...overrides.spec,
     },
   };
+}
+
+/** A ClusterGuardianSidecar whose PolicyBundle lives in the operator's namespace. */
+export function clusterGuardianSidecar(overrides: { name?: string; spec?: JsonObject } = {}): JsonObject {
+  const gs = guardianSidecar({ name: overrides.name ?? 'fleet', spec: { policyBundleNamespace: OPERATOR_NS, image: 'ghcr.io/mindburn/helm-sidecar:fleet', ...overrides.spec } });
+  delete (gs.metadata as JsonObject).namespace;
+  gs.kind = 'ClusterGuardianSidecar';
+  return gs;
 }
 
 export function policyBundle(overrides: { name?: string; namespace?: string; phase?: string; reason?: string; spec?: JsonObject } = {}): JsonObject {
