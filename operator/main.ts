@@ -2,14 +2,14 @@
 // webhook (on every replica, served from the caches), metrics and probes, graceful shutdown.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { informerLookup, secretClient, webhookConfigClient } from './cluster.js';
 import { loadTrustRoots, parseConfig, type OperatorConfig } from './config.js';
 import { serveMetrics } from './http.js';
 import { metricsRegistry, operatorMetrics } from './metrics.js';
 import { Operator, type Logger } from './operator.js';
 import { describeError } from './runtime/errors.js';
-import { injectorConfig, sidecarModeFor, startWebhook, type RunningWebhook } from './webhook/index.js';
+import { certifyRootFrom, certifyUrl, DEFAULT_CLUSTER_ORIGIN, injectorConfig, startWebhook, type RunningWebhook } from './webhook/index.js';
 
 export interface RunningOperator {
   operator: Operator;
@@ -52,13 +52,20 @@ export async function runOperator(cfg: OperatorConfig, log: Logger = jsonLogger(
   await operator.start();
   synced = true;
   if (cfg.webhook.enabled) {
-    let sidecarMode = cfg.webhook.sidecarMode;
-    if (sidecarMode === 'auto') {
-      const v = await kubeConfig.makeApiClient(VersionApi).getCode();
-      sidecarMode = sidecarModeFor(v.gitVersion);
-    }
+    // auto is resolved at each admission from the nodes' kubelet versions (webhook/resolve.ts).
+    const sidecarMode = cfg.webhook.sidecarMode;
     const kube = operator.kube;
+    // Certified identity (BRIEF contract). Read from the environment here until operator/config.ts
+    // carries these options: HELM_CLUSTER_ORIGIN, HELM_CERTIFY_ROOT_KEY_FILE (or HELM_CERTIFY_ROOT),
+    // HELM_WEBHOOK_SERVICE_PORT (the Service port sidecars dial, default 443).
+    const rootVkey = certifyRootFrom(process.env);
+    const servicePort = Number(process.env.HELM_WEBHOOK_SERVICE_PORT ?? '443');
+    const certify = rootVkey
+      ? { clusterOrigin: process.env.HELM_CLUSTER_ORIGIN || DEFAULT_CLUSTER_ORIGIN, url: certifyUrl(cfg.webhook.serviceName, cfg.namespace, servicePort), rootVkey }
+      : undefined;
+    if (!certify) log('certification root not configured: opted-in pods are refused', { option: 'HELM_CERTIFY_ROOT_KEY_FILE' });
     webhook = await startWebhook({
+      ...(certify ? { certify } : {}),
       port: cfg.webhook.port,
       config: injectorConfig(cfg.namespace, {
         sidecarMode,

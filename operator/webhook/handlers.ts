@@ -6,7 +6,7 @@ import { stringAt, type JsonObject } from './json.js';
 import type { ClusterLookup } from './lookup.js';
 import { needsInjection } from './needs-injection.js';
 import { injectionPatch, reinvocationPatch } from './patch/index.js';
-import { resolveInjection } from './resolve.js';
+import { resolveInjection, type CertifySource } from './resolve.js';
 import { validateRequest } from './validate.js';
 
 export interface WebhookMetricsSink {
@@ -17,6 +17,8 @@ export interface WebhookMetricsSink {
 export interface WebhookDeps {
   config: InjectorConfig;
   lookup: ClusterLookup;
+  /** Certified-identity values injected into sidecars (certify-context.ts); none: injection refused. */
+  certify?: CertifySource;
   metrics?: WebhookMetricsSink;
   log?: (event: Record<string, unknown>) => void;
 }
@@ -51,7 +53,7 @@ export async function mutate(req: AdmissionRequestView, deps: WebhookDeps): Prom
       ? { result: refuse(message), outcome: 'denied' as const, reason }
       : { result: { allowed: true as const, warnings: [`helm.mindburn.org: pod not injected: ${message}`] }, outcome: 'skipped' as const, reason };
 
-  const resolved = await resolveInjection(pod, namespace, config, lookup);
+  const resolved = await resolveInjection(pod, namespace, config, lookup, deps.certify);
   if (!resolved.ok) return unable(resolved.reason, resolved.message, resolved.failClosed);
   const patch = injectionPatch(pod, resolved.ctx);
   return { result: { allowed: true, patch }, outcome: 'injected', reason: decision.reason };

@@ -1,6 +1,7 @@
 // The webhook as operator/main.ts starts it: the HTTPS server plus the certificate source
 // (self-managed PKI, or cert-manager's mounted files).
 import { webhookMetrics } from '../metrics.js';
+import type { CertifyContext } from './certify-context.js';
 import type { InjectorConfig } from './config.js';
 import type { ClusterLookup } from './lookup.js';
 import type { WebhookMetricsSink } from './handlers.js';
@@ -35,6 +36,11 @@ export interface StartWebhookOptions {
   config: InjectorConfig;
   lookup: ClusterLookup;
   certs: CertMode;
+  /**
+   * Certified identity for injected sidecars; the CA bundle is the one the webhook serves with.
+   * Absent: pods that opt in are refused (no sidecar could certify its keys).
+   */
+  certify?: Omit<CertifyContext, 'caBundle'>;
   metrics?: WebhookMetricsSink;
   log?: (event: Record<string, unknown>) => void;
 }
@@ -48,11 +54,20 @@ export interface RunningWebhook {
 }
 
 export async function startWebhook(opts: StartWebhookOptions): Promise<RunningWebhook> {
-  const deps = { config: opts.config, lookup: opts.lookup, metrics: opts.metrics ?? webhookMetrics(), ...(opts.log ? { log: opts.log } : {}) };
+  let caBundle: string | undefined;
+  const certify = opts.certify;
+  const deps = {
+    config: opts.config,
+    lookup: opts.lookup,
+    certify: () => (certify && caBundle ? { ...certify, caBundle } : undefined),
+    metrics: opts.metrics ?? webhookMetrics(),
+    ...(opts.log ? { log: opts.log } : {}),
+  };
   const server = new WebhookServer({ port: opts.port, ...(opts.host ? { host: opts.host } : {}), deps });
   let first: ServingCertificate | undefined;
   let started = false;
   const deliver = (m: ServingCertificate) => {
+    if (m.ca) caBundle = m.ca;
     if (started) server.setCertificate(m);
     else first = m;
   };
@@ -100,7 +115,9 @@ export async function startWebhook(opts: StartWebhookOptions): Promise<RunningWe
   };
 }
 
-export { injectorConfig, sidecarModeFor, DEFAULT_INJECTOR_CONFIG, type InjectorConfig, type SidecarMode } from './config.js';
+export { injectorConfig, sidecarModeFor, sidecarModeForNodes, DEFAULT_INJECTOR_CONFIG, type InjectorConfig, type SidecarMode, type SidecarModeSetting } from './config.js';
+export { certifyRootFrom, certifyUrl, DEFAULT_CLUSTER_ORIGIN, type CertifyContext } from './certify-context.js';
+export { MUTATING_MATCH_CONDITIONS, VALIDATING_MATCH_CONDITIONS, type MatchCondition } from './match-conditions.js';
 export { mapLookup, type ClusterLookup, type LookupState } from './lookup.js';
 export { needsInjection } from './needs-injection.js';
 export { injectionPatch, reinvocationPatch } from './patch/index.js';

@@ -1,6 +1,7 @@
 // Everything the injection of one pod depends on besides the pod: its GuardianSidecar, the
 // PolicyBundle's bundleId and the sidecar mode. Shared by the mutating webhook (to inject) and
 // the validating webhook (to recompute the sidecar a pod claims and compare digests).
+import type { CertifyContext } from './certify-context.js';
 import { sidecarModeForNodes, type InjectorConfig, type SidecarMode } from './config.js';
 import { GUARDIAN_ANNOTATION, SIDECAR_MODE_ANNOTATION } from './constants.js';
 import { chooseGuardian } from './guardian.js';
@@ -25,7 +26,26 @@ export async function resolveMode(pod: unknown, config: InjectorConfig, lookup: 
   return { mode: sidecarModeForNodes(await lookup.kubeletVersions()) };
 }
 
-export async function resolveInjection(pod: unknown, namespace: string, config: InjectorConfig, lookup: ClusterLookup, mode?: SidecarMode): Promise<Resolved> {
+/** The certified-identity values of this moment; undefined when the operator has no certification root. */
+export type CertifySource = () => CertifyContext | undefined;
+
+export async function resolveInjection(
+  pod: unknown,
+  namespace: string,
+  config: InjectorConfig,
+  lookup: ClusterLookup,
+  certifySource: CertifySource | undefined,
+  mode?: SidecarMode,
+): Promise<Resolved> {
+  const certify = certifySource?.();
+  if (!certify) {
+    return {
+      ok: false,
+      reason: 'certify-unconfigured',
+      message: 'the operator has no certification root (HELM_CERTIFY_ROOT_KEY_FILE, chart value certify.rootKeySecret) or no CA bundle yet, so no sidecar could certify its keys; configure it',
+      failClosed: true,
+    };
+  }
   const explicit = podAnnotations(pod)[GUARDIAN_ANNOTATION];
   const choice = chooseGuardian(
     await lookup.guardianSidecars(),
@@ -46,5 +66,5 @@ export async function resolveInjection(pod: unknown, namespace: string, config: 
     if ('error' in m) return { ok: false, reason: 'sidecar-mode-invalid', message: m.error, failClosed: true };
     resolvedMode = m.mode;
   }
-  return { ok: true, ctx: { namespace, config, guardian, bundleId, mode: resolvedMode } };
+  return { ok: true, ctx: { namespace, config, guardian, bundleId, certify, mode: resolvedMode } };
 }

@@ -11,6 +11,8 @@ import { mutate, validate, type WebhookDeps } from './handlers.js';
 export interface ServingCertificate {
   cert: string;
   key: string;
+  /** PEM of the CA bundle that signs cert, when known (injected into sidecars as HELM_CERTIFY_CA). */
+  ca?: string;
 }
 
 export interface WebhookServerOptions {

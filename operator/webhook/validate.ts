@@ -12,7 +12,7 @@ import { deny } from './admission.js';
 import type { ClusterLookup } from './lookup.js';
 import { needsInjection, optIn } from './needs-injection.js';
 import { sidecarContainer } from './patch/sidecar-container.js';
-import { resolveInjection } from './resolve.js';
+import { resolveInjection, type CertifySource } from './resolve.js';
 import { sidecarDigest, sidecarsOf, sidecarState } from './sidecar-digest.js';
 import { podTemplateOf } from './workload.js';
 
@@ -21,6 +21,7 @@ const FORBIDDEN = 403;
 export interface ValidateDeps {
   config: InjectorConfig;
   lookup: ClusterLookup;
+  certify?: CertifySource;
 }
 
 export async function validateRequest(req: AdmissionRequestView, deps: ValidateDeps): Promise<AdmissionResult> {
@@ -93,7 +94,7 @@ async function sidecarBinding(req: AdmissionRequestView, pod: JsonObject, namesp
     return before === state.digest ? undefined : `the ${SIDECAR_CONTAINER} container of an injected pod cannot change (annotation ${SIDECAR_DIGEST_ANNOTATION}); recreate the pod instead`;
   }
   const mode = state.found.field === 'initContainers' ? 'native' : 'container';
-  const resolved = await resolveInjection(pod, namespace, deps.config, deps.lookup, mode);
+  const resolved = await resolveInjection(pod, namespace, deps.config, deps.lookup, deps.certify, mode);
   if (!resolved.ok) return `cannot verify the ${SIDECAR_CONTAINER} container against its GuardianSidecar: ${resolved.message}`;
   if (sidecarDigest(sidecarContainer(resolved.ctx, pod)) !== state.digest) {
     return `the ${SIDECAR_CONTAINER} container (spec.${state.found.field}[${state.found.index}]) is not the one the injector makes for ${resolved.ctx.guardian.ref}; remove it and let the webhook inject the sidecar (or recreate the pod if its GuardianSidecar changed)`;

@@ -1,3 +1,4 @@
+import type { CertifyContext } from '../certify-context.js';
 import type { InjectorConfig, SidecarMode } from '../config.js';
 import type { GuardianView } from '../guardian.js';
 
@@ -8,6 +9,8 @@ export interface InjectionContext {
   guardian: GuardianView;
   /** spec.bundleId of the GuardianSidecar's PolicyBundle: names the ConfigMap to mount. */
   bundleId: string;
+  /** Certified identity: where and how the sidecar gets its keys certified. */
+  certify: CertifyContext;
   /** Resolved sidecar mode (resolve.ts); absent: config.sidecarMode, "auto" counting as container. */
   mode?: SidecarMode;
 }

@@ -6,7 +6,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import { BUNDLE_FILE, SIDECAR_CONTAINER, SIGNATURE_FILE, VOLUMES } from '../constants.js';
 import { arrayAt, pointer, type JsonObject, type PatchOp } from '../json.js';
-import { SIDECAR_ENV as E, SIDECAR_HTTP, SIDECAR_MCP_UPSTREAMS_ENV, SIDECAR_PATHS as P } from '../sidecar-contract.js';
+import { SIDECAR_ENV as E, SIDECAR_HTTP, SIDECAR_IDENTITY, SIDECAR_MCP_UPSTREAMS_ENV, SIDECAR_PATHS as P } from '../sidecar-contract.js';
 import { modeOf, type InjectionContext } from './context.js';
 import { sidecarVolumeMounts, sidecarVolumes } from './sidecar-volumes.js';
 
@@ -19,6 +19,7 @@ export function sidecarEnv(ctx: InjectionContext, _pod?: unknown): IEnvVar[] {
     { name: E.podNamespace, ...field('metadata.namespace') },
     { name: E.podServiceAccount, ...field('spec.serviceAccountName') },
     { name: E.podName, ...field('metadata.name') },
+    { name: E.podUid, ...field('metadata.uid') },
     // Governed traffic stays on loopback: only this pod's containers can reach it.
     { name: E.listen, value: `127.0.0.1:${ctx.config.governedPort}` },
     // The kubelet probes and Prometheus reach the admin port on the pod IP.
@@ -28,9 +29,13 @@ export function sidecarEnv(ctx: InjectionContext, _pod?: unknown): IEnvVar[] {
     { name: E.bundle, value: `${P.policyDir}/${BUNDLE_FILE}` },
     { name: E.bundleSignature, value: `${P.policyDir}/${SIGNATURE_FILE}` },
     { name: E.bundleTrustRoots, value: ctx.config.bundleTrustRoots.join(',') },
-    { name: E.nodeKey, value: P.nodeKey },
-    { name: E.logKey, value: P.logKey },
-    { name: E.trustEvents, value: P.trustEvent },
+    // Certified identity: fresh keys in memory at every start, certified by the operator.
+    { name: E.identity, value: SIDECAR_IDENTITY },
+    { name: E.clusterOrigin, value: ctx.certify.clusterOrigin },
+    { name: E.certifyUrl, value: ctx.certify.url },
+    { name: E.certifyCa, value: ctx.certify.caBundle },
+    { name: E.certifyRoot, value: ctx.certify.rootVkey },
+    { name: E.certifyTokenFile, value: P.tokenFile },
   ];
   if (g.llmUpstream) env.push({ name: E.upstreamUrl, value: g.llmUpstream.url });
   if (mounted.has(VOLUMES.upstreamCredentials)) env.push({ name: E.upstreamApiKeyFile, value: P.upstreamApiKeyFile });

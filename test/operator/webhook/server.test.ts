@@ -11,7 +11,7 @@ import type { WebhookMetricsSink } from '../../../operator/webhook/handlers.js';
 import { describeWithKubectl, kubectlBin } from '../../chart/tools.js';
 import { injectionPatch } from '../../../operator/webhook/patch/index.js';
 import { guardianView } from '../../../operator/webhook/guardian.js';
-import { agentPod, applyPatch, config, decodePatch, lookupState, OPERATOR_NS, policyBundle, post, review, guardianSidecar } from './support.js';
+import { agentPod, applyPatch, CERTIFY, certify, config, decodePatch, lookupState, OPERATOR_NS, policyBundle, post, review, guardianSidecar } from './support.js';
 import { testPki, type TestPki } from './tls-fixture.js';
 
 class RecordingMetrics implements WebhookMetricsSink {
@@ -55,6 +55,7 @@ beforeAll(async () => {
         return config({ failClosed });
       },
       lookup,
+      certify,
       metrics,
     },
   });
@@ -256,7 +257,7 @@ describeWithKubectl('the same JSON patch through kubectl patch --local', () => {
     const pod = agentPod();
     delete (pod.spec as JsonObject).volumes;
     delete (pod.metadata as JsonObject).annotations;
-    const patch = injectionPatch(pod, { namespace: 'agents', config: config({ sidecarMode: 'container' }), guardian: guardianView(guardianSidecar()), bundleId: 'support-desk' });
+    const patch = injectionPatch(pod, { namespace: 'agents', config: config({ sidecarMode: 'container' }), guardian: guardianView(guardianSidecar()), bundleId: 'support-desk', certify: CERTIFY });
     const named = { ...pod, metadata: { ...(pod.metadata as JsonObject), name: 'support-agent-7d9f-abcde' } };
     const viaKubectl = kubectlPatch(pod, patch);
     expect(viaKubectl).toEqual(applyPatch(named, patch));

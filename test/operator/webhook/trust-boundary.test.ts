@@ -12,7 +12,7 @@ import { MUTATING_MATCH_CONDITIONS } from '../../../operator/webhook/match-condi
 import { needsInjection } from '../../../operator/webhook/needs-injection.js';
 import { sidecarDigest } from '../../../operator/webhook/sidecar-digest.js';
 import { validateRequest } from '../../../operator/webhook/validate.js';
-import { agentPod, APP_NS, applyPatch, clusterGuardianSidecar, config, guardianSidecar, lookupState, OPERATOR_NS, policyBundle, review } from './support.js';
+import { agentPod, APP_NS, applyPatch, certify, clusterGuardianSidecar, config, guardianSidecar, lookupState, OPERATOR_NS, policyBundle, review } from './support.js';
 
 const asRequest = (body: JsonObject): AdmissionRequestView => {
   const parsed = parseAdmissionReview(JSON.stringify(body));
@@ -22,7 +22,7 @@ const asRequest = (body: JsonObject): AdmissionRequestView => {
 
 type C = { name: string; image?: string; env?: JsonObject[]; envFrom?: JsonObject[]; volumeMounts?: JsonObject[]; [k: string]: unknown };
 const spec = (pod: JsonObject) => pod.spec as unknown as { containers: C[]; initContainers?: C[]; ephemeralContainers?: C[]; volumes: JsonObject[]; [k: string]: unknown };
-const deps = (state: LookupState = lookupState(), overrides = {}) => ({ config: config(overrides), lookup: mapLookup(state) });
+const deps = (state: LookupState = lookupState(), overrides = {}) => ({ config: config(overrides), lookup: mapLookup(state), certify });
 
 async function injected(pod = agentPod(), state = lookupState()): Promise<JsonObject> {
   const m = await mutate(asRequest(review(pod)), deps(state));
@@ -230,5 +230,24 @@ describe('opt-in and sidecar mode', () => {
     expect(spec(applyPatch(chosen, await ops(chosen))).initContainers![0]!.restartPolicy).toBe('Always');
     const bad = agentPod({ annotations: { 'helm.mindburn.org/sidecar-mode': 'sometimes' } });
     expect(message((await mutate(asRequest(review(bad)), deps(state, { sidecarMode: 'auto' }))).result)).toMatch(/sidecar-mode is "sometimes"; set it to native or container/);
+  });
+});
+
+describe('certified identity', () => {
+  it('refuses to inject when the operator has no certification root (no sidecar could certify)', async () => {
+    const m = await mutate(asRequest(review(agentPod())), { config: config(), lookup: mapLookup(lookupState()) });
+    expect(m.outcome).toBe('denied');
+    expect(message(m.result)).toMatch(/no certification root \(HELM_CERTIFY_ROOT_KEY_FILE/);
+  });
+
+  it('derives the root vkey from the root private key file, and checks HELM_CERTIFY_ROOT', async () => {
+    const { certifyRootFrom } = await import('../../../operator/webhook/certify-context.js');
+    const { signingKeyFromSeed } = await import('../../../kernel/crypto/signing-key.js');
+    const { nodeSigner } = await import('../../../kernel/crypto/node.js');
+    const root = signingKeyFromSeed('helm-certify-root', new Uint8Array(32).fill(7), nodeSigner);
+    expect(certifyRootFrom({ HELM_CERTIFY_ROOT_KEY_FILE: '/k' }, () => `${root.privateText}\n`)).toBe(root.verifier.vkey);
+    expect(certifyRootFrom({ HELM_CERTIFY_ROOT: root.verifier.vkey })).toBe(root.verifier.vkey);
+    expect(certifyRootFrom({})).toBeUndefined();
+    expect(() => certifyRootFrom({ HELM_CERTIFY_ROOT: 'nope' })).toThrow(/HELM_CERTIFY_ROOT is not a verifier key/);
   });
 });

@@ -4,7 +4,7 @@ import { chooseGuardian } from '../../../operator/webhook/guardian.js';
 import { requiredLevel, validateRequest } from '../../../operator/webhook/validate.js';
 import type { JsonObject } from '../../../operator/webhook/json.js';
 import { mapLookup } from '../../../operator/webhook/lookup.js';
-import { agentPod, APP_NS, clusterGuardianSidecar, config, guardianSidecar, lookupState, policyBundle, review } from './support.js';
+import { agentPod, APP_NS, certify, clusterGuardianSidecar, config, guardianSidecar, lookupState, policyBundle, review } from './support.js';
 
 const asRequest = (body: JsonObject): AdmissionRequestView => {
   const parsed = parseAdmissionReview(JSON.stringify(body));
@@ -26,7 +26,7 @@ function deployment(level: string | undefined, templateAnnotations: Record<strin
 }
 
 async function decide(body: JsonObject, state = lookupState()) {
-  return validateRequest(asRequest(body), { config: config(), lookup: mapLookup(state) });
+  return validateRequest(asRequest(body), { config: config(), lookup: mapLookup(state), certify });
 }
 
 describe('validating webhook: conformance levels', () => {
