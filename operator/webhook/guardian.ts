@@ -1,6 +1,7 @@
 // The part of a GuardianSidecar or ClusterGuardianSidecar (crds/) the webhook uses, read
 // defensively from the raw object, and the rule that picks the one governing a pod.
 import { CLUSTER_GUARDIAN_PREFIX, GOVERNED_NAMESPACE_LABEL, levelRank, type ConformanceLevel } from './constants.js';
+import { principalConfig, proofGraphChoice, toolRoutes, type PrincipalConfig, type ProofGraphChoice, type ToolRoutes } from './guardian-config.js';
 import { isObject, objectAt, stringAt, type Json, type JsonObject } from './json.js';
 import { selectorMatches } from './selector.js';
 
@@ -27,7 +28,9 @@ export interface GuardianView {
   resources?: JsonObject;
   llmUpstream?: { url: string; apiKeySecretRef?: SecretKeyRef };
   mcpUpstreams: { name: string; url: string; authSecretRef?: SecretKeyRef }[];
-  proofGraph: { kind: 'emptyDir'; sizeLimit?: string } | { kind: 'persistentVolumeClaim'; claimName: string };
+  proofGraph: ProofGraphChoice;
+  principal?: PrincipalConfig;
+  toolRoutes?: ToolRoutes;
   /** ClusterGuardianSidecar only: a namespaced GuardianSidecar governs its own namespace. */
   namespaceSelector: Json | undefined;
   podSelector: Json | undefined;
@@ -96,16 +99,9 @@ export function guardianView(obj: unknown): GuardianView {
     }
   }
 
-  let proofGraph: GuardianView['proofGraph'] = { kind: 'emptyDir' };
-  const pg = objectAt(spec, 'proofGraph');
-  if (pg?.persistentVolumeClaim !== undefined) {
-    const claimName = stringAt(pg, 'persistentVolumeClaim', 'claimName');
-    if (!claimName) throw bad('spec.proofGraph.persistentVolumeClaim.claimName is required');
-    proofGraph = { kind: 'persistentVolumeClaim', claimName };
-  } else if (pg?.emptyDir !== undefined) {
-    const sizeLimit = stringAt(pg, 'emptyDir', 'sizeLimit');
-    proofGraph = sizeLimit ? { kind: 'emptyDir', sizeLimit } : { kind: 'emptyDir' };
-  }
+  const proofGraph = proofGraphChoice(spec, kind, name, bad);
+  const principal = principalConfig(spec, bad);
+  const routes = toolRoutes(spec, bad);
 
   const view: GuardianView = {
     kind,
@@ -127,6 +123,8 @@ export function guardianView(obj: unknown): GuardianView {
   const resources = objectAt(spec, 'resources');
   if (resources) view.resources = resources;
   if (llmUpstream) view.llmUpstream = llmUpstream;
+  if (principal) view.principal = principal;
+  if (routes) view.toolRoutes = routes;
   return view;
 }
 
@@ -204,5 +202,8 @@ export function chooseGuardian(
   if (wide.length > 1) {
     return { ok: false, reason: 'ambiguous-guardian-sidecar', message: `several ClusterGuardianSidecars select this pod (${names(wide)}); name one with the annotation helm.mindburn.org/guardian-sidecar, or create a GuardianSidecar in namespace ${pod.namespace}` };
   }
+  // Say why when the one meant for this pod is unusable, rather than "none".
+  const invalid = [...broken.entries()].filter(([ref]) => ref.startsWith(`${pod.namespace}/`) || ref.startsWith(CLUSTER_GUARDIAN_PREFIX));
+  if (invalid.length > 0) return { ok: false, reason: 'guardian-sidecar-invalid', message: invalid.map(([, why]) => why).join('; ') };
   return { ok: false, reason: 'no-guardian-sidecar', message: `no GuardianSidecar of namespace ${pod.namespace} and no ClusterGuardianSidecar selects this pod's labels` };
 }

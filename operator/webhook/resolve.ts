@@ -5,6 +5,7 @@ import type { CertifyContext } from './certify-context.js';
 import { sidecarModeForNodes, type InjectorConfig, type SidecarMode } from './config.js';
 import { GUARDIAN_ANNOTATION, SIDECAR_MODE_ANNOTATION } from './constants.js';
 import { chooseGuardian } from './guardian.js';
+import { proofGraphProblem } from './guardian-config.js';
 import { stringAt } from './json.js';
 import type { ClusterLookup } from './lookup.js';
 import { podAnnotations, podLabels } from './needs-injection.js';
@@ -55,6 +56,8 @@ export async function resolveInjection(
   );
   if (!choice.ok) return { ok: false, reason: choice.reason, message: choice.message, failClosed: config.failClosed };
   const guardian = choice.guardian;
+  const volume = proofGraphProblem(guardian.proofGraph);
+  if (volume) return { ok: false, reason: 'proofgraph-volume', message: `${guardian.ref}: ${volume}`, failClosed: true };
   const bundle = await lookup.policyBundle(guardian.bundleNamespace, guardian.policyBundleRef);
   const bundleId = stringAt(bundle, 'spec', 'bundleId');
   if (!bundleId) {

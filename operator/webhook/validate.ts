@@ -6,6 +6,7 @@ import { CONFORMANCE_ANNOTATION, GUARDIAN_ANNOTATION, SIDECAR_CONTAINER, SIDECAR
 import type { InjectorConfig } from './config.js';
 import { credentialLeak, protectedSecrets } from './credentials.js';
 import { chooseGuardian, guardianView, GuardianSpecError, type GuardianView } from './guardian.js';
+import { proofGraphProblem } from './guardian-config.js';
 import { arrayAt, isObject, jsonEqual, objectAt, stringAt, stringMap, type JsonObject } from './json.js';
 import type { AdmissionRequestView, AdmissionResult } from './admission.js';
 import { deny } from './admission.js';
@@ -160,6 +161,8 @@ async function validateGuardianSidecar(req: AdmissionRequestView, deps: Validate
       `GuardianSidecar ${view.ref}: spec.namespaceSelector is not allowed; a GuardianSidecar governs pods of its own namespace only. Remove it, or ask a cluster admin for a ClusterGuardianSidecar [GUARDIAN_SPEC_INVALID]`,
     );
   }
+  const volume = proofGraphProblem(view.proofGraph);
+  if (volume) return deny(FORBIDDEN, 'Forbidden', `${view.kind} ${view.ref}: ${volume} [GUARDIAN_SPEC_INVALID]`);
   const bundle = await deps.lookup.policyBundle(view.bundleNamespace, view.policyBundleRef);
   const ref = `PolicyBundle ${view.bundleNamespace}/${view.policyBundleRef}`;
   if (bundle === undefined) return deny(FORBIDDEN, 'Forbidden', `${ref} does not exist [POLICY_BUNDLE_NOT_ACTIVE]`);

@@ -7,10 +7,29 @@ import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import { BUNDLE_FILE, SIDECAR_CONTAINER, SIGNATURE_FILE, VOLUMES } from '../constants.js';
 import { arrayAt, pointer, type JsonObject, type PatchOp } from '../json.js';
 import { SIDECAR_ENV as E, SIDECAR_HTTP, SIDECAR_IDENTITY, SIDECAR_MCP_UPSTREAMS_ENV, SIDECAR_PATHS as P } from '../sidecar-contract.js';
+import type { PodField } from '../guardian-config.js';
 import { modeOf, type InjectionContext } from './context.js';
 import { sidecarVolumeMounts, sidecarVolumes } from './sidecar-volumes.js';
 
 const field = (fieldPath: string) => ({ valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
+
+const fromPod = (f: PodField) => field('label' in f ? `metadata.labels['${f.label}']` : `metadata.annotations['${f.annotation}']`);
+
+/**
+ * HELM_PRINCIPAL_ID / HELM_PRINCIPAL_ROLES from the spec, or read by the kubelet from a pod label
+ * or annotation (downward API), so the container, and its digest, do not depend on the pod.
+ * Roles are comma-separated (a label holds one role; an annotation may hold several).
+ */
+function principalEnv(g: InjectionContext['guardian']): IEnvVar[] {
+  const p = g.principal;
+  if (!p) return [];
+  const env: IEnvVar[] = [];
+  if (p.id !== undefined) env.push({ name: E.principalId, value: p.id });
+  else if (p.idFrom) env.push({ name: E.principalId, ...fromPod(p.idFrom) });
+  if (p.roles.length > 0) env.push({ name: E.principalRoles, value: p.roles.join(',') });
+  else if (p.rolesFrom) env.push({ name: E.principalRoles, ...fromPod(p.rolesFrom) });
+  return env;
+}
 
 export function sidecarEnv(ctx: InjectionContext, _pod?: unknown): IEnvVar[] {
   const g = ctx.guardian;
@@ -37,6 +56,8 @@ export function sidecarEnv(ctx: InjectionContext, _pod?: unknown): IEnvVar[] {
     { name: E.certifyRoot, value: ctx.certify.rootVkey },
     { name: E.certifyTokenFile, value: P.tokenFile },
   ];
+  env.push(...principalEnv(g));
+  if (g.toolRoutes && Object.keys(g.toolRoutes).length > 0) env.push({ name: E.toolRoutes, value: JSON.stringify(g.toolRoutes) });
   if (g.llmUpstream) env.push({ name: E.upstreamUrl, value: g.llmUpstream.url });
   if (mounted.has(VOLUMES.upstreamCredentials)) env.push({ name: E.upstreamApiKeyFile, value: P.upstreamApiKeyFile });
   if (g.mcpUpstreams.length > 0) {

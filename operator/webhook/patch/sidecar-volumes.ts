@@ -22,10 +22,12 @@ export const CERTIFY_TOKEN_SECONDS = 600;
 export function sidecarVolumes(ctx: InjectionContext): IVolume[] {
   const g = ctx.guardian;
   const volumes: IVolume[] = [];
+  const pg = g.proofGraph;
+  // unchosen never gets here (resolve.ts refuses it); an acknowledged emptyDir is the only emptyDir.
   volumes.push(
-    g.proofGraph.kind === 'persistentVolumeClaim'
-      ? { name: VOLUMES.proofGraph, persistentVolumeClaim: { claimName: g.proofGraph.claimName } }
-      : { name: VOLUMES.proofGraph, emptyDir: g.proofGraph.sizeLimit ? { sizeLimit: g.proofGraph.sizeLimit } : {} },
+    pg.kind === 'existingClaim' || pg.kind === 'storageClass'
+      ? { name: VOLUMES.proofGraph, persistentVolumeClaim: { claimName: pg.claimName } }
+      : { name: VOLUMES.proofGraph, emptyDir: pg.kind === 'emptyDir' && pg.sizeLimit ? { sizeLimit: pg.sizeLimit } : {} },
   );
   volumes.push({ name: VOLUMES.policy, configMap: { name: policyConfigMapName(ctx.bundleId), optional: false } });
   volumes.push({

@@ -66,6 +66,7 @@ export function guardianSidecar(overrides: { name?: string; namespace?: string; 
       policyBundleRef: 'support-desk',
       llmUpstream: { url: 'https://api.openai.com/v1', apiKeySecretRef: { name: 'openai', key: 'api-key' } },
       mcpUpstreams: [{ name: 'crm', url: 'http://crm-mcp.tools:8000/mcp', authSecretRef: { name: 'crm-token', key: 'token' } }],
+      proofGraph: { emptyDir: { acknowledgeEvidenceLoss: true } },
       ...overrides.spec,
     },
   };
