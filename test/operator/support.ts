@@ -30,8 +30,15 @@ export function policyBundle(name: string, spec: PolicyBundleSpec, namespace = O
   return { apiVersion: API_VERSION, kind: 'PolicyBundle', metadata: { name, namespace }, spec };
 }
 
+export const ACKNOWLEDGED_EMPTY_DIR = { emptyDir: { acknowledgeEvidenceLoss: true } };
+
 export function guardianSidecar(name: string, bundleRef: string, extra: Obj = {}, namespace = OPERATOR_NS): Obj {
-  return { apiVersion: API_VERSION, kind: 'GuardianSidecar', metadata: { name, namespace }, spec: { image: 'ghcr.io/mindburn-labs/helm-guardian:test', conformanceLevel: 'L2', policyBundleRef: bundleRef, ...extra } };
+  return {
+    apiVersion: API_VERSION,
+    kind: 'GuardianSidecar',
+    metadata: { name, namespace },
+    spec: { image: 'ghcr.io/mindburn-labs/helm-guardian:test', conformanceLevel: 'L2', policyBundleRef: bundleRef, proofGraph: ACKNOWLEDGED_EMPTY_DIR, ...extra },
+  };
 }
 
 /** Cluster-scoped: governs the selected namespaces (default: label helm.mindburn.org/governed=true). */
@@ -40,7 +47,7 @@ export function clusterGuardianSidecar(name: string, bundleRef: string, extra: O
     apiVersion: API_VERSION,
     kind: 'ClusterGuardianSidecar',
     metadata: { name },
-    spec: { image: 'ghcr.io/mindburn-labs/helm-guardian:test', conformanceLevel: 'L2', policyBundleRef: bundleRef, policyBundleNamespace: bundleNamespace, ...extra },
+    spec: { image: 'ghcr.io/mindburn-labs/helm-guardian:test', conformanceLevel: 'L2', policyBundleRef: bundleRef, policyBundleNamespace: bundleNamespace, proofGraph: ACKNOWLEDGED_EMPTY_DIR, ...extra },
   };
 }
 

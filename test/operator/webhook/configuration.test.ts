@@ -89,3 +89,32 @@ describe('ProofGraph volume choice', () => {
     expect(r.allowed === false && r.message).toMatch(/acknowledgeEvidenceLoss.*\[GUARDIAN_SPEC_INVALID\]/);
   });
 });
+
+describe('CRD rules (x-kubernetes-validations; the API server evaluates them, the double may too)', () => {
+  const crd = async (file: string) => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const { repoRoot } = await import('../../support/shared.js');
+    const doc = parse(readFileSync(`${repoRoot}/crds/${file}`, 'utf8')) as { spec: { scope: string; versions: { schema: { openAPIV3Schema: JsonObject } }[] } };
+    return { scope: doc.spec.scope, spec: (doc.spec.versions[0]!.schema.openAPIV3Schema.properties as JsonObject).spec as JsonObject };
+  };
+  const rules = (schema: unknown) => ((schema as JsonObject)['x-kubernetes-validations'] as { rule: string; message: string }[] | undefined) ?? [];
+
+  it('PolicyBundle spec.bundleId is immutable', async () => {
+    const { spec } = await crd('policybundles.helm.mindburn.org.yaml');
+    expect(rules((spec.properties as JsonObject).bundleId)).toEqual([{ rule: 'self == oldSelf', message: expect.stringMatching(/spec\.bundleId is immutable/) }]);
+  });
+
+  it('both GuardianSidecar kinds require the emptyDir acknowledgement; the cluster kind is cluster-scoped and names the bundle namespace', async () => {
+    for (const file of ['guardiansidecars.helm.mindburn.org.yaml', 'clusterguardiansidecars.helm.mindburn.org.yaml']) {
+      const { spec } = await crd(file);
+      const pg = (spec.properties as JsonObject).proofGraph;
+      expect(rules(pg).map((r) => r.message)).toEqual([expect.stringMatching(/spec\.proofGraph\.emptyDir\.acknowledgeEvidenceLoss must be true/)]);
+      expect(Object.keys((pg as JsonObject).properties as JsonObject).sort()).toEqual(['emptyDir', 'existingClaim', 'persistentVolumeClaim', 'storageClass']);
+    }
+    const cluster = await crd('clusterguardiansidecars.helm.mindburn.org.yaml');
+    expect(cluster.scope).toBe('Cluster');
+    expect(cluster.spec.required).toContain('policyBundleNamespace');
+    expect((await crd('guardiansidecars.helm.mindburn.org.yaml')).scope).toBe('Namespaced');
+  });
+});
