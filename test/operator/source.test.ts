@@ -7,6 +7,9 @@ import type { Operator } from '../../operator/operator.js';
 import type { ApiServerDouble } from '../k8s/api-server-double.js';
 import { GROUP, OPERATOR_NS, bundleStatus, bundleText, governedNamespace, clusterGuardianSidecar, operatorFor, policyBundle, readyReason, signedSpec, startDouble, waitFor } from './support.js';
 
+/** The text signedSpec(bundleText()) signs (its metadata carries the spec's bundleId and version). */
+const boundText = (): string => signedSpec(bundleText()).inline!;
+
 let server: Server;
 let base: string;
 let body = '';
@@ -30,7 +33,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  body = bundleText();
+  body = boundText();
   delayMs = 0;
 });
 
@@ -79,7 +82,7 @@ describe('bundle sources', () => {
       body = bundleText('swapped');
       await waitFor('HashMismatch after refresh', () => readyReason(bundleStatus(d, 'desk')) === 'HashMismatch', 10_000);
       await waitFor('copy withdrawn', () => d.get('', 'configmaps', 'agents', CM) === undefined);
-      body = bundleText();
+      body = boundText();
       await waitFor('Active again', () => bundleStatus(d, 'desk')?.phase === 'Active', 10_000);
     });
 
@@ -88,7 +91,7 @@ describe('bundle sources', () => {
       d.seed(GROUP, 'policybundles', policyBundle('desk', spec));
       await waitFor('SourceNotFound', () => readyReason(bundleStatus(d, 'desk')) === 'SourceNotFound');
       expect(bundleStatus(d, 'desk')?.conditions?.find((c) => c.type === 'SignatureVerified')?.status).toBe('Unknown');
-      d.seed('', 'configmaps', { metadata: { name: 'desk-src', namespace: OPERATOR_NS }, data: { 'bundle.yaml': bundleText() } });
+      d.seed('', 'configmaps', { metadata: { name: 'desk-src', namespace: OPERATOR_NS }, data: { 'bundle.yaml': boundText() } });
       await waitFor('Active', () => bundleStatus(d, 'desk')?.phase === 'Active', 10_000);
     });
   });
