@@ -118,3 +118,22 @@ describe('CRD rules (x-kubernetes-validations; the API server evaluates them, th
     expect((await crd('guardiansidecars.helm.mindburn.org.yaml')).scope).toBe('Namespaced');
   });
 });
+
+describe('samples', () => {
+  it('the GuardianSidecar and ClusterGuardianSidecar samples are accepted by the validating webhook', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const { repoRoot } = await import('../../support/shared.js');
+    const { policyBundle } = await import('./support.js');
+    const state = lookupState();
+    state.policyBundles = [policyBundle({ name: 'sample-read-only', namespace: 'helm-system' })];
+    for (const [file, kind, resource] of [
+      ['guardiansidecar.yaml', 'GuardianSidecar', 'guardiansidecars'],
+      ['clusterguardiansidecar.yaml', 'ClusterGuardianSidecar', 'clusterguardiansidecars'],
+    ] as const) {
+      const obj = parse(readFileSync(`${repoRoot}/crds/samples/${file}`, 'utf8')) as JsonObject;
+      const body = review(obj, { kind: { group: 'helm.mindburn.org', version: 'v1alpha1', kind }, resource, namespace: 'helm-system' });
+      expect([file, await validateRequest(asRequest(body), { config: config(), lookup: mapLookup(state), certify })]).toEqual([file, { allowed: true }]);
+    }
+  });
+});
