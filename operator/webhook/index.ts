@@ -119,6 +119,7 @@ export { injectorConfig, sidecarModeFor, sidecarModeForNodes, DEFAULT_INJECTOR_C
 export { certifyRootFrom, certifyUrl, DEFAULT_CLUSTER_ORIGIN, type CertifyContext } from './certify-context.js';
 export { MUTATING_MATCH_CONDITIONS, VALIDATING_MATCH_CONDITIONS, type MatchCondition } from './match-conditions.js';
 export { mapLookup, type ClusterLookup, type LookupState } from './lookup.js';
+export { injectedByWebhook } from './injected.js';
 export { needsInjection } from './needs-injection.js';
 export { injectionPatch, reinvocationPatch } from './patch/index.js';
 export { WebhookServer, type ServingCertificate } from './server.js';

@@ -251,3 +251,20 @@ describe('certified identity', () => {
     expect(() => certifyRootFrom({ HELM_CERTIFY_ROOT: 'nope' })).toThrow(/HELM_CERTIFY_ROOT is not a verifier key/);
   });
 });
+
+describe('injectedByWebhook (for the certify endpoint)', () => {
+  it('accepts the injected pod and refuses a look-alike, a lost label and a token shared with the app', async () => {
+    const { injectedByWebhook } = await import('../../../operator/webhook/injected.js');
+    const pod = await injected();
+    expect(injectedByWebhook(pod)).toBe(true);
+    const unlabelled = structuredClone(pod);
+    delete ((unlabelled.metadata as JsonObject).labels as JsonObject)['helm.mindburn.org/injected'];
+    expect(injectedByWebhook(unlabelled)).toBe(false);
+    const changed = structuredClone(pod);
+    spec(changed).initContainers![0]!.image = 'evil/forger:1';
+    expect(injectedByWebhook(changed)).toBe(false);
+    const shared = structuredClone(pod);
+    spec(shared).containers[0]!.volumeMounts = [{ name: 'helm-guardian-token', mountPath: '/t' }];
+    expect(injectedByWebhook(shared)).toBe(false);
+  });
+});
