@@ -149,6 +149,20 @@ export class GuardianSidecarReconciler implements Reconciler {
     }
     let conditions = setCondition(gs.status?.conditions, bundleCond, now);
     conditions = setCondition(conditions, { ...volumeCond, observedGeneration: gen }, now);
+    if (!this.d.cluster && gs.spec.namespaceSelector !== undefined) {
+      // Stored before the webhook refused it: say that it has no effect.
+      conditions = setCondition(
+        conditions,
+        {
+          type: 'NamespaceSelectorIgnored',
+          status: 'True',
+          observedGeneration: gen,
+          reason: 'OwnNamespaceOnly',
+          message: `spec.namespaceSelector is ignored: a GuardianSidecar governs pods of namespace ${ns} only; remove it, or use a ClusterGuardianSidecar`,
+        },
+        now,
+      );
+    }
     conditions = setCondition(conditions, { type: 'Ready', status: phase === 'Ready' ? 'True' : 'False', observedGeneration: gen, reason, message }, now);
     const status: GuardianSidecarStatus = { phase, injectedPodCount: pods.length, conditions };
     if (gen !== undefined) status.observedGeneration = gen;

@@ -132,4 +132,11 @@ describe('GuardianSidecar controller', () => {
     d.seed('', 'pods', pod('ungoverned', 'p2', { guardian: 'ClusterGuardianSidecar/fleet' }));
     await waitFor('1 pod', () => cstatus()?.injectedPodCount === 1);
   });
+
+  it('a namespaceSelector stored on a GuardianSidecar is reported as ignored', async () => {
+    d.seed(GROUP, 'policybundles', policyBundle('desk', signedSpec(bundleText())));
+    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk', { namespaceSelector: {} }));
+    await waitFor('NamespaceSelectorIgnored', () => cond('guardian', 'NamespaceSelectorIgnored') === 'True/OwnNamespaceOnly');
+    expect(sidecar('guardian')?.conditions?.find((c) => c.type === 'NamespaceSelectorIgnored')?.message).toMatch(/governs pods of namespace helm-system only/);
+  });
 });
