@@ -53,13 +53,24 @@ export async function benchWebhook(opts: { ratePerSecond?: number; seconds?: num
     apiVersion: 'helm.mindburn.org/v1alpha1',
     kind: 'GuardianSidecar',
     metadata: { name: 'g', namespace: NS },
-    spec: { image: 'helm-sidecar:bench', conformanceLevel: 'L2', policyBundleRef: 'b', llmUpstream: { url: 'https://api.openai.com/v1', apiKeySecretRef: { name: 'k', key: 'api-key' } } },
+    spec: {
+      image: 'helm-sidecar:bench',
+      conformanceLevel: 'L2',
+      policyBundleRef: 'b',
+      llmUpstream: { url: 'https://api.openai.com/v1', apiKeySecretRef: { name: 'k', key: 'api-key' } },
+      proofGraph: { emptyDir: { acknowledgeEvidenceLoss: true } },
+    },
   };
   const bundle = { metadata: { name: 'b', namespace: NS }, spec: { bundleId: 'bench', conformanceLevel: 'L1' }, status: { phase: 'Active' } };
   const server = new WebhookServer({
     port: 0,
     host: '127.0.0.1',
-    deps: { config: injectorConfig('helm-system'), lookup: mapLookup({ namespaces: { [NS]: { 'helm.mindburn.org/governed': 'true' } }, guardianSidecars: [guardian], policyBundles: [bundle] }) },
+    deps: {
+      config: injectorConfig('helm-system'),
+      lookup: mapLookup({ namespaces: { [NS]: { 'helm.mindburn.org/governed': 'true' } }, guardianSidecars: [guardian], policyBundles: [bundle] }),
+      // Certified identity as the operator injects it (values only; nothing dials the URL here).
+      certify: () => ({ clusterOrigin: 'helm/bench', url: 'https://helm-operator-webhook.helm-system.svc:443/v1/certify', caBundle: ca.certPem, rootVkey: 'bench-root+00000000+AAAA' }),
+    },
   });
   const port = await server.start({ cert: serving.certPem, key: serving.keyPem });
   const agent = new Agent({ keepAlive: true, maxSockets: 8, ca: ca.certPem });

@@ -11,8 +11,30 @@ import type { JsonObject } from './webhook/json.js';
 
 const json = (v: unknown): JsonObject => JSON.parse(JSON.stringify(v)) as JsonObject;
 
+/** How long a node list answers sidecar-mode questions before it is read again. */
+const NODE_CACHE_MS = 60_000;
+
+/** status.nodeInfo.kubeletVersion of every node, cached; undefined when nodes cannot be listed. */
+export function kubeletVersionsOf(kube: Kube, now: () => number = Date.now): () => Promise<string[] | undefined> {
+  let cached: { at: number; versions: string[] | undefined } | undefined;
+  return async () => {
+    if (cached && now() - cached.at < NODE_CACHE_MS) return cached.versions;
+    let versions: string[] | undefined;
+    try {
+      const list = await kube.core.listNode({});
+      versions = list.items.map((n) => n.status?.nodeInfo?.kubeletVersion ?? '');
+    } catch {
+      versions = undefined; // RBAC or API trouble: the classic sidecar runs on every kubelet.
+    }
+    cached = { at: now(), versions };
+    return versions;
+  };
+}
+
 export function informerLookup(op: Operator): ClusterLookup {
   return {
+    clusterGuardianSidecars: async () => op.clusterSidecars.list(),
+    kubeletVersions: kubeletVersionsOf(op.kube),
     namespaceLabels: async (name) => {
       const ns = op.namespaces.get(undefined, name);
       return ns ? (ns.metadata.labels ?? {}) : undefined;

@@ -2,7 +2,7 @@
 // webhook (on every replica, served from the caches), metrics and probes, graceful shutdown.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { informerLookup, secretClient, webhookConfigClient } from './cluster.js';
 import { kubeCertifyDeps, loadCertifyRoot } from './certify/kube.js';
 import { certifyRoute } from './certify/route.js';
@@ -12,7 +12,7 @@ import { serveMetrics } from './http.js';
 import { metricsRegistry, operatorMetrics } from './metrics.js';
 import { Operator, type Logger } from './operator.js';
 import { describeError } from './runtime/errors.js';
-import { injectorConfig, sidecarModeFor, startWebhook, type RunningWebhook } from './webhook/index.js';
+import { certifyRootFrom, certifyUrl, injectorConfig, startWebhook, type RunningWebhook } from './webhook/index.js';
 
 export interface RunningOperator {
   operator: Operator;
@@ -57,13 +57,19 @@ export async function runOperator(cfg: OperatorConfig, log: Logger = jsonLogger(
   await operator.start();
   synced = true;
   if (cfg.webhook.enabled) {
-    let sidecarMode = cfg.webhook.sidecarMode;
-    if (sidecarMode === 'auto') {
-      const v = await kubeConfig.makeApiClient(VersionApi).getCode();
-      sidecarMode = sidecarModeFor(v.gitVersion);
-    }
+    // auto is resolved at each admission from the nodes' kubelet versions (webhook/resolve.ts).
+    const sidecarMode = cfg.webhook.sidecarMode;
     const kube = operator.kube;
+    // Certified identity: what the injector tells each sidecar (the root vkey from
+    // HELM_CERTIFY_ROOT, or derived from the root key file the /v1/certify endpoint signs with).
+    const rootVkey = certifyRootFrom({ HELM_CERTIFY_ROOT: process.env.HELM_CERTIFY_ROOT, HELM_CERTIFY_ROOT_KEY_FILE: cfg.certify.rootKeyFile });
+    const servicePort = Number(process.env.HELM_WEBHOOK_SERVICE_PORT ?? '443');
+    const certify = rootVkey
+      ? { clusterOrigin: cfg.certify.clusterOrigin, url: certifyUrl(cfg.webhook.serviceName, cfg.namespace, servicePort), rootVkey }
+      : undefined;
+    if (!certify) log('certification root not configured: opted-in pods are refused', { option: 'HELM_CERTIFY_ROOT_KEY_FILE' });
     webhook = await startWebhook({
+      ...(certify ? { certify } : {}),
       port: cfg.webhook.port,
       config: injectorConfig(cfg.namespace, {
         sidecarMode,
@@ -89,7 +95,7 @@ export async function runOperator(cfg: OperatorConfig, log: Logger = jsonLogger(
             },
       log: (event) => log('webhook', event),
       ...(cfg.certify.rootKeyFile
-        ? { certify: certifyRoute({ root: loadCertifyRoot(cfg.certify.rootKeyFile), clusterOrigin: cfg.certify.clusterOrigin, suite: nodeSuite, now: () => new Date(), log: (event) => log('certify', event), ...kubeCertifyDeps(kube) }) }
+        ? { certifyRoute: certifyRoute({ root: loadCertifyRoot(cfg.certify.rootKeyFile), clusterOrigin: cfg.certify.clusterOrigin, suite: nodeSuite, now: () => new Date(), log: (event) => log('certify', event), ...kubeCertifyDeps(kube) }) }
         : {}),
     });
     ops.webhookReady(true);

@@ -7,13 +7,14 @@ import { nodeSuite } from '../kernel/crypto/node.js';
 import type { CryptoSuite } from '../kernel/crypto/suite.js';
 import type { BundleTrust } from '../kernel/guardian/index.js';
 import { ANNOTATION_BUNDLE_SOURCE, ANNOTATION_GUARDIAN, LABEL_INJECTED, LABEL_MANAGED_BY, MANAGED_BY, type GuardianSidecar, type PolicyBundle } from './api/v1alpha1.js';
-import { GuardianSidecarReconciler, GUARDIAN_SIDECARS_RT } from './controllers/guardiansidecar.js';
+import { CLUSTER_GUARDIAN_SIDECARS_RT, GuardianSidecarReconciler, GUARDIAN_SIDECARS_RT } from './controllers/guardiansidecar.js';
 import { PolicyBundleReconciler, POLICY_BUNDLES_RT } from './controllers/policybundle.js';
 import { operatorMetrics, type OperatorMetrics } from './metrics.js';
 import { Controller } from './runtime/controller.js';
 import { EventRecorder } from './runtime/events.js';
 import { Informer, objectKeyOf, type EventHandler, type InformerOptions } from './runtime/informer.js';
-import { CONFIGMAPS, Kube, NAMESPACES, PODS, type KObject } from './runtime/kube.js';
+import { CONFIGMAPS, Kube, NAMESPACES, PERSISTENT_VOLUME_CLAIMS, PODS, type KObject } from './runtime/kube.js';
+import { CLUSTER_GUARDIAN_PREFIX } from './webhook/constants.js';
 import { LeaderElector } from './runtime/leader.js';
 
 export type Logger = (msg: string, ctx?: Record<string, unknown>) => void;
@@ -46,11 +47,16 @@ export class Operator {
   readonly kube: Kube;
   readonly bundles: Informer;
   readonly sidecars: Informer;
+  /** ClusterGuardianSidecars (cluster-scoped, so never limited by watchNamespace). */
+  readonly clusterSidecars: Informer;
   readonly namespaces: Informer;
   readonly copies: Informer;
   readonly pods: Informer;
+  /** ProofGraph PVCs the operator made (proofGraph.storageClass). */
+  readonly claims: Informer;
   readonly bundleController: Controller;
   readonly sidecarController: Controller;
+  readonly clusterSidecarController: Controller;
   private readonly elector: LeaderElector | undefined;
   private readonly log: Logger;
   private started = false;
@@ -63,9 +69,11 @@ export class Operator {
     const scoped = o.watchNamespace ? { namespace: o.watchNamespace } : {};
     this.bundles = new Informer(this.kube, POLICY_BUNDLES_RT, { ...inf, ...scoped });
     this.sidecars = new Informer(this.kube, GUARDIAN_SIDECARS_RT, { ...inf, ...scoped });
+    this.clusterSidecars = new Informer(this.kube, CLUSTER_GUARDIAN_SIDECARS_RT, inf);
     this.namespaces = new Informer(this.kube, NAMESPACES, inf);
     this.copies = new Informer(this.kube, CONFIGMAPS, { ...inf, labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}` });
     this.pods = new Informer(this.kube, PODS, { ...inf, labelSelector: `${LABEL_INJECTED}=true` });
+    this.claims = new Informer(this.kube, PERSISTENT_VOLUME_CLAIMS, { ...inf, labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}` });
     const recorder = new EventRecorder(this.kube, { controller: CONTROLLER_NAME, instance: o.identity, log: this.log });
     const now = o.now ?? Date.now;
     const ctl = { ...o.queue, metrics, log: this.log };
@@ -74,6 +82,7 @@ export class Operator {
         kube: this.kube,
         bundles: this.bundles,
         sidecars: this.sidecars,
+        clusterSidecars: this.clusterSidecars,
         namespaces: this.namespaces,
         copies: this.copies,
         trust: o.trust,
@@ -88,10 +97,9 @@ export class Operator {
       }),
       ctl,
     );
-    this.sidecarController = new Controller(
-      new GuardianSidecarReconciler({ kube: this.kube, sidecars: this.sidecars, bundles: this.bundles, pods: this.pods, namespaces: this.namespaces, recorder, now, metrics }),
-      ctl,
-    );
+    const sidecarDeps = { kube: this.kube, bundles: this.bundles, pods: this.pods, namespaces: this.namespaces, claims: this.claims, recorder, now, metrics };
+    this.sidecarController = new Controller(new GuardianSidecarReconciler({ ...sidecarDeps, sidecars: this.sidecars }), ctl);
+    this.clusterSidecarController = new Controller(new GuardianSidecarReconciler({ ...sidecarDeps, sidecars: this.clusterSidecars, cluster: true }), ctl);
     this.wire();
     const le = o.leaderElection;
     this.elector = le
@@ -118,9 +126,15 @@ export class Operator {
     };
     const bundle = (k: string): void => this.bundleController.enqueue(k);
     const sidecar = (k: string): void => this.sidecarController.enqueue(k);
+    const clusterSidecar = (k: string): void => this.clusterSidecarController.enqueue(k);
+    /** A pod or claim annotation: "<ns>/<name>" or "ClusterGuardianSidecar/<name>". */
+    const owner = (ref: string): void => (ref.startsWith(CLUSTER_GUARDIAN_PREFIX) ? clusterSidecar(ref.slice(CLUSTER_GUARDIAN_PREFIX.length)) : sidecar(ref));
     const sidecarsOfBundle = (pb: KObject): void => {
       for (const gs of this.sidecars.list() as unknown as GuardianSidecar[]) {
         if (gs.metadata.namespace === pb.metadata.namespace && gs.spec?.policyBundleRef === pb.metadata.name) sidecar(objectKeyOf(gs));
+      }
+      for (const cgs of this.clusterSidecars.list() as unknown as GuardianSidecar[]) {
+        if (cgs.spec?.policyBundleNamespace === pb.metadata.namespace && cgs.spec?.policyBundleRef === pb.metadata.name) clusterSidecar(cgs.metadata.name);
       }
     };
     on(this.bundles, (pb) => {
@@ -134,9 +148,15 @@ export class Operator {
       const ref = (gs as unknown as GuardianSidecar).spec?.policyBundleRef;
       if (ref && gs.metadata.namespace) bundle(`${gs.metadata.namespace}/${ref}`);
     });
+    on(this.clusterSidecars, (cgs) => {
+      clusterSidecar(cgs.metadata.name);
+      const spec = (cgs as unknown as GuardianSidecar).spec;
+      if (spec?.policyBundleRef && spec.policyBundleNamespace) bundle(`${spec.policyBundleNamespace}/${spec.policyBundleRef}`);
+    });
     on(this.namespaces, () => {
       for (const pb of this.bundles.list()) bundle(objectKeyOf(pb));
       for (const gs of this.sidecars.list()) sidecar(objectKeyOf(gs));
+      for (const cgs of this.clusterSidecars.list()) clusterSidecar(cgs.metadata.name);
     });
     on(this.copies, (cm) => {
       const src = cm.metadata.annotations?.[ANNOTATION_BUNDLE_SOURCE];
@@ -144,21 +164,26 @@ export class Operator {
     });
     on(this.pods, (pod) => {
       const ref = pod.metadata.annotations?.[ANNOTATION_GUARDIAN];
-      if (ref) sidecar(ref);
+      if (ref) owner(ref);
+    });
+    on(this.claims, (claim) => {
+      const ref = claim.metadata.annotations?.[ANNOTATION_GUARDIAN];
+      if (ref) owner(ref);
     });
   }
 
   private informers(): Informer[] {
-    return [this.bundles, this.sidecars, this.namespaces, this.copies, this.pods];
+    return [this.bundles, this.sidecars, this.clusterSidecars, this.namespaces, this.copies, this.pods, this.claims];
   }
 
   private startControllers(): void {
     this.bundleController.start(this.bundles.list().map(objectKeyOf));
     this.sidecarController.start(this.sidecars.list().map(objectKeyOf));
+    this.clusterSidecarController.start(this.clusterSidecars.list().map(objectKeyOf));
   }
 
   private async stopControllers(): Promise<void> {
-    await Promise.all([this.bundleController.stop(), this.sidecarController.stop()]);
+    await Promise.all([this.bundleController.stop(), this.sidecarController.stop(), this.clusterSidecarController.stop()]);
   }
 
   get isLeader(): boolean {

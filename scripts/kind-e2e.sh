@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# End to end on a local kind cluster: build and load the images, install the chart, apply a signed
-# PolicyBundle and a GuardianSidecar, deploy an annotated sample agent whose upstream is the
-# scripted model, check that a denied tool call is blocked, then export the pod's ProofGraph and
-# verify it offline with helmctl. Finally uninstall and check no webhook configuration is left.
+# End to end on a local kind cluster: build and load the images, install the chart (with a
+# certification root), apply a signed PolicyBundle and a GuardianSidecar (principal, tool routes,
+# upstream key), deploy an annotated sample agent whose upstream is the scripted model, check that
+# an allowed tool call arrives and a denied one is blocked, then export the pod's ProofGraph and
+# verify it offline with helmctl (the sidecar's log key is certified by the operator's root), with
+# an ALLOW and a DENY receipt in it. Finally uninstall and check no webhook configuration is left.
 #
 # Needs: docker (running), kind, kubectl, helm 3, Node.js >= 22 with `npm install` done.
 #   scripts/kind-e2e.sh            # creates cluster helm-e2e, deletes it at the end
@@ -33,7 +35,7 @@ cleanup() {
     kubectl get pods -A -o wide >&2 || true
     kubectl -n "$OPERATOR_NS" logs deploy/helm-operator --tail=100 >&2 || true
     kubectl -n "$APP_NS" describe pods >&2 || true
-    kubectl get policybundles,guardiansidecars -A >&2 || true
+    kubectl get policybundles,guardiansidecars,clusterguardiansidecars -A >&2 || true
   fi
   if [ "$KEEP" = 1 ]; then
     echo "cluster $CLUSTER kept; work directory $WORK"
@@ -61,29 +63,29 @@ docker build -f Dockerfile.operator -t "helm-operator:$TAG" .
 docker build -f Dockerfile.sidecar -t "helm-sidecar:$TAG" .
 kind load docker-image --name "$CLUSTER" "helm-operator:$TAG" "helm-sidecar:$TAG"
 
-say "keys: bundle signer, sidecar node and log keys, root (publishes the node key), exporter"
-ORIGIN="helm.e2e/$APP_NS"
+say "keys: bundle signer, certification root (the operator certifies each sidecar's keys), exporter"
+# Sidecars make their node and log keys in memory at start (certified identity): no key Secret.
 helmctl keygen --type root --name e2e/bundle-signer --out "$WORK/bundle-signer.key"
-helmctl keygen --type node --name e2e/agents-node --out "$WORK/node.key"
-helmctl keygen --type log --name "$ORIGIN" --out "$WORK/log.key"
-helmctl keygen --type root --name e2e/root --out "$WORK/root.key"
+helmctl keygen --type root --name e2e/certify-root --out "$WORK/certify-root.key"
 helmctl keygen --type exporter --name e2e/exporter --out "$WORK/exporter.key"
-helmctl trust publish --root-key "$WORK/root.key" --key "$WORK/node.key" --origin "$ORIGIN" --from-index 0 --out "$WORK/trust-event.json"
 
-say "sign the example policy bundle"
-cp examples/bundles/support-desk.yaml "$WORK/bundle.yaml"
+say "sign the example policy bundle (metadata.version must equal the PolicyBundle's spec.version)"
+sed 's/^  version: .*$/  version: "1"/' examples/bundles/support-desk.yaml > "$WORK/bundle.yaml"
 helmctl bundle sign "$WORK/bundle.yaml" --key "$WORK/bundle-signer.key" --out "$WORK/bundle.signature.json"
 sig() { node -e 'const s=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); console.log(s[process.argv[2]])' "$WORK/bundle.signature.json" "$1"; }
 
-say "helm install (trust root: the bundle signer)"
+say "helm install (trust root: the bundle signer; certification root key from a Secret)"
+kubectl create namespace "$OPERATOR_NS" --dry-run=client -o yaml | kubectl apply -f -
+kubectl -n "$OPERATOR_NS" create secret generic helm-certify-root --from-file=root.key="$WORK/certify-root.key" --dry-run=client -o yaml | kubectl apply -f -
 helm upgrade --install helm-operator charts/helm-operator \
   --namespace "$OPERATOR_NS" --create-namespace \
   --set image.repository=helm-operator --set image.tag="$TAG" --set image.pullPolicy=Never \
   --set-json "trustRoots=[\"$(cat "$WORK/bundle-signer.key.pub")\"]" \
+  --set certify.rootKeySecret=helm-certify-root --set clusterOrigin=helm.e2e/kind \
   --wait --timeout 5m
 kubectl -n "$OPERATOR_NS" rollout status deploy/helm-operator --timeout=180s
 
-say "scripted model (the agent's upstream): every answer asks for the undeclared tool shell.exec"
+say "scripted model (the agent's upstream): asks for crm.lookup_customer when told to look up, else for the undeclared shell.exec"
 kubectl create namespace "$MODEL_NS" --dry-run=client -o yaml | kubectl apply -f -
 kubectl apply -f - <<EOF
 apiVersion: apps/v1
@@ -104,7 +106,10 @@ spec:
           args:
             - |
               const { startScriptedModel } = await import('/app/dist/sidecar/scripted-model/server.js');
-              const m = await startScriptedModel({ host: '0.0.0.0', port: 8000, script: () => ({ toolCalls: [{ id: 'call_e2e_1', name: 'shell.exec', arguments: '{"cmd":"rm -rf /var/data"}' }] }) });
+              const lookup = { id: 'call_e2e_allow', name: 'crm.lookup_customer', arguments: '{"customerId":"cus_12345678"}' };
+              const shell = { id: 'call_e2e_deny', name: 'shell.exec', arguments: '{"cmd":"rm -rf /var/data"}' };
+              const script = (req) => ({ toolCalls: [JSON.stringify(req.body ?? req).includes('look up') ? lookup : shell] });
+              const m = await startScriptedModel({ host: '0.0.0.0', port: 8000, script });
               console.log('scripted model at', m.url);
           ports: [{ containerPort: 8000 }]
           readinessProbe: { httpGet: { path: /v1/models, port: 8000 } }
@@ -119,12 +124,9 @@ spec:
 EOF
 kubectl -n "$MODEL_NS" rollout status deploy/scripted-model --timeout=120s
 
-say "governed namespace $APP_NS: signing keys and the upstream API key (sidecar only)"
+say "governed namespace $APP_NS: the upstream API key (sidecar only)"
 kubectl create namespace "$APP_NS" --dry-run=client -o yaml | kubectl apply -f -
 kubectl label namespace "$APP_NS" helm.mindburn.org/governed=true --overwrite
-kubectl -n "$APP_NS" create secret generic helm-guardian-signing-keys \
-  --from-file=node.key="$WORK/node.key" --from-file=log.key="$WORK/log.key" --from-file=publish-node.json="$WORK/trust-event.json" \
-  --dry-run=client -o yaml | kubectl apply -f -
 kubectl -n "$APP_NS" create secret generic upstream-llm --from-literal=api-key=e2e-upstream-key --dry-run=client -o yaml | kubectl apply -f -
 
 say "PolicyBundle (must become Active) and GuardianSidecar"
@@ -154,10 +156,18 @@ spec:
   conformanceLevel: L1
   policyBundleRef: support-desk
   failClosed: true
+  principal: { id: "agent:sup-1", roles: [support] }
+  toolRoutes:
+    crm.lookup_customer: { connector: crm-api }
+    tickets.update: { connector: helpdesk-mcp }
+    mail.send: { connector: mailer }
+    billing.refund: { connector: payments-api }
+    kb.fetch_article: { sandbox: egress-only }
   llmUpstream:
     url: http://scripted-model.$MODEL_NS.svc:8000/v1
     apiKeySecretRef: { name: upstream-llm, key: api-key }
-  proofGraph: { emptyDir: {} }
+  # The receipts are copied out before the pod goes; a real install uses existingClaim or storageClass.
+  proofGraph: { emptyDir: { acknowledgeEvidenceLoss: true } }
 EOF
 
 say "sample agent, opted in by label and annotation"
@@ -188,7 +198,9 @@ kubectl -n "$APP_NS" rollout status deploy/support-agent --timeout=180s
 POD="$(kubectl -n "$APP_NS" get pods -l app=support-agent -o jsonpath='{.items[0].metadata.name}')"
 [ "$(kubectl -n "$APP_NS" get pod "$POD" -o jsonpath='{.metadata.labels.helm\.mindburn\.org/injected}')" = true ] || fail "pod $POD was not injected"
 kubectl -n "$APP_NS" get pod "$POD" -o jsonpath='{.spec.initContainers[*].name}{" "}{.spec.containers[*].name}' | grep -q helm-guardian || fail "no helm-guardian container in $POD"
-kubectl -n "$APP_NS" exec "$POD" -c agent -- sh -c 'test -z "$(ls /etc/helm 2>/dev/null)"' || fail "the agent container can see /etc/helm"
+kubectl -n "$APP_NS" exec "$POD" -c agent -- sh -c 'test -z "$(ls /etc/helm /var/run/secrets/helm.mindburn.org 2>/dev/null)"' || fail "the agent container can see /etc/helm or the certify token"
+[ -n "$(kubectl -n "$APP_NS" get pod "$POD" -o jsonpath='{.metadata.annotations.helm\.mindburn\.org/sidecar-digest}')" ] || fail "pod $POD has no sidecar digest"
+kubectl -n "$APP_NS" wait pod "$POD" --for=condition=Ready --timeout=120s || fail "the sidecar did not become ready (certification?)"
 
 say "a workload asking for conformance L3 (its GuardianSidecar provides L1) is refused by the validating webhook"
 if kubectl -n "$APP_NS" apply -f - <<EOF 2>"$WORK/denied.txt"
@@ -207,27 +219,39 @@ EOF
 then fail "a workload asking for L3 was admitted"; fi
 grep -q "conformance L3" "$WORK/denied.txt" || fail "unexpected refusal: $(cat "$WORK/denied.txt")"
 
-say "the agent asks the model; the model proposes shell.exec; the sidecar must block it"
-kubectl -n "$APP_NS" exec "$POD" -c agent -- node --input-type=module -e '
-  const body = { model: "scripted-model", messages: [{ role: "user", content: "free some disk space" }],
-    tools: [{ type: "function", function: { name: "shell.exec", parameters: { type: "object", properties: { cmd: { type: "string" } } } } }] };
-  const r = await fetch(process.env.OPENAI_BASE_URL + "/chat/completions", { method: "POST",
-    headers: { "content-type": "application/json", authorization: "Bearer " + process.env.OPENAI_API_KEY }, body: JSON.stringify(body) });
-  const text = await r.text();
-  console.log(r.status, text);
-  const msg = r.ok ? JSON.parse(text).choices?.[0]?.message : undefined;
-  const calls = (msg?.tool_calls ?? []).filter((c) => c.function?.name === "shell.exec");
-  if (calls.length > 0) { console.error("shell.exec reached the agent"); process.exit(1); }
-' > "$WORK/answer.txt" || fail "the denied tool call reached the agent: $(cat "$WORK/answer.txt")"
+ask() { # ask PROMPT: the agent's call through the sidecar; prints the status and body
+  kubectl -n "$APP_NS" exec "$POD" -c agent -- node --input-type=module -e '
+    const tools = ["crm.lookup_customer", "shell.exec"].map((name) => ({ type: "function", function: { name, parameters: { type: "object", properties: {} } } }));
+    const body = { model: "scripted-model", messages: [{ role: "user", content: process.argv[1] }], tools };
+    const r = await fetch(process.env.OPENAI_BASE_URL + "/chat/completions", { method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer " + process.env.OPENAI_API_KEY }, body: JSON.stringify(body) });
+    const text = await r.text();
+    console.log(r.status, r.headers.get("x-helm-decision"), text);
+    const names = r.ok ? (JSON.parse(text).choices?.[0]?.message?.tool_calls ?? []).map((c) => c.function?.name) : [];
+    console.log("DELIVERED", JSON.stringify(names));
+  ' "$1"
+}
+
+say "the agent asks to look up a customer; the model proposes crm.lookup_customer; the sidecar allows it"
+ask "please look up customer cus_12345678" > "$WORK/allow.txt" || fail "the allowed call failed: $(cat "$WORK/allow.txt")"
+cat "$WORK/allow.txt"
+grep -q 'DELIVERED \["crm.lookup_customer"\]' "$WORK/allow.txt" || fail "crm.lookup_customer did not reach the agent: $(cat "$WORK/allow.txt")"
+
+say "the agent asks to free disk space; the model proposes shell.exec; the sidecar must block it"
+ask "free some disk space" > "$WORK/answer.txt" || fail "the call failed: $(cat "$WORK/answer.txt")"
 cat "$WORK/answer.txt"
+grep -q 'DELIVERED \[\]' "$WORK/answer.txt" || fail "the denied tool call reached the agent: $(cat "$WORK/answer.txt")"
 
 say "receipts: copy the ProofGraph out of the sidecar, export and verify offline"
 sleep 2
 kubectl -n "$APP_NS" cp -c helm-guardian "$POD:/var/lib/helm/proofgraph" "$WORK/proofgraph"
 helmctl export --store "$WORK/proofgraph" --out "$WORK/pack.tar.gz" --key "$WORK/exporter.key"
-printf 'log %s\nquorum none\nroot %s\nexporter %s\n' "$(cat "$WORK/log.key.pub")" "$(cat "$WORK/root.key.pub")" "$(cat "$WORK/exporter.key.pub")" > "$WORK/trust-policy.txt"
+# One root line covers every certified sidecar log key (docs/spec/trust-policy.md).
+printf 'quorum none\nroot %s\nexporter %s\n' "$(cat "$WORK/certify-root.key.pub")" "$(cat "$WORK/exporter.key.pub")" > "$WORK/trust-policy.txt"
 helmctl verify "$WORK/pack.tar.gz" --trust-policy "$WORK/trust-policy.txt" || fail "the evidence pack does not verify"
 helmctl replay "$WORK/pack.tar.gz" --json > "$WORK/replay.json"
+grep -q '"ALLOW"' "$WORK/replay.json" || fail "no ALLOW decision receipt in the pack"
+grep -q 'crm.lookup_customer' "$WORK/replay.json" || fail "the ALLOW receipt does not name crm.lookup_customer"
 grep -q '"DENY"' "$WORK/replay.json" || fail "no DENY decision receipt in the pack"
 grep -q 'shell.exec' "$WORK/replay.json" || fail "the DENY receipt does not name shell.exec"
 

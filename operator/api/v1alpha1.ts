@@ -9,6 +9,8 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 
 export const POLICY_BUNDLES = { group: GROUP, version: VERSION, plural: 'policybundles', kind: 'PolicyBundle' } as const;
 export const GUARDIAN_SIDECARS = { group: GROUP, version: VERSION, plural: 'guardiansidecars', kind: 'GuardianSidecar' } as const;
+/** Cluster-scoped: selects pods across namespaces; only cluster admins can create one (crds/). */
+export const CLUSTER_GUARDIAN_SIDECARS = { group: GROUP, version: VERSION, plural: 'clusterguardiansidecars', kind: 'ClusterGuardianSidecar' } as const;
 
 /** Server-side apply field manager for everything the operator writes. */
 export const FIELD_MANAGER = 'helm-operator';
@@ -115,6 +117,12 @@ export interface GuardianSidecarSpec {
   image: string;
   conformanceLevel: ConformanceLevel;
   policyBundleRef: string;
+  /** ClusterGuardianSidecar only (required there): the namespace of the PolicyBundle. */
+  policyBundleNamespace?: string;
+  /**
+   * ClusterGuardianSidecar only. On a namespaced GuardianSidecar it is refused by the validating
+   * webhook and ignored if present (a GuardianSidecar governs its own namespace).
+   */
   namespaceSelector?: LabelSelector;
   podSelector?: LabelSelector;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
@@ -134,7 +142,7 @@ export interface GuardianSidecarStatus {
 
 export interface GuardianSidecar {
   apiVersion: typeof API_VERSION;
-  kind: 'GuardianSidecar';
+  kind: 'GuardianSidecar' | 'ClusterGuardianSidecar';
   metadata: ObjectMeta;
   spec: GuardianSidecarSpec;
   status?: GuardianSidecarStatus;

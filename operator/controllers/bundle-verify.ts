@@ -56,5 +56,36 @@ export function verifyContent(text: string, spec: PolicyBundleSpec, trust: Bundl
     const signature = policy.issues ? 'verified' : policy.reasonCode === 'BUNDLE_INVALID' || policy.reasonCode === 'BUNDLE_MISSING' ? 'unchecked' : 'failed';
     return { ok: false, reason: TRUST_REASONS[policy.reasonCode], message: policy.message, signature };
   }
+  const identity = identityMismatch(doc, spec);
+  if (identity) return identity;
   return { ok: true, signature, canonicalText: fromUtf8(canonicalBundleBytes(doc)), contentHash: spec.contentHash };
+}
+
+/**
+ * The signature covers the content, not the PolicyBundle's spec: spec.bundleId and spec.version
+ * (which pick the ConfigMap and decide supersession) must be what the signed content says
+ * (metadata.name, and metadata.version as the decimal spec.version), or a bundle signed as one
+ * thing could be presented as another, or an old one replayed as a newer version.
+ */
+export function identityMismatch(doc: unknown, spec: Pick<PolicyBundleSpec, 'bundleId' | 'version'>): Rejected | null {
+  const meta = typeof doc === 'object' && doc !== null ? (doc as { metadata?: { name?: unknown; version?: unknown } }).metadata : undefined;
+  const name = meta?.name;
+  const version = meta?.version;
+  if (name !== spec.bundleId) {
+    return {
+      ok: false,
+      reason: 'BundleIdMismatch',
+      message: `spec.bundleId ${JSON.stringify(spec.bundleId)} is not the signed content's metadata.name ${JSON.stringify(name)}: set spec.bundleId to ${JSON.stringify(name)} (the signature covers the content, not the spec)`,
+      signature: 'verified',
+    };
+  }
+  if (version !== String(spec.version)) {
+    return {
+      ok: false,
+      reason: 'VersionMismatch',
+      message: `spec.version ${spec.version} is not the signed content's metadata.version ${JSON.stringify(version)}: sign the bundle with metadata.version "${spec.version}", or set spec.version to the content's version`,
+      signature: 'verified',
+    };
+  }
+  return null;
 }

@@ -1,9 +1,12 @@
 // PolicyBundle reconciler. From the spec alone: resolve the bundle text, verify its contentHash and
 // signature against the operator's trust roots (and lint it, as the sidecar will), then either
 // distribute it to every governed namespace as ConfigMap helm-policy-<bundleId> (bundle.json +
-// signature.json; sidecars verify again) or remove this bundle's copies (fail closed). Among
-// bundles sharing a bundleId only the newest verified one is distributed; the others are
-// Superseded. A finalizer removes the copies before the PolicyBundle goes away.
+// signature.json; sidecars verify again) or remove this bundle's copies (fail closed). spec.bundleId
+// and spec.version must be the signed content's. Among the bundles of one namespace sharing a
+// bundleId only the newest verified one is distributed; the others are Superseded. A bundle only
+// writes and deletes ConfigMaps it owns (annotations source + source-uid): a ConfigMap of another
+// live bundle, or one the operator did not make, is left alone and reported (DistributionConflict).
+// A finalizer removes the copies before the PolicyBundle goes away.
 import { isDeepStrictEqual } from 'node:util';
 import type { CryptoSuite } from '../../kernel/crypto/suite.js';
 import type { BundleTrust } from '../../kernel/guardian/index.js';
@@ -44,6 +47,7 @@ export interface PolicyBundleDeps {
   kube: Kube;
   bundles: Informer;
   sidecars: Informer;
+  clusterSidecars?: Informer;
   namespaces: Informer;
   /** ConfigMaps labelled app.kubernetes.io/managed-by=helm-operator, in every namespace. */
   copies: Informer;
@@ -92,8 +96,35 @@ export class PolicyBundleReconciler implements Reconciler {
     this.d.log?.(msg, { kind: this.kind, ...ctx });
   }
 
+  /** Bundles of the same namespace and bundleId: supersession never crosses namespaces. */
   private siblings(pb: PolicyBundle): PolicyBundle[] {
-    return (this.d.bundles.list() as unknown as PolicyBundle[]).filter((o) => o.spec?.bundleId === pb.spec.bundleId && keyOf(o) !== keyOf(pb));
+    return (this.d.bundles.list() as unknown as PolicyBundle[]).filter(
+      (o) => o.metadata.namespace === pb.metadata.namespace && o.spec?.bundleId === pb.spec.bundleId && keyOf(o) !== keyOf(pb),
+    );
+  }
+
+  /**
+   * Who else holds the ConfigMap this bundle would write in namespace: a live PolicyBundle (by uid),
+   * or something the operator did not make. undefined when it is free or ours.
+   */
+  private async holder(pb: PolicyBundle, namespace: string): Promise<string | undefined> {
+    const name = distributedConfigMapName(pb.spec.bundleId);
+    const cached = this.d.copies.get(namespace, name);
+    if (cached) {
+      const uid = cached.metadata.annotations?.[ANNOTATION_BUNDLE_UID];
+      if (!uid || uid === pb.metadata.uid) return undefined;
+      const owner = (this.d.bundles.list() as unknown as PolicyBundle[]).find((b) => b.metadata.uid === uid && !b.metadata.deletionTimestamp);
+      // A sibling (same namespace and bundleId) is settled by supersession: the winner takes over.
+      if (!owner || (owner.metadata.namespace === pb.metadata.namespace && owner.spec?.bundleId === pb.spec.bundleId)) return undefined;
+      return `PolicyBundle ${keyOf(owner)}`;
+    }
+    try {
+      const found = await this.d.kube.get(CONFIGMAPS, namespace, name);
+      return found.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY ? undefined : 'a ConfigMap the operator did not create';
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
   }
 
   private enqueueSiblings(pb: PolicyBundle): void {
@@ -158,7 +189,14 @@ export class PolicyBundleReconciler implements Reconciler {
       await this.writeStatus(pb, 'Superseded', outcome, `superseded by ${keyOf(winner)} (version ${winner.spec.version})`);
       return refreshMs === null ? undefined : { requeueAfterMs: refreshMs };
     }
-    const targets = governedNamespaces(pb, this.d.sidecars.list(), this.d.namespaces.list());
+    const governed = governedNamespaces(pb, [...this.d.sidecars.list(), ...(this.d.clusterSidecars?.list() ?? [])], this.d.namespaces.list());
+    const targets: string[] = [];
+    const conflicts: string[] = [];
+    for (const ns of governed) {
+      const holder = await this.holder(pb, ns);
+      if (holder) conflicts.push(`${ns}/${distributedConfigMapName(pb.spec.bundleId)} belongs to ${holder}`);
+      else targets.push(ns);
+    }
     let changed = 0;
     try {
       for (const target of targets) if (await this.distribute(pb, outcome, target)) changed++;
@@ -172,7 +210,9 @@ export class PolicyBundleReconciler implements Reconciler {
       throw e;
     }
     const removed = await this.deleteCopies(this.ownCopies(key, pb.metadata.uid), new Set(targets));
-    await this.writeStatus(pb, 'Active', outcome, `distributed to ${targets.length} namespace${targets.length === 1 ? '' : 's'}`);
+    const conflict = conflicts.length > 0 ? `; not distributed where the ConfigMap is not ours: ${conflicts.join('; ')}` : '';
+    await this.writeStatus(pb, 'Active', outcome, `distributed to ${targets.length} namespace${targets.length === 1 ? '' : 's'}${conflict}`, conflicts);
+    if (conflicts.length > 0) await this.d.recorder.record(pb as unknown as KObject, 'Warning', 'DistributionConflict', 'Distribute', conflicts.join('; '));
     if (changed > 0 || removed > 0) {
       await this.d.recorder.record(pb as unknown as KObject, 'Normal', 'Distributed', 'Distribute', `bundle ${pb.spec.bundleId} v${pb.spec.version} (${pb.spec.contentHash}) in ${targets.length} namespace(s): ${changed} written, ${removed} removed`);
     }
@@ -217,7 +257,7 @@ export class PolicyBundleReconciler implements Reconciler {
     return true;
   }
 
-  private async writeStatus(pb: PolicyBundle, phase: BundlePhase, outcome: Outcome, detail?: string): Promise<void> {
+  private async writeStatus(pb: PolicyBundle, phase: BundlePhase, outcome: Outcome, detail?: string, conflicts: string[] = []): Promise<void> {
     const now = metaTime(this.d.now());
     const gen = pb.metadata.generation;
     const prev = pb.status ?? {};
@@ -238,6 +278,16 @@ export class PolicyBundleReconciler implements Reconciler {
     const readyReason = phase === 'Active' ? 'Distributed' : phase === 'Superseded' ? 'Superseded' : outcome.ok ? 'Failed' : outcome.reason;
     const message = outcome.ok ? (detail ?? '') : outcome.message;
     conditions = setCondition(conditions, { type: 'Ready', status: ready ? 'True' : 'False', observedGeneration: gen, reason: readyReason, message }, now);
+    // Shown once there was a conflict; cleared (False) when it is gone.
+    if (conflicts.length > 0 || conditions.some((c) => c.type === 'DistributionConflict')) {
+      conditions = setCondition(
+        conditions,
+        conflicts.length > 0
+          ? { type: 'DistributionConflict', status: 'True', observedGeneration: gen, reason: 'ConfigMapNotOwned', message: `${conflicts.join('; ')}: rename one bundleId, or delete the other ConfigMap` }
+          : { type: 'DistributionConflict', status: 'False', observedGeneration: gen, reason: 'NoConflict', message: '' },
+        now,
+      );
+    }
     const status: PolicyBundleStatus = { phase, conditions, message };
     if (gen !== undefined) status.observedGeneration = gen;
     if (outcome.ok) {

@@ -32,6 +32,8 @@ export interface KObject {
 export const NAMESPACES: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
 export const CONFIGMAPS: ResourceType = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
 export const PODS: ResourceType = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
+/** ProofGraph claims the GuardianSidecar controller creates (proofGraph.storageClass). */
+export const PERSISTENT_VOLUME_CLAIMS: ResourceType = { group: '', version: 'v1', plural: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true };
 export const LEASES: ResourceType = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true };
 
 export function apiVersionOf(rt: ResourceType): string {
@@ -94,6 +96,7 @@ export class Kube {
     } else if (rt === NAMESPACES) list = await this.core.listNamespace(q);
     else if (rt === CONFIGMAPS) list = o.namespace ? await this.core.listNamespacedConfigMap({ ...q, namespace: o.namespace }) : await this.core.listConfigMapForAllNamespaces(q);
     else if (rt === PODS) list = o.namespace ? await this.core.listNamespacedPod({ ...q, namespace: o.namespace }) : await this.core.listPodForAllNamespaces(q);
+    else if (rt === PERSISTENT_VOLUME_CLAIMS) list = o.namespace ? await this.core.listNamespacedPersistentVolumeClaim({ ...q, namespace: o.namespace }) : await this.core.listPersistentVolumeClaimForAllNamespaces(q);
     else this.unsupported(rt, 'list');
     const l = list as { items?: unknown[]; metadata?: { resourceVersion?: string; _continue?: string; continue?: string } };
     const items = plain<KObject[]>(l.items ?? []);
@@ -143,10 +146,14 @@ export class Kube {
     const opts = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
     const common = { name, namespace: ns, body: config, fieldManager: o.fieldManager, force: o.force };
     let out: unknown;
-    if (isCustom(rt)) {
+    if (isCustom(rt) && !rt.namespaced) {
+      const p = { name, body: config, fieldManager: o.fieldManager, force: o.force, group: rt.group, version: rt.version, plural: rt.plural };
+      out = o.status ? await this.custom.patchClusterCustomObjectStatus(p, opts) : await this.custom.patchClusterCustomObject(p, opts);
+    } else if (isCustom(rt)) {
       const p = { ...common, group: rt.group, version: rt.version, plural: rt.plural };
       out = o.status ? await this.custom.patchNamespacedCustomObjectStatus(p, opts) : await this.custom.patchNamespacedCustomObject(p, opts);
     } else if (rt === CONFIGMAPS && !o.status) out = await this.core.patchNamespacedConfigMap(common, opts);
+    else if (rt === PERSISTENT_VOLUME_CLAIMS && !o.status) out = await this.core.patchNamespacedPersistentVolumeClaim(common, opts);
     else this.unsupported(rt, o.status ? 'apply status' : 'apply');
     return plain<KObject>(out);
   }

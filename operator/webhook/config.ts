@@ -3,12 +3,17 @@
 import type { JsonObject } from './json.js';
 
 export type SidecarMode = 'native' | 'container';
+/** auto: native when every node's kubelet supports native sidecars, else container (sidecarModeForNodes). */
+export type SidecarModeSetting = SidecarMode | 'auto';
 
 export interface InjectorConfig {
   /** The operator's namespace: never injected. */
   operatorNamespace: string;
-  /** native: an initContainer with restartPolicy Always (Kubernetes >= 1.29); container: a regular container. */
-  sidecarMode: SidecarMode;
+  /**
+   * native: an initContainer with restartPolicy Always (kubelet >= 1.29); container: a regular
+   * container; auto: decided at each admission from the nodes' kubelet versions.
+   */
+  sidecarMode: SidecarModeSetting;
   governedPort: number;
   adminPort: number;
   /** UID/GID the sidecar runs as; numeric so runAsNonRoot can be checked by the kubelet. */
@@ -41,6 +46,16 @@ export const DEFAULT_INJECTOR_CONFIG: Omit<InjectorConfig, 'operatorNamespace'> 
 
 export function injectorConfig(operatorNamespace: string, overrides: Partial<InjectorConfig> = {}): InjectorConfig {
   return { ...DEFAULT_INJECTOR_CONFIG, ...overrides, operatorNamespace };
+}
+
+/**
+ * The kubelet, not the API server, runs the sidecar: a pod may land on any node, so native mode
+ * is chosen only when every node's kubelet is >= 1.29. No nodes, an unreadable list or an
+ * unparsable version choose the classic container, which works on every supported kubelet.
+ */
+export function sidecarModeForNodes(kubeletVersions: readonly string[] | undefined): SidecarMode {
+  if (!kubeletVersions || kubeletVersions.length === 0) return 'container';
+  return kubeletVersions.every((v) => sidecarModeFor(v) === 'native') ? 'native' : 'container';
 }
 
 /**

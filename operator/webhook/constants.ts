@@ -4,7 +4,7 @@ export const GROUP = 'helm.mindburn.org';
 
 /** Pod-template annotation that opts a pod in ("true") or out ("false"). */
 export const INJECT_ANNOTATION = `${GROUP}/inject`;
-/** The same key as a label, so the webhook configuration's objectSelector only sends opted-in pods. */
+/** The same key as a label, also accepted (the webhook's matchConditions test both). */
 export const INJECT_LABEL = `${GROUP}/inject`;
 /**
  * Names the GuardianSidecar ("name" or "namespace/name") when more than one would match; the
@@ -32,8 +32,26 @@ export const VOLUMES = {
   upstreamCredentials: 'helm-guardian-upstream-credentials',
   mcpCredentials: 'helm-guardian-mcp-credentials',
   tmp: 'helm-guardian-tmp',
+  /** Projected ServiceAccount token (audience CERTIFY_AUDIENCE) the sidecar presents to /v1/certify. */
+  token: 'helm-guardian-token',
 } as const;
-export const SECRET_VOLUMES: readonly string[] = [VOLUMES.signingKeys, VOLUMES.upstreamCredentials, VOLUMES.mcpCredentials];
+export const SECRET_VOLUMES: readonly string[] = [VOLUMES.signingKeys, VOLUMES.upstreamCredentials, VOLUMES.mcpCredentials, VOLUMES.token];
+/** Every pod volume name the injector owns: app containers mount none of them. */
+export const RESERVED_VOLUMES: readonly string[] = Object.values(VOLUMES);
+
+/** Audience of the token that authenticates a sidecar to the operator's certify endpoint. */
+export const CERTIFY_AUDIENCE = `${GROUP}/certify`;
+
+/**
+ * SHA-256 (hex) of the JCS of the injected sidecar container's bound fields (sidecar-digest.ts).
+ * A container named like the sidecar without it, or with a digest the validator cannot reproduce
+ * from the pod's GuardianSidecar, is a look-alike and refused.
+ */
+export const SIDECAR_DIGEST_ANNOTATION = `${GROUP}/sidecar-digest`;
+/** Per-pod choice of sidecar mode ("native" or "container"), overriding the node-based default. */
+export const SIDECAR_MODE_ANNOTATION = `${GROUP}/sidecar-mode`;
+/** GUARDIAN_ANNOTATION prefix naming a ClusterGuardianSidecar (no namespace is spelled with capitals). */
+export const CLUSTER_GUARDIAN_PREFIX = 'ClusterGuardianSidecar/';
 
 /** The PolicyBundle controller's ConfigMap (helm-policy-<bundleId>) and its two keys. */
 export { distributedConfigMapName as policyConfigMapName, BUNDLE_FILE, SIGNATURE_FILE } from '../api/v1alpha1.js';

@@ -1,6 +1,7 @@
-// The part of a GuardianSidecar (crds/guardiansidecars.helm.mindburn.org.yaml) the webhook uses,
-// read defensively from the raw object, and the rule that picks the one governing a pod.
-import { GOVERNED_NAMESPACE_LABEL, levelRank, type ConformanceLevel } from './constants.js';
+// The part of a GuardianSidecar or ClusterGuardianSidecar (crds/) the webhook uses, read
+// defensively from the raw object, and the rule that picks the one governing a pod.
+import { CLUSTER_GUARDIAN_PREFIX, GOVERNED_NAMESPACE_LABEL, levelRank, type ConformanceLevel } from './constants.js';
+import { principalConfig, proofGraphChoice, toolRoutes, type PrincipalConfig, type ProofGraphChoice, type ToolRoutes } from './guardian-config.js';
 import { isObject, objectAt, stringAt, type Json, type JsonObject } from './json.js';
 import { selectorMatches } from './selector.js';
 
@@ -9,9 +10,17 @@ export interface SecretKeyRef {
   key: string;
 }
 
+export type GuardianKind = 'GuardianSidecar' | 'ClusterGuardianSidecar';
+
 export interface GuardianView {
+  kind: GuardianKind;
+  /** The GuardianSidecar's namespace; "" for a ClusterGuardianSidecar. */
   namespace: string;
   name: string;
+  /** How the pod annotation names it: "<namespace>/<name>" or "ClusterGuardianSidecar/<name>". */
+  ref: string;
+  /** Namespace of the PolicyBundle named by policyBundleRef. */
+  bundleNamespace: string;
   image: string;
   conformanceLevel: ConformanceLevel;
   policyBundleRef: string;
@@ -19,7 +28,10 @@ export interface GuardianView {
   resources?: JsonObject;
   llmUpstream?: { url: string; apiKeySecretRef?: SecretKeyRef };
   mcpUpstreams: { name: string; url: string; authSecretRef?: SecretKeyRef }[];
-  proofGraph: { kind: 'emptyDir'; sizeLimit?: string } | { kind: 'persistentVolumeClaim'; claimName: string };
+  proofGraph: ProofGraphChoice;
+  principal?: PrincipalConfig;
+  toolRoutes?: ToolRoutes;
+  /** ClusterGuardianSidecar only: a namespaced GuardianSidecar governs its own namespace. */
   namespaceSelector: Json | undefined;
   podSelector: Json | undefined;
   deleting: boolean;
@@ -36,19 +48,32 @@ function secretRef(v: unknown): SecretKeyRef | undefined {
   return { name: v.name, key: v.key };
 }
 
+export function guardianKindOf(obj: unknown): GuardianKind {
+  return stringAt(obj, 'kind') === 'ClusterGuardianSidecar' ? 'ClusterGuardianSidecar' : 'GuardianSidecar';
+}
+
+export function guardianRefOf(kind: GuardianKind, namespace: string, name: string): string {
+  return kind === 'ClusterGuardianSidecar' ? `${CLUSTER_GUARDIAN_PREFIX}${name}` : `${namespace}/${name}`;
+}
+
 /** Throws GuardianSpecError when a field the injection depends on is missing or malformed. */
 export function guardianView(obj: unknown): GuardianView {
-  const namespace = stringAt(obj, 'metadata', 'namespace') ?? '';
+  const kind = guardianKindOf(obj);
+  const cluster = kind === 'ClusterGuardianSidecar';
+  const namespace = cluster ? '' : (stringAt(obj, 'metadata', 'namespace') ?? '');
   const name = stringAt(obj, 'metadata', 'name') ?? '';
   const spec = objectAt(obj, 'spec');
-  const bad = (why: string) => new GuardianSpecError('GUARDIAN_SPEC_INVALID', `GuardianSidecar ${namespace}/${name}: ${why}`);
-  if (!spec || !namespace || !name) throw bad('missing metadata or spec');
+  const ref = guardianRefOf(kind, namespace, name);
+  const bad = (why: string) => new GuardianSpecError('GUARDIAN_SPEC_INVALID', `${cluster ? ref : `GuardianSidecar ${ref}`}: ${why}`);
+  if (!spec || (!cluster && !namespace) || !name) throw bad('missing metadata or spec');
   const image = spec.image;
   if (typeof image !== 'string' || !image) throw bad('spec.image is required');
   const level = spec.conformanceLevel;
   if (typeof level !== 'string' || levelRank(level) === 0) throw bad(`spec.conformanceLevel ${JSON.stringify(level)} is not L1, L2 or L3`);
   const bundle = spec.policyBundleRef;
   if (typeof bundle !== 'string' || !bundle) throw bad('spec.policyBundleRef is required');
+  const bundleNamespace = cluster ? stringAt(spec, 'policyBundleNamespace') : namespace;
+  if (!bundleNamespace) throw bad('spec.policyBundleNamespace is required: the namespace of the PolicyBundle named by spec.policyBundleRef');
 
   let llmUpstream: GuardianView['llmUpstream'];
   if (spec.llmUpstream !== undefined) {
@@ -74,33 +99,32 @@ export function guardianView(obj: unknown): GuardianView {
     }
   }
 
-  let proofGraph: GuardianView['proofGraph'] = { kind: 'emptyDir' };
-  const pg = objectAt(spec, 'proofGraph');
-  if (pg?.persistentVolumeClaim !== undefined) {
-    const claimName = stringAt(pg, 'persistentVolumeClaim', 'claimName');
-    if (!claimName) throw bad('spec.proofGraph.persistentVolumeClaim.claimName is required');
-    proofGraph = { kind: 'persistentVolumeClaim', claimName };
-  } else if (pg?.emptyDir !== undefined) {
-    const sizeLimit = stringAt(pg, 'emptyDir', 'sizeLimit');
-    proofGraph = sizeLimit ? { kind: 'emptyDir', sizeLimit } : { kind: 'emptyDir' };
-  }
+  const proofGraph = proofGraphChoice(spec, kind, name, bad);
+  const principal = principalConfig(spec, bad);
+  const routes = toolRoutes(spec, bad);
 
   const view: GuardianView = {
+    kind,
     namespace,
     name,
+    ref,
+    bundleNamespace,
     image,
     conformanceLevel: level as ConformanceLevel,
     policyBundleRef: bundle,
     failClosed: spec.failClosed !== false,
     mcpUpstreams,
     proofGraph,
-    namespaceSelector: spec.namespaceSelector,
+    // Ignored on a namespaced GuardianSidecar (the validating webhook refuses writing one).
+    namespaceSelector: cluster ? spec.namespaceSelector : undefined,
     podSelector: spec.podSelector,
     deleting: stringAt(obj, 'metadata', 'deletionTimestamp') !== undefined,
   };
   const resources = objectAt(spec, 'resources');
   if (resources) view.resources = resources;
   if (llmUpstream) view.llmUpstream = llmUpstream;
+  if (principal) view.principal = principal;
+  if (routes) view.toolRoutes = routes;
   return view;
 }
 
@@ -110,46 +134,76 @@ export type GuardianChoice =
 
 const DEFAULT_NAMESPACE_SELECTOR = { matchLabels: { [GOVERNED_NAMESPACE_LABEL]: 'true' } };
 
+function views(objects: readonly unknown[], broken: Map<string, string>): GuardianView[] {
+  const out: GuardianView[] = [];
+  for (const g of objects) {
+    try {
+      const v = guardianView(g);
+      if (!v.deleting) out.push(v);
+    } catch (e) {
+      const kind = guardianKindOf(g);
+      broken.set(guardianRefOf(kind, stringAt(g, 'metadata', 'namespace') ?? '', stringAt(g, 'metadata', 'name') ?? ''), (e as Error).message);
+    }
+  }
+  return out;
+}
+
+const names = (vs: GuardianView[]) => vs.map((v) => v.ref).sort().join(', ');
+
 /**
- * Which GuardianSidecar governs a pod. An explicit annotation wins; otherwise the ones whose
- * namespaceSelector and podSelector both match. Several matches are resolved in favour of those in
- * the pod's own namespace; if that still leaves more than one, the pod is refused rather than
- * governed by an arbitrary (possibly weaker) one.
+ * Which GuardianSidecar governs a pod:
+ * 1. The pod annotation helm.mindburn.org/guardian-sidecar, if set: "<name>" or "<namespace>/<name>"
+ *    (a GuardianSidecar of the pod's own namespace only), or "ClusterGuardianSidecar/<name>" (one
+ *    whose namespaceSelector selects the pod's namespace).
+ * 2. Else the GuardianSidecars of the pod's namespace whose podSelector matches: one wins; several
+ *    are ambiguous and the pod is refused.
+ * 3. Only when no GuardianSidecar of the namespace matches: the ClusterGuardianSidecars whose
+ *    namespaceSelector (default: label helm.mindburn.org/governed=true) and podSelector match; one
+ *    wins, several are ambiguous. A namespace owner's GuardianSidecar always wins over a
+ *    cluster-wide one; a GuardianSidecar never governs another namespace.
  */
 export function chooseGuardian(
   guardians: readonly unknown[],
   pod: { namespace: string; labels: Record<string, string>; explicit?: string },
   namespaceLabels: Record<string, string>,
+  clusterGuardians: readonly unknown[] = [],
 ): GuardianChoice {
-  const views: GuardianView[] = [];
-  const broken: string[] = [];
-  for (const g of guardians) {
-    try {
-      const v = guardianView(g);
-      if (!v.deleting) views.push(v);
-    } catch (e) {
-      broken.push(`${stringAt(g, 'metadata', 'namespace')}/${stringAt(g, 'metadata', 'name')}: ${(e as Error).message}`);
-    }
-  }
+  const broken = new Map<string, string>();
+  const local = views(guardians, broken).filter((v) => v.kind === 'GuardianSidecar' && v.namespace === pod.namespace);
+  const cluster = views(clusterGuardians, broken).filter((v) => v.kind === 'ClusterGuardianSidecar');
+  const selectsNamespace = (v: GuardianView) => selectorMatches(v.namespaceSelector ?? DEFAULT_NAMESPACE_SELECTOR, namespaceLabels);
   if (pod.explicit) {
-    const [ns, name] = pod.explicit.includes('/') ? pod.explicit.split('/', 2) : [pod.namespace, pod.explicit];
-    const hit = views.find((v) => v.namespace === ns && v.name === name);
-    if (hit) return { ok: true, guardian: hit };
-    const why = broken.find((b) => b.startsWith(`${ns}/${name}:`));
-    return why
-      ? { ok: false, reason: 'guardian-sidecar-invalid', message: why }
-      : { ok: false, reason: 'no-guardian-sidecar', message: `GuardianSidecar ${ns}/${name} named by the pod does not exist` };
+    let ref = pod.explicit.trim();
+    if (!ref.includes('/')) ref = `${pod.namespace}/${ref}`;
+    const missing = (why: string): GuardianChoice => {
+      const invalid = broken.get(ref);
+      return invalid ? { ok: false, reason: 'guardian-sidecar-invalid', message: invalid } : { ok: false, reason: 'no-guardian-sidecar', message: why };
+    };
+    if (ref.startsWith(CLUSTER_GUARDIAN_PREFIX)) {
+      const hit = cluster.find((v) => v.ref === ref);
+      if (!hit) return missing(`${ref} named by the pod does not exist`);
+      if (!selectsNamespace(hit)) return { ok: false, reason: 'no-guardian-sidecar', message: `${ref} named by the pod does not select namespace ${pod.namespace} (spec.namespaceSelector)` };
+      return { ok: true, guardian: hit };
+    }
+    const [ns] = ref.split('/', 1);
+    if (ns !== pod.namespace) {
+      return { ok: false, reason: 'no-guardian-sidecar', message: `GuardianSidecar ${ref} named by the pod is in another namespace; a GuardianSidecar governs pods of its own namespace only (use a ClusterGuardianSidecar)` };
+    }
+    const hit = local.find((v) => v.ref === ref);
+    return hit ? { ok: true, guardian: hit } : missing(`GuardianSidecar ${ref} named by the pod does not exist`);
   }
-  const matching = views.filter(
-    (v) => selectorMatches(v.namespaceSelector ?? DEFAULT_NAMESPACE_SELECTOR, namespaceLabels) && selectorMatches(v.podSelector, pod.labels),
-  );
-  if (matching.length === 1) return { ok: true, guardian: matching[0]! };
-  if (matching.length === 0) {
-    return { ok: false, reason: 'no-guardian-sidecar', message: `no GuardianSidecar selects namespace ${pod.namespace} and this pod's labels` };
+  const mine = local.filter((v) => selectorMatches(v.podSelector, pod.labels));
+  if (mine.length === 1) return { ok: true, guardian: mine[0]! };
+  if (mine.length > 1) {
+    return { ok: false, reason: 'ambiguous-guardian-sidecar', message: `several GuardianSidecars of namespace ${pod.namespace} select this pod (${names(mine)}); name one with the annotation helm.mindburn.org/guardian-sidecar` };
   }
-  const local = matching.filter((v) => v.namespace === pod.namespace);
-  if (local.length === 1) return { ok: true, guardian: local[0]! };
-  const names = matching.map((v) => `${v.namespace}/${v.name}`).sort().join(', ');
-  return { ok: false, reason: 'ambiguous-guardian-sidecar', message: `several GuardianSidecars select this pod (${names}); name one with the annotation` };
+  const wide = cluster.filter((v) => selectsNamespace(v) && selectorMatches(v.podSelector, pod.labels));
+  if (wide.length === 1) return { ok: true, guardian: wide[0]! };
+  if (wide.length > 1) {
+    return { ok: false, reason: 'ambiguous-guardian-sidecar', message: `several ClusterGuardianSidecars select this pod (${names(wide)}); name one with the annotation helm.mindburn.org/guardian-sidecar, or create a GuardianSidecar in namespace ${pod.namespace}` };
+  }
+  // Say why when the one meant for this pod is unusable, rather than "none".
+  const invalid = [...broken.entries()].filter(([ref]) => ref.startsWith(`${pod.namespace}/`) || ref.startsWith(CLUSTER_GUARDIAN_PREFIX));
+  if (invalid.length > 0) return { ok: false, reason: 'guardian-sidecar-invalid', message: invalid.map(([, why]) => why).join('; ') };
+  return { ok: false, reason: 'no-guardian-sidecar', message: `no GuardianSidecar of namespace ${pod.namespace} and no ClusterGuardianSidecar selects this pod's labels` };
 }
-

@@ -2,12 +2,11 @@
 // pure guard, recipe and validation functions.
 import { deny, type AdmissionRequestView, type AdmissionResult } from './admission.js';
 import type { InjectorConfig } from './config.js';
-import { GUARDIAN_ANNOTATION } from './constants.js';
-import { chooseGuardian } from './guardian.js';
 import { stringAt, type JsonObject } from './json.js';
 import type { ClusterLookup } from './lookup.js';
-import { needsInjection, podAnnotations, podLabels } from './needs-injection.js';
+import { needsInjection } from './needs-injection.js';
 import { injectionPatch, reinvocationPatch } from './patch/index.js';
+import { resolveInjection, type CertifySource } from './resolve.js';
 import { validateRequest } from './validate.js';
 
 export interface WebhookMetricsSink {
@@ -18,6 +17,8 @@ export interface WebhookMetricsSink {
 export interface WebhookDeps {
   config: InjectorConfig;
   lookup: ClusterLookup;
+  /** Certified-identity values injected into sidecars (certify-context.ts); none: injection refused. */
+  certify?: CertifySource;
   metrics?: WebhookMetricsSink;
   log?: (event: Record<string, unknown>) => void;
 }
@@ -41,7 +42,7 @@ export async function mutate(req: AdmissionRequestView, deps: WebhookDeps): Prom
     const patch = reinvocationPatch(pod, { config });
     return { result: { allowed: true, patch }, outcome: 'skipped', reason: decision.reason };
   }
-  if (decision.reason === 'port-conflict' || decision.reason === 'reserved-name') {
+  if (decision.reason === 'port-conflict' || decision.reason === 'reserved-name' || decision.reason === 'sidecar-look-alike') {
     return { result: refuse(decision.message ?? decision.reason), outcome: 'denied', reason: decision.reason };
   }
   if (!decision.inject) return { result: { allowed: true }, outcome: 'skipped', reason: decision.reason };
@@ -52,20 +53,9 @@ export async function mutate(req: AdmissionRequestView, deps: WebhookDeps): Prom
       ? { result: refuse(message), outcome: 'denied' as const, reason }
       : { result: { allowed: true as const, warnings: [`helm.mindburn.org: pod not injected: ${message}`] }, outcome: 'skipped' as const, reason };
 
-  const explicit = podAnnotations(pod)[GUARDIAN_ANNOTATION];
-  const choice = chooseGuardian(
-    await lookup.guardianSidecars(),
-    { namespace, labels: podLabels(pod), ...(explicit ? { explicit } : {}) },
-    (await lookup.namespaceLabels(namespace)) ?? {},
-  );
-  if (!choice.ok) return unable(choice.reason, choice.message, config.failClosed);
-  const guardian = choice.guardian;
-  const bundle = await lookup.policyBundle(guardian.namespace, guardian.policyBundleRef);
-  const bundleId = stringAt(bundle, 'spec', 'bundleId');
-  if (!bundleId) {
-    return unable('policy-bundle-missing', `PolicyBundle ${guardian.namespace}/${guardian.policyBundleRef} of GuardianSidecar ${guardian.namespace}/${guardian.name} does not exist`, guardian.failClosed);
-  }
-  const patch = injectionPatch(pod, { namespace, config, guardian, bundleId });
+  const resolved = await resolveInjection(pod, namespace, config, lookup, deps.certify);
+  if (!resolved.ok) return unable(resolved.reason, resolved.message, resolved.failClosed);
+  const patch = injectionPatch(pod, resolved.ctx);
   return { result: { allowed: true, patch }, outcome: 'injected', reason: decision.reason };
 }
 

@@ -2,6 +2,7 @@
 // (self-managed PKI, or cert-manager's mounted files).
 import { webhookMetrics } from '../metrics.js';
 import type { CertifyRoute } from '../certify/route.js';
+import type { CertifyContext } from './certify-context.js';
 import type { InjectorConfig } from './config.js';
 import type { ClusterLookup } from './lookup.js';
 import type { WebhookMetricsSink } from './handlers.js';
@@ -36,10 +37,15 @@ export interface StartWebhookOptions {
   config: InjectorConfig;
   lookup: ClusterLookup;
   certs: CertMode;
+  /**
+   * Certified identity for injected sidecars; the CA bundle is the one the webhook serves with.
+   * Absent: pods that opt in are refused (no sidecar could certify its keys).
+   */
+  certify?: Omit<CertifyContext, 'caBundle'>;
   metrics?: WebhookMetricsSink;
   log?: (event: Record<string, unknown>) => void;
-  /** POST /v1/certify (operator/certify). */
-  certify?: CertifyRoute;
+  /** POST /v1/certify (operator/certify): served when the operator holds the certification root key. */
+  certifyRoute?: CertifyRoute;
 }
 
 export interface RunningWebhook {
@@ -51,11 +57,20 @@ export interface RunningWebhook {
 }
 
 export async function startWebhook(opts: StartWebhookOptions): Promise<RunningWebhook> {
-  const deps = { config: opts.config, lookup: opts.lookup, metrics: opts.metrics ?? webhookMetrics(), ...(opts.log ? { log: opts.log } : {}) };
-  const server = new WebhookServer({ port: opts.port, ...(opts.host ? { host: opts.host } : {}), deps, ...(opts.certify ? { certify: opts.certify } : {}) });
+  let caBundle: string | undefined;
+  const certify = opts.certify;
+  const deps = {
+    config: opts.config,
+    lookup: opts.lookup,
+    certify: () => (certify && caBundle ? { ...certify, caBundle } : undefined),
+    metrics: opts.metrics ?? webhookMetrics(),
+    ...(opts.log ? { log: opts.log } : {}),
+  };
+  const server = new WebhookServer({ port: opts.port, ...(opts.host ? { host: opts.host } : {}), deps, ...(opts.certifyRoute ? { certify: opts.certifyRoute } : {}) });
   let first: ServingCertificate | undefined;
   let started = false;
   const deliver = (m: ServingCertificate) => {
+    if (m.ca) caBundle = m.ca;
     if (started) server.setCertificate(m);
     else first = m;
   };
@@ -103,8 +118,11 @@ export async function startWebhook(opts: StartWebhookOptions): Promise<RunningWe
   };
 }
 
-export { injectorConfig, sidecarModeFor, DEFAULT_INJECTOR_CONFIG, type InjectorConfig, type SidecarMode } from './config.js';
+export { injectorConfig, sidecarModeFor, sidecarModeForNodes, DEFAULT_INJECTOR_CONFIG, type InjectorConfig, type SidecarMode, type SidecarModeSetting } from './config.js';
+export { certifyRootFrom, certifyUrl, DEFAULT_CLUSTER_ORIGIN, type CertifyContext } from './certify-context.js';
+export { MUTATING_MATCH_CONDITIONS, VALIDATING_MATCH_CONDITIONS, type MatchCondition } from './match-conditions.js';
 export { mapLookup, type ClusterLookup, type LookupState } from './lookup.js';
+export { injectedByWebhook } from './injected.js';
 export { needsInjection } from './needs-injection.js';
 export { injectionPatch, reinvocationPatch } from './patch/index.js';
 export { WebhookServer, type ServingCertificate } from './server.js';

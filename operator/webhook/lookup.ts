@@ -8,6 +8,13 @@ export interface ClusterLookup {
   namespaceLabels(name: string): Promise<Record<string, string> | undefined>;
   /** Every GuardianSidecar in the cluster, as raw objects. */
   guardianSidecars(): Promise<readonly unknown[]>;
+  /** Every ClusterGuardianSidecar, as raw objects. */
+  clusterGuardianSidecars(): Promise<readonly unknown[]>;
+  /**
+   * status.nodeInfo.kubeletVersion of every node (sidecar mode "auto"); undefined when the nodes
+   * cannot be read, which makes the injector fall back to the classic sidecar.
+   */
+  kubeletVersions(): Promise<readonly string[] | undefined>;
   /** A PolicyBundle as a raw object; undefined when it does not exist. */
   policyBundle(namespace: string, name: string): Promise<unknown | undefined>;
 }
@@ -16,6 +23,8 @@ export interface LookupState {
   namespaces: Record<string, Record<string, string>>;
   guardianSidecars: unknown[];
   policyBundles: unknown[];
+  clusterGuardianSidecars?: unknown[];
+  kubeletVersions?: string[];
 }
 
 /** A lookup over plain data, read on every call so callers may change it in place. */
@@ -23,6 +32,8 @@ export function mapLookup(state: LookupState): ClusterLookup {
   return {
     namespaceLabels: async (name) => state.namespaces[name],
     guardianSidecars: async () => state.guardianSidecars,
+    clusterGuardianSidecars: async () => state.clusterGuardianSidecars ?? [],
+    kubeletVersions: async () => state.kubeletVersions,
     policyBundle: async (namespace, name) =>
       state.policyBundles.find((b) => stringAt(b, 'metadata', 'namespace') === namespace && stringAt(b, 'metadata', 'name') === name),
   };

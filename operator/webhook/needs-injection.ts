@@ -10,6 +10,7 @@ import {
 } from './constants.js';
 import type { InjectorConfig } from './config.js';
 import { arrayAt, isObject, objectAt, stringMap, type JsonObject } from './json.js';
+import { sidecarState } from './sidecar-digest.js';
 
 export type InjectionReason =
   | 'opted-in'
@@ -18,6 +19,7 @@ export type InjectionReason =
   | 'operator-namespace'
   | 'operator-pod'
   | 'already-injected'
+  | 'sidecar-look-alike'
   | 'port-conflict'
   | 'reserved-name';
 
@@ -43,19 +45,28 @@ export function hasSidecar(pod: unknown): boolean {
   return [...containersOf(pod, 'containers'), ...containersOf(pod, 'initContainers')].some((c) => c.name === SIDECAR_CONTAINER);
 }
 
+/** Opt-in is the annotation or the label set to "true"; "false" on either is an explicit opt-out and wins. */
+export function optIn(pod: unknown): 'in' | 'out' | 'none' {
+  const votes = [podAnnotations(pod)[INJECT_ANNOTATION], podLabels(pod)[INJECT_LABEL]].map((v) => v?.trim().toLowerCase());
+  if (votes.includes('false')) return 'out';
+  return votes.includes('true') ? 'in' : 'none';
+}
+
 /**
- * needsInjection(pod, namespace, config). Opt-in is the annotation or the label set to "true";
- * "false" on either is an explicit opt-out and wins.
+ * needsInjection(pod, namespace, config). A pod counts as already injected only when its
+ * helm-guardian container carries the injector's digest (sidecar-digest.ts); any other container
+ * of that name is a look-alike and refused.
  */
 export function needsInjection(pod: unknown, namespace: string, config: InjectorConfig): InjectionDecision {
   if (namespace === config.operatorNamespace) return { inject: false, reason: 'operator-namespace' };
   const labels = podLabels(pod);
   if (labels[OPERATOR_COMPONENT_LABEL] === OPERATOR_COMPONENT_VALUE) return { inject: false, reason: 'operator-pod' };
-  const annotations = podAnnotations(pod);
-  const votes = [annotations[INJECT_ANNOTATION], labels[INJECT_LABEL]].map((v) => v?.trim().toLowerCase());
-  if (votes.includes('false')) return { inject: false, reason: 'opted-out' };
-  if (!votes.includes('true')) return { inject: false, reason: 'not-opted-in' };
-  if (hasSidecar(pod)) return { inject: false, reason: 'already-injected' };
+  const vote = optIn(pod);
+  if (vote === 'out') return { inject: false, reason: 'opted-out' };
+  if (vote === 'none') return { inject: false, reason: 'not-opted-in' };
+  const sidecar = sidecarState(pod);
+  if (sidecar.state === 'injected') return { inject: false, reason: 'already-injected' };
+  if (sidecar.state === 'look-alike') return { inject: false, reason: 'sidecar-look-alike', message: sidecar.message };
   return conflicts(pod, config) ?? { inject: true, reason: 'opted-in' };
 }
 

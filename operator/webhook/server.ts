@@ -12,6 +12,8 @@ import type { CertifyRoute } from '../certify/route.js';
 export interface ServingCertificate {
   cert: string;
   key: string;
+  /** PEM of the CA bundle that signs cert, when known (injected into sidecars as HELM_CERTIFY_CA). */
+  ca?: string;
 }
 
 export interface WebhookServerOptions {

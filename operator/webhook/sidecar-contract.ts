@@ -8,15 +8,25 @@ export const SIDECAR_ENV = {
   bundleSignature: 'HELM_BUNDLE_SIGNATURE',
   bundleTrustRoots: 'HELM_BUNDLE_TRUST_ROOTS',
   proofgraphDir: 'HELM_PROOFGRAPH_DIR',
-  nodeKey: 'HELM_NODE_KEY',
-  logKey: 'HELM_LOG_KEY',
-  trustEvents: 'HELM_TRUST_EVENTS',
   upstreamUrl: 'HELM_UPSTREAM_URL',
   upstreamApiKeyFile: 'HELM_UPSTREAM_API_KEY_FILE',
   podNamespace: 'HELM_POD_NAMESPACE',
   podName: 'HELM_POD_NAME',
   podServiceAccount: 'HELM_POD_SERVICE_ACCOUNT',
+  podUid: 'HELM_POD_UID',
+  principalId: 'HELM_PRINCIPAL_ID',
+  principalRoles: 'HELM_PRINCIPAL_ROLES',
+  toolRoutes: 'HELM_TOOL_ROUTES',
+  identity: 'HELM_IDENTITY',
+  clusterOrigin: 'HELM_CLUSTER_ORIGIN',
+  certifyUrl: 'HELM_CERTIFY_URL',
+  certifyCa: 'HELM_CERTIFY_CA',
+  certifyRoot: 'HELM_CERTIFY_ROOT',
+  certifyTokenFile: 'HELM_CERTIFY_TOKEN_FILE',
 } as const;
+
+/** The sidecar's identity mode as injected: keys made in memory, certified by the operator. */
+export const SIDECAR_IDENTITY = 'certified';
 
 /**
  * MCP upstreams of the GuardianSidecar, as JSON [{name, transport: "http", url, authFile?}]: the
@@ -27,11 +37,9 @@ export const SIDECAR_MCP_UPSTREAMS_ENV = 'HELM_MCP_UPSTREAMS';
 export const SIDECAR_PATHS = {
   proofgraphDir: '/var/lib/helm/proofgraph',
   policyDir: '/etc/helm/bundle',
-  keysDir: '/etc/helm/keys',
-  nodeKey: '/etc/helm/keys/node.key',
-  logKey: '/etc/helm/keys/log.key',
-  /** Root-signed KEY_PUBLISH of the node key (helmctl trust publish): how verifiers learn it. */
-  trustEvent: '/etc/helm/keys/publish-node.json',
+  /** Projected ServiceAccount token (audience helm.mindburn.org/certify), sidecar only. */
+  tokenDir: '/var/run/secrets/helm.mindburn.org/token',
+  tokenFile: '/var/run/secrets/helm.mindburn.org/token/token',
   upstreamDir: '/etc/helm/upstream',
   upstreamApiKeyFile: '/etc/helm/upstream/api-key',
   mcpCredentialsDir: '/etc/helm/mcp',

@@ -1,7 +1,7 @@
 // Two operators against one API server: exactly one reconciles; the other takes over when it stops.
 import type { Operator } from '../../operator/operator.js';
 import type { ApiServerDouble } from '../k8s/api-server-double.js';
-import { GROUP, OPERATOR_NS, bundleStatus, bundleText, governedNamespace, guardianSidecar, operatorFor, policyBundle, signedSpec, startDouble, waitFor } from './support.js';
+import { GROUP, OPERATOR_NS, bundleStatus, bundleText, governedNamespace, clusterGuardianSidecar, operatorFor, policyBundle, signedSpec, startDouble, waitFor } from './support.js';
 
 let d: ApiServerDouble;
 const running: Operator[] = [];
@@ -9,7 +9,7 @@ const running: Operator[] = [];
 beforeEach(async () => {
   d = await startDouble();
   governedNamespace(d, 'agents-a');
-  d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+  d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
 });
 
 afterEach(async () => {

@@ -7,7 +7,7 @@ import { parseConfig, parseTrustRoots } from '../../operator/config.js';
 import { runOperator, type RunningOperator } from '../../operator/main.js';
 import { OPERATOR_METRIC_NAMES } from '../../operator/metrics.js';
 import type { ApiServerDouble } from '../k8s/api-server-double.js';
-import { GROUP, OPERATOR_NS, bundleSigner, bundleStatus, bundleText, governedNamespace, guardianSidecar, otherSigner, policyBundle, signedSpec, startDouble, waitFor } from './support.js';
+import { GROUP, OPERATOR_NS, bundleSigner, bundleStatus, bundleText, governedNamespace, clusterGuardianSidecar, otherSigner, policyBundle, signedSpec, startDouble, waitFor } from './support.js';
 
 describe('operator configuration', () => {
   it('reads flags over environment over defaults and validates them', () => {
@@ -56,7 +56,7 @@ describe('operator process', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     governedNamespace(d, 'agents');
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
     d.seed(GROUP, 'policybundles', policyBundle('desk', signedSpec(bundleText())));
     await waitFor('Active', () => bundleStatus(d, 'desk')?.phase === 'Active');
     const text = await (await fetch(`${base}/metrics`)).text();

@@ -15,7 +15,7 @@ import {
   bundleStatus,
   bundleText,
   governedNamespace,
-  guardianSidecar,
+  clusterGuardianSidecar,
   operatorFor,
   otherSigner,
   policyBundle,
@@ -24,6 +24,7 @@ import {
   startDouble,
   trust,
   waitFor,
+  withIdentity,
 } from './support.js';
 
 let d: ApiServerDouble;
@@ -48,7 +49,7 @@ const CM = distributedConfigMapName('support-desk');
 describe('PolicyBundle controller', () => {
   it('a valid bundle becomes Active and is distributed to every governed namespace', async () => {
     const spec = signedSpec(bundleText());
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
     d.seed(GROUP, 'policybundles', policyBundle('desk', spec));
     const status = await waitFor('Active', () => bundleStatus(d, 'desk')?.phase === 'Active' && bundleStatus(d, 'desk'));
     expect(status.verifiedHash).toBe(spec.contentHash);
@@ -80,7 +81,7 @@ describe('PolicyBundle controller', () => {
   it('a bad signature ends Failed with SignatureInvalid and distributes nothing', async () => {
     const good = signedSpec(bundleText());
     const forged = signedSpec(bundleText(), {}, otherSigner);
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
     // A well-formed signature by another key, presented under the trusted key's handle.
     d.seed(GROUP, 'policybundles', policyBundle('desk', { ...good, signature: forged.signature }));
     const status = await waitFor('Failed', () => bundleStatus(d, 'desk')?.phase === 'Failed' && bundleStatus(d, 'desk'));
@@ -118,7 +119,7 @@ describe('PolicyBundle controller', () => {
   });
 
   it('an updated bundle is verified again and redistributed', async () => {
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
     const v1 = signedSpec(bundleText());
     d.seed(GROUP, 'policybundles', policyBundle('desk', v1));
     await waitFor('v1 distributed', () => d.get('', 'configmaps', 'agents-a', CM)?.metadata.annotations['helm.mindburn.org/content-hash'] === v1.contentHash);
@@ -142,7 +143,7 @@ describe('PolicyBundle controller', () => {
   });
 
   it('a namespace that becomes governed receives the bundle; one that leaves loses it', async () => {
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
     d.seed(GROUP, 'policybundles', policyBundle('desk', signedSpec(bundleText())));
     await waitFor('distributed', () => d.get('', 'configmaps', 'agents-a', CM));
     const core = op.kube.core;
@@ -153,7 +154,7 @@ describe('PolicyBundle controller', () => {
   });
 
   it('deleting the bundle removes every copy through the finalizer, then the bundle', async () => {
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
     d.seed(GROUP, 'policybundles', policyBundle('desk', signedSpec(bundleText())));
     await waitFor('distributed', () => d.get('', 'configmaps', 'agents-a', CM) && d.get('', 'configmaps', 'agents-b', CM));
     await op.kube.delete({ group: GROUP, version: 'v1alpha1', plural: 'policybundles', kind: 'PolicyBundle', namespaced: true }, OPERATOR_NS, 'desk');
@@ -163,8 +164,8 @@ describe('PolicyBundle controller', () => {
   });
 
   it('an older version with the same bundleId is Superseded and the newest is distributed', async () => {
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk-v2'));
-    d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian-old', 'desk-v1'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk-v2'));
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian-old', 'desk-v1'));
     const v1 = signedSpec(bundleText());
     const v2 = signedSpec(bundleText('v2'), { version: 2 });
     d.seed(GROUP, 'policybundles', policyBundle('desk-v1', v1));
@@ -178,5 +179,43 @@ describe('PolicyBundle controller', () => {
     await op.kube.delete({ group: GROUP, version: 'v1alpha1', plural: 'policybundles', kind: 'PolicyBundle', namespaced: true }, OPERATOR_NS, 'desk-v2');
     await waitFor('v1 Active again', () => bundleStatus(d, 'desk-v1')?.phase === 'Active');
     await waitFor('v1 content back', () => d.get('', 'configmaps', 'agents-a', CM)?.metadata.annotations['helm.mindburn.org/content-hash'] === v1.contentHash);
+  });
+
+  it('spec.bundleId and spec.version must be the signed content\'s: a bundle signed as support-desk is not payments-prod v999', async () => {
+    const relabelled = signedSpec(bundleText(), { bundleId: 'payments-prod', version: 999 }, undefined, false);
+    d.seed(GROUP, 'policybundles', policyBundle('payments', relabelled));
+    const status = await waitFor('Failed', () => bundleStatus(d, 'payments')?.phase === 'Failed' && bundleStatus(d, 'payments'));
+    expect(readyReason(status)).toBe('BundleIdMismatch');
+    expect(status.message).toMatch(/spec\.bundleId "payments-prod" is not the signed content's metadata\.name "support-desk"/);
+    const replayed = signedSpec(withIdentity(bundleText(), 'support-desk', 1), { version: 999 }, undefined, false);
+    d.seed(GROUP, 'policybundles', policyBundle('replayed', replayed));
+    const v = await waitFor('Failed', () => bundleStatus(d, 'replayed')?.phase === 'Failed' && bundleStatus(d, 'replayed'));
+    expect(readyReason(v)).toBe('VersionMismatch');
+    expect(v.message).toMatch(/spec\.version 999 is not the signed content's metadata\.version "1"/);
+  });
+
+  it('supersession is per namespace, and a bundle never writes or deletes a ConfigMap it does not own', async () => {
+    governedNamespace(d, 'team-b', { team: 'b' });
+    // A ConfigMap of that name the operator did not make.
+    d.seed('', 'configmaps', { metadata: { name: CM, namespace: 'agents-b' }, data: { note: 'mine' } });
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
+    d.seed(GROUP, 'policybundles', policyBundle('desk', signedSpec(bundleText())));
+    await waitFor('agents-a copy', () => d.get('', 'configmaps', 'agents-a', CM)?.metadata.annotations?.['helm.mindburn.org/source'] === `${OPERATOR_NS}/desk`);
+    const a = await waitFor('conflict reported', () => bundleStatus(d, 'desk')?.conditions?.find((c) => c.type === 'DistributionConflict' && c.status === 'True'));
+    expect(a.message).toMatch(/agents-b\/helm-policy-support-desk belongs to a ConfigMap the operator did not create/);
+    expect(d.get('', 'configmaps', 'agents-b', CM)?.data).toEqual({ note: 'mine' });
+    // The same bundleId at a higher version in another namespace: both Active, neither supersedes.
+    d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian-b', 'desk', {}, 'team-b'));
+    d.seed(GROUP, 'policybundles', policyBundle('desk', signedSpec(bundleText('b'), { version: 2 }), 'team-b'));
+    await waitFor('team-b Active', () => bundleStatus(d, 'desk', 'team-b')?.phase === 'Active');
+    expect(bundleStatus(d, 'desk')?.phase).toBe('Active');
+    const b = await waitFor('team-b conflict', () => bundleStatus(d, 'desk', 'team-b')?.conditions?.find((c) => c.type === 'DistributionConflict' && c.status === 'True'));
+    expect(b.message).toMatch(new RegExp(`agents-a/helm-policy-support-desk belongs to PolicyBundle ${OPERATOR_NS}/desk`));
+    expect(d.get('', 'configmaps', 'agents-a', CM)?.metadata.annotations?.['helm.mindburn.org/source']).toBe(`${OPERATOR_NS}/desk`);
+    // Deleting the team-b bundle removes none of the other bundle's copies.
+    await op.kube.delete({ group: GROUP, version: 'v1alpha1', plural: 'policybundles', kind: 'PolicyBundle', namespaced: true }, 'team-b', 'desk');
+    await waitFor('team-b bundle gone', () => d.get(GROUP, 'policybundles', 'team-b', 'desk') === undefined);
+    expect(d.get('', 'configmaps', 'agents-a', CM)?.metadata.annotations?.['helm.mindburn.org/source']).toBe(`${OPERATOR_NS}/desk`);
+    expect(d.get('', 'configmaps', 'agents-b', CM)?.data).toEqual({ note: 'mine' });
   });
 });

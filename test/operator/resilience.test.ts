@@ -4,7 +4,7 @@ import { distributedConfigMapName } from '../../operator/api/v1alpha1.js';
 import { metricsRegistry } from '../../operator/metrics.js';
 import type { Operator } from '../../operator/operator.js';
 import type { ApiServerDouble } from '../k8s/api-server-double.js';
-import { GROUP, OPERATOR_NS, bundleStatus, bundleText, governedNamespace, guardianSidecar, operatorFor, policyBundle, signedSpec, startDouble, waitFor } from './support.js';
+import { GROUP, OPERATOR_NS, bundleStatus, bundleText, governedNamespace, clusterGuardianSidecar, operatorFor, policyBundle, signedSpec, startDouble, waitFor } from './support.js';
 
 let d: ApiServerDouble;
 const ops: Operator[] = [];
@@ -14,7 +14,7 @@ beforeEach(async () => {
   d = await startDouble();
   governedNamespace(d, 'agents-a');
   governedNamespace(d, 'agents-b');
-  d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+  d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
 });
 
 afterEach(async () => {

@@ -5,7 +5,10 @@ import { resolveSource } from '../../operator/controllers/bundle-source.js';
 import { distributedConfigMapName, type PolicyBundle } from '../../operator/api/v1alpha1.js';
 import type { Operator } from '../../operator/operator.js';
 import type { ApiServerDouble } from '../k8s/api-server-double.js';
-import { GROUP, OPERATOR_NS, bundleStatus, bundleText, governedNamespace, guardianSidecar, operatorFor, policyBundle, readyReason, signedSpec, startDouble, waitFor } from './support.js';
+import { GROUP, OPERATOR_NS, bundleStatus, bundleText, governedNamespace, clusterGuardianSidecar, operatorFor, policyBundle, readyReason, signedSpec, startDouble, waitFor } from './support.js';
+
+/** The text signedSpec(bundleText()) signs (its metadata carries the spec's bundleId and version). */
+const boundText = (): string => signedSpec(bundleText()).inline!;
 
 let server: Server;
 let base: string;
@@ -30,7 +33,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  body = bundleText();
+  body = boundText();
   delayMs = 0;
 });
 
@@ -60,7 +63,7 @@ describe('bundle sources', () => {
     beforeEach(async () => {
       d = await startDouble();
       governedNamespace(d, 'agents');
-      d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian', 'desk'));
+      d.seed(GROUP, 'clusterguardiansidecars', clusterGuardianSidecar('guardian', 'desk'));
       op = operatorFor(d, { source: { allowHttp: true, timeoutMs: 2000 } });
       await op.start();
     });
@@ -79,7 +82,7 @@ describe('bundle sources', () => {
       body = bundleText('swapped');
       await waitFor('HashMismatch after refresh', () => readyReason(bundleStatus(d, 'desk')) === 'HashMismatch', 10_000);
       await waitFor('copy withdrawn', () => d.get('', 'configmaps', 'agents', CM) === undefined);
-      body = bundleText();
+      body = boundText();
       await waitFor('Active again', () => bundleStatus(d, 'desk')?.phase === 'Active', 10_000);
     });
 
@@ -88,7 +91,7 @@ describe('bundle sources', () => {
       d.seed(GROUP, 'policybundles', policyBundle('desk', spec));
       await waitFor('SourceNotFound', () => readyReason(bundleStatus(d, 'desk')) === 'SourceNotFound');
       expect(bundleStatus(d, 'desk')?.conditions?.find((c) => c.type === 'SignatureVerified')?.status).toBe('Unknown');
-      d.seed('', 'configmaps', { metadata: { name: 'desk-src', namespace: OPERATOR_NS }, data: { 'bundle.yaml': bundleText() } });
+      d.seed('', 'configmaps', { metadata: { name: 'desk-src', namespace: OPERATOR_NS }, data: { 'bundle.yaml': boundText() } });
       await waitFor('Active', () => bundleStatus(d, 'desk')?.phase === 'Active', 10_000);
     });
   });

@@ -16,22 +16,50 @@ export const trust = { roots: [bundleSigner.verifier], revoked: [] as string[] }
 export const OPERATOR_NS = 'helm-system';
 export const GROUP = 'helm.mindburn.org';
 
-/** The example bundle with its metadata.name changed, so each test can have distinct content. */
+/** The example bundle with its description changed, so each test can have distinct content. */
 export function bundleText(variant = ''): string {
-  return variant ? EXAMPLE_TEXT.replace(/^  name: support-desk$/m, `  name: support-desk-${variant}`) : EXAMPLE_TEXT;
+  return variant ? EXAMPLE_TEXT.replace(/^  description: (.*)$/m, `  description: $1 (${variant})`) : EXAMPLE_TEXT;
 }
 
-export function signedSpec(text: string, o: Partial<PolicyBundleSpec> = {}, signer = bundleSigner): PolicyBundleSpec {
-  const sig = signBundle(parseBundleText(text), signer, nodeSuite);
-  return { bundleId: 'support-desk', version: 1, conformanceLevel: 'L2', ...sig, inline: text, ...o };
+/** The content's metadata.name and metadata.version set, as the operator requires them to match the spec. */
+export function withIdentity(text: string, bundleId: string, version: number | string): string {
+  return text.replace(/^  name: .*$/m, `  name: ${bundleId}`).replace(/^  version: .*$/m, `  version: "${version}"`);
+}
+
+/**
+ * A signed spec for text. By default the content is first given the spec's bundleId and version
+ * (metadata.name, metadata.version); bind: false signs the text as it is.
+ */
+export function signedSpec(text: string, o: Partial<PolicyBundleSpec> = {}, signer = bundleSigner, bind = true): PolicyBundleSpec {
+  const base = { bundleId: 'support-desk', version: 1, conformanceLevel: 'L2' as const, ...o };
+  const content = bind ? withIdentity(text, base.bundleId, base.version) : text;
+  const sig = signBundle(parseBundleText(content), signer, nodeSuite);
+  return { ...base, ...sig, inline: content, ...o };
 }
 
 export function policyBundle(name: string, spec: PolicyBundleSpec, namespace = OPERATOR_NS): Obj {
   return { apiVersion: API_VERSION, kind: 'PolicyBundle', metadata: { name, namespace }, spec };
 }
 
+export const ACKNOWLEDGED_EMPTY_DIR = { emptyDir: { acknowledgeEvidenceLoss: true } };
+
 export function guardianSidecar(name: string, bundleRef: string, extra: Obj = {}, namespace = OPERATOR_NS): Obj {
-  return { apiVersion: API_VERSION, kind: 'GuardianSidecar', metadata: { name, namespace }, spec: { image: 'ghcr.io/mindburn-labs/helm-guardian:test', conformanceLevel: 'L2', policyBundleRef: bundleRef, ...extra } };
+  return {
+    apiVersion: API_VERSION,
+    kind: 'GuardianSidecar',
+    metadata: { name, namespace },
+    spec: { image: 'ghcr.io/mindburn-labs/helm-guardian:test', conformanceLevel: 'L2', policyBundleRef: bundleRef, proofGraph: ACKNOWLEDGED_EMPTY_DIR, ...extra },
+  };
+}
+
+/** Cluster-scoped: governs the selected namespaces (default: label helm.mindburn.org/governed=true). */
+export function clusterGuardianSidecar(name: string, bundleRef: string, extra: Obj = {}, bundleNamespace = OPERATOR_NS): Obj {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ClusterGuardianSidecar',
+    metadata: { name },
+    spec: { image: 'ghcr.io/mindburn-labs/helm-guardian:test', conformanceLevel: 'L2', policyBundleRef: bundleRef, policyBundleNamespace: bundleNamespace, proofGraph: ACKNOWLEDGED_EMPTY_DIR, ...extra },
+  };
 }
 
 export async function startDouble(o: DoubleOptions = {}): Promise<ApiServerDouble> {

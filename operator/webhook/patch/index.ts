@@ -4,7 +4,7 @@
 import type { PatchOp } from '../json.js';
 import type { InjectionDecision } from '../needs-injection.js';
 import { appEnvPatch } from './app-env.js';
-import { metadataPatch } from './metadata.js';
+import { digestPatch, metadataPatch } from './metadata.js';
 import type { InjectionContext } from './context.js';
 import { sidecarPatch } from './sidecar-container.js';
 import { volumePatch } from './sidecar-volumes.js';
@@ -13,7 +13,7 @@ export type { InjectionContext } from './context.js';
 
 /** The full injection for a pod that needsInjection() accepted. */
 export function injectionPatch(pod: unknown, ctx: InjectionContext): PatchOp[] {
-  return [...appEnvPatch(pod, ctx.config), ...volumePatch(pod, ctx), ...sidecarPatch(pod, ctx), ...metadataPatch(pod, ctx)];
+  return [...appEnvPatch(pod, ctx.config, ctx.guardian), ...volumePatch(pod, ctx), ...sidecarPatch(pod, ctx), ...metadataPatch(pod, ctx), ...digestPatch(ctx, pod)];
 }
 
 /**

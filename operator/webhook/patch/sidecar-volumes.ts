@@ -1,8 +1,10 @@
-// The pod volumes the sidecar needs. Secret volumes are mounted into the sidecar only: the app
-// containers never see the upstream API key or the signing keys (credential isolation).
+// The pod volumes the sidecar needs. Credential volumes are mounted into the sidecar only: the
+// app containers never see the upstream API key, MCP credentials or the certify token
+// (credential isolation). There is no signing-key volume: a certified sidecar makes its keys in
+// memory at every start and has them certified by the operator.
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
-import { VOLUMES, policyConfigMapName } from '../constants.js';
+import { CERTIFY_AUDIENCE, VOLUMES, policyConfigMapName } from '../constants.js';
 import { arrayAt, isObject, pointer, type JsonObject, type PatchOp } from '../json.js';
 import { SIDECAR_PATHS } from '../sidecar-contract.js';
 import type { InjectionContext } from './context.js';
@@ -14,16 +16,24 @@ import type { InjectionContext } from './context.js';
  */
 const SECRET_MODE = 0o444;
 
+/** The certify token is short-lived; the kubelet refreshes it at 80% of its life. */
+export const CERTIFY_TOKEN_SECONDS = 600;
+
 export function sidecarVolumes(ctx: InjectionContext): IVolume[] {
   const g = ctx.guardian;
   const volumes: IVolume[] = [];
+  const pg = g.proofGraph;
+  // unchosen never gets here (resolve.ts refuses it); an acknowledged emptyDir is the only emptyDir.
   volumes.push(
-    g.proofGraph.kind === 'persistentVolumeClaim'
-      ? { name: VOLUMES.proofGraph, persistentVolumeClaim: { claimName: g.proofGraph.claimName } }
-      : { name: VOLUMES.proofGraph, emptyDir: g.proofGraph.sizeLimit ? { sizeLimit: g.proofGraph.sizeLimit } : {} },
+    pg.kind === 'existingClaim' || pg.kind === 'storageClass'
+      ? { name: VOLUMES.proofGraph, persistentVolumeClaim: { claimName: pg.claimName } }
+      : { name: VOLUMES.proofGraph, emptyDir: pg.kind === 'emptyDir' && pg.sizeLimit ? { sizeLimit: pg.sizeLimit } : {} },
   );
   volumes.push({ name: VOLUMES.policy, configMap: { name: policyConfigMapName(ctx.bundleId), optional: false } });
-  volumes.push({ name: VOLUMES.signingKeys, secret: { secretName: ctx.config.signingKeySecret, defaultMode: SECRET_MODE, optional: false } });
+  volumes.push({
+    name: VOLUMES.token,
+    projected: { defaultMode: SECRET_MODE, sources: [{ serviceAccountToken: { audience: CERTIFY_AUDIENCE, expirationSeconds: CERTIFY_TOKEN_SECONDS, path: 'token' } }] },
+  });
   const apiKey = g.llmUpstream?.apiKeySecretRef;
   if (apiKey) {
     volumes.push({
@@ -51,7 +61,7 @@ export function sidecarVolumeMounts(ctx: InjectionContext): IVolumeMount[] {
   const mounts: IVolumeMount[] = [
     { name: VOLUMES.proofGraph, mountPath: SIDECAR_PATHS.proofgraphDir },
     { name: VOLUMES.policy, mountPath: SIDECAR_PATHS.policyDir, readOnly: true },
-    { name: VOLUMES.signingKeys, mountPath: SIDECAR_PATHS.keysDir, readOnly: true },
+    { name: VOLUMES.token, mountPath: SIDECAR_PATHS.tokenDir, readOnly: true },
     { name: VOLUMES.upstreamCredentials, mountPath: SIDECAR_PATHS.upstreamDir, readOnly: true },
     { name: VOLUMES.mcpCredentials, mountPath: SIDECAR_PATHS.mcpCredentialsDir, readOnly: true },
     { name: VOLUMES.tmp, mountPath: SIDECAR_PATHS.tmpDir },

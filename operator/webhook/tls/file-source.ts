@@ -27,8 +27,10 @@ export class FileCertSource {
     const key = await readFile(join(this.opts.dir, this.opts.keyFile ?? 'tls.key'), 'utf8');
     const leaf = parseBundle(cert)[0];
     if (!leaf) throw new CertificateError('CERT_PARSE', `no certificate in ${this.opts.dir}`);
+    // cert-manager writes ca.crt next to the pair; the sidecars trust it for /v1/certify.
+    const ca = await readFile(join(this.opts.dir, 'ca.crt'), 'utf8').catch(() => undefined);
     if (leaf.fingerprint256 !== this.last) {
-      this.opts.onServingCertificate({ cert, key });
+      this.opts.onServingCertificate({ cert, key, ...(ca ? { ca } : {}) });
       this.last = leaf.fingerprint256;
       this.opts.log?.({ msg: 'webhook serving certificate loaded', notAfter: leaf.notAfter.toISOString() });
     }

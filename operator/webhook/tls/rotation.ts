@@ -233,7 +233,7 @@ export class CertRotator {
       report.caBundle = await ensureCaBundle(this.opts.webhookConfigs, this.opts.targets, { namespace, name: this.opts.serviceName }, state.caPem);
     }
     if (this.delivered !== state.serving.fingerprint256) {
-      this.opts.onServingCertificate({ cert: state.servingPem, key: state.servingKeyPem });
+      this.opts.onServingCertificate({ cert: state.servingPem, key: state.servingKeyPem, ca: state.caPem });
       this.delivered = state.serving.fingerprint256;
     }
     return report;

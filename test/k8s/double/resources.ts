@@ -124,6 +124,7 @@ export function builtinResources(): ResourceDef[] {
     builtin('', 'v1', 'configmaps', 'ConfigMap', true, false, admitConfigMap),
     builtin('', 'v1', 'secrets', 'Secret', true, false, admitSecret),
     builtin('', 'v1', 'pods', 'Pod', true, true, admitPod),
+    builtin('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true, true),
     builtin('', 'v1', 'events', 'Event', true, false),
     builtin('', 'v1', 'serviceaccounts', 'ServiceAccount', true, false),
     builtin('events.k8s.io', 'v1', 'events', 'Event', true, false, admitEventV1),

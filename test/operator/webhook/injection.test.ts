@@ -6,13 +6,14 @@ import { guardianView } from '../../../operator/webhook/guardian.js';
 import { sidecarModeFor } from '../../../operator/webhook/config.js';
 import { escapePointer, type JsonObject } from '../../../operator/webhook/json.js';
 import type { InjectionContext } from '../../../operator/webhook/patch/context.js';
-import { agentPod, APP_NS, applyPatch, config, guardianSidecar, OPERATOR_NS } from './support.js';
+import { agentPod, APP_NS, applyPatch, CERTIFY, config, guardianSidecar, OPERATOR_NS } from './support.js';
 
 const ctx = (overrides: Partial<InjectionContext> = {}, gs = guardianSidecar()): InjectionContext => ({
   namespace: APP_NS,
   config: config({ bundleTrustRoots: ['example-bundle-signer+7383a887+AYFGZA8CSTr0+8VP4zOI513CyTeuC3cnzCsq+xt1GZo+'] }),
   guardian: guardianView(gs),
   bundleId: 'support-desk',
+  certify: CERTIFY,
   ...overrides,
 });
 
@@ -110,7 +111,7 @@ describe('injectionPatch', () => {
       name: 'helm-guardian-upstream-credentials',
       secret: { secretName: 'openai', items: [{ key: 'api-key', path: 'api-key' }], defaultMode: 0o444, optional: false },
     });
-    expect(volumes['helm-guardian-signing-keys']).toMatchObject({ secret: { secretName: 'helm-guardian-signing-keys' } });
+    expect(volumes['helm-guardian-signing-keys']).toBeUndefined();
     expect(volumes['helm-guardian-mcp-credentials']).toMatchObject({ projected: { sources: [{ secret: { name: 'crm-token', items: [{ key: 'token', path: 'crm' }] } }] } });
     expect(volumes['helm-guardian-policy']).toEqual({ name: 'helm-guardian-policy', configMap: { name: 'helm-policy-support-desk', optional: false } });
     expect(volumes['helm-guardian-proofgraph']).toEqual({ name: 'helm-guardian-proofgraph', emptyDir: {} });
@@ -120,8 +121,28 @@ describe('injectionPatch', () => {
     }
     const sidecar = spec(out).initContainers![0]!;
     expect(sidecar.volumeMounts!.map((m) => m.name).sort()).toEqual(
-      ['helm-guardian-mcp-credentials', 'helm-guardian-policy', 'helm-guardian-proofgraph', 'helm-guardian-signing-keys', 'helm-guardian-tmp', 'helm-guardian-upstream-credentials'].sort(),
+      ['helm-guardian-mcp-credentials', 'helm-guardian-policy', 'helm-guardian-proofgraph', 'helm-guardian-token', 'helm-guardian-tmp', 'helm-guardian-upstream-credentials'].sort(),
     );
+  });
+
+  it('injects certified identity: env, a projected certify token for the sidecar only, and no signing-key Secret', () => {
+    const sidecar = spec(out).initContainers![0]!;
+    const env = Object.fromEntries((sidecar.env as unknown as { name: string; value?: string; valueFrom?: unknown }[]).map((e) => [e.name, e]));
+    expect(env.HELM_IDENTITY!.value).toBe('certified');
+    expect(env.HELM_POD_UID!.valueFrom).toEqual({ fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.uid' } });
+    expect(env.HELM_CLUSTER_ORIGIN!.value).toBe(CERTIFY.clusterOrigin);
+    expect(env.HELM_CERTIFY_URL!.value).toBe('https://helm-operator-webhook.helm-system.svc:443/v1/certify');
+    expect(env.HELM_CERTIFY_CA!.value).toBe(CERTIFY.caBundle);
+    expect(env.HELM_CERTIFY_ROOT!.value).toBe(CERTIFY.rootVkey);
+    expect(env.HELM_CERTIFY_TOKEN_FILE!.value).toBe('/var/run/secrets/helm.mindburn.org/token/token');
+    for (const gone of ['HELM_NODE_KEY', 'HELM_LOG_KEY', 'HELM_TRUST_EVENTS']) expect(env[gone]).toBeUndefined();
+    const token = spec(out).volumes.find((v) => v.name === 'helm-guardian-token');
+    expect(token).toEqual({
+      name: 'helm-guardian-token',
+      projected: { defaultMode: 0o444, sources: [{ serviceAccountToken: { audience: 'helm.mindburn.org/certify', expirationSeconds: 600, path: 'token' } }] },
+    });
+    expect(sidecar.volumeMounts).toContainEqual({ name: 'helm-guardian-token', mountPath: '/var/run/secrets/helm.mindburn.org/token', readOnly: true });
+    expect(spec(out).volumes.some((v) => JSON.stringify(v).includes('secretName":"helm-guardian-signing-keys'))).toBe(false);
   });
 
   it("passes the pod's identity to the sidecar through the downward API", () => {

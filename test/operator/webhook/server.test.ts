@@ -11,7 +11,7 @@ import type { WebhookMetricsSink } from '../../../operator/webhook/handlers.js';
 import { describeWithKubectl, kubectlBin } from '../../chart/tools.js';
 import { injectionPatch } from '../../../operator/webhook/patch/index.js';
 import { guardianView } from '../../../operator/webhook/guardian.js';
-import { agentPod, applyPatch, config, decodePatch, lookupState, OPERATOR_NS, policyBundle, post, review, guardianSidecar } from './support.js';
+import { agentPod, applyPatch, CERTIFY, certify, config, decodePatch, lookupState, OPERATOR_NS, policyBundle, post, review, guardianSidecar } from './support.js';
 import { testPki, type TestPki } from './tls-fixture.js';
 
 class RecordingMetrics implements WebhookMetricsSink {
@@ -39,6 +39,8 @@ const lookup: ClusterLookup = {
     return mapLookup(state).namespaceLabels(n);
   },
   guardianSidecars: async () => mapLookup(state).guardianSidecars(),
+  clusterGuardianSidecars: async () => mapLookup(state).clusterGuardianSidecars(),
+  kubeletVersions: async () => mapLookup(state).kubeletVersions(),
   policyBundle: async (ns, n) => mapLookup(state).policyBundle(ns, n),
 };
 
@@ -53,6 +55,7 @@ beforeAll(async () => {
         return config({ failClosed });
       },
       lookup,
+      certify,
       metrics,
     },
   });
@@ -132,7 +135,7 @@ describe('mutating webhook over HTTPS', () => {
     state.guardianSidecars = [];
     const closed = await mutate(agentPod());
     expect(closed.response.allowed).toBe(false);
-    expect((closed.response.status as JsonObject).message).toMatch(/no GuardianSidecar selects namespace agents/);
+    expect((closed.response.status as JsonObject).message).toMatch(/no GuardianSidecar of namespace agents/);
     failClosed = false;
     const open = await mutate(agentPod());
     expect(open.response.allowed).toBe(true);
@@ -254,7 +257,7 @@ describeWithKubectl('the same JSON patch through kubectl patch --local', () => {
     const pod = agentPod();
     delete (pod.spec as JsonObject).volumes;
     delete (pod.metadata as JsonObject).annotations;
-    const patch = injectionPatch(pod, { namespace: 'agents', config: config({ sidecarMode: 'container' }), guardian: guardianView(guardianSidecar()), bundleId: 'support-desk' });
+    const patch = injectionPatch(pod, { namespace: 'agents', config: config({ sidecarMode: 'container' }), guardian: guardianView(guardianSidecar()), bundleId: 'support-desk', certify: CERTIFY });
     const named = { ...pod, metadata: { ...(pod.metadata as JsonObject), name: 'support-agent-7d9f-abcde' } };
     const viaKubectl = kubectlPatch(pod, patch);
     expect(viaKubectl).toEqual(applyPatch(named, patch));

@@ -2,12 +2,22 @@
 // RFC 6902 applier (to check what a patch does), and an HTTPS client that trusts a given CA.
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:https';
+import type { CertifyContext } from '../../../operator/webhook/certify-context.js';
 import { injectorConfig, type InjectorConfig } from '../../../operator/webhook/config.js';
 import type { Json, JsonObject, PatchOp } from '../../../operator/webhook/json.js';
 import { mapLookup, type LookupState } from '../../../operator/webhook/lookup.js';
 
 export const OPERATOR_NS = 'helm-system';
 export const APP_NS = 'agents';
+
+/** Certified-identity values as the operator would inject them (the root vkey is a fixed test key). */
+export const CERTIFY: CertifyContext = {
+  clusterOrigin: 'helm/test-cluster',
+  url: 'https://helm-operator-webhook.helm-system.svc:443/v1/certify',
+  caBundle: '-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n',
+  rootVkey: 'example-bundle-signer+7383a887+AYFGZA8CSTr0+8VP4zOI513CyTeuC3cnzCsq+xt1GZo+',
+};
+export const certify = () => CERTIFY;
 
 export const config = (overrides: Partial<InjectorConfig> = {}): InjectorConfig => injectorConfig(OPERATOR_NS, overrides);
 
@@ -54,12 +64,20 @@ export function guardianSidecar(overrides: { name?: string; namespace?: string; 
       image: 'ghcr.io/mindburn/helm-sidecar:0.1.0',
       conformanceLevel: 'L2',
       policyBundleRef: 'support-desk',
-      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': APP_NS } },
       llmUpstream: { url: 'https://api.openai.com/v1', apiKeySecretRef: { name: 'openai', key: 'api-key' } },
       mcpUpstreams: [{ name: 'crm', url: 'http://crm-mcp.tools:8000/mcp', authSecretRef: { name: 'crm-token', key: 'token' } }],
+      proofGraph: { emptyDir: { acknowledgeEvidenceLoss: true } },
       ...overrides.spec,
     },
   };
+}
+
+/** A ClusterGuardianSidecar whose PolicyBundle lives in the operator's namespace. */
+export function clusterGuardianSidecar(overrides: { name?: string; spec?: JsonObject } = {}): JsonObject {
+  const gs = guardianSidecar({ name: overrides.name ?? 'fleet', spec: { policyBundleNamespace: OPERATOR_NS, image: 'ghcr.io/mindburn/helm-sidecar:fleet', ...overrides.spec } });
+  delete (gs.metadata as JsonObject).namespace;
+  gs.kind = 'ClusterGuardianSidecar';
+  return gs;
 }
 
 export function policyBundle(overrides: { name?: string; namespace?: string; phase?: string; reason?: string; spec?: JsonObject } = {}): JsonObject {

@@ -86,7 +86,8 @@ describe('CertRotator', () => {
     expect(Object.keys(data).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
     const ca = Buffer.from(data['ca.crt']!).toString('base64');
     expect(caBundles(api)).toEqual([ca, 'b3RoZXI=', ca, ca]);
-    expect(delivered).toEqual([{ cert: data['tls.crt'], key: data['tls.key'] }]);
+    // The CA bundle travels with the pair: the injector hands it to sidecars as HELM_CERTIFY_CA.
+    expect(delivered).toEqual([{ cert: data['tls.crt'], key: data['tls.key'], ca: data['ca.crt'] }]);
     expect(report.caBundle).toEqual({ updated: TARGETS.map((t) => `${t.kind}/${t.name}`), unchanged: [], missing: [] });
   });
 

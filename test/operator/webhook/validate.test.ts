@@ -4,7 +4,7 @@ import { chooseGuardian } from '../../../operator/webhook/guardian.js';
 import { requiredLevel, validateRequest } from '../../../operator/webhook/validate.js';
 import type { JsonObject } from '../../../operator/webhook/json.js';
 import { mapLookup } from '../../../operator/webhook/lookup.js';
-import { agentPod, APP_NS, config, guardianSidecar, lookupState, policyBundle, review } from './support.js';
+import { agentPod, APP_NS, certify, clusterGuardianSidecar, config, guardianSidecar, lookupState, policyBundle, review } from './support.js';
 
 const asRequest = (body: JsonObject): AdmissionRequestView => {
   const parsed = parseAdmissionReview(JSON.stringify(body));
@@ -26,7 +26,7 @@ function deployment(level: string | undefined, templateAnnotations: Record<strin
 }
 
 async function decide(body: JsonObject, state = lookupState()) {
-  return validateRequest(asRequest(body), { config: config(), lookup: mapLookup(state) });
+  return validateRequest(asRequest(body), { config: config(), lookup: mapLookup(state), certify });
 }
 
 describe('validating webhook: conformance levels', () => {
@@ -61,7 +61,7 @@ describe('validating webhook: conformance levels', () => {
     const state = lookupState();
     state.guardianSidecars = [];
     const none = await decide(review(deployment('L1'), { kind: DEPLOYMENT, resource: 'deployments' }), state);
-    expect(none.allowed === false && none.message).toMatch(/no GuardianSidecar selects namespace agents/);
+    expect(none.allowed === false && none.message).toMatch(/no GuardianSidecar of namespace agents/);
   });
 
   it('lets deletions and objects being deleted through', async () => {
@@ -75,7 +75,7 @@ describe('validating webhook: conformance levels', () => {
     const pod = agentPod();
     (pod.spec as { containers: JsonObject[] }).containers[0]!.volumeMounts = [{ name: 'helm-guardian-upstream-credentials', mountPath: '/steal' }];
     const r = await decide(review(pod));
-    expect(r.allowed === false && r.message).toMatch(/only the Guardian sidecar may mount/);
+    expect(r.allowed === false && r.message).toMatch(/mounts volume helm-guardian-upstream-credentials is reserved for the Guardian sidecar.*\[CREDENTIAL_ISOLATION\]/);
   });
 });
 
@@ -123,31 +123,31 @@ describe('validating webhook: GuardianSidecars', () => {
 
 describe('chooseGuardian', () => {
   const nsLabels = { 'kubernetes.io/metadata.name': APP_NS };
-  it('prefers the explicit annotation, then the single match, then the one in the pod namespace', () => {
+  it('prefers the explicit annotation, then the single match of the pod namespace; never another namespace', () => {
     const a = guardianSidecar({ name: 'a' });
     const b = guardianSidecar({ name: 'b', namespace: 'platform' });
     const c = guardianSidecar({ name: 'c', spec: { podSelector: { matchLabels: { tier: 'gold' } } } });
     const pick = (explicit?: string, labels: Record<string, string> = {}) => {
       const r = chooseGuardian([a, b, c], { namespace: APP_NS, labels, ...(explicit ? { explicit } : {}) }, nsLabels);
-      return r.ok ? `${r.guardian.namespace}/${r.guardian.name}` : r.reason;
+      return r.ok ? r.guardian.ref : r.reason;
     };
     expect(pick()).toBe('agents/a');
-    expect(pick('platform/b')).toBe('platform/b');
+    expect(pick('c')).toBe('agents/c');
+    expect(pick('platform/b')).toBe('no-guardian-sidecar');
     expect(pick('missing')).toBe('no-guardian-sidecar');
     expect(pick(undefined, { tier: 'gold' })).toBe('ambiguous-guardian-sidecar');
-    expect(chooseGuardian([b], { namespace: APP_NS, labels: {} }, nsLabels).ok).toBe(true);
+    expect(chooseGuardian([b], { namespace: APP_NS, labels: {} }, nsLabels).ok).toBe(false);
   });
 
-  it('defaults to namespaces labelled helm.mindburn.org/governed=true and skips GuardianSidecars being deleted', () => {
-    const g = guardianSidecar({ spec: { namespaceSelector: undefined as unknown as JsonObject } });
-    delete (g.spec as JsonObject).namespaceSelector;
-    expect(chooseGuardian([g], { namespace: APP_NS, labels: {} }, nsLabels).ok).toBe(false);
-    expect(chooseGuardian([g], { namespace: APP_NS, labels: {} }, { 'helm.mindburn.org/governed': 'true' }).ok).toBe(true);
+  it('ClusterGuardianSidecars default to namespaces labelled helm.mindburn.org/governed=true; deleting ones are skipped', () => {
+    const g = clusterGuardianSidecar();
+    expect(chooseGuardian([], { namespace: APP_NS, labels: {} }, nsLabels, [g]).ok).toBe(false);
+    expect(chooseGuardian([], { namespace: APP_NS, labels: {} }, { 'helm.mindburn.org/governed': 'true' }, [g]).ok).toBe(true);
     expect(chooseGuardian([guardianSidecar({ deleting: true })], { namespace: APP_NS, labels: {} }, nsLabels).ok).toBe(false);
-    const exprs = guardianSidecar({ spec: { namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'In', values: ['prod'] }, { key: 'legacy', operator: 'DoesNotExist' }] } } });
-    expect(chooseGuardian([exprs], { namespace: APP_NS, labels: {} }, { env: 'prod' }).ok).toBe(true);
-    expect(chooseGuardian([exprs], { namespace: APP_NS, labels: {} }, { env: 'prod', legacy: '' }).ok).toBe(false);
-    const broken = guardianSidecar({ spec: { namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'Gt' }] } } });
-    expect(chooseGuardian([broken], { namespace: APP_NS, labels: {} }, { env: 'prod' }).ok).toBe(false);
+    const exprs = clusterGuardianSidecar({ spec: { namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'In', values: ['prod'] }, { key: 'legacy', operator: 'DoesNotExist' }] } } });
+    expect(chooseGuardian([], { namespace: APP_NS, labels: {} }, { env: 'prod' }, [exprs]).ok).toBe(true);
+    expect(chooseGuardian([], { namespace: APP_NS, labels: {} }, { env: 'prod', legacy: '' }, [exprs]).ok).toBe(false);
+    const broken = clusterGuardianSidecar({ spec: { namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'Gt' }] } } });
+    expect(chooseGuardian([], { namespace: APP_NS, labels: {} }, { env: 'prod' }, [broken]).ok).toBe(false);
   });
 });
