@@ -81,7 +81,8 @@ helm upgrade --install helm-operator charts/helm-operator \
   --namespace "$OPERATOR_NS" --create-namespace \
   --set image.repository=helm-operator --set image.tag="$TAG" --set image.pullPolicy=Never \
   --set-json "trustRoots=[\"$(cat "$WORK/bundle-signer.key.pub")\"]" \
-  --set certify.rootKeySecret=helm-certify-root --set clusterOrigin=helm.e2e/kind \
+  --set certification.rootKeySecret=helm-certify-root --set clusterOrigin=helm.e2e/kind \
+  --set-json "rbac.governedNamespaces=[\"$APP_NS\"]" \
   --wait --timeout 5m
 kubectl -n "$OPERATOR_NS" rollout status deploy/helm-operator --timeout=180s
 

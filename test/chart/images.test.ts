@@ -53,11 +53,13 @@ describe('kind config and scripts', () => {
 
   it('the e2e script uses the helmctl commands and chart values that exist', () => {
     const script = read('scripts/kind-e2e.sh');
-    for (const cmd of ['keygen', 'trust publish', 'bundle sign', 'export', 'verify', 'replay']) expect(script).toContain(`helmctl ${cmd}`);
-    for (const f of ['cli/commands/keygen.ts', 'cli/commands/trust.ts', 'cli/commands/bundle/sign.ts', 'cli/commands/export.ts', 'cli/commands/verify.ts', 'cli/commands/replay.ts', 'sidecar/scripted-model/server.ts']) {
+    for (const cmd of ['keygen', 'bundle sign', 'export', 'verify', 'replay']) expect(script).toContain(`helmctl ${cmd}`);
+    for (const f of ['cli/commands/keygen.ts', 'cli/commands/bundle/sign.ts', 'cli/commands/export.ts', 'cli/commands/verify.ts', 'cli/commands/replay.ts', 'sidecar/scripted-model/server.ts']) {
       expect([f, existsSync(join(repoRoot, f))]).toEqual([f, true]);
     }
     const values = parseYaml(read('charts/helm-operator/values.yaml')) as Record<string, unknown>;
-    for (const key of ['image', 'trustRoots']) expect(values).toHaveProperty(key);
+    for (const key of ['image', 'trustRoots', 'clusterOrigin', 'certification.rootKeySecret', 'rbac.governedNamespaces']) expect(values).toHaveProperty(key);
+    // Every --set of the script names a value the chart has (a typo there is silently ignored by helm).
+    for (const m of script.matchAll(/--set(?:-json)? "?([A-Za-z.]+)=/g)) expect([m[1], values]).toEqual([m[1], expect.objectContaining({ [m[1]!.split('.')[0]!]: expect.anything() })]);
   });
 });

@@ -32,8 +32,8 @@ const GRANTED_FOR = new Map<string, string>([
   ['create authentication.k8s.io/tokenreviews', 'certify endpoint (/v1/certify): TokenReview of the sidecar\'s projected ServiceAccount token'],
   ['get /pods', 'certify endpoint: reads the pod the token was issued for (uid, injected by us)'],
   ['list /nodes', 'native or classic sidecar chosen from the kubelet version of the nodes'],
-  ['create /persistentvolumeclaims', 'evidence volume from an RWX storage class: the claim the sidecars share'],
-  ['get /persistentvolumeclaims', 'evidence volume from an RWX storage class: whether the claim exists'],
+  ['create /persistentvolumeclaims', 'evidence volume from an RWX storage class: the claim the sidecars share (server-side apply)'],
+  ['patch /persistentvolumeclaims', 'evidence volume from an RWX storage class: server-side apply of that claim'],
   ['list helm.mindburn.org/clusterguardiansidecars', 'cache of ClusterGuardianSidecars (cluster-scoped kind for cross-namespace selection)'],
   ['watch helm.mindburn.org/clusterguardiansidecars', 'cache of ClusterGuardianSidecars'],
   ['patch helm.mindburn.org/clusterguardiansidecars/status', 'ClusterGuardianSidecar status (server-side apply)'],
@@ -127,9 +127,11 @@ describeWithHelm('RBAC matches the calls the operator makes', () => {
     await waitFor('GuardianSidecar status', () => d.get(GROUP, 'guardiansidecars', APP, 'guardian')?.status);
 
     // A configMapRef bundle: the source ConfigMap is read.
-    d.seed('', 'configmaps', { metadata: { name: 'src', namespace: APP }, data: { 'bundle.yaml': bundleText('src') } });
+    // (signedSpec writes the spec's bundleId into the content, which the controller checks.)
+    const src = signedSpec(bundleText('src'), { bundleId: 'support-desk-src' });
+    d.seed('', 'configmaps', { metadata: { name: 'src', namespace: APP }, data: { 'bundle.yaml': src.inline! } });
     d.seed(GROUP, 'guardiansidecars', guardianSidecar('guardian-src', 'from-src', {}, APP));
-    d.seed(GROUP, 'policybundles', policyBundle('from-src', { ...signedSpec(bundleText('src'), { bundleId: 'support-desk-src' }), inline: undefined, configMapRef: { name: 'src' } } as never, APP));
+    d.seed(GROUP, 'policybundles', policyBundle('from-src', { ...src, inline: undefined, configMapRef: { name: 'src' } } as never, APP));
     await waitFor('source bundle Active', () => bundleStatus(d, 'from-src', APP)?.phase === 'Active', 20_000);
 
     // Updated content is redistributed (server-side apply onto the existing copy).

@@ -5,14 +5,13 @@
 // the Secret of the model key), and the app container's OPENAI_BASE_URL / OPENAI_API_KEY drive the
 // real openai SDK: ALLOW, DENY and ESCALATE exactly as examples/bundles/support-desk.yaml says.
 //
-// Identity: the injected sidecar is in certified mode, whose certify endpoint is built on another
-// branch (identity). Until that is merged this test runs the sidecar with static keys made by
-// `helmctl keygen` in the temp directory (HELM_IDENTITY=static, HELM_NODE_KEY, HELM_LOG_KEY) and
-// drops the certify variables; everything else is the injected environment. Ports are mapped like
-// paths (127.0.0.1:0): tests run in parallel.
+// Identity: the injected sidecar runs in certified mode against the operator's real /v1/certify
+// (HTTPS, TokenReview and pod GET on the API-server double), with the pod's projected token in
+// the mapped token volume; the certify URL, CA and root are mapped to that endpoint like paths.
+// At the end the pod's log is exported and verified with a trust policy of one `root` line.
+// Ports are mapped like paths (127.0.0.1:0): tests run in parallel.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -27,12 +26,13 @@ import { mapLookup } from '../../operator/webhook/lookup.js';
 import { startScriptedModel, type ScriptedModel } from '../../sidecar/scripted-model/server.js';
 import { decisions } from '../sidecar/support.js';
 import { repoRoot } from '../support/shared.js';
+import { CLUSTER_ORIGIN, startCertifyOperator, type CertifyOperator, type TestPodRef } from '../support/certify-operator.js';
+import { testKey } from '../evidence/fixtures.js';
 import { agentPod, APP_NS, applyPatch, certify, config, guardianSidecar, lookupState, review } from './webhook/support.js';
 import { bundleSigner, EXAMPLE_TEXT, signedSpec, trust, withIdentity } from './support.js';
 
 const HELMCTL = join(repoRoot, 'dist', 'cli', 'helmctl.js');
 const POD_NAME = 'support-agent-7d9f-x2p4q';
-const POD_UID = randomUUID();
 
 /** The bundle's tool routes and the support role: what the GuardianSidecar must carry for an ALLOW. */
 const GUARDIAN_SPEC = {
@@ -60,14 +60,20 @@ type Volume = { name: string; configMap?: { name: string }; secret?: { secretNam
 let dir: string;
 let model: ScriptedModel;
 let child: ChildProcess | undefined;
+let op: CertifyOperator;
+let podRef: TestPodRef;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'helm-contract-'));
   model = await startScriptedModel({ script: () => ({ toolCalls: [LOOKUP, MAIL, REFUND] }) });
+  op = await startCertifyOperator();
+  podRef = op.seedPod(POD_NAME, { namespace: APP_NS, serviceAccount: 'support-agent' });
+  op.registerToken('projected-token-of-the-pod', podRef);
 });
 
 afterAll(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
+  await op?.close();
   await model.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -101,6 +107,9 @@ async function materialize(volumes: Volume[], mounts: { name: string; mountPath:
       await writeFile(join(local, 'signature.json'), `${JSON.stringify(verified.signature, null, 2)}\n`);
     } else if (v.secret) {
       await writeFile(join(local, 'api-key'), 'sk-upstream-held-by-the-sidecar');
+    } else if (v.projected) {
+      // The kubelet's projected ServiceAccount token (audience helm.mindburn.org/certify).
+      await writeFile(join(local, 'token'), 'projected-token-of-the-pod');
     }
     paths.set(m.mountPath, local);
   }
@@ -108,14 +117,9 @@ async function materialize(volumes: Volume[], mounts: { name: string; mountPath:
 }
 
 function fieldValue(path: string, pod: JsonObject): string {
-  const fields: Record<string, string> = { 'metadata.namespace': APP_NS, 'metadata.name': POD_NAME, 'metadata.uid': POD_UID, 'spec.serviceAccountName': 'support-agent' };
+  const fields: Record<string, string> = { 'metadata.namespace': APP_NS, 'metadata.name': POD_NAME, 'metadata.uid': podRef.uid, 'spec.serviceAccountName': 'support-agent' };
   if (!(path in fields)) throw new Error(`unmapped fieldRef ${path} in ${JSON.stringify(pod.metadata)}`);
   return fields[path]!;
-}
-
-function keygen(type: string, name: string, out: string): void {
-  const r = spawnSync(process.execPath, [HELMCTL, 'keygen', '--type', type, '--name', name, '--out', out], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`helmctl keygen: ${r.stderr}`);
 }
 
 describe('the injected pod, run for real', () => {
@@ -137,12 +141,12 @@ describe('the injected pod, run for real', () => {
     // Ports, like paths, are mapped: tests run in parallel.
     env.HELM_LISTEN = '127.0.0.1:0';
     env.HELM_ADMIN_LISTEN = '127.0.0.1:0';
-    // Static identity until the certify endpoint (identity branch) is merged; see the header.
-    const origin = `helm.test/${APP_NS}/${POD_NAME}`;
-    keygen('node', 'contract-node', join(dir, 'node.key'));
-    keygen('log', origin, join(dir, 'log.key'));
-    for (const k of ['HELM_CLUSTER_ORIGIN', 'HELM_CERTIFY_URL', 'HELM_CERTIFY_CA', 'HELM_CERTIFY_ROOT', 'HELM_CERTIFY_TOKEN_FILE', 'HELM_POD_UID']) delete env[k];
-    Object.assign(env, { HELM_IDENTITY: 'static', HELM_NODE_KEY: join(dir, 'node.key'), HELM_LOG_KEY: join(dir, 'log.key') });
+    // Certified identity, as injected; the endpoint, its CA and root are this test's operator.
+    expect(env.HELM_IDENTITY).toBe('certified');
+    expect(env.HELM_NODE_KEY).toBeUndefined();
+    expect(env.HELM_CERTIFY_TOKEN_FILE).toBe(join(dir, 'helm-guardian-token', 'token'));
+    expect(env.HELM_CERTIFY_URL).toMatch(/^https:\/\/.+\.svc:\d+\/v1\/certify$/);
+    Object.assign(env, { HELM_CERTIFY_URL: op.url, HELM_CERTIFY_CA: op.caPem, HELM_CERTIFY_ROOT: op.root.verifier.vkey, HELM_CLUSTER_ORIGIN: CLUSTER_ORIGIN });
 
     child = spawn(process.execPath, [HELMCTL, 'serve'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
@@ -153,7 +157,12 @@ describe('the injected pod, run for real', () => {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`helmctl serve did not start:\n${err}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    const ready = JSON.parse(err.split('\n').find((l) => l.includes('ready to serve'))!) as { governed: string };
+    const ready = JSON.parse(err.split('\n').find((l) => l.includes('ready to serve'))!) as { governed: string; admin: string };
+    // Ready only once the operator certified this boot's keys (until then every call is denied).
+    while ((await fetch(`${ready.admin}/readyz`).catch(() => null))?.status !== 200) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the sidecar never became ready:\n${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
 
     const appEnv = Object.fromEntries((app.env ?? []).map((e) => [e.name, e.value ?? '']));
     expect(appEnv.OPENAI_BASE_URL).toBe('http://127.0.0.1:8080/v1');
@@ -174,12 +183,26 @@ describe('the injected pod, run for real', () => {
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const log = await readLog(join(mapPath('/var/lib/helm/proofgraph'), POD_NAME));
+    const store = mapPath('/var/lib/helm/proofgraph');
+    const boots = await readdir(join(store, APP_NS, POD_NAME));
+    expect(boots).toHaveLength(1);
+    const log = await readLog(join(store, APP_NS, POD_NAME, boots[0]!));
     const receipted = decisions(log.entries.map((e) => decodeNode(nodeSuite, e)));
     expect(receipted.map(([id, tool, verdict]) => [id, tool, verdict])).toEqual([
       [LOOKUP.id, 'crm.lookup_customer', 'ALLOW'],
       [MAIL.id, 'mail.send', 'DENY'],
       [REFUND.id, 'billing.refund', 'ESCALATE'],
     ]);
+
+    // The pod's receipts verify offline under one root line: the operator certified its keys.
+    const exporter = testKey('contract/exporter');
+    await writeFile(join(dir, 'exporter.key'), exporter.privateText, { mode: 0o600 });
+    await writeFile(join(dir, 'policy.txt'), ['quorum none', `root ${op.root.verifier.vkey}`, `exporter ${exporter.verifier.vkey}`, ''].join('\n'));
+    const pack = join(dir, 'pack.tar.gz');
+    const exported = spawnSync(process.execPath, [HELMCTL, 'export', '--store', store, '--namespace', APP_NS, '--pod', POD_NAME, '--out', pack, '--key', join(dir, 'exporter.key')], { encoding: 'utf8' });
+    expect(exported.stderr).toBe('');
+    expect(exported.status).toBe(0);
+    const verified = spawnSync(process.execPath, [HELMCTL, 'verify', pack, '--trust-policy', join(dir, 'policy.txt')], { encoding: 'utf8' });
+    expect(verified.status).toBe(0);
   });
 });
