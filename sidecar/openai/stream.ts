@@ -251,7 +251,10 @@ export class StreamGovernor {
       }
       this.delivered.add(d);
       const index = s.nextIndex++;
-      for (const delta of c.deltas) this.emit(this.chunk([{ index: s.index, delta: { tool_calls: [{ ...delta, index }] }, logprobs: null, finish_reason: null }]), true);
+      // One delta with the canonical arguments: what was judged, not the model's fragments.
+      const merged: Record<string, unknown> = Object.assign({}, ...c.deltas.map(({ function: _f, ...rest }) => rest));
+      const fn = { name: c.name, arguments: d.arguments };
+      this.emit(this.chunk([{ index: s.index, delta: { tool_calls: [{ ...merged, index, id: c.id, type: c.type ?? 'function', function: fn }] }, logprobs: null, finish_reason: null }]), true);
     });
     if (refused.length > 0) {
       const text = `${s.contentSent ? '\n\n' : ''}${explainAll(refused)}`;
