@@ -156,7 +156,7 @@ export function createOpenAiProxy(o: OpenAiProxyOptions): OpenAiProxy {
       body = read.value;
     } catch (e) {
       if (!(e instanceof ProxyError)) throw e;
-      const d = await gate.refuse({ problem: e.message }, null);
+      const d = await gate.refuse({ problem: e.message, ...(e.reasonCode ? { reasonCode: e.reasonCode } : {}) }, null);
       const err = d.recorded ? e.with([d]) : new ProxyError(503, 'receipt_unavailable', `${e.message}; and the refusal could not be recorded`).with([d]);
       if (shouldDrop(e)) {
         res.shouldKeepAlive = false;

@@ -98,3 +98,25 @@ describe('tool-call ids', () => {
     expect(g.decisionsOf('call_same').map((n) => g.body(n).reasonCode)).toEqual(['ALLOWED', 'TOOL_CALL_ID_REUSED']);
   });
 });
+
+describe('request bodies are strict JSON within limits', () => {
+  const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+  const body = (inner: string) => `{"model":"m","messages":[{"role":"user","content":"hi","name":${inner}}]}`;
+
+  it.each([
+    ['a message field nested 5,000 deep', body(deep(5000)), 'INPUT_TOO_DEEP'],
+    ['a message field nested 100,000 deep', body(deep(100_000)), 'INPUT_TOO_DEEP'],
+    ['tools[].parameters nested 5,000 deep', `{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"crm.lookup_customer","parameters":${'{"properties":{"a":'.repeat(5000)}{}${'}}'.repeat(5000)}}}]}`, 'INPUT_TOO_DEEP'],
+    ['a duplicate key in the body', '{"model":"m","messages":[{"role":"user","content":"hi"}],"messages":[]}', 'INPUT_DUPLICATE_KEY'],
+    ['a lone surrogate in the body', '{"model":"m","messages":[{"role":"user","content":"\\udead"}]}', 'INPUT_INVALID_UNICODE'],
+    ['an integer beyond 2^53 in the body', '{"model":"m","seed":18446744073709551616,"messages":[{"role":"user","content":"hi"}]}', 'INPUT_NUMBER_RANGE'],
+  ])('%s -> 400 invalid_json with a receipted DENY of its own code, never a 500', async (_name, text, code) => {
+    const r = await raw(lab.url, text);
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text).error.code).toBe('invalid_json');
+    expect(r.headers.get('x-helm-reason-code')).toBe(code);
+    const g = await readGraph(lab.h);
+    expect(receipt(g, r.headers.get('x-helm-receipt-id')).decision).toMatchObject({ verdict: 'DENY', reasonCode: code });
+    expect(lab.model.requests.filter((q) => q.path.endsWith('/chat/completions'))).toHaveLength(0);
+  });
+});
