@@ -3,29 +3,10 @@
 // `context.refusal: {reasonCode, detail}`. The Guardian denies such an input with that code,
 // whatever the bundle says; being in the input, replay reaches the same code. A caller that sets
 // it itself can only deny its own call, and only with one of these codes.
-import type { JsonErrorCode } from '../json/parse.js';
 import type { ReasonCode } from './reason-codes.js';
 
 export const SURFACE_REFUSAL_CODES = ['INPUT_DUPLICATE_KEY', 'INPUT_INVALID_UNICODE', 'INPUT_NUMBER_RANGE', 'INPUT_TOO_DEEP', 'INPUT_TOO_LARGE', 'TOOL_CALL_ID_REUSED'] as const satisfies readonly ReasonCode[];
 export type SurfaceRefusalCode = (typeof SURFACE_REFUSAL_CODES)[number];
-
-/** The reason code of a strict-JSON refusal; a syntax error stays ENVELOPE_INVALID (no refusal). */
-export function refusalCodeOf(code: JsonErrorCode): SurfaceRefusalCode | null {
-  switch (code) {
-    case 'duplicate_key':
-      return 'INPUT_DUPLICATE_KEY';
-    case 'invalid_unicode':
-      return 'INPUT_INVALID_UNICODE';
-    case 'number_range':
-      return 'INPUT_NUMBER_RANGE';
-    case 'too_deep':
-      return 'INPUT_TOO_DEEP';
-    case 'too_large':
-      return 'INPUT_TOO_LARGE';
-    default:
-      return null;
-  }
-}
 
 /** The refusal a surface recorded in a raw decision input, if any. Never throws. */
 export function surfaceRefusal(raw: unknown): { reasonCode: SurfaceRefusalCode; detail: string } | null {

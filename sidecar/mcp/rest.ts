@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { governedCall } from './call.js';
 import type { GatewayCore } from './core.js';
 import type { DriftLedger } from './drift.js';
-import { refusalCodeOf } from '../../kernel/guardian/refusal.js';
+import { refusalCodeOf } from '../../kernel/json/codes.js';
 import { parseStrictJson } from '../../kernel/json/index.js';
 import { isJsonContentType, readBodyBytes, sendJson } from './http-io.js';
 import { governedList, META_GOVERNANCE } from './list.js';

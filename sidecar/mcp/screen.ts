@@ -4,7 +4,8 @@
 // SDK. A tools/call that fails is not dropped: it is rebuilt as a bare call carrying the
 // refusal in `_meta` (META_REFUSAL), so the gateway denies it with a receipt and the client gets
 // a JSON-RPC error naming the reason code. Anything else that fails is a parse error (-32700).
-import { refusalCodeOf, type SurfaceRefusalCode } from '../../kernel/guardian/refusal.js';
+import { SURFACE_REFUSAL_CODES, type SurfaceRefusalCode } from '../../kernel/guardian/refusal.js';
+import { refusalCodeOf } from '../../kernel/json/codes.js';
 import { jcsString } from '../../kernel/crypto/jcs.js';
 import { checkJsonValue, parseStrictJson, type JsonInputError } from '../../kernel/json/index.js';
 import { META_TOOL_CALL_ID } from './call.js';
@@ -86,7 +87,8 @@ export function screenRefusal(meta: Record<string, unknown> | undefined): Screen
   return { reasonCode: r.reasonCode as SurfaceRefusalCode, detail: typeof r.detail === 'string' ? r.detail.slice(0, 1024) : 'refused by the MCP gateway' };
 }
 
-const refusalCodes: readonly string[] = ['INPUT_DUPLICATE_KEY', 'INPUT_INVALID_UNICODE', 'INPUT_NUMBER_RANGE', 'INPUT_TOO_DEEP', 'INPUT_TOO_LARGE'];
+/** The codes a screen refusal may carry (a client cannot claim a reused tool-call id here). */
+const refusalCodes: readonly string[] = SURFACE_REFUSAL_CODES.filter((c) => c.startsWith('INPUT_'));
 
 /**
  * What a tools/call is judged on: the screen's refusal, or a refusal of arguments that are not

@@ -3,7 +3,7 @@
 // and discarded (so the client sees the 413 rather than a reset) up to a bound past which the
 // connection is dropped.
 import type { IncomingMessage } from 'node:http';
-import { refusalCodeOf } from '../../kernel/guardian/refusal.js';
+import { refusalCodeOf } from '../../kernel/json/codes.js';
 import { parseStrictJson } from '../../kernel/json/index.js';
 import { ProxyError } from './errors.js';
 

@@ -4,7 +4,8 @@
 // duplicated id (the id links the later tool result to this decision), a non-string name,
 // arguments that are not JSON text.
 import { canonicalJson } from '../../kernel/json/index.js';
-import { refusalCodeOf, type SurfaceRefusalCode } from '../../kernel/guardian/refusal.js';
+import type { SurfaceRefusalCode } from '../../kernel/guardian/refusal.js';
+import { refusalCodeOf } from '../../kernel/json/codes.js';
 import type { CallDecision, ToolCallGate } from './gate.js';
 import { usableCallId } from './gate.js';
 import type { ToolCallLedger } from './ledger.js';

@@ -76,7 +76,7 @@ describe('stdio tools/call', () => {
     output.on('data', (d: Buffer) => {
       buf += d.toString();
       for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const m = JSON.parse(buf.slice(0, nl)) as { id: number };
+        const m = JSON.parse(buf.slice(0, nl)) as { id: number; error?: { code: number; message: string; data?: Record<string, unknown> } };
         buf = buf.slice(nl + 1);
         answers.set(m.id, m);
       }
