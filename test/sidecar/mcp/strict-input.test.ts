@@ -67,6 +67,33 @@ describe('Streamable HTTP tools/call', () => {
   });
 });
 
+describe('legacy SSE tools/call', () => {
+  it('duplicate keys are refused with the code and a receipt, answered on the session stream', async () => {
+    const stream = await fetch(`${rig.url}/sse`, { headers: { accept: 'text/event-stream' } });
+    const reader = stream.body!.getReader();
+    let seen = '';
+    const next = async (until: (s: string) => boolean) => {
+      while (!until(seen)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+    };
+    await next((s) => /data: (\S+)/.test(s));
+    const endpoint = /data: (\S+)/.exec(seen)![1]!;
+    const post = (body: string) => fetch(new URL(endpoint, rig.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect((await post('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}')).status).toBe(202);
+    await post('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+    expect((await post(callText(5, '{"message":"DROP TABLE users","message":"SELECT 1"}'))).status).toBe(202);
+    await next((s) => s.includes('"id":5'));
+    await reader.cancel();
+    const line = seen.split('\n').find((l) => l.startsWith('data: ') && l.includes('"id":5'))!;
+    const answer = JSON.parse(line.slice(6)) as { error?: { code: number; data?: Record<string, unknown> } };
+    expect(answer.error?.code).toBe(RPC_DENIED);
+    await receipted(answer.error?.data, 'INPUT_DUPLICATE_KEY');
+  });
+});
+
 describe('stdio tools/call', () => {
   it('duplicate keys and deep nesting are refused with the code and a receipt', async () => {
     const input = new PassThrough();
