@@ -4,7 +4,7 @@ import { jcsString } from '../crypto/jcs.js';
 import { parseStrictJson, type JsonLimits, type StrictJson } from './parse.js';
 
 export { DEFAULT_JSON_LIMITS, parseStrictJson, type JsonErrorCode, type JsonInputError, type JsonLimits, type StrictJson } from './parse.js';
-export { checkJsonValue } from './walk.js';
+export { checkJsonValue, depthWithin } from './walk.js';
 
 /**
  * Parses `text` strictly and returns the value with its JCS text: what a surface delivers after a

@@ -39,3 +39,19 @@ export function checkJsonValue(value: unknown, limits: Partial<Pick<JsonLimits, 
   }
   return null;
 }
+
+/**
+ * True when `value` nests objects and arrays at most `maxDepth` deep: an iterative check for a
+ * value parsed leniently (a provider's answer, where lone surrogates and the like are passed on
+ * but recursion on it must stay bounded).
+ */
+export function depthWithin(value: unknown, maxDepth: number): boolean {
+  const todo: Array<[unknown, number]> = [[value, 0]];
+  while (todo.length > 0) {
+    const [v, d] = todo.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d + 1 > maxDepth) return false;
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (typeof x === 'object' && x !== null) todo.push([x, d + 1]);
+  }
+  return true;
+}

@@ -11,6 +11,8 @@
 // they merge such fragments (replace or concatenate), so the proxy could not know which call the
 // agent would reconstruct. A delta for a call already decided breaks the stream.
 import type { ServerResponse } from 'node:http';
+import { depthWithin } from '../../kernel/json/index.js';
+import { MAX_BODY_DEPTH } from './body.js';
 import { judgeCalls, type CallsContext, type ProposedCall } from './calls.js';
 import { rejectUndeliverable, type DeniedCallMode } from './completion.js';
 import { errorBody, ProxyError } from './errors.js';
@@ -136,6 +138,7 @@ export class StreamGovernor {
       throw malformed('an event is not JSON');
     }
     if (!isObject(obj)) throw malformed('an event is not a JSON object');
+    if (!depthWithin(obj, MAX_BODY_DEPTH)) throw malformed(`an event nests deeper than ${MAX_BODY_DEPTH} levels`);
     if (obj.error !== undefined && obj.error !== null) throw new UpstreamFailure('status', `the upstream streamed an error: ${JSON.stringify(obj.error).slice(0, 500)}`);
     if (!Array.isArray(obj.choices)) throw malformed('a chunk has no choices array');
     const { choices, usage: _usage, ...top } = obj;

@@ -120,3 +120,25 @@ describe('request bodies are strict JSON within limits', () => {
     expect(lab.model.requests.filter((q) => q.path.endsWith('/chat/completions'))).toHaveLength(0);
   });
 });
+
+describe('a hostile provider', () => {
+  const nested = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+  it('a completion nested 100,000 deep is a receipted 502 upstream_malformed, never a 500', async () => {
+    lab.script(() => ({ fault: { body: `{"id":"x","object":"chat.completion","created":0,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi","extra":${nested(100_000)}},"finish_reason":"stop"}]}` } }));
+    const r = await raw(lab.url, { model: 'm', messages: user });
+    expect(r.status).toBe(502);
+    expect(JSON.parse(r.text).error.code).toBe('upstream_malformed');
+    const g = await readGraph(lab.h);
+    expect(receipt(g, r.headers.get('x-helm-receipt-id')).decision).toMatchObject({ verdict: 'DENY' });
+  });
+
+  it('a stream chunk nested 100,000 deep ends the stream with a receipted error, never a 500', async () => {
+    const chunk = `{"id":"x","object":"chat.completion.chunk","created":0,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"hi","extra":${nested(100_000)}},"finish_reason":null}]}`;
+    lab.script(() => ({ fault: { body: `data: ${chunk}\n\ndata: [DONE]\n\n` } }));
+    const r = await raw(lab.url, { model: 'm', messages: user, stream: true });
+    expect(r.status).toBe(502);
+    expect(JSON.parse(r.text).error.code).toBe('upstream_malformed');
+    const g = await readGraph(lab.h);
+    expect(receipt(g, r.headers.get('x-helm-receipt-id')).decision).toMatchObject({ verdict: 'DENY' });
+  });
+});
