@@ -10,6 +10,22 @@ import { openLab, raw, readGraph, sseData, TOOLS, type Lab } from './support.js'
 const SCALE = Number(process.env.HELM_FUZZ_CASES ?? '1');
 const REQUESTS = 160 * SCALE;
 const ANSWERS = 80 * SCALE;
+const PROVIDER = 60 * SCALE;
+
+const COMPLETION = (message: string) => `{"id":"x","object":"chat.completion","created":0,"model":"m","choices":[{"index":0,"message":${message},"finish_reason":"tool_calls"}]}`;
+const CHUNK = (delta: string) => `data: {"id":"x","object":"chat.completion.chunk","created":0,"model":"m","choices":[{"index":0,"delta":${delta},"finish_reason":null}]}\n\n`;
+/** Whole and streamed answers a hostile provider could send, with a hole for a hostile value. */
+const PROVIDER_TEMPLATES: Array<{ stream: boolean; body: string }> = [
+  { stream: false, body: COMPLETION('{"role":"assistant","content":@}') },
+  { stream: false, body: COMPLETION('{"role":"assistant","content":null,"tool_calls":[{"id":"call_p#","type":"function","function":{"name":"crm.lookup_customer","arguments":"{}"},"extra":@}]}') },
+  { stream: false, body: COMPLETION('{"role":"assistant","content":null,"tool_calls":@}') },
+  { stream: false, body: COMPLETION('@') },
+  { stream: false, body: '@' },
+  { stream: true, body: `${CHUNK('{"role":"assistant","content":@}')}data: [DONE]\n\n` },
+  { stream: true, body: `${CHUNK('{"tool_calls":[{"index":0,"id":"call_q#","type":"function","function":{"name":"crm.lookup_customer","arguments":@}}]}')}data: [DONE]\n\n` },
+  { stream: true, body: `${CHUNK('@')}data: [DONE]\n\n` },
+  { stream: true, body: `data: @\n\ndata: [DONE]\n\n` },
+];
 
 const TOOLS_TEXT = JSON.stringify(TOOLS);
 const TEMPLATES = [
@@ -83,7 +99,7 @@ function record(name: string, status: number, headers: Headers, text: string, st
     else s.receipts.push(receiptId);
     if (status === 502) {
       const e = (JSON.parse(text) as { error: { code: string; message: string } }).error;
-      if (e.code === 'upstream_malformed') s.upstream = e.message;
+      if (e.code === 'upstream_malformed' || e.code === 'upstream_error') s.upstream = e.message;
     }
     return s;
   }
@@ -152,5 +168,24 @@ describe('fuzz: hostile tool calls from the model', () => {
     const upstream = seen.filter((s) => s.upstream).map((s) => `${s.name}: ${s.upstream}`);
     console.log(`openai answer fuzz: ${ANSWERS} answers (502 upstream_malformed: ${JSON.stringify(upstream)}), ${seen.reduce((n, s) => n + s.refused.length, 0)} refusals receipted, ${allowed} calls delivered canonical`);
     expect(allowed).toBeGreaterThan(0);
+  });
+});
+
+describe('fuzz: a hostile provider', () => {
+  it(`${PROVIDER} raw answers, whole and streamed: no 500, every error receipted, deliveries canonical`, async () => {
+    const r = rng(0xbad5);
+    const seen: Seen[] = [];
+    for (let i = 0; i < PROVIDER; i++) {
+      const t = pick(r, PROVIDER_TEMPLATES);
+      const v = hostileValue(r);
+      // An SSE data line cannot hold a raw newline; the hostile text never has one.
+      const body = t.body.replace(/#/g, String(i)).replace('@', () => v.text);
+      lab.script(() => ({ fault: { body } }));
+      const res = await raw(lab.url, { model: 'm', messages: [{ role: 'user', content: 'hi' }], tools: TOOLS, stream: t.stream });
+      seen.push(record(`provider #${i} ${v.kind} in ${t.body.slice(0, 80)}`, res.status, res.headers, res.text, t.stream));
+    }
+    await check(lab, seen);
+    const statuses = seen.reduce<Record<number, number>>((m, s) => ({ ...m, [s.status]: (m[s.status] ?? 0) + 1 }), {});
+    console.log(`openai provider fuzz: ${PROVIDER} answers, statuses ${JSON.stringify(statuses)}`);
   });
 });
