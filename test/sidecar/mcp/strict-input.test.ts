@@ -4,7 +4,7 @@
 // the gateway keeps serving and never answers 5xx.
 import { PassThrough } from 'node:stream';
 import { RPC_DENIED } from '../../../sidecar/mcp/refusal.js';
-import { chainOf, everything, nodeBody, startRig, type Rig } from './support.js';
+import { chainOf, everything, nodeBody, startRig, verifyVolume, type Rig } from './support.js';
 
 let rig: Rig;
 beforeAll(async () => {
@@ -150,5 +150,13 @@ describe('REST /mcp/v1/execute', () => {
     const r = await execute('{"tool":"everything__get-sum","arguments":{ "b" : 40, "a" : 2 }}');
     expect(r.status).toBe(200);
     expect(JSON.stringify(r.body.result)).toContain('42');
+  });
+});
+
+describe('evidence', () => {
+  it('the pack with every strict refusal above verifies offline (replay reaches the same codes)', async () => {
+    const report = await verifyVolume(rig);
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
   });
 });
