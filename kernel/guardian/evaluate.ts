@@ -11,6 +11,7 @@ import { checkLimits, consumption, limitViews, type BudgetView, type Consumption
 import type { GuardianPolicy } from './policy.js';
 import type { ReasonCode, Verdict } from './reason-codes.js';
 import { checkConnector, checkEgress, checkGrants, checkSandbox } from './surface.js';
+import { surfaceRefusal } from './refusal.js';
 
 export const ENGINE = 'helm-guardian/0.1.0';
 
@@ -91,6 +92,8 @@ function evaluateChecked(policy: GuardianPolicy, rawInput: unknown, canon: Canon
   if (policy.status !== 'ready') return deny({ policyDigest: policy.policyDigest, inputDigest: digest }, policy.reasonCode, policy.message);
   const b = policy.bundle;
   const base: Base = { policyDigest: b.contentHash, inputDigest: digest };
+  const refused = surfaceRefusal(rawInput);
+  if (refused) return deny(base, refused.reasonCode, refused.detail);
   if (!canon.ok) return deny(base, 'ENVELOPE_INVALID', canon.message);
   const input = canon.input;
   if (input.policyDigest !== b.contentHash) return deny(base, 'POLICY_DIGEST_MISMATCH', `input pins ${input.policyDigest}; the bundle in force is ${b.contentHash}`);

@@ -15,7 +15,7 @@ export interface ReasonCodeEntry {
   /** 'upstream': the HELM Go vocabulary; 'helm-oss': added here. */
   readonly origin: 'upstream' | 'helm-oss';
   /** Which component emits it today; 'reserved' codes are registered for later stages. */
-  readonly emitter: 'guardian' | 'executor' | 'approvals' | 'reserved';
+  readonly emitter: 'guardian' | 'executor' | 'approvals' | 'surface' | 'reserved';
   readonly summary: string;
 }
 
@@ -81,6 +81,14 @@ export const REASON_CODES = {
   INSUFFICIENT_PRIVILEGE: e('DENY', 'security', 'upstream', 'reserved', 'The principal lacks the privilege tier the call needs.'),
   SYSTEM_FROZEN: e('DENY', 'security', 'upstream', 'reserved', 'The system is frozen by an operator: every effect is denied.'),
   IDENTITY_UNCERTIFIED: e('DENY', 'security', 'helm-oss', 'guardian', "The sidecar's signing keys are not yet certified by the operator (identity certified): every call is denied, with a receipt signed by the uncertified key, until the certification is recorded."),
+
+  // Refusals a surface makes before the call is judged (kernel/guardian/refusal.ts).
+  INPUT_DUPLICATE_KEY: e('DENY', 'input', 'helm-oss', 'surface', 'The arguments (or request) name the same key twice in one object: executors disagree on which one counts, so the call is refused.'),
+  INPUT_INVALID_UNICODE: e('DENY', 'input', 'helm-oss', 'surface', 'The arguments (or request) contain a lone surrogate (escaped like \\ud800 or raw) or bytes that are not UTF-8.'),
+  INPUT_NUMBER_RANGE: e('DENY', 'input', 'helm-oss', 'surface', 'The arguments (or request) contain a number outside I-JSON (RFC 7493): an integer beyond 2^53-1, or one that overflows or underflows a double.'),
+  INPUT_TOO_DEEP: e('DENY', 'input', 'helm-oss', 'surface', 'The arguments (or request) nest objects and arrays deeper than the surface limit.'),
+  INPUT_TOO_LARGE: e('DENY', 'input', 'helm-oss', 'surface', 'The arguments (or request) exceed the surface size limit.'),
+  TOOL_CALL_ID_REUSED: e('DENY', 'surface', 'helm-oss', 'surface', 'The provider proposed a tool call with an id an earlier call of this principal already used; the id links the result to its decision, so the repeat is refused.'),
 } as const satisfies Record<string, ReasonCodeEntry>;
 
 export type ReasonCode = keyof typeof REASON_CODES;

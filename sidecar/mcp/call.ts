@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { HashRef } from '../../kernel/contracts/node.js';
+import type { SurfaceRefusalCode } from '../../kernel/guardian/refusal.js';
 import type { PepOutcome } from '../../kernel/pep/types.js';
 import type { CatalogEntry } from './catalog.js';
 import { tracked, type GatewayCore } from './core.js';
@@ -28,6 +29,8 @@ export interface CallRequest {
   /** mcp.method.name for metrics: tools/call, or rest/execute. */
   method: string;
   signal?: AbortSignal;
+  /** Set when the message was refused before judging (sidecar/mcp/screen.ts): denied with this code. */
+  refusal?: { reasonCode: SurfaceRefusalCode; detail: string };
 }
 
 export type CallOutcome =
@@ -86,7 +89,7 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
       args,
       connector,
       sandbox: null,
-      context,
+      context: req.refusal ? { ...context, refusal: req.refusal } : context,
       ...(req.idempotencyKey !== undefined ? { idempotencyKey: req.idempotencyKey } : {}),
     });
     observer?.decision({ surface: 'mcp', tool: req.tool, verdict: outcome.verdict, reasonCode: outcome.reasonCode, seconds: (performance.now() - t0) / 1000, recorded: outcome.recorded, method: req.method });

@@ -10,7 +10,7 @@ import { Catalog } from './catalog.js';
 import type { GatewayCore, LinkedDecision } from './core.js';
 import { DriftLedger } from './drift.js';
 import { GatewayError } from './errors.js';
-import { rpcError, sendJson } from './http-io.js';
+import { isJsonContentType, readScreened, rpcError, sendJson } from './http-io.js';
 import { UPSTREAM_NAME } from './names.js';
 import { capabilities, execute } from './rest.js';
 import { serverFactory } from './server.js';
@@ -125,7 +125,11 @@ export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway
       return true;
     }
     if (path === '/mcp') {
-      await streamable(req, res);
+      // A JSON-RPC POST is read and screened strictly (./screen.ts) before the SDK parses anything.
+      if (method === 'POST' && isJsonContentType(req)) {
+        const message = await readScreened(req, res, maxMessageBytes);
+        if (message !== undefined) await streamable(req, res, message);
+      } else await streamable(req, res);
     } else if (path === '/sse' && method === 'GET') {
       await sse.open(res);
     } else if (path === '/messages' && method === 'POST') {

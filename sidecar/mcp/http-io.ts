@@ -1,11 +1,24 @@
 // Small HTTP helpers for the gateway's own endpoints (legacy SSE messages and REST): a bounded
 // body reader and JSON answers. MCP framing itself stays with the SDK.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { screenMessage } from './screen.js';
 
 export type Body = { ok: true; text: string } | { ok: false; status: 413 | 400; message: string };
+export type BodyBytes = { ok: true; bytes: Uint8Array } | { ok: false; status: 413 | 400; message: string };
+
+/** Reads the whole body as UTF-8 text (else 400), refusing it (413) past `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Body> {
+  const b = await readBodyBytes(req, limit);
+  if (!b.ok) return b;
+  try {
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(b.bytes) };
+  } catch {
+    return { ok: false, status: 400, message: 'request body is not valid UTF-8' };
+  }
+}
 
 /** Reads the whole body, refusing it (413) as soon as it exceeds `limit` bytes. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Body> {
+export function readBodyBytes(req: IncomingMessage, limit: number): Promise<BodyBytes> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
@@ -30,12 +43,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Body> {
       if (done) return;
       done = true;
       const buf = Buffer.concat(chunks);
-      const text = new TextDecoder('utf-8', { fatal: true });
-      try {
-        resolve({ ok: true, text: text.decode(buf) });
-      } catch {
-        resolve({ ok: false, status: 400, message: 'request body is not valid UTF-8' });
-      }
+      resolve({ ok: true, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.length) });
     });
     req.on('error', (e) => {
       if (done) return;
@@ -63,4 +71,22 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 /** A JSON-RPC error object for failures outside any request (parse errors, oversized bodies). */
 export function rpcError(code: number, message: string, data?: unknown) {
   return { jsonrpc: '2.0', id: null, error: { code, message, ...(data !== undefined ? { data } : {}) } };
+}
+
+/**
+ * Reads a JSON-RPC body and screens it strictly (./screen.ts). Answers the error itself and
+ * returns undefined when there is nothing to pass on.
+ */
+export async function readScreened(req: IncomingMessage, res: ServerResponse, limit: number): Promise<unknown> {
+  const b = await readBodyBytes(req, limit);
+  if (!b.ok) {
+    sendJson(res, b.status, rpcError(b.status === 413 ? -32600 : -32700, b.message));
+    return undefined;
+  }
+  const s = screenMessage(b.bytes, limit);
+  if (!s.ok) {
+    sendJson(res, 400, rpcError(s.code, s.message));
+    return undefined;
+  }
+  return s.message;
 }

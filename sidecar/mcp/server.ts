@@ -7,6 +7,7 @@ import type { GatewayCore } from './core.js';
 import type { DriftLedger } from './drift.js';
 import { governedList } from './list.js';
 import { toProtocolError } from './refusal.js';
+import { judgedArguments } from './screen.js';
 
 export const GATEWAY_INFO = { name: 'helm-mcp-gateway', version: '0.1.0' };
 
@@ -29,10 +30,13 @@ export function serverFactory(core: GatewayCore, drifts: DriftLedger): McpServer
       const meta = p._meta as Record<string, unknown> | undefined;
       const callId = stringMeta(meta, META_TOOL_CALL_ID);
       const idempotencyKey = stringMeta(meta, META_IDEMPOTENCY_KEY);
+      // What is judged, and passed upstream, is the canonical form of the strictly parsed arguments.
+      const judged = judgedArguments(meta, p.arguments);
       const out = await governedCall(core, {
         tool: p.name,
-        args: p.arguments,
+        args: 'refusal' in judged ? `refused by the MCP gateway: ${judged.refusal.detail}` : judged.args,
         method: 'tools/call',
+        ...('refusal' in judged ? { refusal: judged.refusal } : {}),
         signal: ctx.mcpReq.signal,
         ...(callId !== undefined ? { callId } : {}),
         ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),

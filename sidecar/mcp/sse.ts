@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { McpServerFactory, Transport } from '@modelcontextprotocol/server';
-import { isJsonContentType, readBody, rpcError, sendJson } from './http-io.js';
+import { isJsonContentType, readScreened, rpcError, sendJson } from './http-io.js';
 
 const MAX_SESSIONS = 1024;
 
@@ -52,18 +52,9 @@ export class SseSessions {
       sendJson(res, 415, rpcError(-32600, 'Content-Type must be application/json'));
       return;
     }
-    const body = await readBody(req, this.maxMessageBytes);
-    if (!body.ok) {
-      sendJson(res, body.status, rpcError(body.status === 413 ? -32600 : -32700, body.message));
-      return;
-    }
-    let message: unknown;
-    try {
-      message = JSON.parse(body.text);
-    } catch {
-      sendJson(res, 400, rpcError(-32700, 'Parse error: the body is not JSON'));
-      return;
-    }
+    // Strict JSON (duplicate keys, lone surrogates, deep nesting...): see ./screen.ts.
+    const message = await readScreened(req, res, this.maxMessageBytes);
+    if (message === undefined) return;
     try {
       await transport.handleMessage(message);
     } catch (e) {

@@ -3,12 +3,18 @@
 // and discarded (so the client sees the 413 rather than a reset) up to a bound past which the
 // connection is dropped.
 import type { IncomingMessage } from 'node:http';
+import { refusalCodeOf } from '../../kernel/json/codes.js';
+import { parseStrictJson } from '../../kernel/json/index.js';
 import { ProxyError } from './errors.js';
+
+/**
+ * Deepest nesting a request body may have. Checked by the iterative strict parser before any
+ * recursive code (re-serialization, schema compilation, JCS) touches the body.
+ */
+export const MAX_BODY_DEPTH = 128;
 
 /** Past the limit, at most this much more is read and discarded before the socket is dropped. */
 const DISCARD_BYTES = 64 * 1024 * 1024;
-
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 export function checkJsonMediaType(req: IncomingMessage): void {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -40,17 +46,12 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   }
   if (size > maxBytes) throw new ProxyError(413, 'body_too_large', `the body has ${size} bytes; the limit is ${maxBytes}`);
   const bytes = Buffer.concat(parts, size);
-  let text: string;
-  try {
-    text = decoder.decode(bytes);
-  } catch {
-    throw new ProxyError(400, 'invalid_json', 'the body is not valid UTF-8');
-  }
-  try {
-    return { bytes, value: JSON.parse(text) as unknown };
-  } catch (e) {
-    throw new ProxyError(400, 'invalid_json', `the body is not valid JSON: ${(e as Error).message}`);
-  }
+  // Strict: duplicate keys, lone surrogates, non-I-JSON numbers and deep nesting are refused too.
+  const r = parseStrictJson(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), { maxLength: maxBytes, maxDepth: MAX_BODY_DEPTH });
+  if (r.ok) return { bytes, value: r.value };
+  const e = r.error;
+  const what = e.code === 'syntax' ? 'not valid JSON' : e.code === 'invalid_unicode' && e.path === '' && e.offset === 0 ? 'not valid UTF-8' : 'refused';
+  throw new ProxyError(400, 'invalid_json', `the body is ${what}: ${e.message}${e.path ? ` (at ${e.path})` : ''}`).because(refusalCodeOf(e.code));
 }
 
 export function shouldDrop(e: unknown): boolean {

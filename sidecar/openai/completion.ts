@@ -76,7 +76,8 @@ export async function governCompletion(ctx: CallsContext, completion: unknown, m
     const e = byMessage.get(s.message) ?? { choice: s.choice, kept: [], refused: [] };
     byMessage.set(s.message, e);
     if (!s.legacy && d.verdict === 'ALLOW') {
-      e.kept.push(s.raw);
+      const tc = s.raw as Record<string, unknown>;
+      e.kept.push({ ...tc, function: { ...(tc.function as Record<string, unknown>), arguments: d.arguments } });
       delivered.add(d);
     } else e.refused.push(d);
   });

@@ -2,6 +2,7 @@
 // code}}), so an unmodified SDK raises its usual typed exception (BadRequestError,
 // PermissionDeniedError, ...). `code` is one of the proxy codes below; the kernel's verdict and
 // reason code travel in error.helm and in the X-Helm-* headers.
+import type { SurfaceRefusalCode } from '../../kernel/guardian/refusal.js';
 import type { CallDecision } from './gate.js';
 
 export type ProxyErrorCode =
@@ -29,6 +30,8 @@ export type ProxyErrorCode =
 export class ProxyError extends Error {
   /** The receipted decisions behind this answer (what the X-Helm-* headers report). */
   decisions: CallDecision[] = [];
+  /** The registered code the refusal of this request is receipted with (else ENVELOPE_INVALID). */
+  reasonCode?: SurfaceRefusalCode;
 
   constructor(
     readonly status: number,
@@ -38,6 +41,11 @@ export class ProxyError extends Error {
   ) {
     super(message);
     this.name = 'ProxyError';
+  }
+
+  because(reasonCode: SurfaceRefusalCode | null): this {
+    if (reasonCode !== null) this.reasonCode = reasonCode;
+    return this;
   }
 
   with(decisions: readonly CallDecision[]): this {

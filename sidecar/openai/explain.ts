@@ -1,6 +1,7 @@
 // What the agent (and its model) reads in place of a call it does not receive. Names are shown
 // with invisible and control characters escaped, so a homoglyph or zero-width trick in a tool
 // name is visible in the explanation instead of reproducing the trick.
+import { SURFACE_REFUSAL_CODES } from '../../kernel/guardian/refusal.js';
 import type { CallDecision } from './gate.js';
 
 const MAX_DETAIL = 400;
@@ -35,6 +36,7 @@ export function explainCall(d: CallDecision): string {
   }
   if (d.verdict === 'ESCALATE') return `[HELM] The tool call ${who} needs an approval before it can run: ESCALATE ${d.reasonCode}. ${clip(d.detail)}.${receipt}`;
   const retry = d.retryAfterMs !== undefined ? ` It may be retried in ${Math.ceil(d.retryAfterMs / 1000)} s.` : '';
+  if ((SURFACE_REFUSAL_CODES as readonly string[]).includes(d.reasonCode)) return `[HELM] The tool call ${who} was refused by the proxy: DENY ${d.reasonCode}. ${clip(d.detail)}.${receipt}`;
   return `[HELM] The tool call ${who} was blocked by policy: DENY ${d.reasonCode}. ${clip(d.detail)}.${retry}${receipt}`;
 }
 

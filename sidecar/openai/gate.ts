@@ -8,6 +8,7 @@ import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { HashRef } from '../../kernel/contracts/node.js';
 import type { Challenge, Pep, PepOutcome } from '../../kernel/pep/index.js';
 import type { Verdict } from '../../kernel/guardian/reason-codes.js';
+import type { SurfaceRefusalCode } from '../../kernel/guardian/refusal.js';
 import type { ProxyObserver } from './observer.js';
 
 export interface ProxyPrincipal {
@@ -39,6 +40,8 @@ export interface CallDecision {
   challenge?: Challenge;
   retryAfterMs?: number;
   sandbox?: string;
+  /** ALLOW only: the JCS of the judged arguments, which is what the agent receives. */
+  arguments?: string;
 }
 
 const REFUSED_TOOL = '(request)';
@@ -93,7 +96,7 @@ export class ToolCallGate {
   }
 
   /** Something the proxy will not pass on: recorded as a DENY with `problem` as its evidence. */
-  refuse(r: { toolCallId?: string | null; tool?: unknown; problem: string; evidence?: Record<string, unknown> }, model: string | null): Promise<CallDecision> {
+  refuse(r: { toolCallId?: string | null; tool?: unknown; problem: string; reasonCode?: SurfaceRefusalCode; evidence?: Record<string, unknown> }, model: string | null): Promise<CallDecision> {
     const toolCallId = r.toolCallId ?? null;
     const callId = usableCallId(toolCallId) ? toolCallId : this.syntheticId('refusal');
     const tool = r.tool === undefined ? REFUSED_TOOL : r.tool;
@@ -104,7 +107,8 @@ export class ToolCallGate {
         principal: { id: this.principal.id, roles: this.principal.roles ?? [], attributes: this.principal.attributes ?? {} },
         tool,
         args: `refused by the OpenAI proxy: ${r.problem}`,
-        ...(r.evidence ? { context: { evidence: r.evidence } } : {}),
+        // A registered refusal code makes the Guardian deny with it (kernel/guardian/refusal.ts).
+        ...(r.evidence || r.reasonCode ? { context: { ...(r.reasonCode ? { refusal: { reasonCode: r.reasonCode, detail: r.problem } } : {}), ...(r.evidence ? { evidence: r.evidence } : {}) } } : {}),
       },
       usableCallId(toolCallId) ? toolCallId : null,
       model,

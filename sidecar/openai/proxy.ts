@@ -7,7 +7,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { Pep } from '../../kernel/pep/index.js';
-import { readJsonBody, shouldDrop } from './body.js';
+import { depthWithin } from '../../kernel/json/index.js';
+import { MAX_BODY_DEPTH as MAX_UPSTREAM_DEPTH, readJsonBody, shouldDrop } from './body.js';
 import type { ProposedCall } from './calls.js';
 import { governCompletion, type DeniedCallMode } from './completion.js';
 import { errorBody, ProxyError } from './errors.js';
@@ -156,7 +157,7 @@ export function createOpenAiProxy(o: OpenAiProxyOptions): OpenAiProxy {
       body = read.value;
     } catch (e) {
       if (!(e instanceof ProxyError)) throw e;
-      const d = await gate.refuse({ problem: e.message }, null);
+      const d = await gate.refuse({ problem: e.message, ...(e.reasonCode ? { reasonCode: e.reasonCode } : {}) }, null);
       const err = d.recorded ? e.with([d]) : new ProxyError(503, 'receipt_unavailable', `${e.message}; and the refusal could not be recorded`).with([d]);
       if (shouldDrop(e)) {
         res.shouldKeepAlive = false;
@@ -215,6 +216,8 @@ export function createOpenAiProxy(o: OpenAiProxyOptions): OpenAiProxy {
         } catch {
           throw new UpstreamFailure('malformed', 'the upstream completion is not JSON', status);
         }
+        // Bounded before any recursive code (governing, re-serializing) walks it.
+        if (!depthWithin(completion, MAX_UPSTREAM_DEPTH)) throw new UpstreamFailure('malformed', `the upstream completion nests deeper than ${MAX_UPSTREAM_DEPTH} levels`, status);
         endUpstream(s, CHAT, status, null);
       } catch (e) {
         if (!(e instanceof UpstreamFailure)) throw e;

@@ -3,6 +3,8 @@
 // so not confirmed) and RESULT, with the content checked against the tool's pinned output schema;
 // the chain is INTENT <- DECISION <- EFFECT <- RESULT. Later turns repeat the same message: it is
 // accepted when its content is unchanged and refused when it differs.
+import { parseStrictJson } from '../../kernel/json/index.js';
+import { MAX_ARGUMENT_DEPTH } from './calls.js';
 import { createHash } from 'node:crypto';
 import type { Pep } from '../../kernel/pep/index.js';
 import { ProxyError } from './errors.js';
@@ -35,13 +37,13 @@ function contentText(c: unknown): string | null {
   return out;
 }
 
-/** What the output schema is checked against: the JSON the text holds, or the text itself. */
+/**
+ * What the output schema is checked against: the JSON the text holds, or the text itself. Strict
+ * and depth-limited, so a hostile result cannot reach the recursive schema check too deep.
+ */
 function outputOf(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
+  const r = parseStrictJson(text, { maxLength: Number.MAX_SAFE_INTEGER, maxDepth: MAX_ARGUMENT_DEPTH });
+  return r.ok ? r.value : text;
 }
 
 const digestOf = (text: string) => createHash('sha256').update(text).digest('hex');

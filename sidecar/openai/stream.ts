@@ -11,6 +11,8 @@
 // they merge such fragments (replace or concatenate), so the proxy could not know which call the
 // agent would reconstruct. A delta for a call already decided breaks the stream.
 import type { ServerResponse } from 'node:http';
+import { depthWithin } from '../../kernel/json/index.js';
+import { MAX_BODY_DEPTH } from './body.js';
 import { judgeCalls, type CallsContext, type ProposedCall } from './calls.js';
 import { rejectUndeliverable, type DeniedCallMode } from './completion.js';
 import { errorBody, ProxyError } from './errors.js';
@@ -136,6 +138,7 @@ export class StreamGovernor {
       throw malformed('an event is not JSON');
     }
     if (!isObject(obj)) throw malformed('an event is not a JSON object');
+    if (!depthWithin(obj, MAX_BODY_DEPTH)) throw malformed(`an event nests deeper than ${MAX_BODY_DEPTH} levels`);
     if (obj.error !== undefined && obj.error !== null) throw new UpstreamFailure('status', `the upstream streamed an error: ${JSON.stringify(obj.error).slice(0, 500)}`);
     if (!Array.isArray(obj.choices)) throw malformed('a chunk has no choices array');
     const { choices, usage: _usage, ...top } = obj;
@@ -251,7 +254,10 @@ export class StreamGovernor {
       }
       this.delivered.add(d);
       const index = s.nextIndex++;
-      for (const delta of c.deltas) this.emit(this.chunk([{ index: s.index, delta: { tool_calls: [{ ...delta, index }] }, logprobs: null, finish_reason: null }]), true);
+      // One delta with the canonical arguments: what was judged, not the model's fragments.
+      const merged: Record<string, unknown> = Object.assign({}, ...c.deltas.map(({ function: _f, ...rest }) => rest));
+      const fn = { name: c.name, arguments: d.arguments };
+      this.emit(this.chunk([{ index: s.index, delta: { tool_calls: [{ ...merged, index, id: c.id, type: c.type ?? 'function', function: fn }] }, logprobs: null, finish_reason: null }]), true);
     });
     if (refused.length > 0) {
       const text = `${s.contentSent ? '\n\n' : ''}${explainAll(refused)}`;

@@ -42,7 +42,7 @@ describe('malformed requests', () => {
   });
 
   it('a body that is not UTF-8 -> 400', async () => {
-    await refusedWith(await raw(lab.url, new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])), 400, 'invalid_json');
+    await refusedWith(await raw(lab.url, new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])), 400, 'invalid_json', 'INPUT_INVALID_UNICODE');
   });
 
   it('a JSON body that is not an object, or has no messages array -> 400 invalid_request', async () => {
@@ -99,7 +99,7 @@ describe('malformed requests', () => {
 
 describe('offered tools', () => {
   it('unicode tricks in tool names never match a declared tool', async () => {
-    const tricks = ['crm.lookup\u200b_customer', 'crm.lookup_cust\u043emer', 'crm.lookup_customer\u202e', '\uff43rm.lookup_customer', 'crm.lookup_customer\ud800'];
+    const tricks = ['crm.lookup\u200b_customer', 'crm.lookup_cust\u043emer', 'crm.lookup_customer\u202e', '\uff43rm.lookup_customer'];
     const tools = [...tricks, 'crm.lookup_customer'].map((name) => ({ type: 'function', function: { name, parameters: { type: 'object' } } }));
     lab.script(() => ({ toolCalls: [call('call_zw', 'crm.lookup\u200b_customer', { customerId: 'cus_12345678' })] }));
     const r = await raw(lab.url, { model: 'm', messages: user, tools });
@@ -107,13 +107,16 @@ describe('offered tools', () => {
     const sent = lab.model.requests.at(-1)!.body as { tools: Array<{ function: { name: string } }> };
     expect(sent.tools.map((t) => t.function.name)).toEqual(['crm.lookup_customer']);
     const body = JSON.parse(r.text) as { choices: Array<{ message: { content: string; tool_calls?: unknown } }>; helm: { decisions: Array<{ reasonCode: string }>; toolsRemoved: Array<{ reasonCode: string; tool: string }> } };
-    expect(body.helm.toolsRemoved.map((d) => d.reasonCode)).toEqual(Array(5).fill('TOOL_NOT_DECLARED').map((c, i) => (i === 4 ? 'ENVELOPE_INVALID' : c)));
+    expect(body.helm.toolsRemoved.map((d) => d.reasonCode)).toEqual(Array(4).fill('TOOL_NOT_DECLARED'));
     expect(body.helm.decisions.map((d) => d.reasonCode)).toEqual(['TOOL_NOT_DECLARED']);
     expect(body.choices[0]!.message.tool_calls).toBeUndefined();
     // The explanation shows the hidden character instead of reproducing it.
     expect(body.choices[0]!.message.content).toContain('"crm.lookup\\u{200b}_customer"');
     expect(r.headers.get('x-helm-tools-removed')).toContain('crm.lookup%E2%80%8B_customer=DENY:TOOL_NOT_DECLARED');
-    expect(r.headers.get('x-helm-tools-removed')).toContain('crm.lookup_customer%EF%BF%BD=DENY:ENVELOPE_INVALID');
+    // A lone surrogate anywhere in the body (here a tool name) refuses the whole request.
+    const lone = await raw(lab.url, { model: 'm', messages: user, tools: [{ type: 'function', function: { name: 'crm.lookup_customer\ud800', parameters: { type: 'object' } } }] });
+    expect(lone.status).toBe(400);
+    expect(lone.headers.get('x-helm-reason-code')).toBe('INPUT_INVALID_UNICODE');
   });
 
   it('hosted MCP tools (type "mcp") are removed and receipted; other tool types too', async () => {
@@ -164,7 +167,7 @@ describe('tool calls the model proposes', () => {
     await lab.client.chat.completions.create({ model: 'm', messages: user as OpenAI.ChatCompletionMessageParam[], tools: TOOLS });
     const again = await lab.client.chat.completions.create({ model: 'm', messages: user as OpenAI.ChatCompletionMessageParam[], tools: TOOLS });
     expect(again.choices[0]!.message.tool_calls).toBeUndefined();
-    expect(again.choices[0]!.message.content).toMatch(/was already used by an earlier call/);
+    expect(again.choices[0]!.message.content).toMatch(/tool call id reused/);
   });
 
   it('arguments that are not JSON, or JSON that is not an object, are denied with a receipt', async () => {
@@ -262,10 +265,8 @@ describe('answers with several choices or a misbehaving stream', () => {
     expect(r.headers.get('x-helm-decisions')).toBe('call_s0=ALLOW:ALLOWED');
     const frames = sseData(r.text).slice(0, -1).map((d) => JSON.parse(d) as { choices: Array<{ index: number; delta?: { tool_calls?: Array<{ id?: string }>; content?: string }; finish_reason: string | null }>; helm?: { decisions: unknown[] } });
     const calls = frames.flatMap((f) => f.choices.flatMap((c) => (c.delta?.tool_calls ?? []).map((t) => [c.index, t.id])));
-    expect(calls).toEqual([
-      [0, 'call_s0'],
-      [0, undefined],
-    ]);
+    // One delta per released call, carrying the canonical arguments.
+    expect(calls).toEqual([[0, 'call_s0']]);
     const finishes = frames.flatMap((f) => f.choices.filter((c) => c.finish_reason !== null).map((c) => [c.index, c.finish_reason]));
     expect(finishes).toEqual([
       [0, 'tool_calls'],
