@@ -3,7 +3,7 @@
 // add budgets and rate limits, and shrink allowlists, grants, profiles and limits. Anything that
 // could make a call pass that the base denies is refused with an error naming it, so the composed
 // bundle never allows more than its base. The result is an ordinary bundle with its own hash.
-import { jcsSignedString } from '../crypto/jcs.js';
+import { jcsDecisionString } from './decision-jcs.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { bundleContentHash, type HashRef } from './bundle-parse.js';
 import { BUILTIN_PROFILES, SIDE_EFFECTS, type CapabilityProfile, type Fixture, type PolicyBundleDoc, type PolicyOverlayDoc } from './bundle-types.js';
@@ -19,7 +19,7 @@ export interface ComposeIssue {
 
 export type ComposeResult = { readonly ok: true; readonly bundle: PolicyBundleDoc; readonly contentHash: HashRef } | { readonly ok: false; readonly errors: readonly ComposeIssue[] };
 
-const same = (a: unknown, b: unknown) => jcsSignedString(a ?? null) === jcsSignedString(b ?? null);
+const same = (a: unknown, b: unknown) => jcsDecisionString(a ?? null) === jcsDecisionString(b ?? null);
 
 /** Is every tool a pattern in `inner` admits also admitted by some pattern in `outer`? */
 function patternsCovered(inner: readonly string[], outer: readonly string[]): boolean {

@@ -3,7 +3,8 @@
 // canonical form fills defaults; inputDigest hashes its JCS.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { toHex, utf8 } from '../crypto/bytes.js';
-import { jcsString, jcsSignedString } from '../crypto/jcs.js';
+import { jcsString } from '../crypto/jcs.js';
+import { DecimalPrecisionError, jcsDecisionString } from './decision-jcs.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import type { HashRef } from './bundle-parse.js';
 import { SURFACES, type JsonObject, type Surface } from './bundle-types.js';
@@ -106,7 +107,7 @@ const validateInput = new Ajv2020({ strict: true, allErrors: false }).compile(de
 
 export type CanonicalInputResult =
   | { readonly ok: true; readonly input: DecisionInput; readonly jcs: string; /** UTF-8 of jcs: what inputDigest hashes. */ readonly bytes: Uint8Array }
-  | { readonly ok: false; readonly message: string };
+  | { readonly ok: false; readonly message: string; /** Set when a decimal is beyond the limits; otherwise ENVELOPE_INVALID. */ readonly reasonCode?: 'DECIMAL_PRECISION_EXCEEDED' };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -114,7 +115,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Fills defaults (roles [], attributes {}, connector null, sandbox null, context {}, empty state)
- * and checks the result against decisionInputSchema and the signed-payload profile. Never throws.
+ * and checks the result against decisionInputSchema and the decision profile (the signed-payload
+ * profile plus exact decimals, decimal.ts). Never throws.
  */
 export function canonicalDecisionInput(raw: unknown): CanonicalInputResult {
   if (!isPlainObject(raw)) return { ok: false, message: 'decision input must be an object' };
@@ -130,9 +132,10 @@ export function canonicalDecisionInput(raw: unknown): CanonicalInputResult {
   };
   let text: string;
   try {
-    text = jcsSignedString(filled);
+    text = jcsDecisionString(filled);
   } catch (e) {
-    return { ok: false, message: `decision input is not canonicalizable: ${(e as Error).message}` };
+    const message = `decision input is not canonicalizable: ${(e as Error).message}`;
+    return e instanceof DecimalPrecisionError ? { ok: false, message, reasonCode: 'DECIMAL_PRECISION_EXCEEDED' } : { ok: false, message };
   }
   if (!validateInput(filled)) {
     const err = validateInput.errors?.[0];
@@ -154,7 +157,7 @@ export function sha256Ref(suite: CryptoSuite, bytes: Uint8Array): HashRef {
 
 /** "sha256:" + hex(SHA-256(JCS(canonical input))). */
 export function inputDigest(input: DecisionInput, suite: CryptoSuite): HashRef {
-  return sha256Ref(suite, utf8(jcsSignedString(input)));
+  return sha256Ref(suite, utf8(jcsDecisionString(input)));
 }
 
 /**

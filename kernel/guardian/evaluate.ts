@@ -91,7 +91,7 @@ function evaluateChecked(policy: GuardianPolicy, rawInput: unknown, canon: Canon
   if (policy.status !== 'ready') return deny({ policyDigest: policy.policyDigest, inputDigest: digest }, policy.reasonCode, policy.message);
   const b = policy.bundle;
   const base: Base = { policyDigest: b.contentHash, inputDigest: digest };
-  if (!canon.ok) return deny(base, 'ENVELOPE_INVALID', canon.message);
+  if (!canon.ok) return deny(base, canon.reasonCode ?? 'ENVELOPE_INVALID', canon.message);
   const input = canon.input;
   if (input.policyDigest !== b.contentHash) return deny(base, 'POLICY_DIGEST_MISMATCH', `input pins ${input.policyDigest}; the bundle in force is ${b.contentHash}`);
   const tool = b.tools.get(input.tool);

@@ -42,10 +42,11 @@ export const REASON_CODES = {
   SIGNER_UNTRUSTED: e('DENY', 'bundle', 'helm-oss', 'guardian', 'The bundle was signed by a key that is not a trust root.'),
   HASH_MISMATCH: e('DENY', 'bundle', 'helm-oss', 'guardian', 'The signature names a contentHash other than the hash of the bundle.'),
 
-  ENVELOPE_INVALID: e('DENY', 'input', 'upstream', 'guardian', 'The decision input is malformed or cannot be canonicalized (e.g. a non-integer number).'),
+  ENVELOPE_INVALID: e('DENY', 'input', 'upstream', 'guardian', 'The decision input is malformed or cannot be canonicalized (e.g. an integer beyond 2^53-1).'),
   SCHEMA_VIOLATION: e('DENY', 'input', 'upstream', 'guardian', 'The tool arguments violate a value constraint of the argument schema (enum, range, pattern, length...).'),
   ERR_TOOL_ARGS_UNKNOWN_FIELD: e('DENY', 'input', 'upstream', 'guardian', 'The tool arguments contain a field the argument schema does not declare (at any depth).'),
   ERR_TOOL_ARGS_MISSING_REQUIRED: e('DENY', 'input', 'upstream', 'guardian', 'A required tool argument is missing.'),
+  DECIMAL_PRECISION_EXCEEDED: e('DENY', 'input', 'helm-oss', 'guardian', 'A number in the decision input has more than 15 significant digits or 15 digits after the point, so it cannot be compared exactly.'),
   ERR_TOOL_ARGS_TYPE_MISMATCH: e('DENY', 'input', 'upstream', 'guardian', 'A tool argument has the wrong JSON type.'),
 
   DOMAIN_SCOPE_VIOLATION: e('DENY', 'surface', 'helm-oss', 'guardian', "The tool's domain is not granted to the principal."),

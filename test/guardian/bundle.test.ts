@@ -41,7 +41,9 @@ describe('bundle text and canonical hash', () => {
   it.each([
     ['duplicate keys in YAML', 'a: 1\na: 2\n', 'ERR_BUNDLE_PARSE'],
     ['duplicate keys in JSON', '{"a": 1, "a": 2}', 'ERR_BUNDLE_PARSE'],
-    ['a float', 'a: 1.5\n', 'ERR_BUNDLE_PROFILE'],
+    ['a decimal beyond 15 significant digits', 'a: 0.30000000000000004\n', 'ERR_BUNDLE_PROFILE'],
+    ['a decimal beyond 15 digits after the point', 'a: 0.0000000000000001\n', 'ERR_BUNDLE_PROFILE'],
+    ['an infinity', 'a: .inf\n', 'ERR_BUNDLE_PROFILE'],
     ['an integer beyond 2^53', 'a: 9007199254740993\n', 'ERR_BUNDLE_PROFILE'],
     ['an unknown tag', 'a: !secret x\n', 'ERR_BUNDLE_PARSE'],
     ['malformed YAML', 'a: [1, 2\n', 'ERR_BUNDLE_PARSE'],
