@@ -7,6 +7,7 @@ import { strings } from '@bufbuild/cel/ext';
 import type { Expr } from '@bufbuild/cel-spec/cel/expr/syntax_pb.js';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { JsonValue } from './bundle-types.js';
+import { normalisedText, pathUnder } from './paths.js';
 import { decimalAdd, decimalDivide, decimalMultiply, decimalSubtract, numberProblem } from './decimal.js';
 
 /** The variables a rule expression may read (documented in docs/spec/policy-bundle.md). */
@@ -19,7 +20,7 @@ const TYPE_IDENTS = new Set(['int', 'uint', 'double', 'bool', 'string', 'bytes',
 /** Calls whose result is never a bool: a rule that is one of these cannot be a requirement. */
 const NON_BOOL_CALLS = new Set(['_+_', '_-_', '_*_', '_/_', '_%_', '-_', 'size', 'int', 'uint', 'double', 'string', 'bytes', 'timestamp', 'duration', 'type', 'dyn']);
 
-const { DOUBLE } = CelScalar;
+const { BOOL, DOUBLE, STRING } = CelScalar;
 /**
  * Double arithmetic is exact decimal arithmetic (decimal.ts): these replace the standard overloads
  * (same ids), so 0.1 + 0.2 == 0.3 holds and a result beyond the decimal limits is an error.
@@ -31,7 +32,10 @@ const exactDecimal = [
   celFunc('_/_', [DOUBLE, DOUBLE], DOUBLE, decimalDivide),
 ];
 
-const env = celEnv({ funcs: [...strings, ...exactDecimal] });
+/** Path helpers (paths.ts): an unsafe path is an evaluation error, never false. */
+const pathFuncs = [celFunc('pathUnder', [STRING, STRING], BOOL, pathUnder), celFunc('normalizePath', [STRING], STRING, normalisedText)];
+
+const env = celEnv({ funcs: [...strings, ...exactDecimal, ...pathFuncs] });
 
 export interface CelProgram {
   readonly source: string;

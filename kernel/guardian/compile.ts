@@ -21,11 +21,12 @@ import {
 } from './bundle-types.js';
 import { compileCel, type CelProgram } from './cel.js';
 import { HOST_PATTERN } from './destinations.js';
+import { prefixProblem } from './paths.js';
 import { DEFAULT_RULE_REASON, isReasonCode, REASON_CODES, type ReasonCode } from './reason-codes.js';
 import { isToolPattern, selects, toolPatternMatches } from './selectors.js';
 
 export interface LintIssue {
-  readonly code: 'ERR_BUNDLE_SCHEMA' | 'ERR_BUNDLE_PROFILE' | 'ERR_REFERENCE' | 'ERR_DUPLICATE' | 'ERR_CEL' | 'ERR_TOOL_SCHEMA' | 'ERR_REASON_CODE' | 'ERR_APPROVAL' | 'ERR_DESTINATION' | 'ERR_PROFILE' | 'WARN_UNREACHABLE';
+  readonly code: 'ERR_BUNDLE_SCHEMA' | 'ERR_BUNDLE_PROFILE' | 'ERR_REFERENCE' | 'ERR_DUPLICATE' | 'ERR_CEL' | 'ERR_TOOL_SCHEMA' | 'ERR_REASON_CODE' | 'ERR_APPROVAL' | 'ERR_DESTINATION' | 'ERR_PATH' | 'ERR_PROFILE' | 'WARN_UNREACHABLE';
   readonly path: string;
   readonly message: string;
 }
@@ -204,6 +205,12 @@ export function compileBundle(raw: unknown, suite: CryptoSuite): CompileResult {
     if (t.sandbox === true && sandboxFor(doc, t) === null) errors.push({ code: 'ERR_REFERENCE', path: `${path}/sandbox`, message: `sandbox: true but no sandbox profile is mapped for class ${t.sideEffect}` });
     (t.destinations ?? []).forEach((d, i) => {
       for (const l of d.allow) if (!Object.hasOwn(doc.destinations ?? {}, l)) errors.push({ code: 'ERR_REFERENCE', path: `${path}/destinations/${i}/allow`, message: `unknown destination list ${l}` });
+    });
+    (t.paths ?? []).forEach((p, i) => {
+      p.under.forEach((u, j) => {
+        const problem = prefixProblem(u);
+        if (problem) errors.push({ code: 'ERR_PATH', path: `${path}/paths/${i}/under/${j}`, message: problem });
+      });
     });
     const args = compileToolSchema(ajv, t.args, `${path}/args`, true);
     if (!args.ok) errors.push(...args.issues.map((x) => ({ code: 'ERR_TOOL_SCHEMA' as const, ...x })));

@@ -10,7 +10,7 @@ import { canonicalDecisionInput, parseInstant, rawInputDigest, sha256Ref, type C
 import { checkLimits, consumption, limitViews, type BudgetView, type Consumption } from './limits.js';
 import type { GuardianPolicy } from './policy.js';
 import type { ReasonCode, Verdict } from './reason-codes.js';
-import { checkConnector, checkEgress, checkGrants, checkSandbox } from './surface.js';
+import { checkConnector, checkEgress, checkGrants, checkPathScopes, checkSandbox } from './surface.js';
 
 export const ENGINE = 'helm-guardian/0.1.0';
 
@@ -104,7 +104,7 @@ function evaluateChecked(policy: GuardianPolicy, rawInput: unknown, canon: Canon
     const v = argViolation(tool.validateArgs.errors);
     return deny(base, v.reasonCode, `args${v.field}: ${v.message}`);
   }
-  const egress = checkEgress(b, tool, input);
+  const egress = checkEgress(b, tool, input) ?? checkPathScopes(tool, input);
   if (egress) return deny(base, egress.reasonCode, egress.message);
 
   const nowMs = parseInstant(input.time)!;

@@ -53,6 +53,8 @@ export const REASON_CODES = {
   CAPABILITY_VIOLATION: e('DENY', 'surface', 'helm-oss', 'guardian', "No capability profile granted to the principal permits the tool's side-effect class."),
   CONNECTOR_NOT_ALLOWED: e('DENY', 'surface', 'helm-oss', 'guardian', 'The call is routed through a connector that is not allowlisted for the tool.'),
   DATA_EGRESS_BLOCKED: e('DENY', 'surface', 'upstream', 'guardian', 'A host or URL argument is outside the destination allowlist.'),
+  PATH_UNSAFE: e('DENY', 'surface', 'helm-oss', 'guardian', 'A path argument is not an absolute path that normalises unambiguously (NUL, control or format characters, backslash, percent-encoding, look-alike separators, or .. above /).'),
+  PATH_OUTSIDE_SCOPE: e('DENY', 'surface', 'helm-oss', 'guardian', 'A path argument, after normalisation, is not under any directory the tool allows (compared segment by segment).'),
   SANDBOX_VIOLATION: e('DENY', 'surface', 'upstream', 'guardian', 'The executor does not offer the sandbox profile the tool class requires.'),
 
   BUDGET_EXCEEDED: e('DENY', 'resource', 'upstream', 'guardian', 'The call would exceed a calls or cost-units budget for its window.'),
