@@ -20,7 +20,7 @@ import {
   type ToolDecl,
 } from './bundle-types.js';
 import { compileCel, type CelProgram } from './cel.js';
-import { HOST_PATTERN } from './destinations.js';
+import { parseDestinationPattern } from './destinations.js';
 import { prefixProblem } from './paths.js';
 import { DEFAULT_RULE_REASON, isReasonCode, REASON_CODES, type ReasonCode } from './reason-codes.js';
 import { isToolPattern, selects, toolPatternMatches } from './selectors.js';
@@ -153,8 +153,8 @@ export function compileApprovals(approvals: Record<string, ApprovalRequirement> 
 export function checkDestinationLists(lists: Record<string, string[]> | undefined, issues: LintIssue[]): void {
   for (const [name, patterns] of Object.entries(lists ?? {})) {
     patterns.forEach((p, i) => {
-      const port = p.includes(':') ? Number(p.slice(p.lastIndexOf(':') + 1)) : 1;
-      if (!HOST_PATTERN.test(p) || port < 1 || port > 65535) issues.push({ code: 'ERR_DESTINATION', path: `/destinations/${name}/${i}`, message: `${JSON.stringify(p)} is not host, *.host or host:port (lowercase ASCII)` });
+      const parsed = parseDestinationPattern(p);
+      if (typeof parsed === 'string') issues.push({ code: 'ERR_DESTINATION', path: `/destinations/${name}/${i}`, message: parsed });
     });
   }
 }

@@ -127,7 +127,7 @@ describe('lint', () => {
     ['built-in profile widened', (d) => (d.profiles!['read-only'] = { sideEffects: ['read', 'write'] }), 'ERR_PROFILE', /may only be narrowed/],
     ['sandbox: true without a class profile', (d) => (d.tools['tickets.update']!.sandbox = true), 'ERR_REFERENCE', /no sandbox profile is mapped/],
     ['destination list unknown', (d) => (d.tools['kb.fetch_article']!.destinations![0]!.allow = ['nowhere']), 'ERR_REFERENCE', /unknown destination list/],
-    ['destination pattern malformed', (d) => (d.destinations!.docs = ['https://docs.example.com/']), 'ERR_DESTINATION', /is not host/],
+    ['destination pattern malformed', (d) => (d.destinations!.docs = ['docs.example.com/v1/']), 'ERR_DESTINATION', /is not host/],
     ['budget without a limit', (d) => d.budgets!.push({ id: 'b', scope: 'tool', windowSeconds: 60 }), 'ERR_REFERENCE', /needs maxCalls or maxCost/],
     ['args schema with allOf', (d) => (d.tools['crm.lookup_customer']!.args = { type: 'object', allOf: [{ type: 'object', properties: { a: { type: 'string' } } }] }), 'ERR_TOOL_SCHEMA', /allOf/],
     ['args schema with additionalProperties: true', (d) => (d.tools['crm.lookup_customer']!.args = { type: 'object', additionalProperties: true }), 'ERR_TOOL_SCHEMA', /accepts unknown fields/],
