@@ -68,11 +68,19 @@ async function evidence(lab: Lab, name: string): Promise<{ verify: number; repla
   const r = await cli(['replay', pack, '--json']);
   let replay = null;
   try {
-    replay = (JSON.parse(r.out) as { decisions?: { decisions: number; identical: number; diverged: number; skipped: number } }).decisions ?? null;
+    replay = (JSON.parse(r.out) as { decisions?: { decisions: number; identical: number; diverged: number; skipped: number; results: Array<{ status: string; recorded: { reasonCode: string }; reasons: string[] }> } }).decisions ?? null;
   } catch {
     failures.push(`replay output is not JSON (exit ${r.code})`);
   }
-  if (replay && replay.diverged > 0) failures.push(`replay: ${replay.diverged} decisions diverged`);
+  if (replay && replay.diverged > 0) {
+    // Grouped by recorded code and reason (digests and ids blanked), so the cause is readable.
+    const why = new Map<string, number>();
+    for (const d of replay.results.filter((x) => x.status === 'diverged')) {
+      const k = `${d.recorded.reasonCode}: ${d.reasons.join('; ').replace(/sha256:[0-9a-f]{64}/g, 'sha256:…')}`;
+      why.set(k, (why.get(k) ?? 0) + 1);
+    }
+    failures.push(`replay: ${replay.diverged} decisions diverged`, ...[...why].map(([k, n]) => `replay divergence x${n}: ${k}`));
+  }
   return { verify: v.code, replay: replay ? { decisions: replay.decisions, identical: replay.identical, diverged: replay.diverged, skipped: replay.skipped } : null, failures };
 }
 
@@ -118,6 +126,11 @@ export async function harden(o: Options, print: (line: string) => void): Promise
     const startMs = await sc.start();
     print(JSON.stringify({ started: { readyMs: startMs, rssMiB: sc.rssMiB(), pid: sc.pid } }));
     for (let i = 0; i < o.rounds && Date.now() < deadline && sc.running; i++) emit(await fuzzRound(sc, rng, o.count, i + 1));
+    const rss = summaries.filter((s) => s.round.startsWith('fuzz-')).map((s) => s.rssMiB);
+    // The first round includes warm-up; from the second on, repeated rounds must not keep growing.
+    if (rss.length >= 3 && rss[1] && rss.at(-1) && rss.at(-1)! > rss[1] * 1.1) {
+      emit({ round: 'memory', requests: 0, status: {}, count500: 0, rssMiB: rss.at(-1)!, rssByRound: rss, failures: [`RSS grew from ${rss[1]} MiB after fuzz-2 to ${rss.at(-1)} MiB after fuzz-${rss.length} (more than 10%)`] });
+    }
     for (let i = 0; i < o.raceRounds && Date.now() < deadline && sc.running; i++) emit(await raceRound(sc, COUNTER_TOOL_NAMES[i]!, o.raceN, i % 2 === 0 ? 'mcp' : 'rest', i + 1));
     if (o.kills > 0 && Date.now() < deadline && sc.running) emit(await killRound(sc, rng, o.kills, 1));
     const exit = await sc.stop();
