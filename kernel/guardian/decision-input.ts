@@ -68,6 +68,25 @@ export type DecisionInputDraft = Omit<DecisionInput, 'principal' | 'connector' |
 
 /** An intent entry must fit in a 64 KiB log entry, so a larger input can never be recorded. */
 export const MAX_INPUT_BYTES = 49152;
+/**
+ * Deepest nesting of arrays and objects in a DecisionInput (the input object is level 1). Checked
+ * iteratively before anything recursive runs: otherwise whether an input canonicalizes would depend
+ * on the stack left in the process deciding it, and a replay could decide differently.
+ */
+export const MAX_INPUT_DEPTH = 128;
+
+/** The JSON pointer of the first container nested deeper than `max`, or null. Iterative. */
+export function tooDeep(root: unknown, max: number): string | null {
+  const stack: Array<[unknown, number, string]> = [[root, 1, '']];
+  while (stack.length > 0) {
+    const [v, depth, path] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return path || '/';
+    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], depth + 1, `${path}/${i}`]);
+    else for (const [k, x] of Object.entries(v)) stack.push([x, depth + 1, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`]);
+  }
+  return null;
+}
 
 const time = { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$' } as const;
 const uint = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
@@ -130,6 +149,8 @@ export function canonicalDecisionInput(raw: unknown): CanonicalInputResult {
     context: raw.context ?? {},
     state: st === undefined ? { budgets: {}, rates: {} } : isPlainObject(st) ? { budgets: {}, rates: {}, ...st } : st,
   };
+  const deep = tooDeep(filled, MAX_INPUT_DEPTH);
+  if (deep !== null) return { ok: false, message: `decision input is nested deeper than ${MAX_INPUT_DEPTH} levels at ${deep.slice(0, 200)}` };
   let text: string;
   try {
     text = jcsDecisionString(filled);
