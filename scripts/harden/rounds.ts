@@ -56,6 +56,9 @@ export async function fuzzRound(sc: SidecarProcess, rng: Rng, count: number, ind
   const status: Record<string, number> = {};
   const bySurface: Record<string, Record<string, number>> = {};
   const failures: string[] = [];
+  // A connection closed before an answer (e.g. EPIPE while a huge body is still being sent after
+  // an early 413) is reported, not a finding: only a dead sidecar is.
+  const notes = new Set<string>();
   const sources500 = new Set<string>();
   let requests = 0;
   const mcpHeaders = await mcpSession(sc.governedUrl);
@@ -71,7 +74,7 @@ export async function fuzzRound(sc: SidecarProcess, rng: Rng, count: number, ind
         tally(status, s);
         tally((bySurface[c.surface] ??= {}), s);
         if (s === '500') sources500.add(`${c.surface}: ${c.name}`);
-        if (s.startsWith('net:')) failures.push(`no answer (${s}) to ${c.surface}: ${c.name}`);
+        if (s.startsWith('net:')) notes.add(`no answer (${s}) to ${c.surface}: ${c.name}`);
       });
       if (!sc.running) {
         failures.push(`the sidecar exited during the fuzz (after ${requests} requests)`);
@@ -81,7 +84,7 @@ export async function fuzzRound(sc: SidecarProcess, rng: Rng, count: number, ind
     if (!sc.running) break;
   }
   for (const s of sources500) failures.push(`500 from ${s}`);
-  return { round: `fuzz-${index}`, requests, status, bySurface, count500: status['500'] ?? 0, rssMiB: sc.rssMiB(), failures: [...new Set(failures)] };
+  return { round: `fuzz-${index}`, requests, status, bySurface, count500: status['500'] ?? 0, rssMiB: sc.rssMiB(), notes: [...notes], failures: [...new Set(failures)] };
 }
 
 /** N identical calls of one budgeted tool at once, over MCP (tools/call) or REST. */
