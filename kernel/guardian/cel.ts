@@ -20,16 +20,26 @@ const TYPE_IDENTS = new Set(['int', 'uint', 'double', 'bool', 'string', 'bytes',
 /** Calls whose result is never a bool: a rule that is one of these cannot be a requirement. */
 const NON_BOOL_CALLS = new Set(['_+_', '_-_', '_*_', '_/_', '_%_', '-_', 'size', 'int', 'uint', 'double', 'string', 'bytes', 'timestamp', 'duration', 'type', 'dyn']);
 
-const { BOOL, DOUBLE, STRING } = CelScalar;
+const { BOOL, DOUBLE, INT, STRING } = CelScalar;
 /**
  * Double arithmetic is exact decimal arithmetic (decimal.ts): these replace the standard overloads
  * (same ids), so 0.1 + 0.2 == 0.3 holds and a result beyond the decimal limits is an error.
  */
+function safeNumber(i: bigint): number {
+  if (i > BigInt(Number.MAX_SAFE_INTEGER) || i < -BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`exact decimal: int ${i} is outside ±(2^53−1)`);
+  return Number(i);
+}
+
 const exactDecimal = [
   celFunc('_+_', [DOUBLE, DOUBLE], DOUBLE, decimalAdd),
   celFunc('_-_', [DOUBLE, DOUBLE], DOUBLE, decimalSubtract),
   celFunc('_*_', [DOUBLE, DOUBLE], DOUBLE, decimalMultiply),
   celFunc('_/_', [DOUBLE, DOUBLE], DOUBLE, decimalDivide),
+  // 100.00 arrives as the JSON integer 100 (a CEL int): mixing it with a decimal is exact too.
+  ...([['_+_', decimalAdd], ['_-_', decimalSubtract], ['_*_', decimalMultiply], ['_/_', decimalDivide]] as const).flatMap(([op, f]) => [
+    celFunc(op, [INT, DOUBLE], DOUBLE, (a: bigint, b: number) => f(safeNumber(a), b)),
+    celFunc(op, [DOUBLE, INT], DOUBLE, (a: number, b: bigint) => f(a, safeNumber(b))),
+  ]),
 ];
 
 /** Path helpers (paths.ts): an unsafe path is an evaluation error, never false. */

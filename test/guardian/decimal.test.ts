@@ -78,6 +78,13 @@ describe('exact decimal arithmetic in rules', () => {
     expect([d.verdict, d.reasonCode]).toEqual(['ALLOW', 'ALLOWED']);
   });
 
+  it('an amount that arrives as an integer (100.00 is the JSON integer 100) mixes exactly with a decimal', () => {
+    const mixDoc = payDoc([{ id: 'mix', match: { tools: ['billing.pay'] }, when: 'args.amount + args.fee <= 100.5 && args.fee * 2 == 1', verdict: 'ALLOW' }]);
+    const decide = (amount: number, fee: number) => evaluate(signedPolicy(mixDoc), call(compiled(mixDoc), 'billing.pay', { amount, fee }, { connector: 'payments-api' })).reasonCode;
+    expect(decide(100.0, 0.5)).toBe('ALLOWED');
+    expect(decide(100.01, 0.5)).toBe('MISSING_REQUIREMENT');
+  });
+
   it('a quotient that does not terminate is an evaluation error (fail closed)', () => {
     const divDoc = payDoc([{ id: 'third', match: { tools: ['billing.pay'] }, when: 'args.amount / 3.0 > 0.0', verdict: 'ALLOW' }]);
     const d = evaluate(signedPolicy(divDoc), call(compiled(divDoc), 'billing.pay', { amount: 1.5 }, { connector: 'payments-api' }));
