@@ -6,6 +6,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { JsonObject, JsonValue } from './bundle-types.js';
+import { isDecimalMultiple } from './decimal.js';
 import type { ReasonCode } from './reason-codes.js';
 
 export interface SchemaIssue {
@@ -68,6 +69,12 @@ function walk(s: JsonValue, path: string, issues: SchemaIssue[], isRoot = false)
     if (s.additionalProperties === true) issues.push({ path: `${path}/additionalProperties`, message: 'additionalProperties: true accepts unknown fields; give a value schema for open maps' });
     if (!('additionalProperties' in s)) out.additionalProperties = false;
   }
+  // ajv divides in binary floating point (0.07 / 0.01 is not an integer there): a decimal
+  // divisor is checked exactly instead (decimal.ts).
+  if (typeof s.multipleOf === 'number' && !Number.isInteger(s.multipleOf)) {
+    delete out.multipleOf;
+    out[DECIMAL_MULTIPLE_OF] = s.multipleOf;
+  }
   if (t?.includes('array') && !('items' in s)) issues.push({ path, message: 'array schema needs `items` (items of any shape would accept unknown fields)' });
   for (const k of MAP_POSITIONS) {
     const m = s[k];
@@ -91,10 +98,20 @@ export function escapePointer(s: string): string {
   return s.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
+/** The keyword a decimal `multipleOf` is rewritten to by hardening. */
+const DECIMAL_MULTIPLE_OF = 'x-helm-decimal-multipleOf';
+
 /** A fresh validator factory: one per compiled bundle, strict, first error only. */
 export function newSchemaCompiler(): Ajv2020 {
   const ajv = new Ajv2020({ strict: true, allErrors: false, validateFormats: true });
   (addFormats as unknown as (a: Ajv2020) => Ajv2020)(ajv);
+  ajv.addKeyword({
+    keyword: DECIMAL_MULTIPLE_OF,
+    type: 'number',
+    schemaType: 'number',
+    errors: false,
+    validate: (of: number, data: number) => isDecimalMultiple(data, of),
+  });
   return ajv;
 }
 

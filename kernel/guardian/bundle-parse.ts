@@ -1,8 +1,9 @@
 // Bundle text in (YAML 1.2 or JSON, which is YAML), parsed document out; the canonical form is
-// the JCS of that document in the signed-payload profile, and contentHash hashes it.
+// the JCS of that document in the decision profile (signed-payload profile plus exact decimals),
+// and contentHash hashes it.
 import { parseDocument } from 'yaml';
-import { toHex } from '../crypto/bytes.js';
-import { assertSignedProfile, jcsSigned } from '../crypto/jcs.js';
+import { toHex, utf8 } from '../crypto/bytes.js';
+import { jcsDecisionString } from './decision-jcs.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 
 export type HashRef = `sha256:${string}`;
@@ -22,7 +23,7 @@ export const MAX_BUNDLE_TEXT = 4 * 1024 * 1024;
 
 /**
  * Parses YAML or JSON strictly: duplicate keys, unresolved tags and warnings are errors, and the
- * result must be in the signed-payload profile (integers only), so that two parsers that accept
+ * result must be in the decision profile (safe integers and exact decimals, §1), so that two parsers that accept
  * a text agree on its canonical bytes.
  */
 export function parseBundleText(text: string): unknown {
@@ -42,18 +43,18 @@ export function parseBundleText(text: string): unknown {
 
 export function checkProfile(value: unknown): void {
   try {
-    assertSignedProfile(value);
+    jcsDecisionString(value);
   } catch (e) {
-    throw new BundleError('ERR_BUNDLE_PROFILE', `bundle is not in the signed-payload profile: ${(e as Error).message}`);
+    throw new BundleError('ERR_BUNDLE_PROFILE', `bundle is not in the decision profile: ${(e as Error).message}`);
   }
 }
 
-/** JCS bytes of a bundle document (throws BundleError outside the signed-payload profile). */
+/** JCS bytes of a bundle document (throws BundleError outside the decision profile). */
 export function canonicalBundleBytes(doc: unknown): Uint8Array {
   try {
-    return jcsSigned(doc);
+    return utf8(jcsDecisionString(doc));
   } catch (e) {
-    throw new BundleError('ERR_BUNDLE_PROFILE', `bundle is not in the signed-payload profile: ${(e as Error).message}`);
+    throw new BundleError('ERR_BUNDLE_PROFILE', `bundle is not in the decision profile: ${(e as Error).message}`);
   }
 }
 

@@ -46,6 +46,13 @@ const defs = {
     },
     ['arg', 'kind', 'allow'],
   ),
+  pathScope: obj(
+    {
+      arg: { type: 'string', pattern: '^(/([^/~]|~[01])*)+$' },
+      under: list({ type: 'string', minLength: 1, maxLength: 4096, pattern: '^/' }, { uniqueItems: true, minItems: 1 }),
+    },
+    ['arg', 'under'],
+  ),
   tool: obj(
     {
       description: text,
@@ -57,6 +64,7 @@ const defs = {
       sandbox: { anyOf: [{ type: 'boolean' }, id] },
       cost: uint,
       destinations: list({ $ref: '#/$defs/destinationScope' }),
+      paths: list({ $ref: '#/$defs/pathScope' }),
       definitionHash: hash,
     },
     ['domain', 'sideEffect', 'args'],

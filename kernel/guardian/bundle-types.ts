@@ -1,5 +1,6 @@
 // The policy bundle document as parsed from YAML or JSON. Normative prose:
 // docs/spec/policy-bundle.md; schema: bundle-schema.ts. Every number is an integer.
+import type { PathScope } from './paths.js';
 import type { Verdict } from './reason-codes.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
@@ -51,6 +52,8 @@ export interface ToolDecl {
   /** Cost units charged against cost budgets per call (default 1). */
   cost?: number;
   destinations?: DestinationScope[];
+  /** Path arguments that must lie under one of the listed directories after normalisation. */
+  paths?: PathScope[];
   /**
    * Pinned hash of the tool's definition as its server publishes it (MCP: sha256 of the JCS of
    * {description, inputSchema, outputSchema}); a gateway withholds a tool whose definition differs.

@@ -2,11 +2,13 @@
 // extensions, over a fixed set of input variables. @bufbuild/cel resolves names only at run time,
 // so a static pass here turns unknown variables, unknown functions and message construction into
 // compile errors (a bundle lint error) instead of a DENY on the first call that reaches them.
-import { celEnv, isCelError, parse, plan, type CelInput } from '@bufbuild/cel';
+import { CelScalar, celEnv, celFunc, isCelError, parse, plan, type CelInput } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import type { Expr } from '@bufbuild/cel-spec/cel/expr/syntax_pb.js';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { JsonValue } from './bundle-types.js';
+import { normalisedText, pathUnder } from './paths.js';
+import { decimalAdd, decimalDivide, decimalMultiply, decimalSubtract, numberProblem } from './decimal.js';
 
 /** The variables a rule expression may read (documented in docs/spec/policy-bundle.md). */
 export const CEL_VARIABLES = ['principal', 'tool', 'args', 'context', 'budget', 'request'] as const;
@@ -18,7 +20,32 @@ const TYPE_IDENTS = new Set(['int', 'uint', 'double', 'bool', 'string', 'bytes',
 /** Calls whose result is never a bool: a rule that is one of these cannot be a requirement. */
 const NON_BOOL_CALLS = new Set(['_+_', '_-_', '_*_', '_/_', '_%_', '-_', 'size', 'int', 'uint', 'double', 'string', 'bytes', 'timestamp', 'duration', 'type', 'dyn']);
 
-const env = celEnv({ funcs: strings });
+const { BOOL, DOUBLE, INT, STRING } = CelScalar;
+/**
+ * Double arithmetic is exact decimal arithmetic (decimal.ts): these replace the standard overloads
+ * (same ids), so 0.1 + 0.2 == 0.3 holds and a result beyond the decimal limits is an error.
+ */
+function safeNumber(i: bigint): number {
+  if (i > BigInt(Number.MAX_SAFE_INTEGER) || i < -BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`exact decimal: int ${i} is outside ±(2^53−1)`);
+  return Number(i);
+}
+
+const exactDecimal = [
+  celFunc('_+_', [DOUBLE, DOUBLE], DOUBLE, decimalAdd),
+  celFunc('_-_', [DOUBLE, DOUBLE], DOUBLE, decimalSubtract),
+  celFunc('_*_', [DOUBLE, DOUBLE], DOUBLE, decimalMultiply),
+  celFunc('_/_', [DOUBLE, DOUBLE], DOUBLE, decimalDivide),
+  // 100.00 arrives as the JSON integer 100 (a CEL int): mixing it with a decimal is exact too.
+  ...([['_+_', decimalAdd], ['_-_', decimalSubtract], ['_*_', decimalMultiply], ['_/_', decimalDivide]] as const).flatMap(([op, f]) => [
+    celFunc(op, [INT, DOUBLE], DOUBLE, (a: bigint, b: number) => f(safeNumber(a), b)),
+    celFunc(op, [DOUBLE, INT], DOUBLE, (a: number, b: bigint) => f(a, safeNumber(b))),
+  ]),
+];
+
+/** Path helpers (paths.ts): an unsafe path is an evaluation error, never false. */
+const pathFuncs = [celFunc('pathUnder', [STRING, STRING], BOOL, pathUnder), celFunc('normalizePath', [STRING], STRING, normalisedText)];
+
+const env = celEnv({ funcs: [...strings, ...exactDecimal, ...pathFuncs] });
 
 export interface CelProgram {
   readonly source: string;
@@ -76,6 +103,10 @@ function checkExpr(e: Expr | undefined, scope: ReadonlySet<string>, problems: st
   const k = e.exprKind;
   switch (k.case) {
     case 'constExpr':
+      if (k.value.constantKind.case === 'doubleValue') {
+        const problem = numberProblem(k.value.constantKind.value);
+        if (problem) problems.push(`double literal: ${problem}`);
+      }
       return;
     case 'identExpr':
       if (!scope.has(k.value.name) && !TYPE_IDENTS.has(k.value.name)) problems.push(`unknown variable ${k.value.name} (variables: ${[...scope].filter((v) => !v.startsWith('@')).join(', ')})`);
@@ -134,7 +165,8 @@ function nonBoolReason(e: Expr): string | null {
 
 /**
  * JSON to CEL values: integers become CEL ints (bigint), so `args.n % 2` and `args.n + 1 == 3`
- * behave as integers; objects become maps (no prototype properties are reachable).
+ * behave as integers; decimals become CEL doubles, whose arithmetic here is exact; objects become
+ * maps (no prototype properties are reachable).
  */
 export function toCel(v: JsonValue): CelInput {
   if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;

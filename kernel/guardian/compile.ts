@@ -20,12 +20,13 @@ import {
   type ToolDecl,
 } from './bundle-types.js';
 import { compileCel, type CelProgram } from './cel.js';
-import { HOST_PATTERN } from './destinations.js';
+import { parseDestinationPattern } from './destinations.js';
+import { prefixProblem } from './paths.js';
 import { DEFAULT_RULE_REASON, isReasonCode, REASON_CODES, type ReasonCode } from './reason-codes.js';
 import { isToolPattern, selects, toolPatternMatches } from './selectors.js';
 
 export interface LintIssue {
-  readonly code: 'ERR_BUNDLE_SCHEMA' | 'ERR_BUNDLE_PROFILE' | 'ERR_REFERENCE' | 'ERR_DUPLICATE' | 'ERR_CEL' | 'ERR_TOOL_SCHEMA' | 'ERR_REASON_CODE' | 'ERR_APPROVAL' | 'ERR_DESTINATION' | 'ERR_PROFILE' | 'WARN_UNREACHABLE';
+  readonly code: 'ERR_BUNDLE_SCHEMA' | 'ERR_BUNDLE_PROFILE' | 'ERR_REFERENCE' | 'ERR_DUPLICATE' | 'ERR_CEL' | 'ERR_TOOL_SCHEMA' | 'ERR_REASON_CODE' | 'ERR_APPROVAL' | 'ERR_DESTINATION' | 'ERR_PATH' | 'ERR_PROFILE' | 'WARN_UNREACHABLE';
   readonly path: string;
   readonly message: string;
 }
@@ -152,8 +153,8 @@ export function compileApprovals(approvals: Record<string, ApprovalRequirement> 
 export function checkDestinationLists(lists: Record<string, string[]> | undefined, issues: LintIssue[]): void {
   for (const [name, patterns] of Object.entries(lists ?? {})) {
     patterns.forEach((p, i) => {
-      const port = p.includes(':') ? Number(p.slice(p.lastIndexOf(':') + 1)) : 1;
-      if (!HOST_PATTERN.test(p) || port < 1 || port > 65535) issues.push({ code: 'ERR_DESTINATION', path: `/destinations/${name}/${i}`, message: `${JSON.stringify(p)} is not host, *.host or host:port (lowercase ASCII)` });
+      const parsed = parseDestinationPattern(p);
+      if (typeof parsed === 'string') issues.push({ code: 'ERR_DESTINATION', path: `/destinations/${name}/${i}`, message: parsed });
     });
   }
 }
@@ -204,6 +205,12 @@ export function compileBundle(raw: unknown, suite: CryptoSuite): CompileResult {
     if (t.sandbox === true && sandboxFor(doc, t) === null) errors.push({ code: 'ERR_REFERENCE', path: `${path}/sandbox`, message: `sandbox: true but no sandbox profile is mapped for class ${t.sideEffect}` });
     (t.destinations ?? []).forEach((d, i) => {
       for (const l of d.allow) if (!Object.hasOwn(doc.destinations ?? {}, l)) errors.push({ code: 'ERR_REFERENCE', path: `${path}/destinations/${i}/allow`, message: `unknown destination list ${l}` });
+    });
+    (t.paths ?? []).forEach((p, i) => {
+      p.under.forEach((u, j) => {
+        const problem = prefixProblem(u);
+        if (problem) errors.push({ code: 'ERR_PATH', path: `${path}/paths/${i}/under/${j}`, message: problem });
+      });
     });
     const args = compileToolSchema(ajv, t.args, `${path}/args`, true);
     if (!args.ok) errors.push(...args.issues.map((x) => ({ code: 'ERR_TOOL_SCHEMA' as const, ...x })));

@@ -3,12 +3,13 @@
 // add budgets and rate limits, and shrink allowlists, grants, profiles and limits. Anything that
 // could make a call pass that the base denies is refused with an error naming it, so the composed
 // bundle never allows more than its base. The result is an ordinary bundle with its own hash.
-import { jcsSignedString } from '../crypto/jcs.js';
+import { jcsDecisionString } from './decision-jcs.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { bundleContentHash, type HashRef } from './bundle-parse.js';
 import { BUILTIN_PROFILES, SIDE_EFFECTS, type CapabilityProfile, type Fixture, type PolicyBundleDoc, type PolicyOverlayDoc } from './bundle-types.js';
 import { compileBundle, schemaIssues } from './compile.js';
 import { isToolPattern, selects } from './selectors.js';
+import { patternCovered } from './destinations.js';
 
 export interface ComposeIssue {
   /** -1 for the base bundle, else the overlay's index. */
@@ -19,7 +20,7 @@ export interface ComposeIssue {
 
 export type ComposeResult = { readonly ok: true; readonly bundle: PolicyBundleDoc; readonly contentHash: HashRef } | { readonly ok: false; readonly errors: readonly ComposeIssue[] };
 
-const same = (a: unknown, b: unknown) => jcsSignedString(a ?? null) === jcsSignedString(b ?? null);
+const same = (a: unknown, b: unknown) => jcsDecisionString(a ?? null) === jcsDecisionString(b ?? null);
 
 /** Is every tool a pattern in `inner` admits also admitted by some pattern in `outer`? */
 function patternsCovered(inner: readonly string[], outer: readonly string[]): boolean {
@@ -33,16 +34,6 @@ function profileNarrower(p: CapabilityProfile, base: CapabilityProfile): boolean
 }
 
 /** host patterns: equal, or a base '*.x' covering 'a.x' / '*.a.x' with the same port. */
-function hostCovered(p: string, base: readonly string[]): boolean {
-  return base.some((b) => {
-    if (b === p) return true;
-    if (!b.startsWith('*.')) return false;
-    const [bHost, bPort = ''] = b.slice(1).split(':') as [string, string?];
-    const [pHost, pPort = ''] = p.replace(/^\*/, '').split(':') as [string, string?];
-    return bPort === pPort && pHost.endsWith(bHost!) && pHost.length > bHost!.length;
-  });
-}
-
 export function composeBundles(base: unknown, overlays: readonly unknown[], suite: CryptoSuite): ComposeResult {
   const errors: ComposeIssue[] = [];
   const baseIssues = schemaIssues(base);
@@ -96,7 +87,7 @@ export function composeBundles(base: unknown, overlays: readonly unknown[], suit
     for (const [name, list] of Object.entries(o.destinations ?? {})) {
       const prior = out.destinations?.[name];
       if (!prior) err(`/destinations/${name}`, `destination list ${name} is not in the base`);
-      else if (!list.every((p) => hostCovered(p, prior))) err(`/destinations/${name}`, `destination list ${name} would admit hosts the base list does not`);
+      else if (!list.every((p) => patternCovered(p, prior))) err(`/destinations/${name}`, `destination list ${name} would admit hosts the base list does not`);
       else out.destinations![name] = list;
     }
     for (const s of SIDE_EFFECTS) {

@@ -3,7 +3,8 @@
 // canonical form fills defaults; inputDigest hashes its JCS.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { toHex, utf8 } from '../crypto/bytes.js';
-import { jcsString, jcsSignedString } from '../crypto/jcs.js';
+import { jcsString } from '../crypto/jcs.js';
+import { DecimalPrecisionError, jcsDecisionString } from './decision-jcs.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import type { HashRef } from './bundle-parse.js';
 import { SURFACES, type JsonObject, type Surface } from './bundle-types.js';
@@ -67,6 +68,25 @@ export type DecisionInputDraft = Omit<DecisionInput, 'principal' | 'connector' |
 
 /** An intent entry must fit in a 64 KiB log entry, so a larger input can never be recorded. */
 export const MAX_INPUT_BYTES = 49152;
+/**
+ * Deepest nesting of arrays and objects in a DecisionInput (the input object is level 1). Checked
+ * iteratively before anything recursive runs: otherwise whether an input canonicalizes would depend
+ * on the stack left in the process deciding it, and a replay could decide differently.
+ */
+export const MAX_INPUT_DEPTH = 128;
+
+/** The JSON pointer of the first container nested deeper than `max`, or null. Iterative. */
+export function tooDeep(root: unknown, max: number): string | null {
+  const stack: Array<[unknown, number, string]> = [[root, 1, '']];
+  while (stack.length > 0) {
+    const [v, depth, path] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return path || '/';
+    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], depth + 1, `${path}/${i}`]);
+    else for (const [k, x] of Object.entries(v)) stack.push([x, depth + 1, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`]);
+  }
+  return null;
+}
 
 const time = { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$' } as const;
 const uint = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
@@ -106,7 +126,7 @@ const validateInput = new Ajv2020({ strict: true, allErrors: false }).compile(de
 
 export type CanonicalInputResult =
   | { readonly ok: true; readonly input: DecisionInput; readonly jcs: string; /** UTF-8 of jcs: what inputDigest hashes. */ readonly bytes: Uint8Array }
-  | { readonly ok: false; readonly message: string };
+  | { readonly ok: false; readonly message: string; /** Set when a decimal is beyond the limits; otherwise ENVELOPE_INVALID. */ readonly reasonCode?: 'DECIMAL_PRECISION_EXCEEDED' };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -114,7 +134,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Fills defaults (roles [], attributes {}, connector null, sandbox null, context {}, empty state)
- * and checks the result against decisionInputSchema and the signed-payload profile. Never throws.
+ * and checks the result against decisionInputSchema and the decision profile (the signed-payload
+ * profile plus exact decimals, decimal.ts). Never throws.
  */
 export function canonicalDecisionInput(raw: unknown): CanonicalInputResult {
   if (!isPlainObject(raw)) return { ok: false, message: 'decision input must be an object' };
@@ -128,11 +149,14 @@ export function canonicalDecisionInput(raw: unknown): CanonicalInputResult {
     context: raw.context ?? {},
     state: st === undefined ? { budgets: {}, rates: {} } : isPlainObject(st) ? { budgets: {}, rates: {}, ...st } : st,
   };
+  const deep = tooDeep(filled, MAX_INPUT_DEPTH);
+  if (deep !== null) return { ok: false, message: `decision input is nested deeper than ${MAX_INPUT_DEPTH} levels at ${deep.slice(0, 200)}` };
   let text: string;
   try {
-    text = jcsSignedString(filled);
+    text = jcsDecisionString(filled);
   } catch (e) {
-    return { ok: false, message: `decision input is not canonicalizable: ${(e as Error).message}` };
+    const message = `decision input is not canonicalizable: ${(e as Error).message}`;
+    return e instanceof DecimalPrecisionError ? { ok: false, message, reasonCode: 'DECIMAL_PRECISION_EXCEEDED' } : { ok: false, message };
   }
   if (!validateInput(filled)) {
     const err = validateInput.errors?.[0];
@@ -154,7 +178,7 @@ export function sha256Ref(suite: CryptoSuite, bytes: Uint8Array): HashRef {
 
 /** "sha256:" + hex(SHA-256(JCS(canonical input))). */
 export function inputDigest(input: DecisionInput, suite: CryptoSuite): HashRef {
-  return sha256Ref(suite, utf8(jcsSignedString(input)));
+  return sha256Ref(suite, utf8(jcsDecisionString(input)));
 }
 
 /**

@@ -10,7 +10,7 @@ import { canonicalDecisionInput, parseInstant, rawInputDigest, sha256Ref, type C
 import { checkLimits, consumption, limitViews, type BudgetView, type Consumption } from './limits.js';
 import type { GuardianPolicy } from './policy.js';
 import type { ReasonCode, Verdict } from './reason-codes.js';
-import { checkConnector, checkEgress, checkGrants, checkSandbox } from './surface.js';
+import { checkConnector, checkEgress, checkGrants, checkPathScopes, checkSandbox } from './surface.js';
 import { surfaceRefusal } from './refusal.js';
 
 export const ENGINE = 'helm-guardian/0.1.0';
@@ -94,7 +94,7 @@ function evaluateChecked(policy: GuardianPolicy, rawInput: unknown, canon: Canon
   const base: Base = { policyDigest: b.contentHash, inputDigest: digest };
   const refused = surfaceRefusal(rawInput);
   if (refused) return deny(base, refused.reasonCode, refused.detail);
-  if (!canon.ok) return deny(base, 'ENVELOPE_INVALID', canon.message);
+  if (!canon.ok) return deny(base, canon.reasonCode ?? 'ENVELOPE_INVALID', canon.message);
   const input = canon.input;
   if (input.policyDigest !== b.contentHash) return deny(base, 'POLICY_DIGEST_MISMATCH', `input pins ${input.policyDigest}; the bundle in force is ${b.contentHash}`);
   const tool = b.tools.get(input.tool);
@@ -107,7 +107,7 @@ function evaluateChecked(policy: GuardianPolicy, rawInput: unknown, canon: Canon
     const v = argViolation(tool.validateArgs.errors);
     return deny(base, v.reasonCode, `args${v.field}: ${v.message}`);
   }
-  const egress = checkEgress(b, tool, input);
+  const egress = checkEgress(b, tool, input) ?? checkPathScopes(tool, input);
   if (egress) return deny(base, egress.reasonCode, egress.message);
 
   const nowMs = parseInstant(input.time)!;

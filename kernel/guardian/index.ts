@@ -7,7 +7,7 @@ export { signBundle, verifyBundle, bundleSignatureMessage, BUNDLE_SIGNATURE_DOMA
 export { compileBundle, lintBundle, type CompiledBundle, type CompiledTool, type CompileResult, type LintIssue, type LintReport } from './compile.js';
 export { composeBundles, type ComposeIssue, type ComposeResult } from './compose.js';
 export { compileCel, CEL_VARIABLES, type CelProgram } from './cel.js';
-export { canonicalDecisionInput, inputDigest, rawInputDigest, parseInstant, formatInstant, decisionInputSchema, type CanonicalInputResult, type DecisionInput, type DecisionInputDraft, type BudgetCounter, type BucketState, type LimitState } from './decision-input.js';
+export { canonicalDecisionInput, MAX_INPUT_DEPTH, inputDigest, rawInputDigest, parseInstant, formatInstant, decisionInputSchema, type CanonicalInputResult, type DecisionInput, type DecisionInputDraft, type BudgetCounter, type BucketState, type LimitState } from './decision-input.js';
 export { evaluate, evaluatePrepared, decisionBody, ENGINE, type Decision, type Escalation } from './evaluate.js';
 export { requiredCounters, limitKey, type Consumption } from './limits.js';
 export { loadPolicy, policyFromCompiled, type GuardianPolicy, type PolicySource } from './policy.js';

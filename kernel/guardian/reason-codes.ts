@@ -42,16 +42,19 @@ export const REASON_CODES = {
   SIGNER_UNTRUSTED: e('DENY', 'bundle', 'helm-oss', 'guardian', 'The bundle was signed by a key that is not a trust root.'),
   HASH_MISMATCH: e('DENY', 'bundle', 'helm-oss', 'guardian', 'The signature names a contentHash other than the hash of the bundle.'),
 
-  ENVELOPE_INVALID: e('DENY', 'input', 'upstream', 'guardian', 'The decision input is malformed or cannot be canonicalized (e.g. a non-integer number).'),
+  ENVELOPE_INVALID: e('DENY', 'input', 'upstream', 'guardian', 'The decision input is malformed or cannot be canonicalized (e.g. an integer beyond 2^53-1).'),
   SCHEMA_VIOLATION: e('DENY', 'input', 'upstream', 'guardian', 'The tool arguments violate a value constraint of the argument schema (enum, range, pattern, length...).'),
   ERR_TOOL_ARGS_UNKNOWN_FIELD: e('DENY', 'input', 'upstream', 'guardian', 'The tool arguments contain a field the argument schema does not declare (at any depth).'),
   ERR_TOOL_ARGS_MISSING_REQUIRED: e('DENY', 'input', 'upstream', 'guardian', 'A required tool argument is missing.'),
+  DECIMAL_PRECISION_EXCEEDED: e('DENY', 'input', 'helm-oss', 'guardian', 'A number in the decision input has more than 15 significant digits or 15 digits after the point, so it cannot be compared exactly.'),
   ERR_TOOL_ARGS_TYPE_MISMATCH: e('DENY', 'input', 'upstream', 'guardian', 'A tool argument has the wrong JSON type.'),
 
   DOMAIN_SCOPE_VIOLATION: e('DENY', 'surface', 'helm-oss', 'guardian', "The tool's domain is not granted to the principal."),
   CAPABILITY_VIOLATION: e('DENY', 'surface', 'helm-oss', 'guardian', "No capability profile granted to the principal permits the tool's side-effect class."),
   CONNECTOR_NOT_ALLOWED: e('DENY', 'surface', 'helm-oss', 'guardian', 'The call is routed through a connector that is not allowlisted for the tool.'),
   DATA_EGRESS_BLOCKED: e('DENY', 'surface', 'upstream', 'guardian', 'A host or URL argument is outside the destination allowlist.'),
+  PATH_UNSAFE: e('DENY', 'surface', 'helm-oss', 'guardian', 'A path argument is not an absolute path that normalises unambiguously (NUL, control or format characters, backslash, percent-encoding, look-alike separators, or .. above /).'),
+  PATH_OUTSIDE_SCOPE: e('DENY', 'surface', 'helm-oss', 'guardian', 'A path argument, after normalisation, is not under any directory the tool allows (compared segment by segment).'),
   SANDBOX_VIOLATION: e('DENY', 'surface', 'upstream', 'guardian', 'The executor does not offer the sandbox profile the tool class requires.'),
 
   BUDGET_EXCEEDED: e('DENY', 'resource', 'upstream', 'guardian', 'The call would exceed a calls or cost-units budget for its window.'),

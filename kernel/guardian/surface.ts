@@ -3,6 +3,7 @@
 import { profilePermits, type CompiledBundle, type CompiledTool } from './compile.js';
 import type { DecisionInput } from './decision-input.js';
 import { checkDestinations } from './destinations.js';
+import { checkPaths } from './paths.js';
 import type { ReasonCode } from './reason-codes.js';
 
 export interface SurfaceDenial {
@@ -57,6 +58,14 @@ export function checkEgress(b: CompiledBundle, tool: CompiledTool, input: Decisi
   for (const scope of tool.decl.destinations ?? []) {
     const r = checkDestinations(input.args, scope, b.destinations);
     if (!r.ok) return { reasonCode: 'DATA_EGRESS_BLOCKED', message: r.message };
+  }
+  return null;
+}
+
+export function checkPathScopes(tool: CompiledTool, input: DecisionInput): SurfaceDenial | null {
+  for (const scope of tool.decl.paths ?? []) {
+    const r = checkPaths(input.args, scope);
+    if (!r.ok) return { reasonCode: r.reasonCode, message: r.message };
   }
   return null;
 }

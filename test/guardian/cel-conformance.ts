@@ -75,17 +75,20 @@ export function conformanceCases(): ConformanceCase[] {
 }
 
 /**
- * 'restricted': our static check refused an expression the suite evaluates, on purpose (unknown
- * variables and functions, protobuf message construction are compile errors in rule expressions).
+ * 'restricted': our dialect refused an expression the suite evaluates, on purpose (unknown
+ * variables and functions, protobuf message construction and double literals beyond the decimal
+ * limits are compile errors in rule expressions; double arithmetic is exact decimal arithmetic,
+ * which refuses NaN, infinities and inexact results instead of rounding).
  */
 export type ConformanceOutcome = 'pass' | 'fail' | 'restricted';
-const RESTRICTIONS = /^(unknown variable|unknown function|message construction)/;
+const RESTRICTIONS = /^(unknown variable|unknown function|message construction|double literal)/;
+const RUNTIME_RESTRICTIONS = /^exact decimal /;
 
 export function runCase(c: ConformanceCase): { outcome: ConformanceOutcome; got: unknown } {
   const compiled = compileCel(c.expr, { variables: [] });
   if (!compiled.ok) return { outcome: c.expect.kind === 'error' ? 'pass' : RESTRICTIONS.test(compiled.message) ? 'restricted' : 'fail', got: `compile: ${compiled.message}` };
   const r = compiled.program.evaluate({});
-  if (!r.ok) return { outcome: c.expect.kind === 'error' ? 'pass' : 'fail', got: `error: ${r.message}` };
+  if (!r.ok) return { outcome: c.expect.kind === 'error' ? 'pass' : RUNTIME_RESTRICTIONS.test(r.message) ? 'restricted' : 'fail', got: `error: ${r.message}` };
   if (c.expect.kind === 'error') return { outcome: 'fail', got: actual(r.value) };
   const got = actual(r.value);
   const want = c.expect.value;

@@ -3,12 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jcsSignedString } from '../../kernel/crypto/jcs.js';
 import { portableSuite } from '../../kernel/crypto/portable.js';
-import { canonicalDecisionInput, compileBundle, evaluate, inputDigest, isReasonCode, loadPolicy, signBundle, REASON_CODES } from '../../kernel/guardian/index.js';
+import { canonicalDecisionInput, compileBundle, evaluate, inputDigest, isReasonCode, loadPolicy, MAX_INPUT_DEPTH, signBundle, REASON_CODES } from '../../kernel/guardian/index.js';
 import { repoRoot } from '../support/shared.js';
 import { bundleSigner, call, compiled, exampleDoc, signedPolicy, suite, T, trust } from './helpers.js';
 
 const bundle = compiled();
 const policy = signedPolicy();
+const depthCall = () => call(bundle, 'crm.lookup_customer', { customerId: 'cus_12345678' });
 const base = call(bundle, 'tickets.update', { ticketId: 7, note: { body: 'x' } }, { principal: { id: 'agent:sup-1', roles: ['support'], attributes: { team: 'emea' } }, context: { session: 's1' } });
 
 describe('determinism', () => {
@@ -146,5 +147,28 @@ describe('purity of kernel/guardian', () => {
     expect(src).not.toMatch(/\bDate\.now\(|new Date\(\)|Math\.random|performance\.now|crypto\.getRandomValues|\bprocess\.|\brequire\(/);
     expect(src).not.toMatch(/from ['"](\.\.\/)+(sidecar|operator|cli)\//);
     for (const m of src.matchAll(/from ['"](\.\.\/[^'"]+)['"]/g)) expect(m[1]).toMatch(/^\.\.\/(crypto|contracts)\//);
+  });
+});
+
+describe('input nesting depth (checked before any recursion)', () => {
+  const nest = (depth: number): Record<string, unknown> => {
+    let v: Record<string, unknown> = { leaf: 1 };
+    for (let i = 1; i < depth; i++) v = { a: v };
+    return v;
+  };
+
+  it('refuses args nested beyond the limit as ENVELOPE_INVALID, naming the place', () => {
+    // The old code canonicalized 5,000 levels in one process and overflowed the stack in another,
+    // so a replay could decide differently from the sidecar.
+    for (const depth of [200, 5000, 1_000_000]) {
+      const c = canonicalDecisionInput({ ...depthCall(), args: nest(depth) });
+      expect(c.ok).toBe(false);
+      if (!c.ok) expect(c.message).toMatch(/nested deeper than 128 levels at \/args\/a\/a/);
+    }
+  });
+
+  it('admits nesting up to the limit', () => {
+    expect(canonicalDecisionInput({ ...depthCall(), args: nest(MAX_INPUT_DEPTH - 1) }).ok).toBe(true);
+    expect(canonicalDecisionInput({ ...depthCall(), args: nest(MAX_INPUT_DEPTH) }).ok).toBe(false);
   });
 });

@@ -154,7 +154,9 @@ const cases: Case[] = [
   ['rate limit: bucket refilled since', policy, mail('hi', { state: stateWith('mail.send', SUPPORT.id, (s) => Object.assign(s.rates['mail-burst']!, { tokens: 0, updatedAt: '2026-11-22T10:13:59.000Z' })) }), 'ALLOW', 'ALLOWED'],
 
   // -- the input itself
-  ['input: non-integer number cannot be canonicalized', policy, ticket({ ticketId: 7.5 }), 'DENY', 'ENVELOPE_INVALID'],
+  ['input: decimal beyond 15 significant digits', policy, ticket({ ticketId: 0.1 + 0.2 }), 'DENY', 'DECIMAL_PRECISION_EXCEEDED'],
+  ['input: integer beyond 2^53 cannot be canonicalized', policy, ticket({ ticketId: 2 ** 60 }), 'DENY', 'ENVELOPE_INVALID'],
+  ['input: exact decimal where the schema wants an integer', policy, ticket({ ticketId: 7.5 }), 'DENY', 'ERR_TOOL_ARGS_TYPE_MISMATCH'],
   ['input: missing clock reading', policy, { ...lookup(), time: undefined }, 'DENY', 'ENVELOPE_INVALID'],
   ['input: not an object', policy, 'crm.lookup_customer', 'DENY', 'ENVELOPE_INVALID'],
   ['input: unknown top-level field', policy, { ...lookup(), admin: true }, 'DENY', 'ENVELOPE_INVALID'],

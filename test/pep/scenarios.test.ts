@@ -524,7 +524,7 @@ const cases: Case[] = [
 
   // -- malformed requests
   { name: 'bad input: args not an object', run: one(() => lookup({ args: 'cus_12345678' as unknown as Record<string, never> })), verdict: 'DENY', reason: 'ENVELOPE_INVALID' },
-  { name: 'bad input: a float in the arguments', run: one(() => ticket({ ticketId: 7.5 })), verdict: 'DENY', reason: 'ENVELOPE_INVALID' },
+  { name: 'bad input: a decimal beyond the exact limits in the arguments', run: one(() => ticket({ ticketId: 0.1 + 0.2 })), verdict: 'DENY', reason: 'DECIMAL_PRECISION_EXCEEDED' },
   { name: 'bad input: the request is not an object', run: one(() => 'please look up cus_12345678'), verdict: 'DENY', reason: 'ENVELOPE_INVALID' },
   { name: 'bad input: an empty idempotency key', run: one(() => lookup({ idempotencyKey: '' })), verdict: 'DENY', reason: 'ENVELOPE_INVALID', basis: 'request' },
   { name: 'bad input: an unknown request field', run: one(() => lookup({ admin: true })), verdict: 'DENY', reason: 'ENVELOPE_INVALID', basis: 'request' },

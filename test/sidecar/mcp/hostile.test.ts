@@ -72,7 +72,7 @@ describe('Streamable HTTP', () => {
     const cases: Array<[string, unknown, string]> = [
       ['nope__missing', {}, 'TOOL_NOT_DECLARED'],
       ['everything__echo\u200b', { message: 'x' }, 'TOOL_NOT_DECLARED'],
-      ['everything__get-sum', { a: 1.5, b: 2 }, 'ENVELOPE_INVALID'],
+      ['everything__get-sum', { a: 0.1 + 0.2, b: 2 }, 'DECIMAL_PRECISION_EXCEEDED'],
       ['everything__get-sum', { a: 1, b: 2, c: 3 }, 'ERR_TOOL_ARGS_UNKNOWN_FIELD'],
       ['everything__get-sum', { a: 'one', b: 2 }, 'ERR_TOOL_ARGS_TYPE_MISMATCH'],
     ];

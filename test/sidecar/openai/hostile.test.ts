@@ -173,7 +173,7 @@ describe('tool calls the model proposes', () => {
   it('arguments that are not JSON, or JSON that is not an object, are denied with a receipt', async () => {
     for (const [stream, suffix] of [[false, ''], [true, '2']] as const) {
       const ids = ['call_bad', 'call_arr', 'call_float'].map((id) => `${id}${suffix}`);
-      lab.script(() => ({ toolCalls: [call(ids[0]!, 'crm.lookup_customer', suffix ? 'not json' : '{"customerId": "cus_1234'), call(ids[1]!, 'crm.lookup_customer', '[1,2]'), call(ids[2]!, 'billing.refund', '{"paymentId":"p","amountCents":1.5}')] }));
+      lab.script(() => ({ toolCalls: [call(ids[0]!, 'crm.lookup_customer', suffix ? 'not json' : '{"customerId": "cus_1234'), call(ids[1]!, 'crm.lookup_customer', '[1,2]'), call(ids[2]!, 'billing.refund', '{"paymentId":"p","amountCents":9007199254740993}')] }));
       const r = await raw(lab.url, { model: 'm', messages: user, tools: TOOLS, stream });
       expect(r.status).toBe(200);
       // Neither the call nor its arguments come back (the explanation does not quote them).
