@@ -176,6 +176,7 @@ interface Layout {
   definedGlobals: number;
   typeCount: number;
   initialPages: number;
+  hasMemory: boolean;
   exportNames: Set<string>;
 }
 
@@ -232,7 +233,7 @@ function skipLimits(r: Reader): void {
 }
 
 function readLayout(b: Uint8Array, sections: Array<{ id: number; start: number; end: number }>): Layout {
-  const l: Layout = { importedFuncs: 0, importedGlobals: 0, definedFuncs: 0, definedGlobals: 0, typeCount: 0, initialPages: 0, exportNames: new Set() };
+  const l: Layout = { importedFuncs: 0, importedGlobals: 0, definedFuncs: 0, definedGlobals: 0, typeCount: 0, initialPages: 0, hasMemory: false, exportNames: new Set() };
   for (const s of sections) {
     const r = new Reader(b, s.start, s.end);
     if (s.id === 1) l.typeCount = r.u32();
@@ -260,7 +261,10 @@ function readLayout(b: Uint8Array, sections: Array<{ id: number; start: number; 
     if (s.id === 5) {
       const n = r.u32();
       if (n > 1) throw new MeterError('module: multiple memories are not supported');
-      if (n === 1) l.initialPages = limitsPages(r);
+      if (n === 1) {
+        l.hasMemory = true;
+        l.initialPages = limitsPages(r);
+      }
     }
     if (s.id === 6) l.definedGlobals = r.u32();
     if (s.id === 7) {
@@ -286,9 +290,7 @@ function extendVector(b: Uint8Array, s: { start: number; end: number } | undefin
   return [...uleb(n + items.length), ...b.subarray(r.pos, s.end), ...items.flat()];
 }
 
-/** Instruments a module: see the header. Throws MeterError for anything it cannot meter exactly. */
-export function meterModule(input: Uint8Array): MeteredModule {
-  const b = input;
+function splitSections(b: Uint8Array): Array<{ id: number; start: number; end: number; head: number }> {
   if (b.length < 8 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d || b[4] !== 1 || b[5] !== 0 || b[6] !== 0 || b[7] !== 0) {
     throw new MeterError('module: not a WebAssembly binary (version 1)');
   }
@@ -302,6 +304,37 @@ export function meterModule(input: Uint8Array): MeteredModule {
     r.skip(size);
     sections.push({ id, start, end: start + size, head });
   }
+  return sections;
+}
+
+/** Decodes every function body with the meter's decoder; returns the instruction count (a check). */
+export function countInstructions(b: Uint8Array): number {
+  const code = splitSections(b).find((s) => s.id === 10);
+  if (!code) return 0;
+  const r = new Reader(b, code.start, code.end);
+  let count = 0;
+  const n = r.u32();
+  for (let i = 0; i < n; i++) {
+    const size = r.u32();
+    const body = new Reader(b, r.pos, r.pos + size);
+    r.skip(size);
+    const groups = body.u32();
+    for (let g = 0; g < groups; g++) {
+      body.u32();
+      body.byte();
+    }
+    while (body.pos < body.end) {
+      immediates(body.byte(), body);
+      count++;
+    }
+  }
+  return count;
+}
+
+/** Instruments a module: see the header. Throws MeterError for anything it cannot meter exactly. */
+export function meterModule(input: Uint8Array): MeteredModule {
+  const b = input;
+  const sections = splitSections(b);
   const l = readLayout(b, sections);
   for (const n of [GAS_EXPORT, MEM_LIMIT_EXPORT, FLAG_EXPORT]) if (l.exportNames.has(n)) throw new MeterError(`module: exports the reserved name ${n}`);
   const find = (id: number) => sections.find((s) => s.id === id);
@@ -321,7 +354,8 @@ export function meterModule(input: Uint8Array): MeteredModule {
     0x41, FLAG_GAS, 0x24, ...uleb(flag), 0x00, 0x0b, // flag = 1; unreachable
     0x23, ...uleb(gas), 0x20, 0, 0x7d, 0x24, ...uleb(gas), 0x0b, // gas -= n
   ];
-  const growBody = [
+  // Without a memory there is no memory.grow to replace: the helper is a stub that validates.
+  const growBody = !l.hasMemory ? [0x00, 0x00, 0x0b] : [
     0x01, 1, 0x7f, // one i32 local
     0x3f, 0, 0xad, 0x20, 0, 0xad, 0x7c, 0x23, ...uleb(memLimit), 0xad, 0x56, 0x04, 0x40, // if size + delta > limit
     0x41, FLAG_MEMORY, 0x24, ...uleb(flag), 0x00, 0x0b,
