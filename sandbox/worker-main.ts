@@ -291,7 +291,10 @@ export function workerMain(): void {
   });
 }
 
-/** The Worker's source text (a CommonJS script for `new Worker(src, {eval: true})`). */
+/**
+ * The Worker's source text (a CommonJS script for `new Worker(src, {eval: true})`). Under tsx,
+ * esbuild wraps named functions in a `__name(fn, "name")` helper that the text does not carry.
+ */
 export function workerSource(): string {
-  return `(${workerMain.toString()})();`;
+  return `var __name = function (f) { return f; };\n(${workerMain.toString()})();`;
 }
