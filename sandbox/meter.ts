@@ -148,7 +148,8 @@ function prefixedFC(r: Reader): void {
   if (sub <= 7) return;
   switch (sub) {
     case 8: r.u32(); r.byte(); return; // memory.init
-    case 9: case 13: case 15: case 16: case 17: r.u32(); return;
+    case 15: throw new MeterError('module: uses table.grow, which the sandbox does not bound; refused');
+    case 9: case 13: case 16: case 17: r.u32(); return;
     case 10: r.byte(); r.byte(); return; // memory.copy
     case 11: r.byte(); return; // memory.fill
     case 12: case 14: r.u32(); r.u32(); return;

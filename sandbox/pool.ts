@@ -24,7 +24,7 @@ let source: string | undefined;
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
-  private readonly waiting: Array<(slot: Slot) => void> = [];
+  private readonly waiting: Array<{ resolve: (slot: Slot) => void; reject: (e: Error) => void }> = [];
   private closed = false;
   readonly size: number;
 
@@ -55,7 +55,7 @@ export class WorkerPool {
       idle.busy = true;
       return Promise.resolve(idle);
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   private release(slot: Slot, healthy: boolean): void {
@@ -68,10 +68,10 @@ export class WorkerPool {
       if (healthy) slot.busy = false;
       return;
     }
-    if (healthy) return next(slot);
+    if (healthy) return next.resolve(slot);
     const fresh = this.start();
     fresh.busy = true;
-    next(fresh);
+    next.resolve(fresh);
   }
 
   /** Runs one job; resolves (never rejects) with the worker's result, a timeout or a death. */
@@ -116,6 +116,7 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const w of this.waiting.splice(0)) w.reject(new Error('sandbox pool is closed'));
     await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate().catch(() => undefined)));
   }
 }

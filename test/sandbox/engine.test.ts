@@ -167,6 +167,23 @@ describe('sandbox engine: fail closed', () => {
     expect(!exit.ok && exit.message).toMatch(/exit status 3/);
   });
 
+  it('unbounded recursion ends as a guest fault and the Worker survives', async () => {
+    const out = await sandbox.run(M.request(wasm.DEEP_RECURSION!, { limits: { ...M.LIMITS, gas: 1e12 } }));
+    expect(out).toMatchObject({ ok: false, reasonCode: 'ERR_COMPUTE_GUEST_FAULT' });
+    const next = await sandbox.run(M.request(wasm.UPPERCASE!, { input: { bytes: Buffer.from('alive') } }));
+    expect(next.ok && text(next.output)).toBe('ALIVE');
+  });
+
+  it('closing the sandbox refuses a waiting call with a code instead of leaving it pending', async () => {
+    const s = new Sandbox({ size: 1 });
+    const slow = s.run(M.request(wasm.INFINITE_LOOP!, { limits: { ...M.LIMITS, gas: Number.MAX_SAFE_INTEGER, wallMs: 30_000 } }));
+    const waiting = s.run(M.request(wasm.UPPERCASE!));
+    await new Promise((r) => setTimeout(r, 100));
+    await s.close();
+    expect(await waiting).toMatchObject({ ok: false, reasonCode: 'ERR_COMPUTE_ENGINE_FAILURE' });
+    expect(await slow).toMatchObject({ ok: false, reasonCode: 'ERR_COMPUTE_ENGINE_FAILURE' });
+  });
+
   it('a Worker that dies mid-call gives ERR_COMPUTE_ENGINE_FAILURE, and the next call gets a fresh Worker', async () => {
     const workers: Worker[] = [];
     const s = new Sandbox({ size: 1, onWorker: (w) => workers.push(w) });

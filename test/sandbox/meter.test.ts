@@ -84,6 +84,7 @@ describe('sandbox meter', () => {
     ['threads (atomics)', '(module (memory 1 1 shared) (func (drop (i32.atomic.load (i32.const 0)))))', /memor|opcode/],
     ['a start function', '(module (func $s) (start $s))', /start/],
     ['an imported memory', '(module (import "env" "m" (memory 1)))', /imports a memory/],
+    ['table.grow (unbounded host memory)', '(module (table $t 1 funcref) (func (drop (table.grow $t (ref.null func) (i32.const 1000000)))))', /table\.grow/],
     ['a reserved export name', '(module (global (export "__helm_gas") i32 (i32.const 0)))', /reserved/],
   ])('refuses %s', async (_name, src, message) => {
     const bytes = await wasm(src);

@@ -85,3 +85,8 @@ export const PRINT_ENV = `(module ${IO} ${WASI('environ_sizes_get', 'i32 i32')} 
     (drop (call $environ_sizes_get (i32.const 100) (i32.const 104)))
     (drop (call $environ_get (i32.const 200) (i32.const 1024)))
     (call $write (i32.const 1024) (i32.load (i32.const 104)))))`;
+
+/** Recurses without end: the engine's stack limit, not gas, stops it. */
+export const DEEP_RECURSION = `(module ${IO} (memory (export "memory") 1)
+  (func $down (param i32) (call $down (i32.add (local.get 0) (i32.const 1))))
+  (func (export "_start") (call $down (i32.const 0))))`;
