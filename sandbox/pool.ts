@@ -18,6 +18,8 @@ export interface PoolOptions {
 interface Slot {
   worker: Worker;
   busy: boolean;
+  /** Resolves when the Worker is running: its start-up does not count against a call's wallMs. */
+  online: Promise<boolean>;
 }
 
 let source: string | undefined;
@@ -41,7 +43,12 @@ export class WorkerPool {
       stderr: true,
     });
     worker.unref();
-    const slot: Slot = { worker, busy: false };
+    const online = new Promise<boolean>((resolve) => {
+      worker.once('online', () => resolve(true));
+      worker.once('error', () => resolve(false));
+      worker.once('exit', () => resolve(false));
+    });
+    const slot: Slot = { worker, busy: false, online };
     this.slots.push(slot);
     this.options.onWorker?.(worker);
     return slot;
@@ -83,6 +90,10 @@ export class WorkerPool {
       return { kind: 'died', detail: (e as Error).message };
     }
     const { worker } = slot;
+    if (!(await slot.online)) {
+      this.release(slot, false);
+      return { kind: 'died', detail: 'the worker did not start' };
+    }
     return new Promise<PoolResult>((resolve) => {
       let done = false;
       const finish = (result: PoolResult, healthy: boolean) => {

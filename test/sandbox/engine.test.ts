@@ -1,5 +1,5 @@
 // The WASI engine end to end: real modules (wat2wasm), each limit ending with its own code.
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -46,6 +46,10 @@ describe('sandbox engine: a well-behaved tool', () => {
       await s.run(M.request(wasm.UPPERCASE!));
       await s.run(M.request(wasm.UPPERCASE!));
       expect(s.engine.stats()).toMatchObject({ compiles: 1, cacheHits: 1 });
+      // Another engine, another Worker: the same gas (the count is in the module, not the host).
+      const input = { bytes: Buffer.from('determinism across engines') };
+      const [a, b] = [await s.run(M.request(wasm.UPPERCASE!, { input })), await sandbox.run(M.request(wasm.UPPERCASE!, { input }))];
+      expect(a.ok && b.ok && a.usage.gas === b.usage.gas && a.outputDigest === b.outputDigest).toBe(true);
     } finally {
       await s.close();
     }
@@ -136,6 +140,18 @@ describe('sandbox engine: deny by default', () => {
     const written = await sandbox.run(M.request(wasm.WRITE_FILE!, { grants: rw }));
     expect(written.ok).toBe(true);
     expect(readFileSync(join(dir, 'out.txt'), 'utf8')).toBe('written');
+  });
+
+  it('a path escaping the granted directory traps, and a missing file is an ordinary error for the guest', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'helm-sandbox-'));
+    mkdirSync(join(root, 'granted'));
+    writeFileSync(join(root, 'secret.txt'), 'not granted');
+    const grants = { ...M.NO_GRANTS, preopens: [{ guestPath: '/data', hostPath: join(root, 'granted'), mode: 'rw' as const }] };
+    const escape = await sandbox.run(M.request(await M.wat2wasm(M.catFile('../secret.txt')), { grants }));
+    expect(escape).toMatchObject({ ok: false, reasonCode: 'ERR_COMPUTE_CAPABILITY_DENIED' });
+    const missing = await sandbox.run(M.request(await M.wat2wasm(M.catFile('nope.txt')), { grants }));
+    expect(missing).toMatchObject({ ok: false, reasonCode: 'ERR_COMPUTE_GUEST_FAULT' });
+    expect(!missing.ok && missing.message).toMatch(/exit status 144/); // 100 + ENOENT (44)
   });
 
   it('only the granted environment variables are visible (none by default)', async () => {

@@ -53,16 +53,17 @@ export const SEND_SOCKET = `(module ${IO} ${WASI('sock_send', 'i32 i32 i32 i32 i
 
 const PATH_OPEN = WASI('path_open', 'i32 i32 i32 i32 i32 i64 i64 i32 i32');
 
-/** Opens in.txt under the first preopened directory (fd 3) and copies it to stdout. */
-export const CAT_FILE = `(module ${IO} ${PATH_OPEN} (memory (export "memory") 1) ${WRITE}
-  (data (i32.const 512) "in.txt")
+/** Opens `path` under the first preopened directory (fd 3) and copies it to stdout. */
+export const catFile = (path: string) => `(module ${IO} ${PATH_OPEN} (memory (export "memory") 1) ${WRITE}
+  (data (i32.const 512) "${path}")
   (func (export "_start") (local $err i32) (local $fd i32) (local $n i32)
-    (local.set $err (call $path_open (i32.const 3) (i32.const 0) (i32.const 512) (i32.const 6) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 32)))
+    (local.set $err (call $path_open (i32.const 3) (i32.const 0) (i32.const 512) (i32.const ${path.length}) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 32)))
     (if (local.get $err) (then (call $proc_exit (i32.add (i32.const 100) (local.get $err)))))
     (local.set $fd (i32.load (i32.const 32)))
     (i32.store (i32.const 0) (i32.const 1024)) (i32.store (i32.const 4) (i32.const 4096))
     (drop (call $fd_read (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 8)))
     (call $write (i32.const 1024) (i32.load (i32.const 8)))))`;
+export const CAT_FILE = catFile('in.txt');
 
 /** Creates out.txt under fd 3 and writes "written" into it. */
 export const WRITE_FILE = `(module ${IO} ${PATH_OPEN} (memory (export "memory") 1)
