@@ -27,7 +27,9 @@ export function workerMain(): void {
   const fs = require('node:fs') as typeof import('node:fs');
   const nodeCrypto = require('node:crypto') as typeof import('node:crypto');
   const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-  const ERRNO = { SUCCESS: 0, BADF: 8, INVAL: 28, SPIPE: 70, NOTCAPABLE: 76 };
+  const ERRNO = { SUCCESS: 0, BADF: 8, FAULT: 21, INVAL: 28, SPIPE: 70, NOTCAPABLE: 76 };
+  /** WASI's IOV_MAX: a larger vector is refused before the host walks it. */
+  const IOV_MAX = 1024;
   // fd_datasync, fdstat_set_flags, fd_sync, fd_write, fd_allocate, create_directory, create_file,
   // link_target, rename_source/target, filestat_set_size/times, fd_filestat_set_size/times,
   // symlink, remove_directory, unlink_file.
@@ -71,11 +73,14 @@ export function workerMain(): void {
     const argv = job.args.map((a) => enc.encode(`${a}\0`));
     const envv = Object.entries(job.grants.env).map(([k, v]) => enc.encode(`${k}=${v}\0`));
 
-    const iovecs = (iovs: number, n: number) => {
+    /** True when [ptr, ptr + len) lies inside the guest's memory. */
+    const inside = (ptr: number, len: number) => ptr >= 0 && len >= 0 && ptr + len <= memory!.buffer.byteLength;
+    const iovecs = (iovs: number, n: number): Array<[number, number]> | null => {
+      if (n > IOV_MAX || !inside(iovs, n * 8)) return null;
       const v = view();
       const list: Array<[number, number]> = [];
       for (let i = 0; i < n; i++) list.push([v.getUint32(iovs + i * 8, true), v.getUint32(iovs + i * 8 + 4, true)]);
-      return list;
+      return list.every(([ptr, len]) => inside(ptr, len)) ? list : null;
     };
     const strings = (items: Uint8Array[], ptrs: number, buf: number) => {
       const v = view();
@@ -169,13 +174,16 @@ export function workerMain(): void {
       },
       random_get: (buf: number, len: number) => {
         if (!job.grants.random) deny('randomness (random_get)');
+        if (!inside(buf, len)) return ERRNO.FAULT;
         for (let o = 0; o < len; o += 65536) nodeCrypto.getRandomValues(u8().subarray(buf + o, buf + Math.min(len, o + 65536)));
         return ERRNO.SUCCESS;
       },
       fd_write: (fd: number, iovs: number, n: number, written: number) => {
         if (fd !== 1 && fd !== 2) return fsCall('fd_write')(fd, iovs, n, written);
+        const list = iovecs(iovs, n);
+        if (!list || !inside(written, 4)) return ERRNO.FAULT;
         let total = 0;
-        for (const [ptr, len] of iovecs(iovs, n)) {
+        for (const [ptr, len] of list) {
           const chunk = u8().slice(ptr, ptr + len);
           total += len;
           if (fd === 2) {
@@ -191,8 +199,10 @@ export function workerMain(): void {
       },
       fd_read: (fd: number, iovs: number, n: number, read: number) => {
         if (fd !== 0) return fsCall('fd_read')(fd, iovs, n, read);
+        const list = iovecs(iovs, n);
+        if (!list || !inside(read, 4)) return ERRNO.FAULT;
         let total = 0;
-        for (const [ptr, len] of iovecs(iovs, n)) {
+        for (const [ptr, len] of list) {
           const chunk = job.stdin.subarray(stdinPos, stdinPos + len);
           u8().set(chunk, ptr);
           stdinPos += chunk.length;
@@ -264,7 +274,10 @@ export function workerMain(): void {
         if (flag === 1) return stopped('gas', '');
         if (flag === 2) return stopped('memory', 'memory.grow refused');
         if (e instanceof Wasm.RuntimeError) return stopped('guest', `${e.message}${errText ? `; stderr: ${errText}` : ''}`);
-        if (e instanceof RangeError) return stopped('guest', `call stack exhausted (${e.message})`);
+        if (e instanceof RangeError) {
+          const why = /call stack/i.test(e.message) ? 'call stack exhausted' : 'a host call pointed outside its memory';
+          return stopped('guest', `${why} (${e.message})`);
+        }
         return { kind: 'refused', refusal: 'engine', detail: `host error: ${(e as Error)?.message ?? String(e)}` };
       }
     } finally {

@@ -183,6 +183,12 @@ describe('sandbox engine: fail closed', () => {
     expect(!exit.ok && exit.message).toMatch(/exit status 3/);
   });
 
+  it('a host call given memory outside the guest gets EFAULT, not a host exception', async () => {
+    const out = await sandbox.run(M.request(wasm.WRITE_OUT_OF_BOUNDS!));
+    expect(out).toMatchObject({ ok: false, reasonCode: 'ERR_COMPUTE_GUEST_FAULT' });
+    expect(!out.ok && out.message).toMatch(/exit status 21/);
+  });
+
   it('unbounded recursion ends as a guest fault and the Worker survives', async () => {
     const out = await sandbox.run(M.request(wasm.DEEP_RECURSION!, { limits: { ...M.LIMITS, gas: 1e12 } }));
     expect(out).toMatchObject({ ok: false, reasonCode: 'ERR_COMPUTE_GUEST_FAULT' });

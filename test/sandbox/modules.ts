@@ -91,3 +91,9 @@ export const PRINT_ENV = `(module ${IO} ${WASI('environ_sizes_get', 'i32 i32')} 
 export const DEEP_RECURSION = `(module ${IO} (memory (export "memory") 1)
   (func $down (param i32) (call $down (i32.add (local.get 0) (i32.const 1))))
   (func (export "_start") (call $down (i32.const 0))))`;
+
+/** Asks fd_write to read an iovec far outside its memory: EFAULT, returned as the exit status. */
+export const WRITE_OUT_OF_BOUNDS = `(module ${IO} (memory (export "memory") 1)
+  (func (export "_start")
+    (i32.store (i32.const 16) (i32.const 65000)) (i32.store (i32.const 20) (i32.const 100000))
+    (call $proc_exit (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 24)))))`;
