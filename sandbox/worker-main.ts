@@ -50,6 +50,10 @@ export function workerMain(): void {
 
   /** Set by run() when node:wasi serves the filesystem: hands it the guest's memory. */
   let nodeFsInit: ((m: WasmMemory) => void) | undefined;
+  /** Run after each call whatever happened: close the host fds the call opened. */
+  const cleanups: Array<() => void> = [];
+  /** Files a guest may hold open at once: fds are a host-wide resource. */
+  const MAX_OPEN_FILES = 64;
 
   class Exit {
     constructor(readonly code: number) {}
@@ -101,17 +105,23 @@ export function workerMain(): void {
     // The filesystem, only if a directory is granted: node:wasi behind the read-only guard.
     const preopens = job.grants.preopens;
     let nodeFs: Record<string, (...a: any[]) => number> | null = null;
-    let devNull = -1;
     const readOnly = new Set<number>();
+    const guestFds = new Set<number>();
     const roName = new Map<number, string>();
     if (preopens.length > 0) {
       const { WASI } = require('node:wasi') as typeof import('node:wasi');
-      devNull = fs.openSync('/dev/null', 'r+');
+      const devNull = fs.openSync('/dev/null', 'r+');
+      cleanups.push(() => fs.closeSync(devNull));
       const wasi = new WASI({
         version: 'preview1', args: [], env: {}, returnOnExit: true, stdin: devNull, stdout: devNull, stderr: devNull,
         preopens: Object.fromEntries(preopens.map((p) => [p.guestPath, p.hostPath])),
       });
-      nodeFs = wasi.wasiImport as Record<string, (...a: any[]) => number>;
+      const imports = wasi.wasiImport as Record<string, (...a: any[]) => number>;
+      nodeFs = imports;
+      // Files the guest left open are closed by us, not left to the garbage collector.
+      cleanups.push(() => {
+        for (const fd of guestFds) imports.fd_close!(fd);
+      });
       preopens.forEach((p, i) => {
         if (p.mode === 'ro') {
           readOnly.add(3 + i);
@@ -140,7 +150,10 @@ export function workerMain(): void {
         a[5] = BigInt(a[5]) & ~WRITE_RIGHTS;
         a[6] = BigInt(a[6]) & ~WRITE_RIGHTS;
       }
+      if (name === 'path_open' && guestFds.size >= MAX_OPEN_FILES) deny(`more than ${MAX_OPEN_FILES} open files`);
       const errno = nodeFs[name]!(...a);
+      if (errno === ERRNO.SUCCESS && name === 'path_open') guestFds.add(view().getUint32(a[8], true));
+      if (errno === ERRNO.SUCCESS && name === 'fd_close') guestFds.delete(a[0]);
       if (errno === ERRNO.NOTCAPABLE) deny(`${name} outside what the granted directories allow`);
       if (errno === ERRNO.SUCCESS && name === 'path_open' && fromReadOnly) {
         const fd = view().getUint32(a[8], true);
@@ -280,8 +293,6 @@ export function workerMain(): void {
         }
         return { kind: 'refused', refusal: 'engine', detail: `host error: ${(e as Error)?.message ?? String(e)}` };
       }
-    } finally {
-      if (devNull >= 0) fs.closeSync(devNull);
     }
     const stdout = new Uint8Array(outLen);
     let o = 0;
@@ -299,6 +310,14 @@ export function workerMain(): void {
       result = run(job);
     } catch (e) {
       result = { kind: 'refused', refusal: 'engine', detail: `worker: ${(e as Error)?.message ?? String(e)}` };
+    } finally {
+      for (const cleanup of cleanups.splice(0)) {
+        try {
+          cleanup();
+        } catch {
+          // A failed close must not turn a settled result into a crash.
+        }
+      }
     }
     parentPort!.postMessage(result, result.kind === 'exit' ? [result.stdout.buffer as ArrayBuffer] : []);
   });

@@ -1,5 +1,5 @@
 // The WASI engine end to end: real modules (wat2wasm), each limit ending with its own code.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -154,6 +154,18 @@ describe('sandbox engine: deny by default', () => {
     expect(!missing.ok && missing.message).toMatch(/exit status 144/); // 100 + ENOENT (44)
   });
 
+  it('a guest cannot hold more than 64 files open, and what it left open is closed after the call', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'helm-sandbox-'));
+    writeFileSync(join(dir, 'in.txt'), 'x');
+    const grants = { ...M.NO_GRANTS, preopens: [{ guestPath: '/data', hostPath: dir, mode: 'ro' as const }] };
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    const out = await sandbox.run(M.request(wasm.OPEN_MANY!, { grants }));
+    expect(out).toMatchObject({ ok: false, reasonCode: 'ERR_COMPUTE_CAPABILITY_DENIED' });
+    expect(!out.ok && out.message).toMatch(/64 open files/);
+    expect(openFds()).toBeLessThanOrEqual(before + 2);
+  });
+
   it('only the granted environment variables are visible (none by default)', async () => {
     const env = await sandbox.run(M.request(await M.wat2wasm(M.PRINT_ENV), { grants: { ...M.NO_GRANTS, env: { MODE: 'strict' } } }));
     expect(env.ok && text(env.output)).toBe('MODE=strict\0');
@@ -174,6 +186,14 @@ describe('sandbox engine: fail closed', () => {
     expect(await sandbox.run(M.request(Buffer.from('not wasm at all')))).toMatchObject({ ok: false, reasonCode: 'ERR_COMPUTE_INSTANTIATION_FAILED' });
     const truncated = wasm.UPPERCASE!.subarray(0, wasm.UPPERCASE!.length - 5);
     expect(await sandbox.run(M.request(truncated))).toMatchObject({ ok: false, reasonCode: 'ERR_COMPUTE_INSTANTIATION_FAILED' });
+  });
+
+  it('a granted directory that does not exist on the host is an engine failure, and the Worker survives', async () => {
+    const grants = { ...M.NO_GRANTS, preopens: [{ guestPath: '/data', hostPath: '/nonexistent/helm-sandbox', mode: 'ro' as const }] };
+    const out = await sandbox.run(M.request(wasm.CAT_FILE!, { grants }));
+    expect(out).toMatchObject({ ok: false, reasonCode: 'ERR_COMPUTE_ENGINE_FAILURE' });
+    const next = await sandbox.run(M.request(wasm.UPPERCASE!, { input: { bytes: Buffer.from('fine') } }));
+    expect(next.ok && text(next.output)).toBe('FINE');
   });
 
   it('a guest trap and a non-zero exit are guest faults', async () => {

@@ -97,3 +97,12 @@ export const WRITE_OUT_OF_BOUNDS = `(module ${IO} (memory (export "memory") 1)
   (func (export "_start")
     (i32.store (i32.const 16) (i32.const 65000)) (i32.store (i32.const 20) (i32.const 100000))
     (call $proc_exit (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 24)))))`;
+
+/** Opens in.txt again and again without closing it. */
+export const OPEN_MANY = `(module ${IO} ${PATH_OPEN} (memory (export "memory") 1)
+  (data (i32.const 512) "in.txt")
+  (func (export "_start")
+    (loop $again
+      (if (call $path_open (i32.const 3) (i32.const 0) (i32.const 512) (i32.const 6) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 32))
+        (then (call $proc_exit (i32.const 9))))
+      (br $again))))`;
