@@ -50,6 +50,11 @@ export class WorkerPool {
     });
     const slot: Slot = { worker, busy: false, online };
     this.slots.push(slot);
+    // A Worker that dies while idle leaves the pool at once: a later call must not be posted to it.
+    worker.once('exit', () => {
+      const i = this.slots.indexOf(slot);
+      if (!slot.busy && i >= 0) this.slots.splice(i, 1);
+    });
     this.options.onWorker?.(worker);
     return slot;
   }

@@ -226,6 +226,20 @@ describe('sandbox engine: fail closed', () => {
     expect(await slow).toMatchObject({ ok: false, reasonCode: 'ERR_COMPUTE_ENGINE_FAILURE' });
   });
 
+  it('a Worker that dies while idle is dropped from the pool, so the next call does not wait on it', async () => {
+    const workers: Worker[] = [];
+    const s = new Sandbox({ size: 1, onWorker: (w) => workers.push(w) });
+    try {
+      expect((await s.run(M.request(wasm.UPPERCASE!))).ok).toBe(true);
+      await workers[0]!.terminate();
+      const next = await s.run(M.request(wasm.UPPERCASE!, { input: { bytes: Buffer.from('ok') }, limits: { ...M.LIMITS, wallMs: 20_000 } }));
+      expect(next.ok && text(next.output)).toBe('OK');
+      expect(workers.length).toBe(2);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a Worker that dies mid-call gives ERR_COMPUTE_ENGINE_FAILURE, and the next call gets a fresh Worker', async () => {
     const workers: Worker[] = [];
     const s = new Sandbox({ size: 1, onWorker: (w) => workers.push(w) });
