@@ -95,6 +95,8 @@ export class WorkerPool {
       return { kind: 'died', detail: (e as Error).message };
     }
     const { worker } = slot;
+    // A call in flight keeps the process alive; an idle Worker does not (unref'd at start).
+    worker.ref();
     if (!(await slot.online)) {
       this.release(slot, false);
       return { kind: 'died', detail: 'the worker did not start' };
@@ -108,6 +110,7 @@ export class WorkerPool {
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
+        worker.unref();
         this.release(slot, healthy);
         resolve(result);
       };
