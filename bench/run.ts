@@ -7,6 +7,7 @@ import { benchExport } from './export.js';
 import { benchMcp } from './mcp.js';
 import { benchNodeSign } from './node-sign.js';
 import { benchProxy } from './proxy.js';
+import { benchSandbox } from './sandbox.js';
 import { benchSidecar } from './sidecar.js';
 import { benchStoreAppend } from './store-append.js';
 import { benchVerify } from './verify.js';
@@ -25,6 +26,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   sidecar: () => benchSidecar(smoke ? { starts: 1, frameworkRequests: 100, loadSeconds: 1 } : {}),
   webhook: () => benchWebhook(smoke ? { ratePerSecond: 20, seconds: 1 } : {}),
   compare: () => benchCompare(smoke ? { rounds: 1, c1: 20, c16: 48 } : {}),
+  sandbox: () => benchSandbox(smoke ? { iterations: 20, coldStarts: 1, concurrentCalls: 40 } : {}),
 };
 
 const picked = process.argv.slice(2).filter((a) => a in BENCHES);

@@ -74,6 +74,13 @@ export const REASON_CODES = {
   ERR_COMPUTE_GAS_EXHAUSTED: e('DENY', 'execution', 'upstream', 'executor', 'The sandboxed execution ran out of its gas allowance.'),
   ERR_COMPUTE_TIME_EXHAUSTED: e('DENY', 'execution', 'upstream', 'executor', 'The sandboxed execution ran out of its wall-clock allowance.'),
   ERR_COMPUTE_MEMORY_EXHAUSTED: e('DENY', 'execution', 'upstream', 'executor', 'The sandboxed execution ran out of its memory allowance.'),
+  ERR_COMPUTE_OUTPUT_EXHAUSTED: e('DENY', 'execution', 'helm-oss', 'executor', 'The sandboxed module wrote more than its output allowance to stdout.'),
+  ERR_COMPUTE_MODULE_MISMATCH: e('DENY', 'execution', 'helm-oss', 'executor', 'The WebAssembly module bytes do not hash to the sha256 pinned for the tool.'),
+  ERR_COMPUTE_INSTANTIATION_FAILED: e('DENY', 'execution', 'helm-oss', 'executor', 'The WebAssembly module does not validate, imports something other than WASI functions, or cannot be metered or instantiated.'),
+  ERR_COMPUTE_ENGINE_FAILURE: e('DENY', 'execution', 'helm-oss', 'executor', 'The sandbox engine crashed, its worker died, or its report was malformed (fail closed).'),
+  ERR_COMPUTE_CAPABILITY_DENIED: e('DENY', 'execution', 'helm-oss', 'executor', 'The sandboxed module used a capability its profile does not grant (file, clock, randomness), or asked for sockets, which are never granted.'),
+  ERR_COMPUTE_GUEST_FAULT: e('DENY', 'execution', 'helm-oss', 'executor', 'The sandboxed module trapped or exited with a non-zero status.'),
+  ERR_COMPUTE_REQUEST_INVALID: e('DENY', 'execution', 'helm-oss', 'executor', 'The sandbox request is malformed: module pin, limits, grants or input.'),
   ERR_IDEMPOTENCY_DUPLICATE: e('DENY', 'execution', 'helm-oss', 'guardian', 'A call with the same idempotency key was already allowed (or the key is in use with other arguments).'),
   RECEIPT_UNAVAILABLE: e('DENY', 'resource', 'helm-oss', 'guardian', 'The decision could not be recorded durably in the ProofGraph: the call is denied without a receipt (the sidecar answers 503).'),
 
