@@ -27,7 +27,7 @@ import { PepError } from './errors.js';
 import { rebuildState, type RebuildReport } from './rebuild.js';
 import { digestOf, readRequest, type IntentBody, type ReadRequest } from './request.js';
 import { DecisionSequencer } from './sequencer.js';
-import { allowArgsKey, allowCallKey, noteAllow, PepState } from './state.js';
+import { allowArgsKey, allowCallKey, claimDecision, noteAllow, PepState } from './state.js';
 import type { Challenge, DecisionRecord, EffectOutcome, EffectReport, PepOutcome, ResultOutcome, ResultReport } from './types.js';
 
 export interface PepOptions {
@@ -93,10 +93,11 @@ export class Pep {
   }
 
   /**
-   * The ALLOW decision this principal already got for the same call on another surface, when it
-   * has no effect yet: found by callId or by tool + arguments, and in both cases the tool and the
-   * argument digest must be the ones decided on, so nothing executes on a decision about other
-   * arguments, and the bundle must still be the one in force. The MCP gateway uses it to continue a chain the OpenAI proxy decided.
+   * The open ALLOW this principal already got for the same call on another surface (the OpenAI
+   * proxy, which delivers its ALLOWs to the agent): found by callId or by tool + arguments, and in
+   * both cases the tool and the argument digest must be the ones decided on, so nothing executes on
+   * a decision about other arguments, and the bundle must still be the one in force. Open: not yet
+   * claimed for execution (claim) and without an effect. A query: the caller claims what it uses.
    */
   allowedDecisionFor(q: { principal: string; callId: string; tool: string; args: unknown }): HashRef | null {
     const argsDigest = digestOf(this.suite, q.args);
@@ -104,9 +105,18 @@ export class Pep {
       if (h === undefined) continue;
       const d = this.state.decisions.get(h);
       // Also the policy in force now: an ALLOW under a bundle since replaced is decided again.
-      if (d && d.verdict === 'ALLOW' && d.effect === null && d.tool === q.tool && d.principal === q.principal && d.argsDigest === argsDigest && d.policyDigest === policyDigestOf(this.current.policy)) return h as HashRef;
+      if (d && d.verdict === 'ALLOW' && d.effect === null && d.claimed !== true && d.tool === q.tool && d.principal === q.principal && d.argsDigest === argsDigest && d.policyDigest === policyDigestOf(this.current.policy)) return h as HashRef;
     }
     return null;
+  }
+
+  /**
+   * Claims a delivered ALLOW for execution, or for recording an execution the agent reports: true
+   * exactly once per decision (docs/spec/pep.md §6.1). An ALLOW of an executing surface (mcp, rest,
+   * cli) is claimed by the call that asked for it when it is recorded, so this returns false.
+   */
+  claim(decision: HashRef): boolean {
+    return claimDecision(this.state, decision);
   }
 
   /** The effect and result recorded for a decision, by whichever surface recorded them. */
@@ -240,6 +250,7 @@ export class Pep {
   /** Bookkeeping once a decision node is durable, and the caller's answer. */
   private recorded(r: DecisionRecord, a: Adjudication, intent: AppendedNode, node: AppendedNode, asked: IntentBody): PepOutcome {
     this.state.decisions.set(node.entryHash, { callId: r.callId, tool: r.tool, verdict: r.verdict, policyDigest: r.policyDigest, effect: null, principal: asked.principal, argsDigest: asked.argsDigest });
+    // Synchronously with the bookkeeping above: no other call sees this ALLOW unclaimed in between.
     if (r.verdict === 'ALLOW') noteAllow(this.state, node.entryHash, asked);
     if (a.opened) this.state.ceremonies.recorded(a.opened, node.entryHash);
     if (a.usedKey) a.usedKey.decision = node.entryHash;

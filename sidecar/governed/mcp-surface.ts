@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { Pep } from '../../kernel/pep/index.js';
 import type { Principal } from '../config/load.js';
 import { createMcpGateway } from '../mcp/gateway.js';
+import type { LinkedDecision } from '../mcp/core.js';
 import type { McpObserver, McpUpstreamConfig } from '../mcp/types.js';
 import type { SidecarMetrics } from '../observe/metrics.js';
 import type { GovernedSurface } from './handler.js';
@@ -41,6 +42,11 @@ export async function resolveUpstreamAuth(upstreams: readonly McpUpstreamConfig[
   );
 }
 
+/** The gateway's link to proxy decisions: open ALLOWs only (the gateway claims the one it uses). */
+export function linkedDecisionOf(pep: Pep): LinkedDecision {
+  return (q) => pep.allowedDecisionFor(q);
+}
+
 export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams: McpUpstreamConfig[]; metrics: SidecarMetrics }): Promise<GovernedSurface & { close(): Promise<void> }> {
   const gateway = await createMcpGateway({
     pep: o.pep,
@@ -49,7 +55,7 @@ export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams:
     upstreams: await resolveUpstreamAuth(o.upstreams),
     observer: mcpObserver(o.metrics),
     // A call the OpenAI proxy allowed and the agent executes here continues that causal chain.
-    linkedDecision: (q) => o.pep.allowedDecisionFor(q),
+    linkedDecision: linkedDecisionOf(o.pep),
   });
   return {
     name: 'mcp',

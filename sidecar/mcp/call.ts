@@ -64,9 +64,10 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
   const upstreamName = entry?.upstream.name ?? splitName(req.tool)?.upstream ?? null;
 
   const found = drifted ? null : (core.linked?.({ principal: principal.id, callId, tool: req.tool, args }) ?? null);
-  // A decision is executed at most once: a second call naming the same proxy decision is decided anew.
-  const linked = found !== null && !core.claimed.has(found) ? found : null;
-  if (linked !== null) core.claimed.add(linked);
+  // Claimed in the same tick as found (Pep.claim): of concurrent calls naming the same proxy
+  // decision exactly one continues it, the others are decided anew. The gateway's own ALLOWs are
+  // claimed when recorded, so a second identical call never reuses one while the first is running.
+  const linked = found !== null && pep.claim(found) ? found : null;
   let receipts: Receipts;
   let reasonCode: string;
   if (linked !== null) {

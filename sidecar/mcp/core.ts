@@ -6,7 +6,10 @@ import type { Catalog } from './catalog.js';
 import type { McpObserver } from './types.js';
 import type { Principal } from './visibility.js';
 
-/** A decision the same agent already got for this call on another surface (the OpenAI proxy). */
+/**
+ * A decision the same agent already got for this call on another surface (the OpenAI proxy). The
+ * gateway then claims it (Pep.claim) before executing; a decision already claimed is decided anew.
+ */
 export type LinkedDecision = (q: { principal: string; callId: string; tool: string; args: unknown }) => HashRef | null;
 
 export interface GatewayCore {
@@ -16,8 +19,6 @@ export interface GatewayCore {
   readonly observer: McpObserver | undefined;
   readonly callTimeoutMs: number;
   readonly linked: LinkedDecision | null;
-  /** Linked decisions already taken by a call here: one execution per decision. */
-  readonly claimed: Set<HashRef>;
   /** Calls in flight: drain() waits for them. */
   readonly inflight: Set<Promise<unknown>>;
   draining: boolean;

@@ -97,7 +97,6 @@ export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway
     observer: o.observer,
     callTimeoutMs: o.callTimeoutMs ?? 60_000,
     linked: o.linkedDecision ?? null,
-    claimed: new Set(),
     inflight: new Set(),
     draining: false,
   };

@@ -22,6 +22,8 @@ export interface LedgerEntry {
   readonly verdict: Verdict;
   readonly decision: HashRef;
   effect: HashRef | null;
+  /** This proxy holds the decision's claim (Pep.claim): it records the execution the agent reports. */
+  claimed?: boolean;
   result: RecordedResult | null;
   /** A result being recorded: a concurrent request with the same answer waits for it. */
   pending: Promise<unknown> | null;

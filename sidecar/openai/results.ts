@@ -97,6 +97,12 @@ async function recordOne(ctx: ResultContext, e: LedgerEntry, m: ToolMessage): Pr
     return;
   }
   if (e.effect === null) {
+    // The agent reports it executed the call: that execution takes the decision's one claim. A
+    // decision the MCP gateway took and is still executing (or failed to record) is not ours.
+    if (e.claimed !== true && !ctx.pep.claim(e.decision)) {
+      throw await refusal(ctx, 409, 'tool_result_unlinkable', `the call ${m.id} was taken for execution through the MCP gateway and has no recorded result there; its output cannot be recorded here`, { toolCallId: m.id, tool: e.tool });
+    }
+    e.claimed = true;
     const eff = await ctx.pep.recordEffect(e.decision, { status: 'executed', confirmed: false });
     if (!eff.recorded) {
       if (eff.code === 'ERR_PEP_UNRECORDED') throw new ProxyError(503, 'receipt_unavailable', `the effect of ${m.id} could not be recorded: ${eff.message}`);
