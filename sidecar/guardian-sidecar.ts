@@ -23,7 +23,8 @@ import { openAiSurface } from './governed/openai-surface.js';
 import { mcpSurface } from './governed/mcp-surface.js';
 import { HeartbeatTimer } from './heartbeat.js';
 import { close, listen } from './listen.js';
-import { errorText, jsonLogger, type Logger } from './log.js';
+import { errorText, jsonLogger, redactingLogger, type Logger } from './log.js';
+import { configuredSecrets, Redactor } from './redact.js';
 import { loadMaterials } from './materials.js';
 import { budgetRows } from './observe/budgets.js';
 import { instrumentPep, instrumentWriter } from './observe/instrument.js';
@@ -86,9 +87,12 @@ export class GuardianSidecar {
 
   static async start(o: SidecarStartOptions): Promise<GuardianSidecar> {
     const c = o.config;
-    const log = o.log ?? jsonLogger(c.logLevel);
+    // Secrets are known once the materials are read; the logger redacts them from then on.
+    const redact = new Redactor(configuredSecrets({ mcpUpstreams: c.mcpUpstreams }));
+    const log = redactingLogger(o.log ?? jsonLogger(c.logLevel), redact);
     const clock = o.clock ?? Date.now;
     const m = await loadMaterials(c);
+    redact.add([m.upstreamApiKey]);
     const files = c.bundle !== null && c.bundleSignature !== null ? { bundle: c.bundle, signature: c.bundleSignature } : null;
     const initial = await PolicyControl.initialSource(files);
     const tracing = await startTracing(o.env ?? process.env, o.tracing);
@@ -142,12 +146,13 @@ export class GuardianSidecar {
         maxBodyBytes: c.maxBodyBytes,
         toolRoutes: c.toolRoutes,
         observer: metrics,
+        redact,
       }),
     ];
     let mcp: Awaited<ReturnType<typeof mcpSurface>> | null = null;
     if (c.mcpUpstreams.length > 0) {
       try {
-        mcp = await mcpSurface({ pep, principal: c.principal, upstreams: c.mcpUpstreams, metrics });
+        mcp = await mcpSurface({ pep, principal: c.principal, upstreams: c.mcpUpstreams, metrics, redact, log });
       } catch (e) {
         await pep.close().catch(() => undefined);
         await writer.close().catch(() => undefined);

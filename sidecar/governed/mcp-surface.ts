@@ -3,10 +3,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Pep } from '../../kernel/pep/index.js';
 import type { Principal } from '../config/load.js';
+import type { Logger } from '../log.js';
 import { createMcpGateway } from '../mcp/gateway.js';
 import type { LinkedDecision } from '../mcp/core.js';
 import type { McpObserver, McpUpstreamConfig } from '../mcp/types.js';
 import type { SidecarMetrics } from '../observe/metrics.js';
+import { configuredSecrets, Redactor } from '../redact.js';
 import type { GovernedSurface } from './handler.js';
 
 const MCP_PATHS = /^\/(mcp(\/.*)?|sse|messages)$/;
@@ -42,17 +44,29 @@ export async function resolveUpstreamAuth(upstreams: readonly McpUpstreamConfig[
   );
 }
 
+/** One out-of-band gateway report (often several lines: an error dump) as one JSON log line. */
+function logLine(log: Logger): (line: string) => void {
+  return (line) => log.warn('mcp gateway report', { report: line.replace(/^helm mcp gateway: /, '') });
+}
+
 /** The gateway's link to proxy decisions: open ALLOWs only (the gateway claims the one it uses). */
 export function linkedDecisionOf(pep: Pep): LinkedDecision {
   return (q) => pep.allowedDecisionFor(q);
 }
 
-export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams: McpUpstreamConfig[]; metrics: SidecarMetrics }): Promise<GovernedSurface & { close(): Promise<void> }> {
+export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams: McpUpstreamConfig[]; metrics: SidecarMetrics; redact?: Redactor; log?: Logger }): Promise<GovernedSurface & { close(): Promise<void> }> {
+  const upstreams = await resolveUpstreamAuth(o.upstreams);
+  // The auth tokens read from files are secrets too (header values include them).
+  const redact = o.redact ?? new Redactor();
+  redact.add(configuredSecrets({ mcpUpstreams: upstreams }));
   const gateway = await createMcpGateway({
     pep: o.pep,
     // The configured identity, never one from the request.
     principal: { id: o.principal.id, roles: [...o.principal.roles], attributes: { ...o.principal.attributes } },
-    upstreams: await resolveUpstreamAuth(o.upstreams),
+    upstreams,
+    redact,
+    // The SDK's reports (rejected inbound requests, transport errors) become JSON log lines.
+    ...(o.log ? { log: logLine(o.log) } : {}),
     observer: mcpObserver(o.metrics),
     // A call the OpenAI proxy allowed and the agent executes here continues that causal chain.
     linkedDecision: linkedDecisionOf(o.pep),

@@ -4,6 +4,7 @@ import type { Principal } from '../config/load.js';
 import type { ToolRoutes } from '../config/values.js';
 import type { ProxyObserver } from '../openai/observer.js';
 import { createOpenAiProxy } from '../openai/proxy.js';
+import type { Redactor } from '../redact.js';
 import type { GovernedSurface } from './handler.js';
 
 export interface OpenAiSurfaceOptions {
@@ -14,6 +15,8 @@ export interface OpenAiSurfaceOptions {
   maxBodyBytes: number | null;
   toolRoutes: ToolRoutes;
   observer: ProxyObserver;
+  /** Removes configured secrets from what the proxy passes on and records. */
+  redact?: Redactor;
 }
 
 export function openAiSurface(o: OpenAiSurfaceOptions): GovernedSurface {
@@ -26,6 +29,7 @@ export function openAiSurface(o: OpenAiSurfaceOptions): GovernedSurface {
     ...(o.maxBodyBytes !== null ? { maxBodyBytes: o.maxBodyBytes } : {}),
     toolRoutes: o.toolRoutes,
     observer: o.observer,
+    ...(o.redact ? { redact: o.redact } : {}),
   });
   return {
     name: 'openai',

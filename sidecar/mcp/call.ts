@@ -113,14 +113,15 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
 
   if (entry === undefined) {
     const down = listing.unavailable.find((u) => u.upstream === upstreamName);
-    const why = down ? `upstream ${down.upstream} is unavailable: ${down.error}` : `no ready upstream offers ${req.tool}`;
+    const why = down ? `upstream ${down.upstream} is unavailable: ${core.redact.text(down.error)}` : `no ready upstream offers ${req.tool}`;
     return blocked(core, decision, receipts, down ? 'upstream-unavailable' : 'not-offered', `${req.tool} was allowed but ${why}; nothing was executed`);
   }
 
   const t1 = performance.now();
   let result: CallToolResult;
   try {
-    result = await entry.upstream.callTool(entry.tool.name, args as Record<string, unknown>, { timeoutMs: core.callTimeoutMs, definition: entry.tool, ...(req.signal ? { signal: req.signal } : {}) });
+    // The output is recorded and released without any configured secret an upstream echoed.
+    result = core.redact.deep(await entry.upstream.callTool(entry.tool.name, args as Record<string, unknown>, { timeoutMs: core.callTimeoutMs, definition: entry.tool, ...(req.signal ? { signal: req.signal } : {}) }));
   } catch (e) {
     return failedCall(core, entry, decision, receipts, e, Math.round((performance.now() - t1) * 1000));
   }
@@ -176,7 +177,7 @@ async function blocked(core: GatewayCore, decision: HashRef, receipts: Receipts,
 
 async function failedCall(core: GatewayCore, entry: CatalogEntry, decision: HashRef, receipts: Receipts, e: unknown, durationUs: number): Promise<CallOutcome> {
   const code = e instanceof GatewayError ? e.code : 'ERR_MCP_UPSTREAM_ERROR';
-  const text = (e as Error)?.message ?? String(e);
+  const text = core.redact.text((e as Error)?.message ?? String(e));
   const timedOut = code === 'ERR_MCP_UPSTREAM_TIMEOUT';
   // A timed-out call may still have run upstream: the effect is failed and unconfirmed.
   const effect = await core.pep.recordEffect(decision, { status: 'failed', confirmed: false, durationUs, error: `${timedOut ? 'ERR_COMPUTE_TIME_EXHAUSTED' : code}: ${text}`.slice(0, 4096) });

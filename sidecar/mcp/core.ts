@@ -2,6 +2,7 @@
 // the upstream catalog and the limits.
 import type { HashRef } from '../../kernel/contracts/node.js';
 import type { Pep } from '../../kernel/pep/pep.js';
+import type { Redactor } from '../redact.js';
 import type { Catalog } from './catalog.js';
 import type { McpObserver } from './types.js';
 import type { Principal } from './visibility.js';
@@ -19,6 +20,8 @@ export interface GatewayCore {
   readonly observer: McpObserver | undefined;
   readonly callTimeoutMs: number;
   readonly linked: LinkedDecision | null;
+  /** Configured secrets out of every error, message and result the gateway passes on or records. */
+  readonly redact: Redactor;
   /** Calls in flight: drain() waits for them. */
   readonly inflight: Set<Promise<unknown>>;
   draining: boolean;

@@ -1,0 +1,130 @@
+// Secret redaction: the sidecar knows the secrets it was configured with (the upstream API key, MCP
+// upstream auth tokens and header values) and removes them from everything it passes on, logs or
+// stores. The rule (docs/sidecar.md, "Secret redaction"):
+//   1. every occurrence of a secret, and of each whitespace-separated part of it of 8 or more
+//      characters (the token of "Bearer <token>"), is replaced by [REDACTED];
+//   2. for a secret part of 16 or more characters, a token (a run of [A-Za-z0-9_+/=.*…-]) that
+//      holds any 12 consecutive characters of it is replaced (truncated echoes: prefixes, suffixes);
+//   3. a token that ends in the part's last 4 characters after a mask of 3 or more '*', '.' or '…',
+//      and starts with a prefix of the part (possibly empty), is replaced (masked echoes such as
+//      "sk-...abcd" or "sk-proj-****abcd").
+// Values shorter than 8 characters are not treated as secrets (they would erase ordinary text).
+export const REDACTED = '[REDACTED]';
+
+const MIN_SECRET = 8;
+const MIN_PARTIAL = 16;
+const GRAM = 12;
+const TOKEN = /[A-Za-z0-9_+/=.*…-]{8,}/g;
+const MASK = /[*.…]{3,}/;
+
+interface Part {
+  readonly text: string;
+  readonly grams: Set<string> | null;
+}
+
+export class Redactor {
+  private parts: Part[] = [];
+
+  constructor(secrets: Iterable<string | null | undefined> = []) {
+    this.add(secrets);
+  }
+
+  /** Adds secrets (idempotent); values shorter than 8 characters are ignored. */
+  add(secrets: Iterable<string | null | undefined>): void {
+    const known = new Set(this.parts.map((p) => p.text));
+    for (const s of secrets) {
+      if (typeof s !== 'string') continue;
+      for (const text of [s.trim(), ...s.split(/\s+/)]) {
+        if (text.length < MIN_SECRET || known.has(text)) continue;
+        known.add(text);
+        let grams: Set<string> | null = null;
+        if (text.length >= MIN_PARTIAL && /^[A-Za-z0-9_+/=.-]+$/.test(text)) {
+          grams = new Set();
+          for (let i = 0; i + GRAM <= text.length; i++) grams.add(text.slice(i, i + GRAM));
+        }
+        this.parts.push({ text, grams });
+      }
+    }
+    // Longest first, so a whole value is replaced before a part of it.
+    this.parts.sort((a, b) => b.text.length - a.text.length);
+  }
+
+  get active(): boolean {
+    return this.parts.length > 0;
+  }
+
+  /** The text with every secret (rule 1) and every echo of one (rules 2 and 3) replaced. */
+  text(s: string): string {
+    if (this.parts.length === 0 || s.length < MIN_SECRET) return s;
+    let out = s;
+    for (const p of this.parts) if (out.includes(p.text)) out = out.split(p.text).join(REDACTED);
+    return out.replace(TOKEN, (tok) => {
+      // Sentence punctuation after a token is not part of it ("…provided: sk-...abcd.").
+      const core = tok.replace(/[.…]+$/, '');
+      return this.echoes(core) ? `${REDACTED}${tok.slice(core.length)}` : tok;
+    });
+  }
+
+  private echoes(tok: string): boolean {
+    for (const p of this.parts) {
+      if (p.grams === null) continue;
+      for (let i = 0; i + GRAM <= tok.length; i++) if (p.grams.has(tok.slice(i, i + GRAM))) return true;
+      const tail = p.text.slice(-4);
+      if (tok.endsWith(tail)) {
+        const m = MASK.exec(tok);
+        if (m && m.index + m[0].length === tok.length - 4 && p.text.startsWith(tok.slice(0, m.index))) return true;
+      }
+    }
+    return false;
+  }
+
+  /** UTF-8 bytes redacted as text; the same buffer when nothing changed. */
+  bytes(b: Buffer): Buffer {
+    if (this.parts.length === 0) return b;
+    const s = b.toString('utf8');
+    const r = this.text(s);
+    return r === s ? b : Buffer.from(r, 'utf8');
+  }
+
+  /** Every string (and object key) of a JSON-like value, redacted; the same value when unchanged. */
+  deep<T>(v: T): T {
+    if (this.parts.length === 0) return v;
+    return this.walk(v) as T;
+  }
+
+  private walk(v: unknown): unknown {
+    if (typeof v === 'string') return this.text(v);
+    if (Array.isArray(v)) {
+      let changed = false;
+      const out = v.map((x) => {
+        const y = this.walk(x);
+        if (y !== x) changed = true;
+        return y;
+      });
+      return changed ? out : v;
+    }
+    if (typeof v === 'object' && v !== null) {
+      let changed = false;
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        const rk = this.text(k);
+        const y = this.walk(x);
+        if (y !== x || rk !== k) changed = true;
+        out[rk] = y;
+      }
+      return changed ? out : v;
+    }
+    return v;
+  }
+}
+
+/** The secrets of a sidecar configuration: the upstream key and every MCP upstream header value. */
+export function configuredSecrets(o: { upstreamApiKey?: string | null; mcpUpstreams?: ReadonlyArray<object> }): string[] {
+  const out: string[] = [];
+  if (o.upstreamApiKey) out.push(o.upstreamApiKey);
+  for (const u of o.mcpUpstreams ?? []) {
+    const headers = (u as { headers?: unknown }).headers;
+    if (typeof headers === 'object' && headers !== null) for (const v of Object.values(headers)) if (typeof v === 'string') out.push(v);
+  }
+  return out;
+}
