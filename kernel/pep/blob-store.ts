@@ -149,6 +149,11 @@ export class BlobStore {
     return new BlobStore(path, await AppendFile.openAt(path, scan.end), scan.index, suite, scan.tornTail);
   }
 
+  /** Blobs in the in-memory index (diagnostics). */
+  get indexSize(): number {
+    return this.index.size;
+  }
+
   get failed(): StoreError | null {
     return this.failure;
   }

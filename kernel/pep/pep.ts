@@ -49,6 +49,10 @@ export interface PepOptions {
   maxPending?: number;
   /** retryAfterMs of an overload throttle (default 100). */
   overloadRetryMs?: number;
+  /** Decisions and effects kept in memory (default 100,000; older ones stay in the log only). */
+  maxDecisions?: number;
+  /** Open (unclaimed) openai ALLOWs another surface can find (default 10,000). */
+  maxOpenAllows?: number;
 }
 
 interface PolicyInForce {
@@ -58,7 +62,7 @@ interface PolicyInForce {
 }
 
 export class Pep {
-  private readonly state = new PepState();
+  private readonly state: PepState;
   private readonly sequencer = new DecisionSequencer();
   private readonly bundles: BundleShelf;
   private readonly suite: CryptoSuite;
@@ -72,6 +76,7 @@ export class Pep {
     private readonly blobs: BlobStore,
   ) {
     this.suite = o.suite ?? nodeSuite;
+    this.state = new PepState({ ...(o.maxDecisions !== undefined ? { maxDecisions: o.maxDecisions } : {}), ...(o.maxOpenAllows !== undefined ? { maxOpenAllows: o.maxOpenAllows } : {}) });
     this.bundles = new BundleShelf(blobs, this.suite);
     this.current = { policy: loadPolicy({}, o.trust, this.suite), stored: Promise.resolve() };
   }
@@ -125,6 +130,11 @@ export class Pep {
     if (!d || d.effect === null || d.effect === 'pending') return null;
     const e = this.state.effects.get(d.effect);
     return { effect: d.effect, result: e && e.result !== 'pending' ? e.result : null };
+  }
+
+  /** Entries held by each in-memory structure: every one is bounded except used idempotency keys and ceremonies (docs/spec/pep.md §4). */
+  footprint(): Record<string, number> {
+    return { ...this.state.footprint(), blobIndex: this.blobs.indexSize };
   }
 
   /** Diagnostics for tests: the ledger's stored counter of one budget scope key. */

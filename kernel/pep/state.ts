@@ -4,6 +4,7 @@
 // ESCALATE decisions and approval nodes, effects and results from their nodes.
 import type { HashRef } from '../contracts/node.js';
 import type { Verdict } from '../guardian/reason-codes.js';
+import { BoundedMap } from './bounded.js';
 import { CeremonyBook } from './ceremony.js';
 import { LimitLedger } from './ledger.js';
 
@@ -37,12 +38,22 @@ export interface UsedKey {
   decision: HashRef | null;
 }
 
+/** Open ALLOWs another surface can still find; older ones are forgotten by the indexes. */
+export const MAX_OPEN_ALLOWS = 10_000;
+
+/** Decisions (and effects) the PEP keeps in memory; the log keeps them all. */
+export const MAX_DECISIONS = 100_000;
+
 export class PepState {
   readonly ledger = new LimitLedger();
   readonly ceremonies = new CeremonyBook();
   /** callKey (of an idempotency key) -> the ALLOW that used it. */
   readonly usedKeys = new Map<string, UsedKey>();
-  readonly decisions = new Map<string, DecisionInfo>();
+  /**
+   * The latest MAX_DECISIONS decisions (oldest out, never one whose effect is being appended): an
+   * effect reported for an older one is refused ERR_PEP_UNKNOWN_DECISION.
+   */
+  readonly decisions: BoundedMap<string, DecisionInfo>;
   /**
    * ALLOW decisions by what identifies the call on another surface: principal + callId, and
    * principal + tool + argsDigest. A call the proxy allowed and the agent then executes through
@@ -52,24 +63,35 @@ export class PepState {
    */
   readonly allowsByCall = new Map<string, HashRef>();
   readonly allowsByArgs = new Map<string, HashRef>();
-  readonly effects = new Map<string, EffectInfo>();
+  /** The latest MAX_DECISIONS effects (never one whose result is being appended). */
+  readonly effects: BoundedMap<string, EffectInfo>;
+  /** Cap of each open-ALLOW index (allowsByCall, allowsByArgs). */
+  readonly maxOpenAllows: number;
   /** Latest clock reading used: the PEP's time never runs backwards. */
   lastMs = 0;
+
+  constructor(caps: { maxDecisions?: number; maxOpenAllows?: number } = {}) {
+    this.decisions = new BoundedMap(caps.maxDecisions ?? MAX_DECISIONS, (d) => d.effect !== 'pending');
+    this.effects = new BoundedMap(caps.maxDecisions ?? MAX_DECISIONS, (e) => e.result !== 'pending');
+    this.maxOpenAllows = caps.maxOpenAllows ?? MAX_OPEN_ALLOWS;
+  }
+
+  /** How many entries each in-memory structure holds (diagnostics and the bounds tests). */
+  footprint(): Record<string, number> {
+    return { decisions: this.decisions.size, effects: this.effects.size, allowsByCall: this.allowsByCall.size, allowsByArgs: this.allowsByArgs.size, usedKeys: this.usedKeys.size, ...this.ceremonies.footprint() };
+  }
 }
 
 export const allowCallKey = (principal: string, callId: string): string => JSON.stringify([principal, callId]);
 export const allowArgsKey = (principal: string, tool: string, argsDigest: HashRef): string => JSON.stringify([principal, tool, argsDigest]);
 
-/** Open ALLOWs another surface can still find; older ones are forgotten by the indexes. */
-export const MAX_OPEN_ALLOWS = 10_000;
-
 /** The surface whose ALLOWs are delivered to the agent rather than executed by the surface itself. */
 const DELIVERING_SURFACE = 'openai';
 
-function boundedSet(m: Map<string, HashRef>, k: string, v: HashRef): void {
+function boundedSet(m: Map<string, HashRef>, k: string, v: HashRef, cap: number): void {
   m.delete(k); // re-inserted as newest
   m.set(k, v);
-  while (m.size > MAX_OPEN_ALLOWS) m.delete(m.keys().next().value as string);
+  while (m.size > cap) m.delete(m.keys().next().value as string);
 }
 
 /**
@@ -83,8 +105,8 @@ export function noteAllow(state: PepState, hash: HashRef, intent: { surface: str
     if (d) d.claimed = true;
     return;
   }
-  boundedSet(state.allowsByCall, allowCallKey(intent.principal, intent.callId), hash);
-  boundedSet(state.allowsByArgs, allowArgsKey(intent.principal, intent.tool, intent.argsDigest), hash);
+  boundedSet(state.allowsByCall, allowCallKey(intent.principal, intent.callId), hash, state.maxOpenAllows);
+  boundedSet(state.allowsByArgs, allowArgsKey(intent.principal, intent.tool, intent.argsDigest), hash, state.maxOpenAllows);
 }
 
 /**

@@ -45,15 +45,21 @@ export class ToolCallLedger {
     const k = this.key(principal, id);
     if (this.entries.has(k)) return false;
     this.entries.set(k, RESERVED);
+    this.trim();
+    return true;
+  }
+
+  private trim(): void {
     while (this.entries.size > this.max) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
     }
-    return true;
   }
 
   settle(principal: string, id: string, e: LedgerEntry): void {
+    // An id evicted while its decision was made comes back as newest; the cap still holds.
     this.entries.set(this.key(principal, id), e);
+    this.trim();
   }
 
   /** Frees an id whose decision was never recorded (so it never reached the agent). */
