@@ -239,6 +239,9 @@ export class GuardianSidecar {
    * Graceful stop: refuse new calls, drain the ones in flight (cut after shutdownTimeoutMs), then
    * the shutdown heartbeat and final checkpoint, then the store is closed. Idempotent.
    */
+  /** After stop(): false when the ProofGraph log did not close cleanly (the process exits 1). */
+  closedCleanly: boolean | null = null;
+
   stop(): Promise<void> {
     this.stopped ??= this.shutdown();
     return this.stopped;
@@ -266,7 +269,9 @@ export class GuardianSidecar {
       await this.pep.close();
       await this.writer.close();
       this.log.info('ProofGraph log closed with a shutdown heartbeat and a final checkpoint', { origin: this.writer.origin, size: this.writer.size });
+      this.closedCleanly = true;
     } catch (e) {
+      this.closedCleanly = false;
       this.log.error('the ProofGraph log did not close cleanly; the next start records a gap', { error: errorText(e) });
     }
     const adminClosed = close(this.adminServer);
