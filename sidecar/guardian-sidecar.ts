@@ -77,8 +77,10 @@ export class GuardianSidecar {
         metrics,
         log,
         approvals: {
-          list: () => pending.list(clock()),
-          get: (nonce) => pending.get(nonce, clock()),
+          // The PEP's time (never behind a time it already used): a clock set back does not
+          // bring an expired ceremony back as pending.
+          list: () => pending.list(pep.now()),
+          get: (nonce) => pending.get(nonce, pep.now()),
           submit: (s): Promise<ApprovalResult> => pep.approve(s),
         },
       }),
@@ -99,8 +101,8 @@ export class GuardianSidecar {
 
     let sidecar: GuardianSidecar | null = null;
     const metrics = new SidecarMetrics({
-      pendingApprovals: () => sidecar?.pending.list(clock()).length ?? 0,
-      budgets: () => (sidecar ? budgetRows(sidecar.pep, c.principal.id, clock()) : []),
+      pendingApprovals: () => sidecar?.pending.list(sidecar.pep.now()).length ?? 0,
+      budgets: () => (sidecar ? budgetRows(sidecar.pep, c.principal.id, sidecar.pep.now()) : []),
       storeHealthy: () => sidecar?.storeProblem() === null,
       ready: () => sidecar?.readiness().ready ?? false,
     });

@@ -162,6 +162,15 @@ export class Pep {
     return policy;
   }
 
+  /**
+   * The PEP's current time: the injected clock, but never earlier than a time the PEP already
+   * used or rebuilt from its log. Views of PEP state (pending approvals, budgets) read this, so
+   * they agree with what the next decision would see even when the clock is set back.
+   */
+  now(): number {
+    return this.tick();
+  }
+
   private tick(): number {
     const now = Math.max(this.o.clock(), this.state.lastMs);
     this.state.lastMs = now;
