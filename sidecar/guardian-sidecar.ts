@@ -149,6 +149,7 @@ export class GuardianSidecar {
         toolRoutes: c.toolRoutes,
         observer: metrics,
         redact,
+        log,
       }),
     ];
     let mcp: Awaited<ReturnType<typeof mcpSurface>> | null = null;

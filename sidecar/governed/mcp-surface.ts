@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Pep } from '../../kernel/pep/index.js';
 import type { Principal } from '../config/load.js';
-import type { Logger } from '../log.js';
+import { redactingLogger, type Logger } from '../log.js';
 import { createMcpGateway } from '../mcp/gateway.js';
 import type { LinkedDecision } from '../mcp/core.js';
 import type { McpObserver, McpUpstreamConfig } from '../mcp/types.js';
@@ -14,11 +14,14 @@ import type { GovernedSurface } from './handler.js';
 const MCP_PATHS = /^\/(mcp(\/.*)?|sse|messages)$/;
 
 /** The sidecar's metrics, seen through the gateway's observer contract. */
-function mcpObserver(metrics: SidecarMetrics): McpObserver {
+function mcpObserver(metrics: SidecarMetrics, log: Logger | undefined): McpObserver {
   return {
     decision: (e) => metrics.decision({ surface: 'mcp', tool: e.tool, verdict: e.verdict as 'ALLOW' | 'DENY' | 'ESCALATE', reasonCode: e.reasonCode, seconds: e.seconds, recorded: e.recorded }),
     // Upstream MCP servers get their own route label, /v1/mcp/<name>, inside the bounded label set.
-    upstream: (e) => metrics.upstream({ route: `/v1/mcp/${e.upstream}`, seconds: e.seconds, status: null, error: e.error }),
+    upstream: (e) => {
+      metrics.upstream({ route: `/v1/mcp/${e.upstream}`, seconds: e.seconds, status: null, error: e.error });
+      if (e.error !== null) log?.warn('MCP upstream request failed', { upstream: e.upstream, error: e.error, seconds: e.seconds });
+    },
   };
 }
 
@@ -67,7 +70,7 @@ export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams:
     redact,
     // The SDK's reports (rejected inbound requests, transport errors) become JSON log lines.
     ...(o.log ? { log: logLine(o.log) } : {}),
-    observer: mcpObserver(o.metrics),
+    observer: mcpObserver(o.metrics, o.log ? redactingLogger(o.log, redact) : undefined),
     // A call the OpenAI proxy allowed and the agent executes here continues that causal chain.
     linkedDecision: linkedDecisionOf(o.pep),
   });

@@ -4,6 +4,7 @@ import type { Principal } from '../config/load.js';
 import type { ToolRoutes } from '../config/values.js';
 import type { ProxyObserver } from '../openai/observer.js';
 import { createOpenAiProxy } from '../openai/proxy.js';
+import type { Logger } from '../log.js';
 import type { Redactor } from '../redact.js';
 import type { GovernedSurface } from './handler.js';
 
@@ -17,6 +18,7 @@ export interface OpenAiSurfaceOptions {
   observer: ProxyObserver;
   /** Removes configured secrets from what the proxy passes on and records. */
   redact?: Redactor;
+  log?: Logger;
 }
 
 export function openAiSurface(o: OpenAiSurfaceOptions): GovernedSurface {
@@ -30,6 +32,7 @@ export function openAiSurface(o: OpenAiSurfaceOptions): GovernedSurface {
     toolRoutes: o.toolRoutes,
     observer: o.observer,
     ...(o.redact ? { redact: o.redact } : {}),
+    ...(o.log ? { log: o.log } : {}),
   });
   return {
     name: 'openai',

@@ -16,6 +16,7 @@ import { ToolCallLedger } from './ledger.js';
 import { guardedObserver, type ProxyObserver } from './observer.js';
 import { checkToolResults } from './results.js';
 import { SseParser, type SseEvent } from './sse.js';
+import type { Logger } from '../log.js';
 import { Redactor } from '../redact.js';
 import { StreamGovernor } from './stream.js';
 import { helmHeaders, summary } from './summary.js';
@@ -47,6 +48,8 @@ export interface OpenAiProxyOptions {
    * one that knows upstream.apiKey.
    */
   redact?: Redactor;
+  /** Where failed upstream exchanges (error statuses, malformed answers, timeouts) are logged. */
+  log?: Pick<Logger, 'warn'>;
 }
 
 export interface OpenAiProxy {
@@ -156,7 +159,9 @@ export function createOpenAiProxy(o: OpenAiProxyOptions): OpenAiProxy {
     if (error !== null) error = redact.text(error);
     if (error !== null) s.span.setStatus({ code: SpanStatusCode.ERROR, message: error });
     s.span.end();
-    observer.upstream({ route, seconds: Number(process.hrtime.bigint() - s.t0) / 1e9, status, error });
+    const seconds = Number(process.hrtime.bigint() - s.t0) / 1e9;
+    if (error !== null || status === null || status >= 400) o.log?.warn('upstream request failed', { route, status, error, seconds });
+    observer.upstream({ route, seconds, status, error });
   }
 
   async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
