@@ -1,5 +1,5 @@
 // Secret redaction: the sidecar knows the secrets it was configured with (the upstream API key, MCP
-// upstream auth tokens and header values) and removes them from everything it passes on, logs or
+// upstream auth tokens and credential header values) and removes them from everything it passes on, logs or
 // stores. The rule (docs/sidecar.md, "Secret redaction"):
 //   1. every occurrence of a secret, and of each whitespace-separated part of it of 8 or more
 //      characters (the token of "Bearer <token>"), is replaced by [REDACTED];
@@ -118,13 +118,16 @@ export class Redactor {
   }
 }
 
-/** The secrets of a sidecar configuration: the upstream key and every MCP upstream header value. */
+/** Header names whose values are credentials (an `accept` or `user-agent` value is not a secret). */
+const SECRET_HEADER = /auth|token|key|secret|cookie|session|passw|credential|signature/i;
+
+/** The secrets of a sidecar configuration: the upstream key and the credential headers of MCP upstreams. */
 export function configuredSecrets(o: { upstreamApiKey?: string | null; mcpUpstreams?: ReadonlyArray<object> }): string[] {
   const out: string[] = [];
   if (o.upstreamApiKey) out.push(o.upstreamApiKey);
   for (const u of o.mcpUpstreams ?? []) {
     const headers = (u as { headers?: unknown }).headers;
-    if (typeof headers === 'object' && headers !== null) for (const v of Object.values(headers)) if (typeof v === 'string') out.push(v);
+    if (typeof headers === 'object' && headers !== null) for (const [name, v] of Object.entries(headers)) if (typeof v === 'string' && SECRET_HEADER.test(name)) out.push(v);
   }
   return out;
 }

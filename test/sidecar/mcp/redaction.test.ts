@@ -25,8 +25,9 @@ it('an upstream result that echoes the upstream token is released and recorded w
   expect(r.content).toEqual([{ type: 'text', text: `Echo: the token is ${REDACTED}` }]);
 });
 
-it('takes every header value of an http upstream as a secret', () => {
-  const secrets = configuredSecrets({ mcpUpstreams: [{ name: 'a', transport: 'http', url: 'https://x', headers: { authorization: `Bearer ${TOKEN}`, 'x-api-key': 'k_1234567890' } }, { name: 'b', transport: 'stdio', command: 'x' }] });
+it('takes the credential header values of an http upstream as secrets, not ordinary headers', () => {
+  const headers = { authorization: `Bearer ${TOKEN}`, 'x-api-key': 'k_1234567890', accept: 'application/json', 'user-agent': 'helm-sidecar/0.1.0' };
+  const secrets = configuredSecrets({ mcpUpstreams: [{ name: 'a', transport: 'http', url: 'https://x', headers }, { name: 'b', transport: 'stdio', command: 'x' }] });
   expect(secrets).toEqual([`Bearer ${TOKEN}`, 'k_1234567890']);
   expect(new Redactor(secrets).text(`401: invalid token ${TOKEN}`)).toBe(`401: invalid token ${REDACTED}`);
 });
