@@ -41,6 +41,8 @@ export interface SidecarStartOptions {
   /** Challenge nonce source (default crypto.randomBytes). */
   random?: (n: number) => Uint8Array;
   tracing?: TracingOptions;
+  /** Filled with the configured secrets at start; the caller's own logger can share it. */
+  redact?: Redactor;
 }
 
 export class GuardianSidecar {
@@ -90,7 +92,8 @@ export class GuardianSidecar {
   static async start(o: SidecarStartOptions): Promise<GuardianSidecar> {
     const c = o.config;
     // Secrets are known once the materials are read; the logger redacts them from then on.
-    const redact = new Redactor(configuredSecrets({ mcpUpstreams: c.mcpUpstreams }));
+    const redact = o.redact ?? new Redactor();
+    redact.add(configuredSecrets({ mcpUpstreams: c.mcpUpstreams }));
     const log = redactingLogger(o.log ?? jsonLogger(c.logLevel), redact);
     const clock = o.clock ?? Date.now;
     const m = await loadMaterials(c);

@@ -6,7 +6,8 @@
 import { format } from 'node:util';
 import { loadConfig, type Env, type LoadedConfig } from './config/load.js';
 import { GuardianSidecar, type SidecarStartOptions } from './guardian-sidecar.js';
-import { errorText, jsonLogger, type Logger } from './log.js';
+import { errorText, jsonLogger, redactingLogger, type Logger } from './log.js';
+import { Redactor } from './redact.js';
 
 export interface ServeIo {
   stdout: { write(s: string): unknown };
@@ -36,7 +37,10 @@ export async function runSidecar(argv: readonly string[], io: ServeIo, o: ServeO
     jsonLogger('info', (l) => io.stderr.write(l)).error('the sidecar did not start: bad configuration', { error: errorText(e), ...codeOf(e) });
     return 2;
   }
-  const log = jsonLogger(loaded.config.logLevel, (l) => io.stderr.write(l));
+  // The sidecar fills the redactor with its secrets at start; this logger (signals, stop, console
+  // output of libraries) redacts them too.
+  const redact = new Redactor();
+  const log = redactingLogger(jsonLogger(loaded.config.logLevel, (l) => io.stderr.write(l)), redact);
   // Libraries that print with console.* (the MCP SDK among them) get JSON lines too.
   const restoreConsole = io.stderr === process.stderr ? captureConsole(log) : () => undefined;
   for (const w of loaded.warnings) log.warn(w);
@@ -56,7 +60,7 @@ export async function runSidecar(argv: readonly string[], io: ServeIo, o: ServeO
   for (const [s, f] of handlers) signals.on(s, f);
   let sidecar: GuardianSidecar;
   try {
-    sidecar = await GuardianSidecar.start({ ...o.start, config: loaded.config, log, env });
+    sidecar = await GuardianSidecar.start({ ...o.start, config: loaded.config, log, env, redact });
   } catch (e) {
     for (const [s, f] of handlers) signals.off(s, f);
     log.error('the sidecar did not start', { error: errorText(e), ...codeOf(e) });
