@@ -53,6 +53,8 @@ export interface PepOptions {
   maxDecisions?: number;
   /** Open (unclaimed) openai ALLOWs another surface can find (default 10,000). */
   maxOpenAllows?: number;
+  /** Decision inputs in the blob store's in-memory index (default 10,000; bundles always stay). */
+  maxIndexedBlobs?: number;
 }
 
 interface PolicyInForce {
@@ -86,7 +88,7 @@ export class Pep {
     const suite = o.suite ?? nodeSuite;
     const log = await readLog(o.logDir);
     if (log.origin !== o.writer.origin) throw new PepError('ERR_PEP_LOG_MISMATCH', `${o.logDir} holds log ${log.origin}, not the writer's ${o.writer.origin}`);
-    const blobs = await BlobStore.open(o.logDir, suite);
+    const blobs = await BlobStore.open(o.logDir, suite, o.maxIndexedBlobs !== undefined ? { maxIndexed: o.maxIndexedBlobs } : {});
     const pep = new Pep(o, blobs);
     pep.rebuilt = rebuildState(pep.state, log.entries.slice(0, o.writer.size), suite);
     await pep.setPolicy(o.policy ?? {});
@@ -152,7 +154,7 @@ export class Pep {
     const digest = policy.status === 'ready' ? policy.bundle.contentHash : policy.policyDigest;
     let stored: Promise<unknown> = Promise.resolve();
     if (digest !== null) {
-      stored = this.blobs.put(canonicalBundleBytes(source.bundle)).durable;
+      stored = this.blobs.put(canonicalBundleBytes(source.bundle), undefined, { pin: true }).durable;
       stored.catch(() => undefined);
     }
     if (policy.status === 'ready') this.bundles.remember(policy.bundle);
