@@ -14,8 +14,31 @@ export const REDACTED = '[REDACTED]';
 const MIN_SECRET = 8;
 const MIN_PARTIAL = 16;
 const GRAM = 12;
-const TOKEN = /[A-Za-z0-9_+/=.*…-]{8,}/g;
-const MASK = /[*.…]{3,}/;
+/** Token characters: [A-Za-z0-9_+/=.*…-]. */
+function isTokenChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 43 || c === 47 || c === 61 || c === 46 || c === 42 || c === 0x2026 || c === 45;
+}
+
+function isMask(c: number): boolean {
+  return c === 42 || c === 46 || c === 0x2026;
+}
+
+/** From `i` on only sentence punctuation ('.', '…') up to the end of the token. */
+function isTrailing(s: string, i: number): boolean {
+  let j = i;
+  while (j < s.length && (s.charCodeAt(j) === 46 || s.charCodeAt(j) === 0x2026)) j++;
+  return j === s.length || !isTokenChar(s.charCodeAt(j));
+}
+
+/** The token around position i, without trailing sentence punctuation. */
+function tokenAround(s: string, i: number): [number, number] {
+  let a = i;
+  while (a > 0 && isTokenChar(s.charCodeAt(a - 1))) a--;
+  let b = i;
+  while (b < s.length && isTokenChar(s.charCodeAt(b))) b++;
+  while (b > i + GRAM && (s.charCodeAt(b - 1) === 46 || s.charCodeAt(b - 1) === 0x2026)) b--;
+  return [a, b];
+}
 
 interface Part {
   readonly text: string;
@@ -53,29 +76,47 @@ export class Redactor {
     return this.parts.length > 0;
   }
 
-  /** The text with every secret (rule 1) and every echo of one (rules 2 and 3) replaced. */
+  /**
+   * The text with every secret (rule 1) and every echo of one (rules 2 and 3) replaced. Linear
+   * scans with indexOf (no regular expression over the whole text: a single multi-megabyte token
+   * must neither overflow the regex engine's stack nor cost a lookup per character).
+   */
   text(s: string): string {
     if (this.parts.length === 0 || s.length < MIN_SECRET) return s;
     let out = s;
     for (const p of this.parts) if (out.includes(p.text)) out = out.split(p.text).join(REDACTED);
-    return out.replace(TOKEN, (tok) => {
-      // Sentence punctuation after a token is not part of it ("…provided: sk-...abcd.").
-      const core = tok.replace(/[.…]+$/, '');
-      return this.echoes(core) ? `${REDACTED}${tok.slice(core.length)}` : tok;
-    });
-  }
-
-  private echoes(tok: string): boolean {
+    const ranges: Array<[number, number]> = [];
     for (const p of this.parts) {
       if (p.grams === null) continue;
-      for (let i = 0; i + GRAM <= tok.length; i++) if (p.grams.has(tok.slice(i, i + GRAM))) return true;
+      for (const g of p.grams) {
+        for (let i = out.indexOf(g); i !== -1; ) {
+          const [a, b] = tokenAround(out, i);
+          ranges.push([a, b]);
+          i = out.indexOf(g, Math.max(b, i + 1));
+        }
+      }
       const tail = p.text.slice(-4);
-      if (tok.endsWith(tail)) {
-        const m = MASK.exec(tok);
-        if (m && m.index + m[0].length === tok.length - 4 && p.text.startsWith(tok.slice(0, m.index))) return true;
+      for (let i = out.indexOf(tail); i !== -1; i = out.indexOf(tail, i + 1)) {
+        const end = i + 4;
+        if (end < out.length && isTokenChar(out.charCodeAt(end)) && !isTrailing(out, end)) continue;
+        let m = i;
+        while (m > 0 && isMask(out.charCodeAt(m - 1))) m--;
+        if (i - m < 3) continue;
+        let a = m;
+        while (a > 0 && isTokenChar(out.charCodeAt(a - 1))) a--;
+        if (p.text.startsWith(out.slice(a, m))) ranges.push([a, end]);
       }
     }
-    return false;
+    if (ranges.length === 0) return out;
+    ranges.sort((x, y) => x[0] - y[0]);
+    let res = '';
+    let at = 0;
+    for (const [a, b] of ranges) {
+      if (b <= at) continue;
+      res += a >= at ? `${out.slice(at, a)}${REDACTED}` : '';
+      at = b;
+    }
+    return res + out.slice(at);
   }
 
   /** UTF-8 bytes redacted as text; the same buffer when nothing changed. */

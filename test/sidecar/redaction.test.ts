@@ -82,6 +82,11 @@ describe('Redactor', () => {
   ])('redacts %s', (_name, input, expected) => {
     expect(r.text(input)).toBe(expected);
   });
+  it('scans a multi-megabyte single token without failing, and redacts the token that holds an echo', () => {
+    const blob = Buffer.alloc(6 * 1024 * 1024, 7).toString('base64');
+    expect(r.text(blob)).toBe(blob);
+    expect(r.text(`data ${blob}${KEY.slice(10, 30)}${blob} end`)).toBe(`data ${REDACTED} end`);
+  });
   it.each([
     ['ordinary text', 'the customer cus_12345678 asked about sk-proj plans'],
     ['values under 8 characters', 'a short word'],
