@@ -23,7 +23,8 @@ import { openAiSurface } from './governed/openai-surface.js';
 import { mcpSurface } from './governed/mcp-surface.js';
 import { HeartbeatTimer } from './heartbeat.js';
 import { close, listen } from './listen.js';
-import { errorText, jsonLogger, type Logger } from './log.js';
+import { errorText, jsonLogger, redactingLogger, type Logger } from './log.js';
+import { configuredSecrets, Redactor } from './redact.js';
 import { loadMaterials } from './materials.js';
 import { Certifier } from './identity/certifier.js';
 import { gateUntilCertified } from './identity/gate.js';
@@ -43,6 +44,8 @@ export interface SidecarStartOptions {
   /** Challenge nonce source (default crypto.randomBytes). */
   random?: (n: number) => Uint8Array;
   tracing?: TracingOptions;
+  /** Filled with the configured secrets at start; the caller's own logger can share it. */
+  redact?: Redactor;
 }
 
 export class GuardianSidecar {
@@ -81,8 +84,10 @@ export class GuardianSidecar {
         metrics,
         log,
         approvals: {
-          list: () => pending.list(clock()),
-          get: (nonce) => pending.get(nonce, clock()),
+          // The PEP's time (never behind a time it already used): a clock set back does not
+          // bring an expired ceremony back as pending.
+          list: () => pending.list(pep.now()),
+          get: (nonce) => pending.get(nonce, pep.now()),
           submit: (s): Promise<ApprovalResult> => pep.approve(s),
         },
       }),
@@ -91,20 +96,24 @@ export class GuardianSidecar {
 
   static async start(o: SidecarStartOptions): Promise<GuardianSidecar> {
     const c = o.config;
-    const log = o.log ?? jsonLogger(c.logLevel);
+    // Secrets are known once the materials are read; the logger redacts them from then on.
+    const redact = o.redact ?? new Redactor();
+    redact.add(configuredSecrets({ mcpUpstreams: c.mcpUpstreams }));
+    const log = redactingLogger(o.log ?? jsonLogger(c.logLevel), redact);
     const clock = o.clock ?? Date.now;
     const random = o.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
     const m = await loadMaterials(c, random, clock());
     const logDir = join(m.logRoot, m.writerId);
     if (!m.certified) await checkStaticIdentity({ suite: nodeSuite, nodeKey: m.nodeKey, logKey: m.logKey, origin: m.origin, trustEvents: m.trustEvents, logDir });
+    redact.add([m.upstreamApiKey]);
     const files = c.bundle !== null && c.bundleSignature !== null ? { bundle: c.bundle, signature: c.bundleSignature } : null;
     const initial = await PolicyControl.initialSource(files);
     const tracing = await startTracing(o.env ?? process.env, o.tracing);
 
     let sidecar: GuardianSidecar | null = null;
     const metrics = new SidecarMetrics({
-      pendingApprovals: () => sidecar?.pending.list(clock()).length ?? 0,
-      budgets: () => (sidecar ? budgetRows(sidecar.pep, c.principal.id, clock()) : []),
+      pendingApprovals: () => sidecar?.pending.list(sidecar.pep.now()).length ?? 0,
+      budgets: () => (sidecar ? budgetRows(sidecar.pep, c.principal.id, sidecar.pep.now()) : []),
       storeHealthy: () => sidecar?.storeProblem() === null,
       ready: () => sidecar?.readiness().ready ?? false,
     });
@@ -167,12 +176,14 @@ export class GuardianSidecar {
         maxBodyBytes: c.maxBodyBytes,
         toolRoutes: c.toolRoutes,
         observer: metrics,
+        redact,
+        log,
       }),
     ];
     let mcp: Awaited<ReturnType<typeof mcpSurface>> | null = null;
     if (c.mcpUpstreams.length > 0) {
       try {
-        mcp = await mcpSurface({ pep, principal: c.principal, upstreams: c.mcpUpstreams, metrics });
+        mcp = await mcpSurface({ pep, principal: c.principal, upstreams: c.mcpUpstreams, metrics, redact, log });
       } catch (e) {
         await pep.close().catch(() => undefined);
         await writer.close().catch(() => undefined);
@@ -267,6 +278,9 @@ export class GuardianSidecar {
    * Graceful stop: refuse new calls, drain the ones in flight (cut after shutdownTimeoutMs), then
    * the shutdown heartbeat and final checkpoint, then the store is closed. Idempotent.
    */
+  /** After stop(): false when the ProofGraph log did not close cleanly (the process exits 1). */
+  closedCleanly: boolean | null = null;
+
   stop(): Promise<void> {
     this.stopped ??= this.shutdown();
     return this.stopped;
@@ -295,7 +309,9 @@ export class GuardianSidecar {
       await this.pep.close();
       await this.writer.close();
       this.log.info('ProofGraph log closed with a shutdown heartbeat and a final checkpoint', { origin: this.writer.origin, size: this.writer.size });
+      this.closedCleanly = true;
     } catch (e) {
+      this.closedCleanly = false;
       this.log.error('the ProofGraph log did not close cleanly; the next start records a gap', { error: errorText(e) });
     }
     const adminClosed = close(this.adminServer);

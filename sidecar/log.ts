@@ -19,6 +19,12 @@ export function jsonLogger(level: LogLevel, write: (line: string) => void = (l) 
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
+/** A logger that removes every configured secret (sidecar/redact.ts) from messages and fields. */
+export function redactingLogger(inner: Logger, redact: { text(s: string): string; deep<T>(v: T): T }): Logger {
+  const at = (f: Logger['info']) => (msg: string, fields?: Record<string, unknown>) => f(redact.text(msg), fields === undefined ? undefined : redact.deep(fields));
+  return { debug: at(inner.debug), info: at(inner.info), warn: at(inner.warn), error: at(inner.error) };
+}
+
 /** A logger that keeps lines in memory (tests, and the demo's quiet mode). */
 export function memoryLogger(level: LogLevel = 'debug'): Logger & { lines: Array<{ level: LogLevel; msg: string } & Record<string, unknown>> } {
   const lines: Array<{ level: LogLevel; msg: string } & Record<string, unknown>> = [];

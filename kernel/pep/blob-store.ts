@@ -4,10 +4,11 @@
 // fdatasync, a torn tail cut off on open, damage before the tail refused. It lives under the
 // writer's LOCK, so only the PEP of that writer appends to it. Format: docs/spec/pep.md §7.
 import { open, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { toHex } from '../crypto/bytes.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { AppendFile } from '../proofgraph/store/append-file.js';
+import { BoundedMap } from './bounded.js';
 import { CommitQueue } from '../proofgraph/store/commit-queue.js';
 import { fsyncDir, truncateDurable } from '../proofgraph/store/durable-fs.js';
 import { StoreError, corrupt, describeError, errnoCode, ioError } from '../proofgraph/store/errors.js';
@@ -22,11 +23,21 @@ export const MAX_BLOB_BYTES = 16 * 1024 * 1024;
 interface Located {
   offset: number;
   length: number;
+  /** A policy bundle: kept in the index (decision inputs past the cap are forgotten, oldest first). */
+  pinned?: boolean;
 }
+
+/**
+ * Decision inputs the in-memory index keeps (for deduplication only: nothing reads an input back
+ * through the store); policy bundles are always kept. A blob not in the index is found by a scan
+ * of the file (a bundle indexed before a restart and since forgotten).
+ */
+export const MAX_INDEXED_BLOBS = 10_000;
 
 interface Pending {
   hex: string;
   record: Buffer;
+  pin?: boolean;
 }
 
 function header(): Buffer {
@@ -112,13 +123,19 @@ export class BlobStore {
   private failure: StoreError | null = null;
   private closed = false;
 
+  private readonly index: BoundedMap<string, Located>;
+
   private constructor(
     readonly path: string,
     private readonly file: AppendFile,
-    private readonly index: Map<string, Located>,
+    scanned: Map<string, Located>,
     private readonly suite: CryptoSuite,
     readonly recovered: BlobScan['tornTail'],
+    maxIndexed = MAX_INDEXED_BLOBS,
   ) {
+    this.index = new BoundedMap<string, Located>(maxIndexed, (at) => at.pinned !== true);
+    // In file order, so the newest inputs stay indexed.
+    for (const [hex, at] of scanned) this.index.set(hex, at);
     this.queue = new CommitQueue(
       (items) => this.commit(items),
       (err) => this.fail(err),
@@ -126,7 +143,7 @@ export class BlobStore {
   }
 
   /** Opens (or creates) the blob file of a log directory the caller holds the writer lock of. */
-  static async open(logDir: string, suite: CryptoSuite): Promise<BlobStore> {
+  static async open(logDir: string, suite: CryptoSuite, o: { maxIndexed?: number } = {}): Promise<BlobStore> {
     const path = join(logDir, BLOB_FILE);
     let buf: Buffer | null;
     try {
@@ -135,7 +152,7 @@ export class BlobStore {
       if (errnoCode(err) !== 'ENOENT') throw ioError('read', path, err);
       buf = null;
     }
-    if (buf === null) return new BlobStore(path, await AppendFile.create(path, header()), new Map(), suite, null);
+    if (buf === null) return new BlobStore(path, await AppendFile.create(path, header()), new Map(), suite, null, o.maxIndexed);
     const scan = scanBlobFile(buf, path, suite);
     if (scan.end === 0) {
       // A crash while creating the file left a partial header: start it again.
@@ -143,10 +160,15 @@ export class BlobStore {
       const file = await AppendFile.openAt(path, 0);
       await file.append([header()], HEADER_BYTES);
       await fsyncDir(logDir);
-      return new BlobStore(path, file, new Map(), suite, scan.tornTail);
+      return new BlobStore(path, file, new Map(), suite, scan.tornTail, o.maxIndexed);
     }
     if (scan.tornTail) await truncateDurable(path, scan.end);
-    return new BlobStore(path, await AppendFile.openAt(path, scan.end), scan.index, suite, scan.tornTail);
+    return new BlobStore(path, await AppendFile.openAt(path, scan.end), scan.index, suite, scan.tornTail, o.maxIndexed);
+  }
+
+  /** Blobs in the in-memory index (diagnostics). */
+  get indexSize(): number {
+    return this.index.size;
   }
 
   get failed(): StoreError | null {
@@ -163,16 +185,20 @@ export class BlobStore {
    * has just hashed these very bytes may pass the digest to skip hashing them again (the hot path
    * hashes each decision input once); recovery re-checks every stored hash on open.
    */
-  put(bytes: Uint8Array, sha256Hex?: string): { hex: string; durable: Promise<void> } {
+  put(bytes: Uint8Array, sha256Hex?: string, o: { pin?: boolean } = {}): { hex: string; durable: Promise<void> } {
     const hex = sha256Hex ?? toHex(this.suite.sha256(bytes));
-    if (this.index.has(hex)) return { hex, durable: Promise.resolve() };
+    const known = this.index.get(hex);
+    if (known) {
+      if (o.pin) known.pinned = true;
+      return { hex, durable: Promise.resolve() };
+    }
     const inflight = this.pending.get(hex);
     if (inflight) return { hex, durable: inflight };
     if (this.failure) return { hex, durable: Promise.reject(this.failure) };
     if (this.closed) return { hex, durable: Promise.reject(new StoreError('ERR_STORE_CLOSED', `blob store ${this.path} is closed`)) };
     if (bytes.length > MAX_BLOB_BYTES) return { hex, durable: Promise.reject(new StoreError('ERR_ENTRY_TOO_LARGE', `blob is ${bytes.length} bytes; the limit is ${MAX_BLOB_BYTES}`)) };
     // The batch promise is shared and already guarded against unhandled rejection.
-    const durable = this.queue.enqueue({ hex, record: encode(bytes, hex) });
+    const durable = this.queue.enqueue({ hex, record: encode(bytes, hex), ...(o.pin ? { pin: true } : {}) });
     this.pending.set(hex, durable);
     return { hex, durable };
   }
@@ -180,7 +206,13 @@ export class BlobStore {
   /** The durable blob with this address, or null. */
   async get(hex: string): Promise<Uint8Array | null> {
     const at = this.index.get(hex);
-    if (!at) return null;
+    if (!at) {
+      // Forgotten by the bounded index (or never stored): look in the file itself.
+      const found = await readBlobs(dirname(this.path), this.suite, (h) => h === hex);
+      const bytes = found?.get(hex);
+      if (!bytes) return null;
+      return bytes;
+    }
     const fh = await open(this.path, 'r');
     try {
       const out = Buffer.alloc(at.length);
@@ -205,7 +237,7 @@ export class BlobStore {
     let offset = this.file.bytes;
     const located: Array<[string, Located]> = [];
     for (const it of items) {
-      located.push([it.hex, { offset: offset + RECORD_HEADER_BYTES, length: it.record.length - RECORD_HEADER_BYTES }]);
+      located.push([it.hex, { offset: offset + RECORD_HEADER_BYTES, length: it.record.length - RECORD_HEADER_BYTES, ...(it.pin ? { pinned: true } : {}) }]);
       offset += it.record.length;
       bytes += it.record.length;
     }

@@ -2,6 +2,7 @@
 // ESCALATE opens one with a challenge nonce; approvals are accepted inside [notBefore, expiresAt)
 // and count once their approval node is durable; the retried call is then allowed once, after
 // the hold, or denied when the window closed first. Pure: times come in as arguments.
+import { BoundedMap } from './bounded.js';
 import type { HashRef } from '../contracts/node.js';
 import { parseInstant } from '../guardian/decision-input.js';
 import type { ApprovalVerdict } from './approval-message.js';
@@ -88,10 +89,16 @@ export function acceptProblem(c: Ceremony, s: { decision: HashRef; policyDigest:
   return null;
 }
 
-/** Open ceremonies by call, and every ceremony by nonce (a closed nonce is never accepted again). */
+/** Closed ceremonies remembered by nonce and decision (open ones are always kept). */
+export const MAX_CLOSED_CEREMONIES = 10_000;
+
+/**
+ * Open ceremonies by call, and ceremonies by nonce: a closed nonce is never accepted again (a
+ * closed ceremony past the cap is forgotten; an answer to its nonce is then refused as unknown).
+ */
 export class CeremonyBook {
-  private readonly byNonce = new Map<string, Ceremony>();
-  private readonly byDecision = new Map<string, Ceremony>();
+  private readonly byNonce = new BoundedMap<string, Ceremony>(MAX_CLOSED_CEREMONIES, (c) => c.status !== 'open');
+  private readonly byDecision = new BoundedMap<string, Ceremony>(MAX_CLOSED_CEREMONIES, (c) => c.status !== 'open');
   private readonly open = new Map<string, Ceremony>();
 
   openFor(callKey: string): Ceremony | null {
@@ -122,5 +129,9 @@ export class CeremonyBook {
   close(c: Ceremony, status: Exclude<CeremonyStatus, 'open'>): void {
     c.status = status;
     if (this.open.get(c.callKey) === c) this.open.delete(c.callKey);
+  }
+
+  footprint(): { ceremonies: number; openCeremonies: number } {
+    return { ceremonies: this.byNonce.size, openCeremonies: this.open.size };
   }
 }

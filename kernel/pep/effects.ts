@@ -39,6 +39,9 @@ export async function recordEffect(ctx: Ctx, decision: HashRef, e: EffectReport)
   if (d.effect !== null) return refused('ERR_IDEMPOTENCY_DUPLICATE', `decision ${decision} already has an effect${d.effect === 'pending' ? ' being recorded' : ` (${d.effect})`}: a call is executed at most once`);
   const down = ctx.refusal();
   if (down) return refused('ERR_PEP_UNRECORDED', down);
+  // An effect is an execution: recording one takes an open ALLOW's claim (pep.md §6.1). A claim is
+  // never given back, also when the append fails: the call may have run.
+  if (d.verdict === 'ALLOW') d.claimed = true;
   d.effect = 'pending';
   const body = {
     callId: d.callId,

@@ -27,7 +27,7 @@ import { PepError } from './errors.js';
 import { rebuildState, type RebuildReport } from './rebuild.js';
 import { digestOf, readRequest, type IntentBody, type ReadRequest } from './request.js';
 import { DecisionSequencer } from './sequencer.js';
-import { allowArgsKey, allowCallKey, noteAllow, PepState } from './state.js';
+import { allowArgsKey, allowCallKey, claimDecision, noteAllow, PepState } from './state.js';
 import type { Challenge, DecisionRecord, EffectOutcome, EffectReport, PepOutcome, ResultOutcome, ResultReport } from './types.js';
 
 export interface PepOptions {
@@ -49,6 +49,12 @@ export interface PepOptions {
   maxPending?: number;
   /** retryAfterMs of an overload throttle (default 100). */
   overloadRetryMs?: number;
+  /** Decisions and effects kept in memory (default 100,000; older ones stay in the log only). */
+  maxDecisions?: number;
+  /** Open (unclaimed) openai ALLOWs another surface can find (default 10,000). */
+  maxOpenAllows?: number;
+  /** Decision inputs in the blob store's in-memory index (default 10,000; bundles always stay). */
+  maxIndexedBlobs?: number;
 }
 
 interface PolicyInForce {
@@ -58,7 +64,7 @@ interface PolicyInForce {
 }
 
 export class Pep {
-  private readonly state = new PepState();
+  private readonly state: PepState;
   private readonly sequencer = new DecisionSequencer();
   private readonly bundles: BundleShelf;
   private readonly suite: CryptoSuite;
@@ -72,6 +78,7 @@ export class Pep {
     private readonly blobs: BlobStore,
   ) {
     this.suite = o.suite ?? nodeSuite;
+    this.state = new PepState({ ...(o.maxDecisions !== undefined ? { maxDecisions: o.maxDecisions } : {}), ...(o.maxOpenAllows !== undefined ? { maxOpenAllows: o.maxOpenAllows } : {}) });
     this.bundles = new BundleShelf(blobs, this.suite);
     this.current = { policy: loadPolicy({}, o.trust, this.suite), stored: Promise.resolve() };
   }
@@ -81,7 +88,7 @@ export class Pep {
     const suite = o.suite ?? nodeSuite;
     const log = await readLog(o.logDir);
     if (log.origin !== o.writer.origin) throw new PepError('ERR_PEP_LOG_MISMATCH', `${o.logDir} holds log ${log.origin}, not the writer's ${o.writer.origin}`);
-    const blobs = await BlobStore.open(o.logDir, suite);
+    const blobs = await BlobStore.open(o.logDir, suite, o.maxIndexedBlobs !== undefined ? { maxIndexed: o.maxIndexedBlobs } : {});
     const pep = new Pep(o, blobs);
     pep.rebuilt = rebuildState(pep.state, log.entries.slice(0, o.writer.size), suite);
     await pep.setPolicy(o.policy ?? {});
@@ -93,10 +100,11 @@ export class Pep {
   }
 
   /**
-   * The ALLOW decision this principal already got for the same call on another surface, when it
-   * has no effect yet: found by callId or by tool + arguments, and in both cases the tool and the
-   * argument digest must be the ones decided on, so nothing executes on a decision about other
-   * arguments, and the bundle must still be the one in force. The MCP gateway uses it to continue a chain the OpenAI proxy decided.
+   * The open ALLOW this principal already got for the same call on another surface (the OpenAI
+   * proxy, which delivers its ALLOWs to the agent): found by callId or by tool + arguments, and in
+   * both cases the tool and the argument digest must be the ones decided on, so nothing executes on
+   * a decision about other arguments, and the bundle must still be the one in force. Open: not yet
+   * claimed for execution (claim) and without an effect. A query: the caller claims what it uses.
    */
   allowedDecisionFor(q: { principal: string; callId: string; tool: string; args: unknown }): HashRef | null {
     const argsDigest = digestOf(this.suite, q.args);
@@ -104,9 +112,18 @@ export class Pep {
       if (h === undefined) continue;
       const d = this.state.decisions.get(h);
       // Also the policy in force now: an ALLOW under a bundle since replaced is decided again.
-      if (d && d.verdict === 'ALLOW' && d.effect === null && d.tool === q.tool && d.principal === q.principal && d.argsDigest === argsDigest && d.policyDigest === policyDigestOf(this.current.policy)) return h as HashRef;
+      if (d && d.verdict === 'ALLOW' && d.effect === null && d.claimed !== true && d.tool === q.tool && d.principal === q.principal && d.argsDigest === argsDigest && d.policyDigest === policyDigestOf(this.current.policy)) return h as HashRef;
     }
     return null;
+  }
+
+  /**
+   * Claims a delivered ALLOW for execution, or for recording an execution the agent reports: true
+   * exactly once per decision (docs/spec/pep.md §6.1). An ALLOW of an executing surface (mcp, rest,
+   * cli) is claimed by the call that asked for it when it is recorded, so this returns false.
+   */
+  claim(decision: HashRef): boolean {
+    return claimDecision(this.state, decision);
   }
 
   /** The effect and result recorded for a decision, by whichever surface recorded them. */
@@ -115,6 +132,11 @@ export class Pep {
     if (!d || d.effect === null || d.effect === 'pending') return null;
     const e = this.state.effects.get(d.effect);
     return { effect: d.effect, result: e && e.result !== 'pending' ? e.result : null };
+  }
+
+  /** Entries held by each in-memory structure: every one is bounded except used idempotency keys and ceremonies (docs/spec/pep.md §4). */
+  footprint(): Record<string, number> {
+    return { ...this.state.footprint(), blobIndex: this.blobs.indexSize };
   }
 
   /** Diagnostics for tests: the ledger's stored counter of one budget scope key. */
@@ -132,7 +154,7 @@ export class Pep {
     const digest = policy.status === 'ready' ? policy.bundle.contentHash : policy.policyDigest;
     let stored: Promise<unknown> = Promise.resolve();
     if (digest !== null) {
-      stored = this.blobs.put(canonicalBundleBytes(source.bundle)).durable;
+      stored = this.blobs.put(canonicalBundleBytes(source.bundle), undefined, { pin: true }).durable;
       stored.catch(() => undefined);
     }
     if (policy.status === 'ready') this.bundles.remember(policy.bundle);
@@ -140,6 +162,15 @@ export class Pep {
     await stored;
     await this.o.writer.heartbeat('policy_change', digest);
     return policy;
+  }
+
+  /**
+   * The PEP's current time: the injected clock, but never earlier than a time the PEP already
+   * used or rebuilt from its log. Views of PEP state (pending approvals, budgets) read this, so
+   * they agree with what the next decision would see even when the clock is set back.
+   */
+  now(): number {
+    return this.tick();
   }
 
   private tick(): number {
@@ -240,6 +271,7 @@ export class Pep {
   /** Bookkeeping once a decision node is durable, and the caller's answer. */
   private recorded(r: DecisionRecord, a: Adjudication, intent: AppendedNode, node: AppendedNode, asked: IntentBody): PepOutcome {
     this.state.decisions.set(node.entryHash, { callId: r.callId, tool: r.tool, verdict: r.verdict, policyDigest: r.policyDigest, effect: null, principal: asked.principal, argsDigest: asked.argsDigest });
+    // Synchronously with the bookkeeping above: no other call sees this ALLOW unclaimed in between.
     if (r.verdict === 'ALLOW') noteAllow(this.state, node.entryHash, asked);
     if (a.opened) this.state.ceremonies.recorded(a.opened, node.entryHash);
     if (a.usedKey) a.usedKey.decision = node.entryHash;

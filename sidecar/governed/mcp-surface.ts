@@ -3,19 +3,25 @@
 import { readFile } from 'node:fs/promises';
 import type { Pep } from '../../kernel/pep/index.js';
 import type { Principal } from '../config/load.js';
+import { redactingLogger, type Logger } from '../log.js';
 import { createMcpGateway } from '../mcp/gateway.js';
+import type { LinkedDecision } from '../mcp/core.js';
 import type { McpObserver, McpUpstreamConfig } from '../mcp/types.js';
 import type { SidecarMetrics } from '../observe/metrics.js';
+import { configuredSecrets, Redactor } from '../redact.js';
 import type { GovernedSurface } from './handler.js';
 
 const MCP_PATHS = /^\/(mcp(\/.*)?|sse|messages)$/;
 
 /** The sidecar's metrics, seen through the gateway's observer contract. */
-function mcpObserver(metrics: SidecarMetrics): McpObserver {
+function mcpObserver(metrics: SidecarMetrics, log: Logger | undefined): McpObserver {
   return {
     decision: (e) => metrics.decision({ surface: 'mcp', tool: e.tool, verdict: e.verdict as 'ALLOW' | 'DENY' | 'ESCALATE', reasonCode: e.reasonCode, seconds: e.seconds, recorded: e.recorded }),
     // Upstream MCP servers get their own route label, /v1/mcp/<name>, inside the bounded label set.
-    upstream: (e) => metrics.upstream({ route: `/v1/mcp/${e.upstream}`, seconds: e.seconds, status: null, error: e.error }),
+    upstream: (e) => {
+      metrics.upstream({ route: `/v1/mcp/${e.upstream}`, seconds: e.seconds, status: null, error: e.error });
+      if (e.error !== null) log?.warn('MCP upstream request failed', { upstream: e.upstream, error: e.error, seconds: e.seconds });
+    },
   };
 }
 
@@ -41,15 +47,32 @@ export async function resolveUpstreamAuth(upstreams: readonly McpUpstreamConfig[
   );
 }
 
-export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams: McpUpstreamConfig[]; metrics: SidecarMetrics }): Promise<GovernedSurface & { close(): Promise<void> }> {
+/** One out-of-band gateway report (often several lines: an error dump) as one JSON log line. */
+function logLine(log: Logger): (line: string) => void {
+  return (line) => log.warn('mcp gateway report', { report: line.replace(/^helm mcp gateway: /, '') });
+}
+
+/** The gateway's link to proxy decisions: open ALLOWs only (the gateway claims the one it uses). */
+export function linkedDecisionOf(pep: Pep): LinkedDecision {
+  return (q) => pep.allowedDecisionFor(q);
+}
+
+export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams: McpUpstreamConfig[]; metrics: SidecarMetrics; redact?: Redactor; log?: Logger }): Promise<GovernedSurface & { close(): Promise<void> }> {
+  const upstreams = await resolveUpstreamAuth(o.upstreams);
+  // The auth tokens read from files are secrets too (header values include them).
+  const redact = o.redact ?? new Redactor();
+  redact.add(configuredSecrets({ mcpUpstreams: upstreams }));
   const gateway = await createMcpGateway({
     pep: o.pep,
     // The configured identity, never one from the request.
     principal: { id: o.principal.id, roles: [...o.principal.roles], attributes: { ...o.principal.attributes } },
-    upstreams: await resolveUpstreamAuth(o.upstreams),
-    observer: mcpObserver(o.metrics),
+    upstreams,
+    redact,
+    // The SDK's reports (rejected inbound requests, transport errors) become JSON log lines.
+    ...(o.log ? { log: logLine(o.log) } : {}),
+    observer: mcpObserver(o.metrics, o.log ? redactingLogger(o.log, redact) : undefined),
     // A call the OpenAI proxy allowed and the agent executes here continues that causal chain.
-    linkedDecision: (q) => o.pep.allowedDecisionFor(q),
+    linkedDecision: linkedDecisionOf(o.pep),
   });
   return {
     name: 'mcp',

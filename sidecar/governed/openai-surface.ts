@@ -4,6 +4,8 @@ import type { Principal } from '../config/load.js';
 import type { ToolRoutes } from '../config/values.js';
 import type { ProxyObserver } from '../openai/observer.js';
 import { createOpenAiProxy } from '../openai/proxy.js';
+import type { Logger } from '../log.js';
+import type { Redactor } from '../redact.js';
 import type { GovernedSurface } from './handler.js';
 
 export interface OpenAiSurfaceOptions {
@@ -14,6 +16,9 @@ export interface OpenAiSurfaceOptions {
   maxBodyBytes: number | null;
   toolRoutes: ToolRoutes;
   observer: ProxyObserver;
+  /** Removes configured secrets from what the proxy passes on and records. */
+  redact?: Redactor;
+  log?: Logger;
 }
 
 export function openAiSurface(o: OpenAiSurfaceOptions): GovernedSurface {
@@ -26,6 +31,8 @@ export function openAiSurface(o: OpenAiSurfaceOptions): GovernedSurface {
     ...(o.maxBodyBytes !== null ? { maxBodyBytes: o.maxBodyBytes } : {}),
     toolRoutes: o.toolRoutes,
     observer: o.observer,
+    ...(o.redact ? { redact: o.redact } : {}),
+    ...(o.log ? { log: o.log } : {}),
   });
   return {
     name: 'openai',

@@ -67,9 +67,10 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
   const upstreamName = entry?.upstream.name ?? splitName(req.tool)?.upstream ?? null;
 
   const found = drifted ? null : (core.linked?.({ principal: principal.id, callId, tool: req.tool, args }) ?? null);
-  // A decision is executed at most once: a second call naming the same proxy decision is decided anew.
-  const linked = found !== null && !core.claimed.has(found) ? found : null;
-  if (linked !== null) core.claimed.add(linked);
+  // Claimed in the same tick as found (Pep.claim): of concurrent calls naming the same proxy
+  // decision exactly one continues it, the others are decided anew. The gateway's own ALLOWs are
+  // claimed when recorded, so a second identical call never reuses one while the first is running.
+  const linked = found !== null && pep.claim(found) ? found : null;
   let receipts: Receipts;
   let reasonCode: string;
   if (linked !== null) {
@@ -115,14 +116,15 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
 
   if (entry === undefined) {
     const down = listing.unavailable.find((u) => u.upstream === upstreamName);
-    const why = down ? `upstream ${down.upstream} is unavailable: ${down.error}` : `no ready upstream offers ${req.tool}`;
+    const why = down ? `upstream ${down.upstream} is unavailable: ${core.redact.text(down.error)}` : `no ready upstream offers ${req.tool}`;
     return blocked(core, decision, receipts, down ? 'upstream-unavailable' : 'not-offered', `${req.tool} was allowed but ${why}; nothing was executed`);
   }
 
   const t1 = performance.now();
   let result: CallToolResult;
   try {
-    result = await entry.upstream.callTool(entry.tool.name, args as Record<string, unknown>, { timeoutMs: core.callTimeoutMs, definition: entry.tool, ...(req.signal ? { signal: req.signal } : {}) });
+    // The output is recorded and released without any configured secret an upstream echoed.
+    result = core.redact.deep(await entry.upstream.callTool(entry.tool.name, args as Record<string, unknown>, { timeoutMs: core.callTimeoutMs, definition: entry.tool, ...(req.signal ? { signal: req.signal } : {}) }));
   } catch (e) {
     return failedCall(core, entry, decision, receipts, e, Math.round((performance.now() - t1) * 1000));
   }
@@ -178,7 +180,7 @@ async function blocked(core: GatewayCore, decision: HashRef, receipts: Receipts,
 
 async function failedCall(core: GatewayCore, entry: CatalogEntry, decision: HashRef, receipts: Receipts, e: unknown, durationUs: number): Promise<CallOutcome> {
   const code = e instanceof GatewayError ? e.code : 'ERR_MCP_UPSTREAM_ERROR';
-  const text = (e as Error)?.message ?? String(e);
+  const text = core.redact.text((e as Error)?.message ?? String(e));
   const timedOut = code === 'ERR_MCP_UPSTREAM_TIMEOUT';
   // A timed-out call may still have run upstream: the effect is failed and unconfirmed.
   const effect = await core.pep.recordEffect(decision, { status: 'failed', confirmed: false, durationUs, error: `${timedOut ? 'ERR_COMPUTE_TIME_EXHAUSTED' : code}: ${text}`.slice(0, 4096) });

@@ -2,11 +2,15 @@
 // the upstream catalog and the limits.
 import type { HashRef } from '../../kernel/contracts/node.js';
 import type { Pep } from '../../kernel/pep/pep.js';
+import type { Redactor } from '../redact.js';
 import type { Catalog } from './catalog.js';
 import type { McpObserver } from './types.js';
 import type { Principal } from './visibility.js';
 
-/** A decision the same agent already got for this call on another surface (the OpenAI proxy). */
+/**
+ * A decision the same agent already got for this call on another surface (the OpenAI proxy). The
+ * gateway then claims it (Pep.claim) before executing; a decision already claimed is decided anew.
+ */
 export type LinkedDecision = (q: { principal: string; callId: string; tool: string; args: unknown }) => HashRef | null;
 
 export interface GatewayCore {
@@ -16,8 +20,8 @@ export interface GatewayCore {
   readonly observer: McpObserver | undefined;
   readonly callTimeoutMs: number;
   readonly linked: LinkedDecision | null;
-  /** Linked decisions already taken by a call here: one execution per decision. */
-  readonly claimed: Set<HashRef>;
+  /** Configured secrets out of every error, message and result the gateway passes on or records. */
+  readonly redact: Redactor;
   /** Calls in flight: drain() waits for them. */
   readonly inflight: Set<Promise<unknown>>;
   draining: boolean;

@@ -17,6 +17,7 @@ import { serverFactory } from './server.js';
 import { SseSessions } from './sse.js';
 import { serveOverStdio } from './stdio.js';
 import type { McpObserver, McpUpstreamConfig } from './types.js';
+import { configuredSecrets, Redactor } from '../redact.js';
 import { Upstream } from './upstream.js';
 import type { Principal } from './visibility.js';
 
@@ -43,6 +44,8 @@ export interface McpGatewayOptions {
   linkedDecision?: LinkedDecision;
   /** Out-of-band problems (bad client messages, upstream stderr); default: stderr. */
   log?: (line: string) => void;
+  /** Removes configured secrets (upstream auth) from errors and results the gateway passes on or records. */
+  redact?: Redactor;
 }
 
 export interface McpGateway {
@@ -84,7 +87,9 @@ function checkConfig(upstreams: McpUpstreamConfig[]): void {
 export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway> {
   checkConfig(o.upstreams);
   const maxMessageBytes = o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE;
-  const log = o.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const redact = o.redact ?? new Redactor(configuredSecrets({ mcpUpstreams: o.upstreams }));
+  const plain = o.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const log = (line: string) => plain(redact.text(line));
   let catalog: Catalog | null = null;
   const upstreams = o.upstreams.map(
     (cfg) => new Upstream(cfg, { observer: o.observer, requestTimeoutMs: o.requestTimeoutMs ?? 10_000, backoffMs: o.restartBackoffMs ?? 250, onToolsChanged: () => catalog?.invalidate() }),
@@ -97,7 +102,7 @@ export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway
     observer: o.observer,
     callTimeoutMs: o.callTimeoutMs ?? 60_000,
     linked: o.linkedDecision ?? null,
-    claimed: new Set(),
+    redact,
     inflight: new Set(),
     draining: false,
   };

@@ -193,8 +193,11 @@ function errorKind(error: string | null, status: number | null): string {
     if (/could not be reached/i.test(error)) return 'unreachable';
     if (/malformed|not JSON|not UTF-8|exceeds/i.test(error)) return 'malformed';
     if (/broke off|ended before|without \[DONE\]|aborted/i.test(error)) return 'broken';
+    // An answer with a success status that could not be used is malformed, never "http_2xx".
+    if (status !== null && status < 400) return 'malformed';
   }
-  return status !== null ? `http_${statusClass(status)}` : 'other';
+  if (status !== null && status >= 400) return status >= 500 ? 'http_5xx' : 'http_4xx';
+  return 'other';
 }
 
 function statusClass(s: number | null): string {

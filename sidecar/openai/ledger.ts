@@ -22,6 +22,8 @@ export interface LedgerEntry {
   readonly verdict: Verdict;
   readonly decision: HashRef;
   effect: HashRef | null;
+  /** This proxy holds the decision's claim (Pep.claim): it records the execution the agent reports. */
+  claimed?: boolean;
   result: RecordedResult | null;
   /** A result being recorded: a concurrent request with the same answer waits for it. */
   pending: Promise<unknown> | null;
@@ -43,15 +45,21 @@ export class ToolCallLedger {
     const k = this.key(principal, id);
     if (this.entries.has(k)) return false;
     this.entries.set(k, RESERVED);
+    this.trim();
+    return true;
+  }
+
+  private trim(): void {
     while (this.entries.size > this.max) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
     }
-    return true;
   }
 
   settle(principal: string, id: string, e: LedgerEntry): void {
+    // An id evicted while its decision was made comes back as newest; the cap still holds.
     this.entries.set(this.key(principal, id), e);
+    this.trim();
   }
 
   /** Frees an id whose decision was never recorded (so it never reached the agent). */

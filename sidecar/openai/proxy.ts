@@ -16,7 +16,9 @@ import { ToolCallGate, usableCallId, type CallDecision, type ProxyPrincipal, typ
 import { ToolCallLedger } from './ledger.js';
 import { guardedObserver, type ProxyObserver } from './observer.js';
 import { checkToolResults } from './results.js';
-import { SseParser } from './sse.js';
+import { SseParser, type SseEvent } from './sse.js';
+import type { Logger } from '../log.js';
+import { Redactor } from '../redact.js';
 import { StreamGovernor } from './stream.js';
 import { helmHeaders, summary } from './summary.js';
 import { filterTools } from './tools.js';
@@ -41,6 +43,14 @@ export interface OpenAiProxyOptions {
   toolRoutes?: Readonly<Record<string, ToolRoute>>;
   /** Largest upstream response body accepted (default 16 MiB). */
   maxUpstreamBytes?: number;
+  /**
+   * Removes configured secrets from everything taken from the upstream (bodies, passed headers,
+   * stream events, error messages) before it is governed, recorded, logged or passed on. Default:
+   * one that knows upstream.apiKey.
+   */
+  redact?: Redactor;
+  /** Where failed upstream exchanges (error statuses, malformed answers, timeouts) are logged. */
+  log?: Pick<Logger, 'warn'>;
 }
 
 export interface OpenAiProxy {
@@ -59,9 +69,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function passHeaders(ex: UpstreamExchange): Record<string, string> {
+function passHeaders(ex: UpstreamExchange, redact: Redactor): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(ex.res.headers)) if (typeof v === 'string' && PASS_HEADER.test(k)) out[k] = v;
+  for (const [k, v] of Object.entries(ex.res.headers)) if (typeof v === 'string' && PASS_HEADER.test(k)) out[k] = redact.text(v);
   return out;
 }
 
@@ -106,6 +116,8 @@ function upstreamMessage(body: Buffer): string {
 
 export function createOpenAiProxy(o: OpenAiProxyOptions): OpenAiProxy {
   const upstream = new Upstream(o.upstream);
+  const redact = o.redact ?? new Redactor();
+  redact.add([o.upstream.apiKey]);
   const observer = guardedObserver(o.observer);
   const tracer = trace.getTracer('helm-sidecar');
   const routes = o.toolRoutes ?? {};
@@ -117,7 +129,8 @@ export function createOpenAiProxy(o: OpenAiProxyOptions): OpenAiProxy {
   const inflight = new Set<Promise<void>>();
 
   /** Receipts an upstream failure (each call still held, or the request) and builds the answer. */
-  async function failure(f: UpstreamFailure, pending: readonly ProposedCall[], model: string | null): Promise<ProxyError> {
+  async function failure(raw: UpstreamFailure, pending: readonly ProposedCall[], model: string | null): Promise<ProxyError> {
+    const f = new UpstreamFailure(raw.kind, redact.text(raw.message), raw.status);
     const problem = `${f.message}${pending.length > 0 ? '; the tool call was not delivered' : ''}`;
     const ds =
       pending.length > 0
@@ -144,9 +157,12 @@ export function createOpenAiProxy(o: OpenAiProxyOptions): OpenAiProxy {
 
   function endUpstream(s: { span: Span; t0: bigint }, route: string, status: number | null, error: string | null): void {
     if (status !== null) s.span.setAttribute('http.response.status_code', status);
+    if (error !== null) error = redact.text(error);
     if (error !== null) s.span.setStatus({ code: SpanStatusCode.ERROR, message: error });
     s.span.end();
-    observer.upstream({ route, seconds: Number(process.hrtime.bigint() - s.t0) / 1e9, status, error });
+    const seconds = Number(process.hrtime.bigint() - s.t0) / 1e9;
+    if (error !== null || status === null || status >= 400) o.log?.warn('upstream request failed', { route, status, error, seconds });
+    observer.upstream({ route, seconds, status, error });
   }
 
   async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -194,7 +210,7 @@ export function createOpenAiProxy(o: OpenAiProxyOptions): OpenAiProxy {
       if (!res.writableFinished) ex.abort('the agent went away');
     });
     const status = ex.res.statusCode ?? 0;
-    const pass = passHeaders(ex);
+    const pass = passHeaders(ex, redact);
     if (status < 200 || status > 299) {
       let text: Buffer = Buffer.alloc(0);
       try {
@@ -202,7 +218,7 @@ export function createOpenAiProxy(o: OpenAiProxyOptions): OpenAiProxy {
       } catch {
         // the status is the failure; a body we cannot read adds nothing
       }
-      const f = new UpstreamFailure('status', `the upstream answered ${status}: ${upstreamMessage(text)}`, status);
+      const f = new UpstreamFailure('status', `the upstream answered ${status}: ${upstreamMessage(redact.bytes(text))}`, status);
       endUpstream(s, CHAT, status, f.message);
       return sendError(res, await failure(f, [], model), { removed, headers: pass });
     }
@@ -210,7 +226,7 @@ export function createOpenAiProxy(o: OpenAiProxyOptions): OpenAiProxy {
     if (!stream) {
       let completion: unknown;
       try {
-        const raw = await ex.readAll(maxUpstream);
+        const raw = redact.bytes(await ex.readAll(maxUpstream));
         try {
           completion = JSON.parse(raw.toString('utf8'));
         } catch {
@@ -259,9 +275,9 @@ export function createOpenAiProxy(o: OpenAiProxyOptions): OpenAiProxy {
         } catch {
           throw new UpstreamFailure('malformed', 'the upstream stream is not UTF-8', status);
         }
-        for (const ev of events) await gov.event(ev);
+        for (const ev of events) await gov.event(redactEvent(ev));
       }
-      for (const ev of parser.end()) await gov.event(ev);
+      for (const ev of parser.end()) await gov.event(redactEvent(ev));
       await gov.end();
     } catch (e) {
       if (!(e instanceof UpstreamFailure)) throw e;
@@ -275,21 +291,25 @@ export function createOpenAiProxy(o: OpenAiProxyOptions): OpenAiProxy {
     }
   }
 
+  function redactEvent(ev: SseEvent): SseEvent {
+    return { event: ev.event === null ? null : redact.text(ev.event), data: redact.text(ev.data) };
+  }
+
   async function models(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const s = upstreamSpan(null, path);
     try {
       const ex = await upstream.exchange('GET', path.slice('/v1'.length), req.headers, null);
-      const text = await ex.readAll(maxUpstream);
+      const text = redact.bytes(await ex.readAll(maxUpstream));
       const status = ex.res.statusCode ?? 502;
       endUpstream(s, MODELS, status, status >= 400 ? `the upstream answered ${status}` : null);
       if (res.headersSent || res.destroyed) return;
-      res.writeHead(status, { 'content-type': String(ex.res.headers['content-type'] ?? 'application/json'), 'content-length': text.length, ...passHeaders(ex) });
+      res.writeHead(status, { 'content-type': String(ex.res.headers['content-type'] ?? 'application/json'), 'content-length': text.length, ...passHeaders(ex, redact) });
       res.end(text);
     } catch (e) {
       if (!(e instanceof UpstreamFailure)) throw e;
       endUpstream(s, MODELS, null, e.message);
       const { status, code } = failureStatus(e);
-      sendError(res, new ProxyError(status, code, e.message));
+      sendError(res, new ProxyError(status, code, redact.text(e.message)));
     }
   }
 
@@ -310,7 +330,7 @@ export function createOpenAiProxy(o: OpenAiProxyOptions): OpenAiProxy {
     handle(req, res) {
       const p = route(req, res).catch((e: unknown) => {
         // Unreachable by design; whatever it was, nothing ungoverned goes out.
-        if (!res.headersSent) sendError(res, new ProxyError(500, 'internal_error', `the proxy failed: ${(e as Error)?.message ?? String(e)}`));
+        if (!res.headersSent) sendError(res, new ProxyError(500, 'internal_error', `the proxy failed: ${redact.text((e as Error)?.message ?? String(e))}`));
         else res.destroy();
       });
       inflight.add(p);

@@ -99,6 +99,12 @@ async function recordOne(ctx: ResultContext, e: LedgerEntry, m: ToolMessage): Pr
     return;
   }
   if (e.effect === null) {
+    // The agent reports it executed the call: that execution takes the decision's one claim. A
+    // decision the MCP gateway took and is still executing (or failed to record) is not ours.
+    if (e.claimed !== true && !ctx.pep.claim(e.decision)) {
+      throw await refusal(ctx, 409, 'tool_result_unlinkable', `the call ${m.id} cannot be claimed for this result: it was taken for execution elsewhere (the MCP gateway) without a recorded result, or the PEP no longer holds its decision; its output cannot be recorded here`, { toolCallId: m.id, tool: e.tool });
+    }
+    e.claimed = true;
     const eff = await ctx.pep.recordEffect(e.decision, { status: 'executed', confirmed: false });
     if (!eff.recorded) {
       if (eff.code === 'ERR_PEP_UNRECORDED') throw new ProxyError(503, 'receipt_unavailable', `the effect of ${m.id} could not be recorded: ${eff.message}`);

@@ -43,6 +43,20 @@ describe('approvals API', () => {
     expect((await r.admin('/v1/approvals/unknown-nonce-0000')).status).toBe(404);
   });
 
+  it('does not list an expired ceremony as pending when the clock is set back (the PEP clock never goes back)', async () => {
+    let now = Date.parse('2026-11-21T10:15:00.000Z');
+    const r = await pod.start({ clock: () => now });
+    const p = await escalate(pod, r);
+    now = Date.parse(p.expiresAt) + 3600_000; // an hour past the ceremony's expiry
+    // A decision at that time: the PEP has now used it.
+    pod.script(() => ({ toolCalls: [call('call_late', 'crm.lookup_customer', { customerId: 'cus_12345678' })] }));
+    await r.client.chat.completions.create({ model: 'scripted-model', messages: [{ role: 'user', content: 'look it up' }] });
+    now = Date.parse(p.expiresAt) - 600_000; // the node clock is set back, inside the window again
+    const list = (await (await r.admin('/v1/approvals')).json()) as { pending: PendingApproval[] };
+    expect(list.pending).toEqual([]);
+    expect((await r.admin(`/v1/approvals/${p.nonce}`)).status).toBe(404);
+  });
+
   it('refuses unsigned, malformed and wrong-key submissions without recording anything', async () => {
     const r = await pod.start();
     const p = await escalate(pod, r);

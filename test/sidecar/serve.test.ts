@@ -23,7 +23,34 @@ describe('helmctl serve', () => {
     expect(serve.name).toBe('serve');
     expect(serve.usage).toContain('--upstream-api-key-file');
     expect(serve.usage).not.toContain('--upstream-api-key VALUE');
-    await expect(serve.run(['--bogus'], { stdout: { write: () => 0 }, stderr: { write: () => 0 } })).rejects.toMatchObject({ code: 'ERR_CONFIG_USAGE' });
+    let stderr = '';
+    expect(await serve.run(['--bogus'], { stdout: { write: () => 0 }, stderr: { write: (s: string) => (stderr += s) } })).toBe(2);
+    // A start-up failure is one JSON log line like every other, with the error's code.
+    const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([expect.objectContaining({ level: 'error', msg: 'the sidecar did not start: bad configuration', code: 'ERR_CONFIG_USAGE' })]);
+  });
+
+  it('exits 1 on SIGTERM when the ProofGraph log did not close cleanly', async () => {
+    const signals = new EventEmitter();
+    let stderr = '';
+    let started: GuardianSidecar | null = null;
+    const done = runSidecar([...pod.flags(), '--bundle-poll-interval-ms', '3600000'], { stdout: { write: () => 0 }, stderr: { write: (s: string) => (stderr += s) } }, {
+      env: { HELM_TOOL_ROUTES: ROUTES },
+      signals,
+      onStarted: (s) => (started = s),
+    });
+    await waitFor(() => started !== null);
+    // The disk goes away under the writer: its shutdown heartbeat and checkpoint cannot be written.
+    const writer = (started! as unknown as { writer: { close(): Promise<void> } }).writer;
+    const realClose = writer.close.bind(writer);
+    writer.close = async () => {
+      await realClose().catch(() => undefined);
+      throw new Error('EIO: i/o error, write');
+    };
+    signals.emit('SIGTERM');
+    expect(await done).toBe(1);
+    const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string });
+    expect(lines.map((l) => l.msg)).toContain('the ProofGraph log did not close cleanly; the next start records a gap');
   });
 
   it('runs until SIGTERM, then stops gracefully and resolves 0; SIGHUP re-checks the bundle', async () => {

@@ -1,0 +1,25 @@
+// Dockerfile.sidecar, as far as it can be checked without a container engine: an init process
+// (Debian tini) is PID 1 so the children of stdio MCP upstreams are reaped, and the base image is
+// pinned by digest or the file says why not and how a release pins it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../support/shared.js';
+
+const text = readFileSync(join(repoRoot, 'Dockerfile.sidecar'), 'utf8');
+const runtime = text.slice(text.lastIndexOf('\nFROM '));
+
+it('installs tini in the runtime stage and runs the sidecar under it', () => {
+  expect(runtime).toMatch(/apt-get install -y --no-install-recommends tini/);
+  expect(runtime).toMatch(/rm -rf \/var\/lib\/apt\/lists\/\*/);
+  expect(runtime).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", "\/app\/dist\/cli\/helmctl\.js"\]$/m);
+  // Installed before the switch to the non-root user.
+  expect(runtime.indexOf('tini')).toBeLessThan(runtime.indexOf('USER 65532'));
+});
+
+it('pins the base image by digest, or documents why not and how a release pins it', () => {
+  const arg = /^ARG NODE_IMAGE=(.+)$/m.exec(text)![1]!;
+  if (!arg.includes('@sha256:')) {
+    expect(text).toMatch(/pinned by tag, not by digest/);
+    expect(text).toMatch(/--build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:/);
+  }
+});
