@@ -119,6 +119,10 @@ export class GuardianSidecar {
       throw new SidecarError('ERR_SIDECAR_STORE', `cannot open the ProofGraph log ${join(c.proofgraphDir, c.writerId)}: ${errorText(e)}`, { dir: join(c.proofgraphDir, c.writerId) });
     }
     instrumentWriter(writer, metrics);
+    // Heartbeats run from the moment the log is open, so a slow start-up (state rebuild, MCP
+    // upstreams) is covered by beats instead of reading as silence (docs/spec/receipt.md).
+    const heartbeats = new HeartbeatTimer(writer, c.heartbeatIntervalMs, log);
+    heartbeats.start();
     let pep: Pep;
     let pending: PendingApprovals;
     try {
@@ -126,6 +130,7 @@ export class GuardianSidecar {
       pep = await Pep.open({ writer, logDir, trust: m.trust, clock, random: o.random ?? ((n) => new Uint8Array(randomBytes(n))), policy: initial.source });
       pending = PendingApprovals.fromLog((await readLog(logDir)).entries.slice(0, writer.size), nodeSuite);
     } catch (e) {
+      await heartbeats.stop();
       await writer.close().catch(() => undefined);
       await tracing.shutdown();
       throw e;
@@ -149,6 +154,7 @@ export class GuardianSidecar {
       try {
         mcp = await mcpSurface({ pep, principal: c.principal, upstreams: c.mcpUpstreams, metrics });
       } catch (e) {
+        await heartbeats.stop();
         await pep.close().catch(() => undefined);
         await writer.close().catch(() => undefined);
         await tracing.shutdown();
@@ -158,6 +164,7 @@ export class GuardianSidecar {
     }
     const handler = new GovernedHandler({ surfaces, refusal: () => sidecar?.refusal() ?? null, tracer: tracing.tracer, metrics, log });
     sidecar = new GuardianSidecar(c, writer, pep, metrics, pending, tracing, handler, log, clock, policy);
+    sidecar.heartbeats = heartbeats;
     try {
       sidecar.adminUrl = await listen(sidecar.adminServer, c.adminListen, 'admin');
       sidecar.governedUrl = await listen(sidecar.governedServer, c.listen, 'governed');
@@ -165,8 +172,6 @@ export class GuardianSidecar {
       await sidecar.stop();
       throw e;
     }
-    sidecar.heartbeats = new HeartbeatTimer(writer, c.heartbeatIntervalMs, log);
-    sidecar.heartbeats.start();
     if (files) {
       sidecar.watcher = new BundleWatcher([files.bundle, files.signature], c.bundlePollIntervalMs, () => sidecar!.policy.check(), log);
       sidecar.watcher.start();
