@@ -12,7 +12,7 @@ import { Pep, type ApprovalResult } from '../kernel/pep/index.js';
 import type { Clock } from '../kernel/proofgraph/clock.js';
 import { ProofGraphWriter } from '../kernel/proofgraph/graph-writer.js';
 import { readLog } from '../kernel/proofgraph/store/index.js';
-import { adminApp, type Readiness } from './admin/server.js';
+import { adminApp, type Liveness, type Readiness } from './admin/server.js';
 import { PendingApprovals } from './approvals/pending.js';
 import { PolicyControl, type ReloadResult } from './bundle/control.js';
 import { BundleWatcher } from './bundle/watcher.js';
@@ -73,6 +73,7 @@ export class GuardianSidecar {
     this.adminServer = createServer(
       adminApp({
         readiness: () => this.readiness(),
+        liveness: () => this.liveness(),
         metrics,
         log,
         approvals: {
@@ -218,6 +219,12 @@ export class GuardianSidecar {
       serving: { ok: !this.stopping, ...(this.stopping ? { reason: 'shutting down' } : {}) },
     };
     return { ready: Object.values(checks).every((x) => x.ok), checks };
+  }
+
+  /** Not live once the store failed: only a restart reopens it (docs/sidecar.md §Store failure). */
+  liveness(): Liveness {
+    const problem = this.storeProblem();
+    return problem === null || this.stopping ? { live: true } : { live: false, reason: 'store_unavailable', detail: problem };
   }
 
   /** Checks the bundle files now (as the watcher does on a change). */
