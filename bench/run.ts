@@ -7,6 +7,7 @@ import { benchMcp } from './mcp.js';
 import { benchNodeSign } from './node-sign.js';
 import { benchProxy } from './proxy.js';
 import { benchSidecar } from './sidecar.js';
+import { benchStartup } from './startup.js';
 import { benchStoreAppend } from './store-append.js';
 import { benchVerify } from './verify.js';
 import { benchWebhook } from './webhook.js';
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   mcp: () => benchMcp(),
   sidecar: () => benchSidecar(),
   webhook: () => benchWebhook(),
+  startup: () => benchStartup({ sizes: (process.env.HELM_BENCH_STARTUP_SIZES ?? '10000,100000').split(',').map(Number) }),
 };
 
 const picked = process.argv.slice(2).filter((a) => a in BENCHES);

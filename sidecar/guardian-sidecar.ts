@@ -22,6 +22,7 @@ import { GovernedHandler, type GovernedSurface, type Refusal } from './governed/
 import { openAiSurface } from './governed/openai-surface.js';
 import { mcpSurface } from './governed/mcp-surface.js';
 import { HeartbeatTimer } from './heartbeat.js';
+import { StartSnapshotKeeper } from '../kernel/pep/start-keeper.js';
 import { close, listen } from './listen.js';
 import { errorText, jsonLogger, type Logger } from './log.js';
 import { loadMaterials } from './materials.js';
@@ -50,6 +51,7 @@ export class GuardianSidecar {
   private storeFault: string | null = null;
   private watcher: BundleWatcher | null = null;
   private heartbeats: HeartbeatTimer | null = null;
+  private keeper: StartSnapshotKeeper | null = null;
   private readonly governedServer: Server;
   private readonly adminServer: Server;
 
@@ -114,6 +116,7 @@ export class GuardianSidecar {
         trustEvents: m.trustEvents,
         heartbeatIntervalUs: c.heartbeatIntervalMs * 1000,
         checkpointEvery: c.checkpointEvery,
+        startSnapshot: c.startSnapshot,
       });
     } catch (e) {
       await tracing.shutdown();
@@ -126,10 +129,17 @@ export class GuardianSidecar {
     heartbeats.start();
     let pep: Pep;
     let pending: PendingApprovals;
+    let keeper: StartSnapshotKeeper | null = null;
     try {
       const logDir = join(c.proofgraphDir, c.writerId);
       pep = await Pep.open({ writer, logDir, trust: m.trust, clock, random: o.random ?? ((n) => new Uint8Array(randomBytes(n))), policy: initial.source });
       pending = PendingApprovals.fromLog((await readLog(logDir)).entries.slice(0, writer.size), nodeSuite);
+      const snap = writer.startSnapshot;
+      if (snap.rejected !== null) log.warn('start-up snapshot refused: rebuilt from the whole log', { reason: snap.rejected });
+      log.info('PEP state restored', { logSize: writer.size, fromSnapshotAt: pep.rebuilt.from ?? 0 });
+      // Keeps the snapshot current after every periodic checkpoint (and at a clean stop).
+      keeper = await StartSnapshotKeeper.follow({ writer, logDir, nodeKey: m.nodeKey, suite: nodeSuite });
+      heartbeats.afterBeat = () => keeper!.save();
     } catch (e) {
       await heartbeats.stop();
       await writer.close().catch(() => undefined);
@@ -166,6 +176,7 @@ export class GuardianSidecar {
     const handler = new GovernedHandler({ surfaces, refusal: () => sidecar?.refusal() ?? null, tracer: tracing.tracer, metrics, log });
     sidecar = new GuardianSidecar(c, writer, pep, metrics, pending, tracing, handler, log, clock, policy);
     sidecar.heartbeats = heartbeats;
+    sidecar.keeper = keeper;
     try {
       sidecar.adminUrl = await listen(sidecar.adminServer, c.adminListen, 'admin');
       sidecar.governedUrl = await listen(sidecar.governedServer, c.listen, 'governed');
@@ -273,6 +284,8 @@ export class GuardianSidecar {
       await this.pep.close();
       await this.writer.close();
       this.log.info('ProofGraph log closed with a shutdown heartbeat and a final checkpoint', { origin: this.writer.origin, size: this.writer.size });
+      // So the next start folds nothing but its own start nodes.
+      await this.keeper?.save().catch((e: unknown) => this.log.warn('start-up snapshot not saved', { error: errorText(e) }));
     } catch (e) {
       this.log.error('the ProofGraph log did not close cleanly; the next start records a gap', { error: errorText(e) });
     }

@@ -32,6 +32,7 @@ export interface SidecarConfig {
   trustEvents: string[];
   heartbeatIntervalMs: number;
   checkpointEvery: number;
+  startSnapshot: boolean;
   upstreamUrl: string;
   upstreamApiKeyFile: string | null;
   upstreamApiKey: string | null;
@@ -223,6 +224,7 @@ function assemble(values: Record<ConfigKeyName, Value>, sources: Record<ConfigKe
     trustEvents: list(values.trustEvents),
     heartbeatIntervalMs: values.heartbeatIntervalMs as number,
     checkpointEvery: values.checkpointEvery as number,
+    startSnapshot: values.startSnapshot as boolean,
     upstreamUrl: need(values, 'upstreamUrl'),
     upstreamApiKeyFile: str(values.upstreamApiKeyFile),
     upstreamApiKey: str(values.upstreamApiKey),
