@@ -285,7 +285,7 @@ export class GuardianSidecar {
       await this.writer.close();
       this.log.info('ProofGraph log closed with a shutdown heartbeat and a final checkpoint', { origin: this.writer.origin, size: this.writer.size });
       // So the next start folds nothing but its own start nodes.
-      await this.keeper?.save().catch((e: unknown) => this.log.warn('start-up snapshot not saved', { error: errorText(e) }));
+      await this.keeper?.save({ force: true }).catch((e: unknown) => this.log.warn('start-up snapshot not saved', { error: errorText(e) }));
     } catch (e) {
       this.log.error('the ProofGraph log did not close cleanly; the next start records a gap', { error: errorText(e) });
     }

@@ -48,11 +48,16 @@ export class StartSnapshotKeeper {
     this.size++;
   }
 
-  /** Folds what became durable and writes the snapshot; returns its size (null when unchanged or empty). */
-  async save(): Promise<number | null> {
+  /**
+   * Folds what became durable and writes the snapshot when the log grew by at least `minGrowth`
+   * entries since the last one (writing costs O(state), so not at every beat) or when forced (a
+   * clean stop). Returns the size written, or null.
+   */
+  async save(o: { force?: boolean; minGrowth?: number } = {}): Promise<number | null> {
     for (let e = this.waiting.get(this.size); e !== undefined; e = this.waiting.get(this.size)) this.apply(e);
     for (const i of this.waiting.keys()) if (i < this.size) this.waiting.delete(i);
     if (this.size === 0 || this.size === this.savedSize) return null;
+    if (!o.force && this.size - Math.max(0, this.savedSize) < (o.minGrowth ?? 1000)) return null;
     const snapshot: StartSnapshot = {
       format: START_SNAPSHOT_FORMAT,
       origin: this.writer.origin,

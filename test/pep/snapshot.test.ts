@@ -70,7 +70,8 @@ describe('start-up snapshots', () => {
     const first = await start({ keep: true });
     expect(first.writer.startSnapshot).toEqual({ snapshot: null, rejected: null });
     await scenario(first, 'b');
-    const savedAt = await first.keeper!.save();
+    expect(await first.keeper!.save()).toBeNull(); // fewer new entries than the default growth
+    const savedAt = await first.keeper!.save({ force: true });
     expect(savedAt).toBeGreaterThan(0);
     await first.pep.decide(lookup());
     await first.pep.close();
