@@ -43,7 +43,7 @@ async function startOnce(root: string, writerId: string, now: () => number, o: {
   let saveMs = 0;
   if (o.keep) {
     const ts = performance.now();
-    const keeper = await StartSnapshotKeeper.follow({ writer, logDir, nodeKey, suite: nodeSuite });
+    const keeper = await StartSnapshotKeeper.follow({ writer, logDir, nodeKey, suite: nodeSuite, pep });
     await keeper.save({ force: true });
     saveMs = round(performance.now() - ts, 0);
     keeper.stop();

@@ -16,6 +16,8 @@ export interface RebuildReport {
   decisions: number;
   /** The log size the fold started from: 0 for a full rebuild, else a start-up snapshot's size. */
   from?: number;
+  /** The fold as it stood at log size `nodes`, before anything live touched it (seeds the snapshot keeper). */
+  snapshot?: unknown;
 }
 
 type Body = Record<string, unknown>;

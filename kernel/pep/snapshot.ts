@@ -99,8 +99,10 @@ export function stateFromSnapshot(snap: PepSnapshot, suite: CryptoSuite): PepFol
  * first entry when there is none. Both give the same state (test/pep/snapshot.test.ts).
  */
 export function restoreState(state: PepState, entries: readonly Uint8Array[], size: number, suite: CryptoSuite, snap: { size: number; pep: unknown } | null): RebuildReport & { from: number } {
-  if (!snap) return { ...rebuildState(state, entries.slice(0, size), suite), from: 0 };
-  const fold = foldFromSnapshot(state, snap.pep as PepSnapshot, suite);
-  for (const e of entries.slice(snap.size, size)) fold.apply(e);
-  return { nodes: size, decisions: fold.decisions, from: snap.size };
+  const fold = snap ? foldFromSnapshot(state, snap.pep as PepSnapshot, suite) : new PepFold(state, suite);
+  const from = snap?.size ?? 0;
+  // The log may have grown past what was read (a heartbeat during the start): count what was folded.
+  const upto = Math.min(size, entries.length);
+  for (const e of entries.slice(from, upto)) fold.apply(e);
+  return { nodes: upto, decisions: fold.decisions, from, snapshot: snapshotOf(fold) };
 }

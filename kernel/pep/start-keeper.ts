@@ -9,9 +9,9 @@ import { ChainFold } from '../proofgraph/chain-state.js';
 import type { ProofGraphWriter } from '../proofgraph/graph-writer.js';
 import { saveStartSnapshot, START_SNAPSHOT_FORMAT, type StartSnapshot } from '../proofgraph/start-snapshot.js';
 import { readLog } from '../proofgraph/store/index.js';
-import { PepFold } from './rebuild.js';
+import type { Pep } from './pep.js';
+import type { PepFold } from './rebuild.js';
 import { snapshotOf, stateFromSnapshot, type PepSnapshot } from './snapshot.js';
-import { PepState } from './state.js';
 
 export class StartSnapshotKeeper {
   private readonly waiting = new Map<number, Uint8Array>();
@@ -26,17 +26,26 @@ export class StartSnapshotKeeper {
     private size: number,
   ) {}
 
-  /** Starts from the writer's start-up snapshot (or the first entry) and follows the log from now. */
-  static async follow(o: { writer: ProofGraphWriter; logDir: string; nodeKey: SigningKey; suite: CryptoSuite }): Promise<StartSnapshotKeeper> {
-    const snap = o.writer.startSnapshot.snapshot;
-    const chain = snap ? ChainFold.from(snap.chain, o.suite) : new ChainFold(o.suite);
-    const fold = snap ? stateFromSnapshot(snap.pep as PepSnapshot, o.suite) : new PepFold(new PepState(), o.suite);
-    const k = new StartSnapshotKeeper(o.writer, o.logDir, o.nodeKey, chain, fold, snap?.size ?? 0);
+  /**
+   * Follows the log from now. It starts from the folds the start already made (the writer's chain
+   * at open, the PEP's state as restored, each at its own log size) and catches both up from the
+   * log, so a start decodes no entry twice.
+   */
+  static async follow(o: { writer: ProofGraphWriter; logDir: string; nodeKey: SigningKey; suite: CryptoSuite; pep: Pep }): Promise<StartSnapshotKeeper> {
+    const base = o.writer.resumedChain;
+    const r = o.pep.rebuilt;
+    if (r.snapshot === undefined) throw new Error('the PEP was not restored by a fold (no snapshot of it)');
+    const pep = { size: r.nodes, snapshot: r.snapshot as PepSnapshot };
+    if (pep.size < base.size) throw new Error(`the PEP was restored at log size ${pep.size}, before the writer's chain (${base.size})`);
+    const chain = ChainFold.from(base.chain, o.suite);
+    const fold = stateFromSnapshot(pep.snapshot, o.suite);
+    const k = new StartSnapshotKeeper(o.writer, o.logDir, o.nodeKey, chain, fold, pep.size);
     // Listen before reading, so an entry that becomes durable meanwhile is not missed.
     o.writer.onDurable = (index, entry) => {
       if (index >= k.size) k.waiting.set(index, entry);
     };
     const log = await readLog(o.logDir);
+    for (const e of log.entries.slice(base.size, pep.size)) chain.apply(e);
     for (const e of log.entries.slice(k.size)) k.apply(e);
     return k;
   }

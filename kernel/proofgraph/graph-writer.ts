@@ -76,6 +76,8 @@ export class ProofGraphWriter {
   readonly origin: string;
   /** The start-up snapshot this open resumed from, or why the one on disk was refused. */
   startSnapshot: LoadedSnapshot = { snapshot: null, rejected: null };
+  /** The chain as folded at open, before this run appended anything (seeds the snapshot keeper). */
+  resumedChain: { size: number; chain: ChainSnapshot } = { size: 0, chain: new ChainFold(nodeSuite).snapshot() };
   /** Called with each entry once it is durable, in index order (the snapshot keeper follows the log). */
   onDurable: ((index: number, entry: Uint8Array) => void) | null = null;
 
@@ -131,6 +133,7 @@ export class ProofGraphWriter {
     const existing = await readLog(dir);
     const fold = from ? ChainFold.from(from.chain, this.opts.suite) : new ChainFold(this.opts.suite);
     for (const entry of existing.entries.slice(from?.size ?? 0, this.store.size)) fold.apply(entry);
+    this.resumedChain = { size: this.store.size, chain: fold.snapshot() };
     for (const [h, l] of fold.lamports) this.lamports.set(h, l);
     this.lastHash = fold.lastHash;
     this.lastLamport = fold.lastLamport;

@@ -46,7 +46,7 @@ const k = lab.keys.logs[ORIGIN]!;
 async function start(o: { keep?: boolean } = {}) {
   const writer = await ProofGraphWriter.open({ root: lab.root, writerId: WRITER, origin: ORIGIN, nodeKey: k.node, logKey: k.log, clock: h.clock.read, trustEvents: [publishEvent(lab.keys, ORIGIN)], checkpointEvery: 50, startSnapshot: true });
   const pep = await Pep.open({ writer, logDir: h.logDir, trust, clock: h.clock.read, random: () => new Uint8Array(16), policy: signed(pepBundle()) });
-  const keeper = o.keep ? await StartSnapshotKeeper.follow({ writer, logDir: h.logDir, nodeKey: k.node, suite: nodeSuite }) : null;
+  const keeper = o.keep ? await StartSnapshotKeeper.follow({ writer, logDir: h.logDir, nodeKey: k.node, suite: nodeSuite, pep }) : null;
   return { writer, pep, keeper, clock: h.clock };
 }
 
