@@ -6,8 +6,7 @@
 // the volume (a budget reset, say) is refused. A refused or missing snapshot means a full rebuild.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromBase64, toBase64 } from '../crypto/bytes.js';
-import { jcs } from '../crypto/jcs.js';
+import { concat, fromBase64, fromUtf8, toBase64, utf8 } from '../crypto/bytes.js';
 import type { SigningKey } from '../crypto/signing-key.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import type { ChainSnapshot } from './chain-state.js';
@@ -28,9 +27,12 @@ export interface StartSnapshot {
   pep: unknown;
 }
 
-interface SnapshotFile {
-  snapshot: StartSnapshot;
-  /** Node key id, and its Ed25519 signature over the JCS of `snapshot`. */
+/**
+ * The file is two lines: a header `{"keyid": <node key id>, "sig": <base64 Ed25519 signature>}`
+ * and the snapshot's JSON, the signature being over the exact bytes of that second line (signing
+ * bytes as stored avoids canonicalising a large object at every start).
+ */
+interface SnapshotHeader {
   keyid: string;
   sig: string;
 }
@@ -40,9 +42,9 @@ export function snapshotPath(logDir: string): string {
 }
 
 export async function saveStartSnapshot(logDir: string, snapshot: StartSnapshot, nodeKey: SigningKey): Promise<void> {
-  const sig = nodeKey.sign(jcs(snapshot));
-  const file: SnapshotFile = { snapshot, keyid: nodeKey.verifier.keyId, sig: toBase64(sig) };
-  await writeFileAtomic(snapshotPath(logDir), JSON.stringify(file));
+  const body = utf8(JSON.stringify(snapshot));
+  const header: SnapshotHeader = { keyid: nodeKey.verifier.keyId, sig: toBase64(nodeKey.sign(body)) };
+  await writeFileAtomic(snapshotPath(logDir), concat(utf8(`${JSON.stringify(header)}\n`), body));
 }
 
 export type LoadedSnapshot = { snapshot: StartSnapshot; rejected: null } | { snapshot: null; rejected: string | null };
@@ -52,32 +54,41 @@ export async function loadStartSnapshot(
   logDir: string,
   o: { origin: string; size: number; rootAt: (size: number) => Uint8Array; nodeKey: SigningKey; suite: CryptoSuite },
 ): Promise<LoadedSnapshot> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(snapshotPath(logDir), 'utf8');
+    bytes = await readFile(snapshotPath(logDir));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { snapshot: null, rejected: null };
     return { snapshot: null, rejected: `unreadable: ${(e as Error).message}` };
   }
   const no = (why: string): LoadedSnapshot => ({ snapshot: null, rejected: why });
-  let file: SnapshotFile;
+  const nl = bytes.indexOf(0x0a);
+  if (nl < 0) return no('no header line');
+  const body = bytes.subarray(nl + 1);
+  let header: SnapshotHeader;
+  let s: StartSnapshot;
   try {
-    file = JSON.parse(text) as SnapshotFile;
+    header = JSON.parse(fromUtf8(bytes.subarray(0, nl))) as SnapshotHeader;
   } catch {
-    return no('not JSON');
+    return no('header is not JSON');
   }
-  const s = file?.snapshot;
-  if (!s || s.format !== START_SNAPSHOT_FORMAT) return no(`format is not ${START_SNAPSHOT_FORMAT}`);
-  if (s.origin !== o.origin) return no(`snapshot of log ${s.origin}, not ${o.origin}`);
-  if (!Number.isSafeInteger(s.size) || s.size < 1 || s.size > o.size) return no(`snapshot at size ${s.size}, the log has ${o.size} entries`);
-  if (file.keyid !== o.nodeKey.verifier.keyId) return no(`signed by key ${file.keyid}, not the node key ${o.nodeKey.verifier.keyId}`);
+  if (header?.keyid !== o.nodeKey.verifier.keyId) return no(`signed by key ${String(header?.keyid)}, not the node key ${o.nodeKey.verifier.keyId}`);
   let sig: Uint8Array;
   try {
-    sig = fromBase64(file.sig);
+    sig = fromBase64(String(header.sig));
   } catch {
     return no('signature is not base64');
   }
-  if (!o.suite.verifyEd25519(o.nodeKey.publicKey, jcs(s), sig)) return no('bad signature');
+  // The signature first: nothing of an unsigned body is parsed.
+  if (!o.suite.verifyEd25519(o.nodeKey.publicKey, body, sig)) return no('bad signature');
+  try {
+    s = JSON.parse(fromUtf8(body)) as StartSnapshot;
+  } catch {
+    return no('snapshot is not JSON');
+  }
+  if (!s || s.format !== START_SNAPSHOT_FORMAT) return no(`format is not ${START_SNAPSHOT_FORMAT}`);
+  if (s.origin !== o.origin) return no(`snapshot of log ${s.origin}, not ${o.origin}`);
+  if (!Number.isSafeInteger(s.size) || s.size < 1 || s.size > o.size) return no(`snapshot at size ${s.size}, the log has ${o.size} entries`);
   if (toBase64(o.rootAt(s.size)) !== s.root) return no(`the log's root at size ${s.size} is not the snapshot's: the log was truncated, forked or replaced`);
   return { snapshot: s, rejected: null };
 }
