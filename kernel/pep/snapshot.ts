@@ -60,9 +60,12 @@ export function snapshotOf(fold: PepFold): PepSnapshot {
   });
 }
 
-/** Restores a snapshot into `state` (fresh, empty) and returns the fold to continue from it. */
+/**
+ * Restores a snapshot into `state` (fresh, empty) and returns the fold to continue from it. Takes
+ * ownership of `snap`'s objects (a freshly parsed file or a snapshotOf copy): no second copy.
+ */
 export function foldFromSnapshot(state: PepState, snap: PepSnapshot, suite: CryptoSuite): PepFold {
-  const x = copy(snap);
+  const x = snap;
   state.lastMs = x.lastMs;
   for (const [k, v] of x.decisions) state.decisions.set(k, v);
   for (const [k, v] of x.effects) state.effects.set(k, v);

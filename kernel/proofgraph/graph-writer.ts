@@ -74,7 +74,7 @@ export class ProofGraphWriter {
   private closed = false;
   private checkpointing: Promise<string> | null = null;
   readonly origin: string;
-  /** The start-up snapshot this open resumed from, or why the one on disk was refused. */
+  /** The start-up snapshot this open resumed from (its `pep` part is handed to, and owned by, Pep.open), or why the one on disk was refused. */
   startSnapshot: LoadedSnapshot = { snapshot: null, rejected: null };
   /** The chain as folded at open, before this run appended anything (seeds the snapshot keeper). */
   resumedChain: { size: number; chain: ChainSnapshot } = { size: 0, chain: new ChainFold(nodeSuite).snapshot() };

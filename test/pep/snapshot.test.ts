@@ -11,7 +11,7 @@ import { StartSnapshotKeeper } from '../../kernel/pep/start-keeper.js';
 import { PepState } from '../../kernel/pep/state.js';
 import { Pep } from '../../kernel/pep/pep.js';
 import { ProofGraphWriter } from '../../kernel/proofgraph/graph-writer.js';
-import { saveStartSnapshot, snapshotPath, type StartSnapshot } from '../../kernel/proofgraph/start-snapshot.js';
+import { loadStartSnapshot, saveStartSnapshot, snapshotPath, type StartSnapshot } from '../../kernel/proofgraph/start-snapshot.js';
 import { readLog } from '../../kernel/proofgraph/store/index.js';
 import { publishEvent } from '../evidence/fixtures.js';
 import { approvers, Lab, lookup, refund, signed, pepBundle, ticket, trust, type Harness } from './support.js';
@@ -86,7 +86,8 @@ describe('start-up snapshots', () => {
     const rebuilt = new PepState();
     restoreState(rebuilt, entries, second.writer.size, nodeSuite, null);
     const resumed = new PepState();
-    restoreState(resumed, entries, second.writer.size, nodeSuite, second.writer.startSnapshot.snapshot);
+    const again = await loadStartSnapshot(h.logDir, { origin: ORIGIN, size: second.writer.size, rootAt: (n) => second.writer.rootAt(n), nodeKey: k.node, suite: nodeSuite });
+    restoreState(resumed, entries, second.writer.size, nodeSuite, again.snapshot);
     expect(fullJson(resumed)).toBe(fullJson(rebuilt));
     // And the PEP that started from the snapshot behaves as rebuilt: the idempotency key stays used.
     const dup = await second.pep.decide(refund(20000, { idempotencyKey: 'r-b' }));
