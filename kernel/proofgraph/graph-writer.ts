@@ -130,9 +130,11 @@ export class ProofGraphWriter {
    * entries, folding only the rest) and records how the previous run ended.
    */
   private async resume(dir: string, trustEvents: readonly DsseEnvelope[], from: { size: number; chain: ChainSnapshot } | null): Promise<void> {
-    const existing = await readLog(dir);
     const fold = from ? ChainFold.from(from.chain, this.opts.suite) : new ChainFold(this.opts.suite);
-    for (const entry of existing.entries.slice(from?.size ?? 0, this.store.size)) fold.apply(entry);
+    // A snapshot of the whole log (a clean stop) leaves nothing to read.
+    const tailFrom = from?.size ?? 0;
+    const entries = tailFrom < this.store.size ? (await readLog(dir)).entries : [];
+    for (const entry of entries.slice(tailFrom, this.store.size)) fold.apply(entry);
     this.resumedChain = { size: this.store.size, chain: fold.snapshot() };
     for (const [h, l] of fold.lamports) this.lamports.set(h, l);
     this.lastHash = fold.lastHash;
