@@ -27,6 +27,7 @@ it('a restart resumes from the snapshot; a full rebuild gives the same answers',
     const budgetsC = await (await c.admin('/metrics')).text();
     await c.sidecar.stop();
     const budgetLines = (t: string) => t.split('\n').filter((l) => l.startsWith('helm_budget'));
+    expect(budgetLines(budgetsB).length).toBeGreaterThan(0);
     expect(budgetLines(budgetsB)).toEqual(budgetLines(budgetsC));
 
     const verified = await pod.exportAndVerify();
