@@ -14,7 +14,8 @@ import { ProofGraphWriter } from '../kernel/proofgraph/graph-writer.js';
 import { signKeyEvent } from '../kernel/trust/events.js';
 import { round } from './stats.js';
 
-const ORIGIN = 'helm.mindburn.org/bench/evidence';
+export const BENCH_ORIGIN = 'helm.mindburn.org/bench/evidence';
+const ORIGIN = BENCH_ORIGIN;
 
 export function benchKey(name: string): SigningKey {
   return signingKeyFromSeed(name, createHash('sha256').update(`helm-oss bench key: ${name}`).digest(), nodeSigner);

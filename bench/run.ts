@@ -9,6 +9,7 @@ import { benchNodeSign } from './node-sign.js';
 import { benchProxy } from './proxy.js';
 import { benchSandbox } from './sandbox.js';
 import { benchSidecar } from './sidecar.js';
+import { benchStartup } from './startup.js';
 import { benchStoreAppend } from './store-append.js';
 import { benchVerify } from './verify.js';
 import { benchWebhook } from './webhook.js';
@@ -27,6 +28,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   webhook: () => benchWebhook(smoke ? { ratePerSecond: 20, seconds: 1 } : {}),
   compare: () => benchCompare(smoke ? { rounds: 1, c1: 20, c16: 48 } : {}),
   sandbox: () => benchSandbox(smoke ? { iterations: 20, coldStarts: 1, concurrentCalls: 40 } : {}),
+  startup: () => benchStartup({ sizes: smoke ? [200] : (process.env.HELM_BENCH_STARTUP_SIZES ?? '10000,100000').split(',').map(Number) }),
 };
 
 const picked = process.argv.slice(2).filter((a) => a in BENCHES);

@@ -270,7 +270,7 @@ async function main(): Promise<void> {
 
 /** Flips the first DENY verdict in the pack's entries to ALLOW, keeping the JSON well formed. */
 async function tamperOneVerdict(gz: Uint8Array): Promise<Uint8Array> {
-  const files = readTar(gunzipNode(gz, DEFAULT_LIMITS.maxTotalBytes), { limits: DEFAULT_LIMITS, accept: () => true });
+  const files = readTar(await gunzipNode(gz, DEFAULT_LIMITS.maxTotalBytes), { limits: DEFAULT_LIMITS, accept: () => true });
   const edited = files.map((f) => {
     if (!f.path.endsWith('entries.jsonl')) return f;
     const lines = new TextDecoder().decode(f.data).split('\n');

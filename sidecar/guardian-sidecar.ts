@@ -12,7 +12,7 @@ import { Pep, type ApprovalResult } from '../kernel/pep/index.js';
 import type { Clock } from '../kernel/proofgraph/clock.js';
 import { ProofGraphWriter } from '../kernel/proofgraph/graph-writer.js';
 import { readLog } from '../kernel/proofgraph/store/index.js';
-import { adminApp, type Readiness } from './admin/server.js';
+import { adminApp, type Liveness, type Readiness } from './admin/server.js';
 import { PendingApprovals } from './approvals/pending.js';
 import { PolicyControl, type ReloadResult } from './bundle/control.js';
 import { BundleWatcher } from './bundle/watcher.js';
@@ -22,6 +22,7 @@ import { GovernedHandler, type GovernedSurface, type Refusal } from './governed/
 import { openAiSurface } from './governed/openai-surface.js';
 import { mcpSurface } from './governed/mcp-surface.js';
 import { HeartbeatTimer } from './heartbeat.js';
+import { StartSnapshotKeeper } from '../kernel/pep/start-keeper.js';
 import { close, listen } from './listen.js';
 import { errorText, jsonLogger, redactingLogger, type Logger } from './log.js';
 import { configuredSecrets, Redactor } from './redact.js';
@@ -56,6 +57,7 @@ export class GuardianSidecar {
   private storeFault: string | null = null;
   private watcher: BundleWatcher | null = null;
   private heartbeats: HeartbeatTimer | null = null;
+  private keeper: StartSnapshotKeeper | null = null;
   private readonly governedServer: Server;
   private readonly adminServer: Server;
 
@@ -81,6 +83,7 @@ export class GuardianSidecar {
     this.adminServer = createServer(
       adminApp({
         readiness: () => this.readiness(),
+        liveness: () => this.liveness(),
         metrics,
         log,
         approvals: {
@@ -130,18 +133,31 @@ export class GuardianSidecar {
         trustEvents: m.trustEvents,
         heartbeatIntervalUs: c.heartbeatIntervalMs * 1000,
         checkpointEvery: c.checkpointEvery,
+        startSnapshot: c.startSnapshot,
       });
     } catch (e) {
       await tracing.shutdown();
       throw new SidecarError('ERR_SIDECAR_STORE', `cannot open the ProofGraph log ${logDir}: ${errorText(e)}`, { dir: logDir });
     }
     instrumentWriter(writer, metrics);
+    // Heartbeats run from the moment the log is open, so a slow start-up (state rebuild, MCP
+    // upstreams) is covered by beats instead of reading as silence (docs/spec/receipt.md).
+    const heartbeats = new HeartbeatTimer(writer, c.heartbeatIntervalMs, log);
+    heartbeats.start();
     let pep: Pep;
     let pending: PendingApprovals;
+    let keeper: StartSnapshotKeeper | null = null;
     try {
       pep = await Pep.open({ writer, logDir, trust: m.trust, clock, random, policy: initial.source });
       pending = PendingApprovals.fromLog((await readLog(logDir)).entries.slice(0, writer.size), nodeSuite);
+      const snap = writer.startSnapshot;
+      if (snap.rejected !== null) log.warn('start-up snapshot refused: rebuilt from the whole log', { reason: snap.rejected });
+      log.info('PEP state restored', { logSize: writer.size, fromSnapshotAt: pep.rebuilt.from ?? 0 });
+      // Keeps the snapshot current after every periodic checkpoint (and at a clean stop).
+      keeper = await StartSnapshotKeeper.follow({ writer, logDir, nodeKey: m.nodeKey, suite: nodeSuite, pep });
+      heartbeats.afterBeat = () => keeper!.save();
     } catch (e) {
+      await heartbeats.stop();
       await writer.close().catch(() => undefined);
       await tracing.shutdown();
       throw e;
@@ -185,6 +201,7 @@ export class GuardianSidecar {
       try {
         mcp = await mcpSurface({ pep, principal: c.principal, upstreams: c.mcpUpstreams, metrics, redact, log });
       } catch (e) {
+        await heartbeats.stop();
         await pep.close().catch(() => undefined);
         await writer.close().catch(() => undefined);
         await tracing.shutdown();
@@ -194,6 +211,8 @@ export class GuardianSidecar {
     }
     const handler = new GovernedHandler({ surfaces, refusal: () => sidecar?.refusal() ?? null, tracer: tracing.tracer, metrics, log });
     sidecar = new GuardianSidecar(c, writer, pep, metrics, pending, tracing, handler, log, clock, policy, certifier);
+    sidecar.heartbeats = heartbeats;
+    sidecar.keeper = keeper;
     try {
       sidecar.adminUrl = await listen(sidecar.adminServer, c.adminListen, 'admin');
       sidecar.governedUrl = await listen(sidecar.governedServer, c.listen, 'governed');
@@ -201,8 +220,6 @@ export class GuardianSidecar {
       await sidecar.stop();
       throw e;
     }
-    sidecar.heartbeats = new HeartbeatTimer(writer, c.heartbeatIntervalMs, log);
-    sidecar.heartbeats.start();
     certifier?.start();
     if (files) {
       sidecar.watcher = new BundleWatcher([files.bundle, files.signature], c.bundlePollIntervalMs, () => sidecar!.policy.check(), log);
@@ -259,6 +276,12 @@ export class GuardianSidecar {
     return { ready: Object.values(checks).every((x) => x.ok), checks };
   }
 
+  /** Not live once the store failed: only a restart reopens it (docs/sidecar.md §Store failure). */
+  liveness(): Liveness {
+    const problem = this.storeProblem();
+    return problem === null || this.stopping ? { live: true } : { live: false, reason: 'store_unavailable', detail: problem };
+  }
+
   /** Checks the bundle files now (as the watcher does on a change). */
   reload(): Promise<ReloadResult> {
     return this.policy.check();
@@ -310,6 +333,8 @@ export class GuardianSidecar {
       await this.writer.close();
       this.log.info('ProofGraph log closed with a shutdown heartbeat and a final checkpoint', { origin: this.writer.origin, size: this.writer.size });
       this.closedCleanly = true;
+      // So the next start folds nothing but its own start nodes.
+      await this.keeper?.save({ force: true }).catch((e: unknown) => this.log.warn('start-up snapshot not saved', { error: errorText(e) }));
     } catch (e) {
       this.closedCleanly = false;
       this.log.error('the ProofGraph log did not close cleanly; the next start records a gap', { error: errorText(e) });

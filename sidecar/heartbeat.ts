@@ -7,6 +7,8 @@ import { errorText, type Logger } from './log.js';
 export class HeartbeatTimer {
   private timer: NodeJS.Timeout | null = null;
   private beating: Promise<void> | null = null;
+  /** Runs after each beat's checkpoint (the sidecar saves the start-up snapshot there). */
+  afterBeat: (() => Promise<unknown>) | null = null;
 
   constructor(
     private readonly writer: ProofGraphWriter,
@@ -26,6 +28,7 @@ export class HeartbeatTimer {
       try {
         await this.writer.heartbeat('periodic');
         await this.writer.checkpoint();
+        await this.afterBeat?.();
       } catch (e) {
         this.log.error('periodic heartbeat failed', { error: errorText(e) });
       } finally {

@@ -7,7 +7,7 @@ import { parseTrustPolicy, PolicyError, type TrustPolicy } from '../../kernel/ev
 import type { Problem, VerifyReport } from '../../kernel/evidence/verify-core.js';
 import { verifyPackNode } from '../../kernel/evidence/verify-node.js';
 import { flag, nonNegativeInt, optional, parse, required } from '../args.js';
-import { CliError, EXIT_ERROR, EXIT_INVALID, EXIT_OK, type Io } from '../io.js';
+import { CliError, EXIT_ERROR, EXIT_INVALID, EXIT_OK, UsageError, type Io } from '../io.js';
 import type { Command } from './command.js';
 
 export async function readInput(path: string, what: string): Promise<Uint8Array> {
@@ -74,14 +74,22 @@ export function formatReport(pack: string, r: VerifyReport): string {
 export const verify: Command = {
   name: 'verify',
   summary: 'verify an evidence pack offline against a trust policy',
-  usage: 'helmctl verify PACK --trust-policy FILE [--json] [--workers N]',
+  usage: 'helmctl verify PACK --trust-policy FILE [--json] [--workers N] [--max-pack-mib N]',
   async run(argv, io: Io) {
-    const p = parse(argv, { 'trust-policy': { type: 'string' }, json: { type: 'boolean' }, workers: { type: 'string' } }, { min: 1, max: 1 });
+    const p = parse(argv, { 'trust-policy': { type: 'string' }, json: { type: 'boolean' }, workers: { type: 'string' }, 'max-pack-mib': { type: 'string' } }, { min: 1, max: 1 });
     const pack = p.positionals[0]!;
     const policy = await loadPolicy(required(p, 'trust-policy'));
     const w = optional(p, 'workers');
     const bytes = await readInput(pack, 'pack');
-    const r = await verifyPackNode(bytes, policy, w !== undefined ? { workers: nonNegativeInt(w, '--workers') } : {});
+    // The memory bound (docs/spec/evidence-pack.md §Limits): decompressed members held, per member
+    // and in total. Raise it to verify a larger pack, with the memory to match.
+    const mib = optional(p, 'max-pack-mib');
+    const maxBytes = mib !== undefined ? nonNegativeInt(mib, '--max-pack-mib') * 1024 * 1024 : undefined;
+    if (maxBytes === 0) throw new UsageError('--max-pack-mib must be at least 1');
+    const r = await verifyPackNode(bytes, policy, {
+      ...(w !== undefined ? { workers: nonNegativeInt(w, '--workers') } : {}),
+      ...(maxBytes !== undefined ? { limits: { maxFileBytes: maxBytes, maxTotalBytes: maxBytes } } : {}),
+    });
     io.stdout.write(flag(p, 'json') ? JSON.stringify(r, null, 2) + '\n' : formatReport(pack, r));
     return !r.readable ? EXIT_ERROR : r.ok ? EXIT_OK : EXIT_INVALID;
   },

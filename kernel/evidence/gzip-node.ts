@@ -1,11 +1,13 @@
 // Deterministic gzip for packs (node side). We write the 10-byte header ourselves (no name, mtime 0,
 // XFL 0, OS 255 "unknown") so nothing about the exporting machine or moment leaks into the bytes;
 // the deflate stream comes from zlib at a fixed level and strategy.
-import { crc32, deflateRawSync, inflateRawSync, constants } from 'node:zlib';
-import { parseGzipHeader } from './gzip-portable.js';
+import { crc32, crc32 as zlibCrc32, createInflateRaw, deflateRawSync, constants } from 'node:zlib';
+import { checkTrailer, outputCap, parseGzipHeader, type InflateSink } from './gzip-portable.js';
 import { PackError } from './pack-error.js';
 
 export const GZIP_LEVEL = 6;
+const IN_CHUNK = 32 * 1024;
+const OUT_CHUNK = 64 * 1024;
 const HEADER = Uint8Array.of(0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff);
 
 export function gzipDeterministic(data: Uint8Array): Uint8Array {
@@ -20,40 +22,80 @@ export function gzipDeterministic(data: Uint8Array): Uint8Array {
   return out;
 }
 
-const AT = '<gzip>';
-
 /**
- * node:zlib gunzip with the rules of gzip-portable.ts (one member, nothing after the trailer,
- * CRC-32 and ISIZE checked, output capped) and the same error codes; about four times faster.
+ * node:zlib streaming gunzip with the rules of gzip-portable.ts (one member, nothing after the
+ * trailer, CRC-32 and ISIZE checked, output capped and handed on chunk by chunk, never held) and
+ * the same error codes; several times faster than the portable one.
  */
-export function gunzipNode(bytes: Uint8Array, maxOutput: number): Uint8Array {
+export function gunzipNodeTo(bytes: Uint8Array, maxOutput: number, sink: InflateSink): Promise<void> {
   const start = parseGzipHeader(bytes);
   const tv = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 8, 8);
   const wantCrc = tv.getUint32(0, true);
   const isize = tv.getUint32(4, true);
-  // As in the portable reader: with ISIZE under the cap, more output than ISIZE is malformed;
-  // otherwise more output than the cap is over the limit.
-  const cap = maxOutput < 0x100000000 && isize <= maxOutput ? isize : maxOutput;
-  let out: Buffer;
-  let consumed: number;
-  try {
-    const r = inflateRawSync(bytes.subarray(start), { maxOutputLength: Math.max(1, cap), info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
-    out = r.buffer;
-    consumed = r.engine.bytesWritten;
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      if (cap === isize) throw new PackError('ERR_PACK_MALFORMED', 'decompressed data is longer than the gzip trailer says', AT);
-      throw new PackError('ERR_PACK_LIMIT', `decompressed data exceeds ${maxOutput} bytes`, AT);
-    }
-    throw new PackError('ERR_PACK_MALFORMED', `deflate stream: ${(e as Error).message}`, AT);
+  const { cap, over } = outputCap(maxOutput, isize);
+  return new Promise<void>((resolve, reject) => {
+    const inf = createInflateRaw({ chunkSize: OUT_CHUNK });
+    let produced = 0;
+    let crc = 0;
+    let failed = false;
+    const fail = (e: unknown): void => {
+      if (failed) return;
+      failed = true;
+      inf.destroy();
+      reject(e instanceof PackError ? e : new PackError('ERR_PACK_MALFORMED', `deflate stream: ${(e as Error).message}`, '<gzip>'));
+    };
+    inf.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      try {
+        if (produced + chunk.length > cap) throw over();
+        produced += chunk.length;
+        crc = zlibCrc32(chunk, crc);
+        sink(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+      } catch (e) {
+        fail(e);
+      }
+    });
+    inf.on('error', fail);
+    inf.on('end', () => {
+      if (failed) return;
+      try {
+        checkTrailer(bytes.length - start - inf.bytesWritten, produced, crc, isize, wantCrc);
+        resolve();
+      } catch (e) {
+        fail(e);
+      }
+    });
+    // Fed in slices so a bomb is stopped before much of the input has been handed to zlib.
+    let off = start;
+    const feed = (): void => {
+      while (!failed && off < bytes.length) {
+        const end = Math.min(off + IN_CHUNK, bytes.length);
+        const more = inf.write(bytes.subarray(off, end));
+        off = end;
+        if (!more) {
+          inf.once('drain', feed);
+          return;
+        }
+      }
+      if (!failed) inf.end();
+    };
+    feed();
+  });
+}
+
+/** Whole-buffer form of gunzipNodeTo (tests and tools). */
+export async function gunzipNode(bytes: Uint8Array, maxOutput: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  await gunzipNodeTo(bytes, maxOutput, (c) => {
+    chunks.push(Uint8Array.from(c));
+    n += c.length;
+  });
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
   }
-  if (out.length > cap) {
-    throw cap === isize ? new PackError('ERR_PACK_MALFORMED', 'decompressed data is longer than the gzip trailer says', AT) : new PackError('ERR_PACK_LIMIT', `decompressed data exceeds ${maxOutput} bytes`, AT);
-  }
-  const rest = bytes.length - start - consumed;
-  if (rest < 8) throw new PackError('ERR_PACK_MALFORMED', 'gzip trailer is missing or overlaps the deflate data', AT);
-  if (rest > 8) throw new PackError('ERR_PACK_MALFORMED', `${rest - 8} bytes after the gzip trailer (trailing data or a second member)`, AT);
-  if (out.length % 0x100000000 !== isize) throw new PackError('ERR_PACK_MALFORMED', `decompressed ${out.length} bytes but the gzip trailer says ${isize}`, AT);
-  if (crc32(out) !== wantCrc) throw new PackError('ERR_PACK_MALFORMED', 'gzip CRC-32 mismatch', AT);
-  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  return out;
 }

@@ -1,14 +1,14 @@
 // Portable gunzip for untrusted packs, on fflate's streaming inflater. Input is fed in small chunks
-// and output is counted as it appears, so a gzip bomb is refused after at most one chunk's worth
-// of expansion. Exactly one gzip member is accepted: the deflate stream must end exactly at the
+// and output is counted and handed on as it appears (never collected), so a gzip bomb is refused
+// after at most one chunk's worth of expansion. Exactly one gzip member is accepted: the deflate stream must end exactly at the
 // 8-byte trailer (no trailing garbage, no second member), and CRC-32 and ISIZE must match.
 import { Inflate } from 'fflate';
 import { crc32 } from './crc32.js';
 import { PackError } from './pack-error.js';
 
 const AT = '<gzip>';
-// A deflate stream expands at most ~1032x, so one 32 KiB push yields at most ~33 MiB.
-const CHUNK = 32 * 1024;
+// A deflate stream expands at most ~1032x, so one 8 KiB push yields at most ~8.3 MiB.
+const CHUNK = 8 * 1024;
 const FHCRC = 2;
 const FEXTRA = 4;
 const FNAME = 8;
@@ -64,34 +64,54 @@ function unusedInput(inf: Inflate): number {
   return x.p.length - (x.s.p & 7 ? 1 : 0);
 }
 
-/** A gunzip implementation: the portable one below, or node:zlib's (gzip-node.ts), same rules and codes. */
-export type Gunzip = (bytes: Uint8Array, maxOutput: number) => Uint8Array;
+/** Receives decompressed bytes as they appear; it may throw (a PackError) to stop inflation. */
+export type InflateSink = (chunk: Uint8Array) => void;
 
 /**
- * Decompresses a single-member gzip file of at most `maxOutput` bytes. Throws PackError:
- * ERR_PACK_NOT_GZIP (no gzip magic), ERR_PACK_MALFORMED, ERR_PACK_LIMIT.
+ * A streaming gunzip: the portable one below, or node:zlib's (gzip-node.ts), same rules and codes.
+ * It hands the output to `sink` chunk by chunk and never holds it, so memory does not grow with
+ * the decompressed size; more than `maxOutput` bytes is ERR_PACK_LIMIT.
  */
-export function gunzip(bytes: Uint8Array, maxOutput: number): Uint8Array {
+export type GunzipStream = (bytes: Uint8Array, maxOutput: number, sink: InflateSink) => void | Promise<void>;
+
+/** A whole-buffer gunzip (tests and tools); the verifier streams (GunzipStream). */
+export type Gunzip = (bytes: Uint8Array, maxOutput: number) => Uint8Array;
+
+/** How much output a stream may give before it is refused, and which error that is. */
+export function outputCap(maxOutput: number, isize: number): { cap: number; over: () => PackError } {
+  // Below 4 GiB ISIZE is the exact length of any valid stream: with ISIZE under the cap, more
+  // output than ISIZE is malformed; otherwise (a bomb, or a lying trailer) more than the cap is
+  // over the limit.
+  if (maxOutput < 0x100000000 && isize <= maxOutput) return { cap: isize, over: () => malformed('decompressed data is longer than the gzip trailer says') };
+  return { cap: maxOutput, over: () => new PackError('ERR_PACK_LIMIT', `decompressed data exceeds ${maxOutput} bytes`, AT) };
+}
+
+/** Checks after the deflate stream ended: nothing but the trailer follows, and ISIZE and CRC-32 match. */
+export function checkTrailer(rest: number, produced: number, crc: number, isize: number, wantCrc: number): void {
+  if (rest < 8) throw malformed('gzip trailer is missing or overlaps the deflate data');
+  if (rest > 8) throw malformed(`${rest - 8} bytes after the gzip trailer (trailing data or a second member)`);
+  if (produced % 0x100000000 !== isize) throw malformed(`decompressed ${produced} bytes but the gzip trailer says ${isize}`);
+  if (crc !== wantCrc) throw malformed('gzip CRC-32 mismatch');
+}
+
+/**
+ * Streams a single-member gzip file into `sink`, at most `maxOutput` bytes. Throws PackError:
+ * ERR_PACK_NOT_GZIP (no gzip magic), ERR_PACK_MALFORMED, ERR_PACK_LIMIT, or what the sink threw.
+ */
+export function gunzipTo(bytes: Uint8Array, maxOutput: number, sink: InflateSink): void {
   const start = parseGzipHeader(bytes);
   const tv = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 8, 8);
   const wantCrc = tv.getUint32(0, true);
   const isize = tv.getUint32(4, true);
-  // Below 4 GiB ISIZE is the exact length of any valid stream, so the output can be sized up
-  // front. Otherwise (or when ISIZE is over the cap: a bomb, or a truncated file whose last bytes
-  // are not a trailer) the output is collected in chunks and counted against the cap.
-  const fixed = maxOutput < 0x100000000 && isize <= maxOutput ? new Uint8Array(isize) : null;
-  const chunks: Uint8Array[] = [];
+  const { cap, over } = outputCap(maxOutput, isize);
   let produced = 0;
+  let crc = 0;
   const inf = new Inflate((chunk) => {
     if (chunk.length === 0) return;
-    if (fixed) {
-      if (produced + chunk.length > fixed.length) throw malformed('decompressed data is longer than the gzip trailer says');
-      fixed.set(chunk, produced);
-    } else {
-      if (produced + chunk.length > maxOutput) throw new PackError('ERR_PACK_LIMIT', `decompressed data exceeds ${maxOutput} bytes`, AT);
-      chunks.push(chunk);
-    }
+    if (produced + chunk.length > cap) throw over();
     produced += chunk.length;
+    crc = crc32(chunk, crc);
+    sink(chunk);
   });
   try {
     for (let off = start; off < bytes.length; off += CHUNK) {
@@ -102,20 +122,27 @@ export function gunzip(bytes: Uint8Array, maxOutput: number): Uint8Array {
     if (e instanceof PackError) throw e;
     throw malformed(`deflate stream: ${(e as Error).message}`);
   }
-  const rest = unusedInput(inf);
-  if (rest < 8) throw malformed('gzip trailer is missing or overlaps the deflate data');
-  if (rest > 8) throw malformed(`${rest - 8} bytes after the gzip trailer (trailing data or a second member)`);
-  let out: Uint8Array;
-  if (fixed) out = fixed;
-  else {
-    out = new Uint8Array(produced);
-    let o = 0;
-    for (const c of chunks) {
-      out.set(c, o);
-      o += c.length;
-    }
+  checkTrailer(unusedInput(inf), produced, crc, isize, wantCrc);
+}
+
+/** Collects a GunzipStream's output into one buffer (for tests and tools, not for untrusted packs). */
+export function collect(stream: (sink: InflateSink) => void): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  stream((c) => {
+    chunks.push(Uint8Array.from(c));
+    n += c.length;
+  });
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
   }
-  if (produced % 0x100000000 !== isize) throw malformed(`decompressed ${produced} bytes but the gzip trailer says ${isize}`);
-  if (crc32(out) !== wantCrc) throw malformed('gzip CRC-32 mismatch');
   return out;
+}
+
+/** Decompresses a single-member gzip file of at most `maxOutput` bytes into one buffer. */
+export function gunzip(bytes: Uint8Array, maxOutput: number): Uint8Array {
+  return collect((sink) => gunzipTo(bytes, maxOutput, sink));
 }

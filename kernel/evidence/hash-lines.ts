@@ -11,19 +11,27 @@ export class LineFormatError extends Error {
   }
 }
 
-/** Splits entries.jsonl into line views. A missing final newline is reported, and the partial line kept. */
-export function splitLines(data: Uint8Array): { lines: Uint8Array[]; unterminated: boolean } {
+/**
+ * Splits entries.jsonl into line views. A missing final newline is reported, and the partial line
+ * kept. More than `max` lines is `tooMany` (and no views are kept): a file of newlines must not
+ * become millions of objects.
+ */
+export function splitLines(data: Uint8Array, max = Number.MAX_SAFE_INTEGER): { lines: Uint8Array[]; unterminated: boolean; tooMany: boolean } {
   const lines: Uint8Array[] = [];
   let start = 0;
   for (;;) {
     const nl = data.indexOf(0x0a, start);
     if (nl < 0) break;
+    if (lines.length >= max) return { lines: [], unterminated: false, tooMany: true };
     lines.push(data.subarray(start, nl));
     start = nl + 1;
   }
   const unterminated = start < data.length;
-  if (unterminated) lines.push(data.subarray(start));
-  return { lines, unterminated };
+  if (unterminated) {
+    if (lines.length >= max) return { lines: [], unterminated: false, tooMany: true };
+    lines.push(data.subarray(start));
+  }
+  return { lines, unterminated, tooMany: false };
 }
 
 export function parseHashLines(data: Uint8Array, max: number): Uint8Array[] {

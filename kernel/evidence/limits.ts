@@ -1,6 +1,9 @@
-// Resource limits for reading a pack from an untrusted source. Defaults fit a pack of about one
-// million nodes (entries average about 1 KiB, one entry is at most 64 KiB) with checkpoints every
-// few hundred entries, on a machine with a few GiB of memory to spare.
+// Resource limits for reading a pack from an untrusted source (docs/spec/evidence-pack.md §Limits).
+// The pack is inflated as a stream and only member contents are held, so the decompressed bytes in
+// memory never exceed maxTotalBytes whatever the compression ratio: a gzip bomb is refused at the
+// header that claims too much, or when the members or the output pass the caps. The defaults
+// (256 MiB) fit a pack of about 200 000 entries (about 1 KiB each); larger packs need a larger
+// limit, chosen by whoever verifies them, with the memory to match.
 
 export interface PackLimits {
   /** Members in the tar (files and directories). */
@@ -13,8 +16,8 @@ export interface PackLimits {
 
 export const DEFAULT_LIMITS: PackLimits = {
   maxEntries: 250_000,
-  maxFileBytes: 1536 * 1024 * 1024,
-  maxTotalBytes: 2 * 1024 * 1024 * 1024,
+  maxFileBytes: 256 * 1024 * 1024,
+  maxTotalBytes: 256 * 1024 * 1024,
 };
 
 export function withDefaults(l: Partial<PackLimits> | undefined): PackLimits {

@@ -9,6 +9,11 @@ import { emptyRoot, leafHash, rootFromRange, verifyConsistency, verifyInclusion,
 import type { PriorEntry } from './graph-check.js';
 import { checkpointPath, classifyMember, consistencyPath, entriesPath, priorEntryPath, priorProofPath, rangeProofPath } from './layout.js';
 import { LineFormatError, parseHashLines, splitLines } from './hash-lines.js';
+
+/** Shorter than any entry (a DSSE envelope with a signed statement), so lines per byte are bounded. */
+const MIN_ENTRY_LINE = 128;
+/** Lines beyond the window that are still read, so a few added entries are named one by one. */
+const EXTRA_LINES = 1024;
 import { rootOf, type ManifestLog } from './manifest.js';
 import type { Findings } from './problems.js';
 import { PolicyError, verifyCheckpointWithPolicy, type TrustPolicy } from './trust-policy.js';
@@ -141,10 +146,17 @@ export function checkLogStructure(suite: CryptoSuite, files: ReadonlyMap<string,
     f.problem('ERR_LOG_FILE_MISSING', ePath, `log ${dir} has no entries.jsonl`);
     return out;
   }
-  const { lines, unterminated } = splitLines(entries);
+  const want = log.size - log.from;
+  // Lines past what the window needs are still read (an added entry is named by its index), up to
+  // a slack; no entry is shorter than MIN_ENTRY_LINE bytes, which bounds the count by the size.
+  const max = Math.min(want, Math.floor(entries.length / MIN_ENTRY_LINE)) + EXTRA_LINES;
+  const { lines, unterminated, tooMany } = splitLines(entries, max);
+  if (tooMany) {
+    f.problem('ERR_ENTRIES_COUNT', ePath, `more than ${max} entry lines, but the window [${log.from}, ${log.size}) needs ${want}: entries were added`);
+    return out;
+  }
   out.lines = lines;
   if (unterminated) f.problem('ERR_ENTRIES_MALFORMED', ePath, 'the last entry line does not end in a newline (file truncated?)', log.from + lines.length - 1);
-  const want = log.size - log.from;
   if (lines.length !== want) {
     f.problem('ERR_ENTRIES_COUNT', ePath, `${lines.length} entry lines, but the window [${log.from}, ${log.size}) needs ${want}: entries were added or removed`);
   }

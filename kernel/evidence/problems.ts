@@ -42,10 +42,15 @@ export function comparePaths(a: string, b: string): number {
   return pa.length - pb.length;
 }
 
+// Ordered by cause: the container, the manifest, then the logs, then the content-addressed blobs
+// (inputs/, policies/). A blob problem is usually a consequence of an entry (an input that no node
+// references any more because its decision was altered or dropped), so it never comes first.
 function fileRank(file: string): number {
   if (file.startsWith('<')) return 0;
   if (file === MANIFEST_PATH) return 1;
   if (file === MANIFEST_DSSE_PATH) return 2;
+  const m = classifyMember(file);
+  if (m && (m.kind === 'input' || m.kind === 'policy')) return 4;
   return 3;
 }
 
@@ -68,7 +73,7 @@ export class Findings {
 
   /**
    * Sorted by member (container, manifest, then each log's checkpoints, proofs, prior entries,
-   * entries), , then entry index (problems about
+   * entries, then blobs), then entry index (problems about
    * a whole file after those about its entries), then the order checks ran in. The first problem
    * is therefore the first bad record, and the order does not depend on how work was scheduled.
    */

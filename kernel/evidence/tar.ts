@@ -164,23 +164,99 @@ export interface ReadTarOptions {
   accept(path: string, isDir: boolean): boolean;
 }
 
-/** Reads a ustar archive into regular-file views. Directory members are checked, then dropped. */
+/** Reads a whole ustar archive into regular files. Directory members are checked, then dropped. */
 export function readTar(tar: Uint8Array, o: ReadTarOptions): TarFile[] {
-  const files: TarFile[] = [];
-  const seen = new Set<string>();
-  let off = 0;
-  let members = 0;
-  let total = 0;
-  for (;;) {
-    if (off + BLOCK > tar.length) throw new PackError('ERR_PACK_MALFORMED', 'archive ends without the end-of-archive blocks', '<tar>');
-    const h = tar.subarray(off, off + BLOCK);
-    if (allZero(h)) {
-      if (off + 2 * BLOCK > tar.length || !allZero(tar.subarray(off + BLOCK, off + 2 * BLOCK))) {
-        throw new PackError('ERR_PACK_MALFORMED', 'end of archive needs two zero blocks', '<tar>');
+  const t = new TarStream(o);
+  t.push(tar);
+  return t.finish();
+}
+
+type Phase = 'header' | 'data' | 'padding' | 'second-zero' | 'after-end';
+
+/**
+ * Incremental ustar reader: push decompressed chunks as they arrive, then finish(). A member's
+ * size is checked against the limits from its header, before any of its data is accepted, so
+ * memory never exceeds the member byte limit plus one header block; nothing but regular-file
+ * contents is kept (headers, padding and the end-of-archive zeros are checked and dropped).
+ */
+export class TarStream {
+  private readonly files: TarFile[] = [];
+  private readonly seen = new Set<string>();
+  private readonly block = new Uint8Array(BLOCK);
+  private blockFill = 0;
+  private phase: Phase = 'header';
+  /** Offset in the archive of the next byte pushed. */
+  private off = 0;
+  private members = 0;
+  private total = 0;
+  private path = '';
+  private data: Uint8Array | null = null;
+  /** Bytes left in the current member's data or padding. */
+  private left = 0;
+  private padding = 0;
+
+  constructor(private readonly o: ReadTarOptions) {}
+
+  push(chunk: Uint8Array): void {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.phase === 'data') {
+        const n = Math.min(this.left, chunk.length - i);
+        this.data?.set(chunk.subarray(i, i + n), this.data.length - this.left);
+        this.left -= n;
+        i += n;
+        this.off += n;
+        if (this.left === 0) this.endData();
+        continue;
       }
-      if (!allZero(tar.subarray(off + 2 * BLOCK))) throw new PackError('ERR_PACK_MALFORMED', 'data after the end of the archive', '<tar>');
-      return files;
+      if (this.phase === 'padding' || this.phase === 'after-end') {
+        const n = this.phase === 'padding' ? Math.min(this.left, chunk.length - i) : chunk.length - i;
+        if (!allZero(chunk.subarray(i, i + n))) {
+          if (this.phase === 'padding') throw new PackError('ERR_PACK_MALFORMED', 'non-zero padding after member data', this.path);
+          throw new PackError('ERR_PACK_MALFORMED', 'data after the end of the archive', '<tar>');
+        }
+        i += n;
+        this.off += n;
+        if (this.phase === 'padding') {
+          this.left -= n;
+          if (this.left === 0) this.phase = 'header';
+        }
+        continue;
+      }
+      const n = Math.min(BLOCK - this.blockFill, chunk.length - i);
+      this.block.set(chunk.subarray(i, i + n), this.blockFill);
+      this.blockFill += n;
+      i += n;
+      if (this.blockFill < BLOCK) break;
+      this.blockFill = 0;
+      const at = this.off;
+      this.off += BLOCK;
+      if (this.phase === 'second-zero') {
+        if (!allZero(this.block)) throw new PackError('ERR_PACK_MALFORMED', 'end of archive needs two zero blocks', '<tar>');
+        this.phase = 'after-end';
+      } else this.header(this.block, at);
     }
+  }
+
+  /** The regular files, once the whole archive has been pushed. */
+  finish(): TarFile[] {
+    if (this.phase === 'after-end') return this.files;
+    if (this.phase === 'second-zero') throw new PackError('ERR_PACK_MALFORMED', 'end of archive needs two zero blocks', '<tar>');
+    if (this.phase === 'data' || this.phase === 'padding') throw new PackError('ERR_PACK_MALFORMED', 'archive is truncated inside this member', this.path);
+    throw new PackError('ERR_PACK_MALFORMED', 'archive ends without the end-of-archive blocks', '<tar>');
+  }
+
+  private endData(): void {
+    this.left = this.padding;
+    this.phase = this.padding > 0 ? 'padding' : 'header';
+  }
+
+  private header(h: Uint8Array, off: number): void {
+    if (allZero(h)) {
+      this.phase = 'second-zero';
+      return;
+    }
+    const o = this.o;
     const at = `<tar header at byte ${off}>`;
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
@@ -202,19 +278,20 @@ export function readTar(tar: Uint8Array, o: ReadTarOptions): TarFile[] {
     checkMemberPath(path, isDir);
     if (!o.accept(path, isDir)) throw new PackError('ERR_PACK_UNSAFE_PATH', 'member is outside the pack layout', path);
     const key = isDir ? path.replace(/\/$/, '') : path;
-    if (seen.has(key)) throw new PackError('ERR_PACK_DUPLICATE_PATH', 'path appears twice in the archive', path);
-    seen.add(key);
-    if (++members > o.limits.maxEntries) throw new PackError('ERR_PACK_LIMIT', `more than ${o.limits.maxEntries} members`, path);
+    if (this.seen.has(key)) throw new PackError('ERR_PACK_DUPLICATE_PATH', 'path appears twice in the archive', path);
+    this.seen.add(key);
+    if (++this.members > o.limits.maxEntries) throw new PackError('ERR_PACK_LIMIT', `more than ${o.limits.maxEntries} members`, path);
     const size = octal(h, 124, 12, 'size', path);
     if (isDir && size !== 0) throw new PackError('ERR_PACK_MALFORMED', 'directory member has a size', path);
     if (size > o.limits.maxFileBytes) throw new PackError('ERR_PACK_LIMIT', `member is ${size} bytes; the limit is ${o.limits.maxFileBytes}`, path);
-    total += size;
-    if (total > o.limits.maxTotalBytes) throw new PackError('ERR_PACK_LIMIT', `members total more than ${o.limits.maxTotalBytes} bytes`, path);
-    const start = off + BLOCK;
-    const padded = Math.ceil(size / BLOCK) * BLOCK;
-    if (start + padded > tar.length) throw new PackError('ERR_PACK_MALFORMED', 'archive is truncated inside this member', path);
-    if (!allZero(tar.subarray(start + size, start + padded))) throw new PackError('ERR_PACK_MALFORMED', 'non-zero padding after member data', path);
-    if (isFile) files.push({ path, data: tar.subarray(start, start + size) });
-    off = start + padded;
+    this.total += size;
+    if (this.total > o.limits.maxTotalBytes) throw new PackError('ERR_PACK_LIMIT', `members total more than ${o.limits.maxTotalBytes} bytes`, path);
+    this.path = path;
+    // Within the limits just checked, so allocating the member up front is bounded too.
+    this.data = new Uint8Array(size);
+    if (isFile) this.files.push({ path, data: this.data });
+    this.left = size;
+    this.padding = Math.ceil(size / BLOCK) * BLOCK - size;
+    this.phase = size > 0 ? 'data' : 'header';
   }
 }

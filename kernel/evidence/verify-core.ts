@@ -9,8 +9,8 @@ import type { PackLimits } from './limits.js';
 import { checkLogStructure, type LogStructure } from './log-structure.js';
 import { ManifestError, parseManifest, verifyManifestSignature, type Manifest } from './manifest.js';
 import { isUnreadable, PackError } from './pack-error.js';
-import { openPack } from './pack-reader.js';
-import type { Gunzip } from './gzip-portable.js';
+import { openPackWith } from './pack-reader.js';
+import { gunzipTo, type GunzipStream } from './gzip-portable.js';
 import { Findings, type Problem } from './problems.js';
 import { buildRegistry, checkSignatures, sequentialVerifier, type VerifyMany } from './signatures.js';
 import { checkFiles } from './file-check.js';
@@ -29,7 +29,7 @@ export interface VerifyOptions {
   /** Batch entry decoding (likewise); must behave exactly like decodeNode. */
   decodeMany?: DecodeMany;
   /** gunzip implementation (the node verifier uses node:zlib); same rules and codes as the portable one. */
-  gunzip?: Gunzip;
+  gunzip?: GunzipStream;
   limits?: Partial<PackLimits>;
 }
 
@@ -97,7 +97,7 @@ export async function verifyPack(bytes: Uint8Array, policy: TrustPolicy, opts: V
 
   let files: Map<string, Uint8Array>;
   try {
-    files = openPack(bytes, opts.limits, opts.gunzip);
+    files = await openPackWith(bytes, opts.limits, opts.gunzip ?? gunzipTo);
   } catch (e) {
     if (!(e instanceof PackError)) throw e;
     f.problem(e.code, e.path, e.message);

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { nodeSuite } from '../crypto/node.js';
-import { gunzipNode } from './gzip-node.js';
+import { gunzipNodeTo } from './gzip-node.js';
 import type { PackLimits } from './limits.js';
 import type { SignatureTask, VerifyMany } from './signatures.js';
 import type { TrustPolicy } from './trust-policy.js';
@@ -163,7 +163,7 @@ export async function verifyPackNode(bytes: Uint8Array, policy: TrustPolicy, opt
   try {
     return await verifyPack(bytes, policy, {
       suite: nodeSuite,
-      gunzip: gunzipNode,
+      gunzip: gunzipNodeTo,
       ...(pool ? { verifyMany: pool.verifyMany, decodeMany: pool.decodeMany } : {}),
       ...(opts.limits ? { limits: opts.limits } : {}),
     });

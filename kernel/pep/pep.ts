@@ -24,7 +24,8 @@ import { BlobStore } from './blob-store.js';
 import { BundleShelf } from './bundles.js';
 import { recordEffect, recordResult } from './effects.js';
 import { PepError } from './errors.js';
-import { rebuildState, type RebuildReport } from './rebuild.js';
+import type { RebuildReport } from './rebuild.js';
+import { restoreState } from './snapshot.js';
 import { digestOf, readRequest, type IntentBody, type ReadRequest } from './request.js';
 import { DecisionSequencer } from './sequencer.js';
 import { allowArgsKey, allowCallKey, claimDecision, noteAllow, PepState } from './state.js';
@@ -90,7 +91,8 @@ export class Pep {
     if (log.origin !== o.writer.origin) throw new PepError('ERR_PEP_LOG_MISMATCH', `${o.logDir} holds log ${log.origin}, not the writer's ${o.writer.origin}`);
     const blobs = await BlobStore.open(o.logDir, suite, o.maxIndexedBlobs !== undefined ? { maxIndexed: o.maxIndexedBlobs } : {});
     const pep = new Pep(o, blobs);
-    pep.rebuilt = rebuildState(pep.state, log.entries.slice(0, o.writer.size), suite);
+    // From the writer's start-up snapshot when it resumed from one (checked against the log).
+    pep.rebuilt = restoreState(pep.state, log.entries, o.writer.size, suite, o.writer.startSnapshot.snapshot);
     await pep.setPolicy(o.policy ?? {});
     return pep;
   }

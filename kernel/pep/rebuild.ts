@@ -14,6 +14,10 @@ import type { DecisionRecord } from './types.js';
 export interface RebuildReport {
   nodes: number;
   decisions: number;
+  /** The log size the fold started from: 0 for a full rebuild, else a start-up snapshot's size. */
+  from?: number;
+  /** The fold as it stood at log size `nodes`, before anything live touched it (seeds the snapshot keeper). */
+  snapshot?: unknown;
 }
 
 type Body = Record<string, unknown>;
@@ -22,11 +26,25 @@ function sameLogParents(parents: ReadonlyArray<{ hash: string; origin?: string }
   return parents.filter((p) => p.origin === undefined).map((p) => p.hash as HashRef);
 }
 
-export function rebuildState(state: PepState, entries: readonly Uint8Array[], suite: CryptoSuite): RebuildReport {
-  const intents = new Map<string, IntentBody>();
-  let decisions = 0;
-  for (const entry of entries) {
-    const node = decodeNode(suite, entry);
+/**
+ * The fold, one node at a time, so it can continue from a snapshot (snapshot.ts) or follow a log
+ * as it grows. `intents` holds the intents still waiting for their decision.
+ */
+export class PepFold {
+  readonly intents = new Map<string, IntentBody>();
+  decisions = 0;
+  nodes = 0;
+
+  constructor(
+    readonly state: PepState,
+    private readonly suite: CryptoSuite,
+  ) {}
+
+  apply(entry: Uint8Array): void {
+    const node = decodeNode(this.suite, entry);
+    const state = this.state;
+    const intents = this.intents;
+    this.nodes++;
     const p = node.statement.predicate;
     const parents = sameLogParents(p.parents as Array<{ hash: string; origin?: string }>);
     const t = parseInstant(p.time);
@@ -37,7 +55,7 @@ export function rebuildState(state: PepState, entries: readonly Uint8Array[], su
         intents.set(node.entryHash, body as unknown as IntentBody);
         break;
       case 'decision': {
-        decisions++;
+        this.decisions++;
         foldDecision(state, node.entryHash, body as unknown as DecisionRecord, parents.map((h) => intents.get(h)).find((x) => x !== undefined) ?? null);
         for (const h of parents) intents.delete(h);
         break;
@@ -66,7 +84,12 @@ export function rebuildState(state: PepState, entries: readonly Uint8Array[], su
         break;
     }
   }
-  return { nodes: entries.length, decisions };
+}
+
+export function rebuildState(state: PepState, entries: readonly Uint8Array[], suite: CryptoSuite): RebuildReport {
+  const fold = new PepFold(state, suite);
+  for (const entry of entries) fold.apply(entry);
+  return { nodes: entries.length, decisions: fold.decisions };
 }
 
 function foldDecision(state: PepState, hash: HashRef, b: DecisionRecord, intent: IntentBody | null): void {

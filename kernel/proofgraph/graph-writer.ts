@@ -7,10 +7,12 @@ import type { SigningKey } from '../crypto/signing-key.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { jcs } from '../crypto/jcs.js';
 import type { DsseEnvelope, EnvelopeSigner } from '../contracts/dsse.js';
-import { decodeNode, encodeNode, hashRef, isCrossLog, statementError, type HashRef, type ParentRef } from '../contracts/node.js';
+import { encodeNode, hashRef, isCrossLog, statementError, type HashRef, type ParentRef } from '../contracts/node.js';
 import type { NodeKind } from '../contracts/schemas.js';
 import { signCheckpoint } from './checkpoint.js';
-import { formatTime, parseTime, type Clock } from './clock.js';
+import { ChainFold, type ChainSnapshot } from './chain-state.js';
+import { loadStartSnapshot, type LoadedSnapshot } from './start-snapshot.js';
+import { formatTime, type Clock } from './clock.js';
 import { LogWriter, readLog, type RecoveryReport } from './store/index.js';
 
 export const SOFTWARE = 'helm-oss/0.1.0';
@@ -28,6 +30,8 @@ export interface ProofGraphWriterOptions {
   clock: Clock;
   suite?: CryptoSuite;
   software?: string;
+  /** Resume from the start-up snapshot in the log directory when it is valid (start-snapshot.ts). */
+  startSnapshot?: boolean;
   /** Declared interval of periodic heartbeats (the shell sends them). */
   heartbeatIntervalUs?: number;
   /** Sign a checkpoint every N appended nodes (also on close). */
@@ -70,6 +74,12 @@ export class ProofGraphWriter {
   private closed = false;
   private checkpointing: Promise<string> | null = null;
   readonly origin: string;
+  /** The start-up snapshot this open resumed from (its `pep` part is handed to, and owned by, Pep.open), or why the one on disk was refused. */
+  startSnapshot: LoadedSnapshot = { snapshot: null, rejected: null };
+  /** The chain as folded at open, before this run appended anything (seeds the snapshot keeper). */
+  resumedChain: { size: number; chain: ChainSnapshot } = { size: 0, chain: new ChainFold(nodeSuite).snapshot() };
+  /** Called with each entry once it is durable, in index order (the snapshot keeper follows the log). */
+  onDurable: ((index: number, entry: Uint8Array) => void) | null = null;
 
   private constructor(
     private readonly store: LogWriter,
@@ -103,7 +113,11 @@ export class ProofGraphWriter {
       store.recovery,
     );
     try {
-      await w.resume(dir, o.trustEvents ?? []);
+      const loaded = o.startSnapshot
+        ? await loadStartSnapshot(dir, { origin: o.origin, size: store.size, rootAt: (n) => store.tree.root(n), nodeKey: o.nodeKey, suite })
+        : { snapshot: null, rejected: null };
+      w.startSnapshot = loaded;
+      await w.resume(dir, o.trustEvents ?? [], loaded.snapshot);
     } catch (e) {
       await store.close().catch(() => undefined);
       throw e;
@@ -111,27 +125,28 @@ export class ProofGraphWriter {
     return w;
   }
 
-  /** Rebuilds chain state from the existing log and records how the previous run ended. */
-  private async resume(dir: string, trustEvents: readonly DsseEnvelope[]): Promise<void> {
-    const existing = await readLog(dir);
-    const recorded = new Set<string>();
-    let last: ReturnType<typeof decodeNode> | null = null;
-    for (const entry of existing.entries.slice(0, this.store.size)) {
-      const node = decodeNode(this.opts.suite, entry);
-      const p = node.statement.predicate;
-      this.lamports.set(node.entryHash, p.lamport);
-      this.lastHash = node.entryHash;
-      this.lastLamport = p.lamport;
-      this.lastTimeMs = parseTime(p.time);
-      if (node.kind === 'trust') recorded.add(hashRef(this.opts.suite, jcs((p.body as { event: unknown }).event)));
-      last = node;
-    }
+  /**
+   * Rebuilds chain state from the existing log (or from a snapshot of its first `chain.size`
+   * entries, folding only the rest) and records how the previous run ended.
+   */
+  private async resume(dir: string, trustEvents: readonly DsseEnvelope[], from: { size: number; chain: ChainSnapshot } | null): Promise<void> {
+    const fold = from ? ChainFold.from(from.chain, this.opts.suite) : new ChainFold(this.opts.suite);
+    // A snapshot of the whole log (a clean stop) leaves nothing to read.
+    const tailFrom = from?.size ?? 0;
+    const entries = tailFrom < this.store.size ? (await readLog(dir)).entries : [];
+    for (const entry of entries.slice(tailFrom, this.store.size)) fold.apply(entry);
+    this.resumedChain = { size: this.store.size, chain: fold.snapshot() };
+    for (const [h, l] of fold.lamports) this.lamports.set(h, l);
+    this.lastHash = fold.lastHash;
+    this.lastLamport = fold.lastLamport;
+    this.lastTimeMs = fold.lastTimeMs;
+    const recorded = new Set(fold.trustEvents);
+    const last = fold.last;
     const now = this.now();
-    const lastBody = last?.statement.predicate.body as { reason?: string } | undefined;
-    if (last && !(last.kind === 'heartbeat' && lastBody?.reason === 'shutdown')) {
+    if (last && !(last.kind === 'heartbeat' && last.reason === 'shutdown')) {
       const torn = this.recovery.tornTail;
       await this.append('gap', {
-        from: last.statement.predicate.time,
+        from: last.time,
         to: formatTime(now),
         reason: 'unclean_shutdown',
         detail: torn ? `previous run ended without a shutdown heartbeat; ${torn.truncatedBytes} torn bytes truncated from ${torn.segment}` : 'previous run ended without a shutdown heartbeat',
@@ -154,6 +169,11 @@ export class ProofGraphWriter {
 
   get size(): number {
     return this.store.size;
+  }
+
+  /** The log's Merkle root at `size` (at most the entries accepted so far). */
+  rootAt(size: number): Uint8Array {
+    return this.store.tree.root(size);
   }
 
   get failed(): Error | null {
@@ -216,7 +236,10 @@ export class ProofGraphWriter {
       // Errors surface through the store's failed state and the next append.
       this.checkpoint().catch(() => undefined);
     }
-    return durable.then(() => node);
+    return durable.then(() => {
+      this.onDurable?.(node.index, encoded.entry);
+      return node;
+    });
   }
 
   heartbeat(reason: 'start' | 'periodic' | 'policy_change' | 'shutdown', policyDigest?: HashRef | null): Promise<AppendedNode> {

@@ -11,8 +11,17 @@ export interface Readiness {
   checks: Record<string, { ok: boolean } & Record<string, unknown>>;
 }
 
+export interface Liveness {
+  live: boolean;
+  /** Why not live (a registered word, e.g. store_unavailable), and the detail. */
+  reason?: string;
+  detail?: string;
+}
+
 export interface AdminDeps {
   readiness(): Readiness;
+  /** Default: live while the process answers. */
+  liveness?(): Liveness;
   metrics: SidecarMetrics;
   approvals: ApprovalsApi;
   log: Logger;
@@ -22,10 +31,13 @@ export function adminApp(d: AdminDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  // Liveness: the process answers. A failed store is a readiness matter: restarting would not
-  // fix a full disk, and the failure must stay visible rather than loop.
+  // Liveness: the process answers and can still do its job. A store that failed (disk full,
+  // read-only) never recovers in-process, so it fails liveness: the kubelet restarts the
+  // container, and the start reopens the log from what is durable (docs/sidecar.md).
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    const l = d.liveness?.() ?? { live: true };
+    if (l.live) res.json({ status: 'ok' });
+    else res.status(503).json({ status: 'failing', reason: l.reason, detail: l.detail });
   });
   app.get('/readyz', (_req, res) => {
     const r = d.readiness();

@@ -50,6 +50,7 @@ export interface SidecarConfig {
   certify: CertifyConfig | null;
   heartbeatIntervalMs: number;
   checkpointEvery: number;
+  startSnapshot: boolean;
   upstreamUrl: string;
   upstreamApiKeyFile: string | null;
   upstreamApiKey: string | null;
@@ -246,6 +247,7 @@ function assemble(values: Record<ConfigKeyName, Value>, sources: Record<ConfigKe
     certify,
     heartbeatIntervalMs: values.heartbeatIntervalMs as number,
     checkpointEvery: values.checkpointEvery as number,
+    startSnapshot: values.startSnapshot as boolean,
     upstreamUrl: need(values, 'upstreamUrl'),
     upstreamApiKeyFile: str(values.upstreamApiKeyFile),
     upstreamApiKey: str(values.upstreamApiKey),

@@ -120,6 +120,18 @@ describe('helmctl export / verify / replay', () => {
     expect([bad.code, bad.err]).toEqual([2, expect.stringContaining('ERR_POLICY_SYNTAX')]);
   });
 
+  it('verify --max-pack-mib sets the memory bound: a member over it is ERR_PACK_LIMIT, exit 2', async () => {
+    // A 2 MiB member (zeros) is within the default bound (a readable pack without a manifest) and over 1 MiB.
+    const big = new Uint8Array([...rawMember('logs/a/entries.jsonl', '0', new Uint8Array(2 * 1024 * 1024)), ...new Uint8Array(1024)]);
+    writeFileSync(p('big.tar.gz'), gzipDeterministic(big));
+    const dflt = await run('verify', p('big.tar.gz'), '--trust-policy', p('policy.txt'));
+    expect([dflt.code, dflt.out]).toEqual([1, expect.stringContaining('ERR_MANIFEST_MISSING')]);
+    const capped = await run('verify', p('big.tar.gz'), '--trust-policy', p('policy.txt'), '--max-pack-mib', '1');
+    expect([capped.code, capped.out]).toEqual([2, expect.stringContaining('ERR_PACK_LIMIT')]);
+    expect((await run('verify', p('pack.tar.gz'), '--trust-policy', p('policy.txt'), '--max-pack-mib', '1')).code).toBe(0);
+    expect((await run('verify', p('pack.tar.gz'), '--trust-policy', p('policy.txt'), '--max-pack-mib', '0')).code).toBe(2);
+  });
+
   it('replay: lists causal chains', async () => {
     const r = await run('replay', p('pack.tar.gz'));
     expect(r.code).toBe(0);

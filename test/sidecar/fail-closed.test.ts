@@ -54,8 +54,8 @@ describe('fail closed', () => {
     const m = await (await r.admin('/metrics')).text();
     expect(m).toMatch(/^helm_store_healthy 0$/m);
     expect(m).toMatch(/^helm_ready 0$/m);
-    // Liveness stays up: a restart would not fix a full disk, and the failure must stay visible.
-    expect((await r.admin('/healthz')).status).toBe(200);
+    // Liveness fails too: only a restart reopens the store (test/sidecar/store-recovery.test.ts).
+    expect((await r.admin('/healthz')).status).toBe(503);
     await r.sidecar.stop();
     expect(r.log.lines.some((l) => l.msg.startsWith('the ProofGraph log did not close cleanly'))).toBe(true);
   });

@@ -1,0 +1,87 @@
+// Keeps the start-up snapshot current: a second fold (the writer's chain and the PEP state) that
+// follows the log as entries become durable, written out on demand (the sidecar does it after
+// each periodic checkpoint and at a clean stop). It folds recorded entries only, never the live
+// PEP state, so the snapshot is exactly what a full rebuild of the same prefix gives.
+import { toBase64 } from '../crypto/bytes.js';
+import type { SigningKey } from '../crypto/signing-key.js';
+import type { CryptoSuite } from '../crypto/suite.js';
+import { ChainFold } from '../proofgraph/chain-state.js';
+import type { ProofGraphWriter } from '../proofgraph/graph-writer.js';
+import { saveStartSnapshot, START_SNAPSHOT_FORMAT, type StartSnapshot } from '../proofgraph/start-snapshot.js';
+import { readLog } from '../proofgraph/store/index.js';
+import type { Pep } from './pep.js';
+import type { PepFold } from './rebuild.js';
+import { snapshotOf, stateFromSnapshot, type PepSnapshot } from './snapshot.js';
+
+export class StartSnapshotKeeper {
+  private readonly waiting = new Map<number, Uint8Array>();
+  private savedSize = -1;
+
+  private constructor(
+    private readonly writer: ProofGraphWriter,
+    private readonly logDir: string,
+    private readonly nodeKey: SigningKey,
+    private readonly chain: ChainFold,
+    private readonly fold: PepFold,
+    private size: number,
+  ) {}
+
+  /**
+   * Follows the log from now. It starts from the folds the start already made (the writer's chain
+   * at open, the PEP's state as restored, each at its own log size) and catches both up from the
+   * log, so a start decodes no entry twice.
+   */
+  static async follow(o: { writer: ProofGraphWriter; logDir: string; nodeKey: SigningKey; suite: CryptoSuite; pep: Pep }): Promise<StartSnapshotKeeper> {
+    const base = o.writer.resumedChain;
+    const r = o.pep.rebuilt;
+    if (r.snapshot === undefined) throw new Error('the PEP was not restored by a fold (no snapshot of it)');
+    const pep = { size: r.nodes, snapshot: r.snapshot as PepSnapshot };
+    if (pep.size < base.size) throw new Error(`the PEP was restored at log size ${pep.size}, before the writer's chain (${base.size})`);
+    const chain = ChainFold.from(base.chain, o.suite);
+    const fold = stateFromSnapshot(pep.snapshot, o.suite);
+    const k = new StartSnapshotKeeper(o.writer, o.logDir, o.nodeKey, chain, fold, pep.size);
+    // Listen before reading, so an entry that becomes durable meanwhile is not missed.
+    o.writer.onDurable = (index, entry) => {
+      if (index >= k.size) k.waiting.set(index, entry);
+    };
+    const log = await readLog(o.logDir);
+    for (const e of log.entries.slice(base.size, pep.size)) chain.apply(e);
+    for (const e of log.entries.slice(k.size)) k.apply(e);
+    return k;
+  }
+
+  private apply(entry: Uint8Array): void {
+    this.chain.apply(entry);
+    this.fold.apply(entry);
+    this.waiting.delete(this.size);
+    this.size++;
+  }
+
+  /**
+   * Folds what became durable and writes the snapshot when the log grew by at least `minGrowth`
+   * entries since the last one (writing costs O(state), so not at every beat) or when forced (a
+   * clean stop). Returns the size written, or null.
+   */
+  async save(o: { force?: boolean; minGrowth?: number } = {}): Promise<number | null> {
+    for (let e = this.waiting.get(this.size); e !== undefined; e = this.waiting.get(this.size)) this.apply(e);
+    for (const i of this.waiting.keys()) if (i < this.size) this.waiting.delete(i);
+    if (this.size === 0 || this.size === this.savedSize) return null;
+    if (!o.force && this.size - Math.max(0, this.savedSize) < (o.minGrowth ?? 1000)) return null;
+    const snapshot: StartSnapshot = {
+      format: START_SNAPSHOT_FORMAT,
+      origin: this.writer.origin,
+      size: this.size,
+      root: toBase64(this.writer.rootAt(this.size)),
+      chain: this.chain.snapshot(),
+      pep: snapshotOf(this.fold),
+    };
+    await saveStartSnapshot(this.logDir, snapshot, this.nodeKey);
+    this.savedSize = this.size;
+    return this.size;
+  }
+
+  /** Stops following the log. */
+  stop(): void {
+    this.writer.onDurable = null;
+  }
+}
