@@ -2,6 +2,7 @@
 // XFL 0, OS 255 "unknown") so nothing about the exporting machine or moment leaks into the bytes;
 // the deflate stream comes from zlib at a fixed level and strategy.
 import { crc32, crc32 as zlibCrc32, createInflateRaw, deflateRawSync, constants } from 'node:zlib';
+import { concat } from '../crypto/bytes.js';
 import { checkTrailer, outputCap, parseGzipHeader, type InflateSink } from './gzip-portable.js';
 import { PackError } from './pack-error.js';
 
@@ -86,16 +87,8 @@ export function gunzipNodeTo(bytes: Uint8Array, maxOutput: number, sink: Inflate
 /** Whole-buffer form of gunzipNodeTo (tests and tools). */
 export async function gunzipNode(bytes: Uint8Array, maxOutput: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let n = 0;
   await gunzipNodeTo(bytes, maxOutput, (c) => {
     chunks.push(Uint8Array.from(c));
-    n += c.length;
   });
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concat(...chunks);
 }

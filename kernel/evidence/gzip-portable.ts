@@ -3,6 +3,7 @@
 // after at most one chunk's worth of expansion. Exactly one gzip member is accepted: the deflate stream must end exactly at the
 // 8-byte trailer (no trailing garbage, no second member), and CRC-32 and ISIZE must match.
 import { Inflate } from 'fflate';
+import { concat } from '../crypto/bytes.js';
 import { crc32 } from './crc32.js';
 import { PackError } from './pack-error.js';
 
@@ -128,18 +129,10 @@ export function gunzipTo(bytes: Uint8Array, maxOutput: number, sink: InflateSink
 /** Collects a GunzipStream's output into one buffer (for tests and tools, not for untrusted packs). */
 export function collect(stream: (sink: InflateSink) => void): Uint8Array {
   const chunks: Uint8Array[] = [];
-  let n = 0;
   stream((c) => {
     chunks.push(Uint8Array.from(c));
-    n += c.length;
   });
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concat(...chunks);
 }
 
 /** Decompresses a single-member gzip file of at most `maxOutput` bytes into one buffer. */
