@@ -11,7 +11,6 @@ import { nodeSuite } from '../kernel/crypto/node.js';
 import { Pep, type ApprovalResult } from '../kernel/pep/index.js';
 import type { Clock } from '../kernel/proofgraph/clock.js';
 import { ProofGraphWriter } from '../kernel/proofgraph/graph-writer.js';
-import { readLog } from '../kernel/proofgraph/store/index.js';
 import { adminApp, type Liveness, type Readiness } from './admin/server.js';
 import { PendingApprovals } from './approvals/pending.js';
 import { PolicyControl, type ReloadResult } from './bundle/control.js';
@@ -149,7 +148,7 @@ export class GuardianSidecar {
     let keeper: StartSnapshotKeeper | null = null;
     try {
       pep = await Pep.open({ writer, logDir, trust: m.trust, clock, random, policy: initial.source });
-      pending = PendingApprovals.fromLog((await readLog(logDir)).entries.slice(0, writer.size), nodeSuite);
+      pending = PendingApprovals.fromCeremonies(pep.openCeremonies(), nodeSuite);
       const snap = writer.startSnapshot;
       if (snap.rejected !== null) log.warn('start-up snapshot refused: rebuilt from the whole log', { reason: snap.rejected });
       log.info('PEP state restored', { logSize: writer.size, fromSnapshotAt: pep.rebuilt.from ?? 0 });

@@ -131,6 +131,11 @@ export class CeremonyBook {
     if (this.open.get(c.callKey) === c) this.open.delete(c.callKey);
   }
 
+  /** The open ceremonies, oldest first. */
+  openCeremonies(): Ceremony[] {
+    return [...this.open.values()];
+  }
+
   footprint(): { ceremonies: number; openCeremonies: number } {
     return { ceremonies: this.byNonce.size, openCeremonies: this.open.size };
   }

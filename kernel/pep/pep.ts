@@ -26,6 +26,7 @@ import { recordEffect, recordResult } from './effects.js';
 import { PepError } from './errors.js';
 import type { RebuildReport } from './rebuild.js';
 import { restoreState } from './snapshot.js';
+import type { Ceremony } from './ceremony.js';
 import { digestOf, readRequest, type IntentBody, type ReadRequest } from './request.js';
 import { DecisionSequencer } from './sequencer.js';
 import { allowArgsKey, allowCallKey, claimDecision, noteAllow, PepState } from './state.js';
@@ -87,14 +88,21 @@ export class Pep {
   /** Rebuilds state from the writer's log, opens the blob store and puts `policy` in force. */
   static async open(o: PepOptions): Promise<Pep> {
     const suite = o.suite ?? nodeSuite;
-    const log = await readLog(o.logDir);
+    const snap = o.writer.startSnapshot.snapshot;
+    // Only the tail after the writer's start-up snapshot is read (the snapshot holds the fold before it).
+    const log = await readLog(o.logDir, { from: snap?.size ?? 0 });
     if (log.origin !== o.writer.origin) throw new PepError('ERR_PEP_LOG_MISMATCH', `${o.logDir} holds log ${log.origin}, not the writer's ${o.writer.origin}`);
     const blobs = await BlobStore.open(o.logDir, suite, o.maxIndexedBlobs !== undefined ? { maxIndexed: o.maxIndexedBlobs } : {});
     const pep = new Pep(o, blobs);
     // From the writer's start-up snapshot when it resumed from one (checked against the log).
-    pep.rebuilt = restoreState(pep.state, log.entries, o.writer.size, suite, o.writer.startSnapshot.snapshot);
+    pep.rebuilt = restoreState(pep.state, log.entries, log.first, o.writer.size, suite, snap);
     await pep.setPolicy(o.policy ?? {});
     return pep;
+  }
+
+  /** Open approval ceremonies whose ESCALATE is durable (read models such as the approvals API start from them). */
+  openCeremonies(): readonly Readonly<Ceremony>[] {
+    return this.state.ceremonies.openCeremonies().filter((c) => c.decision !== null);
   }
 
   get policy(): GuardianPolicy {

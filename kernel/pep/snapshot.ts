@@ -101,11 +101,13 @@ export function stateFromSnapshot(snap: PepSnapshot, suite: CryptoSuite): PepFol
  * the writer checked against the log (only the entries after it are decoded), or rebuilt from the
  * first entry when there is none. Both give the same state (test/pep/snapshot.test.ts).
  */
-export function restoreState(state: PepState, entries: readonly Uint8Array[], size: number, suite: CryptoSuite, snap: { size: number; pep: unknown } | null): RebuildReport & { from: number } {
+/** `entries` start at log index `first` (a tail read), which must not be after the snapshot's size. */
+export function restoreState(state: PepState, entries: readonly Uint8Array[], first: number, size: number, suite: CryptoSuite, snap: { size: number; pep: unknown } | null): RebuildReport & { from: number } {
   const fold = snap ? foldFromSnapshot(state, snap.pep as PepSnapshot, suite) : new PepFold(state, suite);
   const from = snap?.size ?? 0;
+  if (first > from) throw new Error(`the log was read from index ${first}, after the fold's start ${from}`);
   // The log may have grown past what was read (a heartbeat during the start): count what was folded.
-  const upto = Math.min(size, entries.length);
-  for (const e of entries.slice(from, upto)) fold.apply(e);
+  const upto = Math.min(size, first + entries.length);
+  for (const e of entries.slice(from - first, upto - first)) fold.apply(e);
   return { nodes: upto, decisions: fold.decisions, from, snapshot: snapshotOf(fold) };
 }

@@ -44,9 +44,10 @@ export class StartSnapshotKeeper {
     o.writer.onDurable = (index, entry) => {
       if (index >= k.size) k.waiting.set(index, entry);
     };
-    const log = await readLog(o.logDir);
-    for (const e of log.entries.slice(base.size, pep.size)) chain.apply(e);
-    for (const e of log.entries.slice(k.size)) k.apply(e);
+    // Only from the chain's resume point: both folds already hold everything before it.
+    const log = await readLog(o.logDir, { from: base.size });
+    for (const e of log.entries.slice(0, pep.size - log.first)) chain.apply(e);
+    for (const e of log.entries.slice(k.size - log.first)) k.apply(e);
     return k;
   }
 

@@ -133,8 +133,8 @@ export class ProofGraphWriter {
     const fold = from ? ChainFold.from(from.chain, this.opts.suite) : new ChainFold(this.opts.suite);
     // A snapshot of the whole log (a clean stop) leaves nothing to read.
     const tailFrom = from?.size ?? 0;
-    const entries = tailFrom < this.store.size ? (await readLog(dir)).entries : [];
-    for (const entry of entries.slice(tailFrom, this.store.size)) fold.apply(entry);
+    const tail = tailFrom < this.store.size ? (await readLog(dir, { from: tailFrom })).entries : [];
+    for (const entry of tail.slice(0, this.store.size - tailFrom)) fold.apply(entry);
     this.resumedChain = { size: this.store.size, chain: fold.snapshot() };
     for (const [h, l] of fold.lamports) this.lamports.set(h, l);
     this.lastHash = fold.lastHash;

@@ -6,6 +6,7 @@ import { toHex, utf8 } from '../../kernel/crypto/bytes.js';
 import { jcsString } from '../../kernel/crypto/jcs.js';
 import type { CryptoSuite } from '../../kernel/crypto/suite.js';
 import { decodeNode, type HashRef } from '../../kernel/contracts/node.js';
+import type { Ceremony } from '../../kernel/pep/ceremony.js';
 import { callKey, type ApprovalResult, type ApprovalSubmission, type EscalationRecord, type PepOutcome } from '../../kernel/pep/index.js';
 
 export interface PendingApproval {
@@ -61,6 +62,20 @@ export class PendingApprovals {
       } else if (node.kind === 'approval') {
         book.addApproval(String(body.nonce), String(body.approver), body.verdict === 'reject' ? 'reject' : 'approve', node.entryHash);
       }
+    }
+    return book;
+  }
+
+  /**
+   * From the PEP's own open ceremonies as restored at start (snapshot plus log tail), so a start
+   * does not fold the whole log a second time. Same result as fromLog over the same log.
+   */
+  static fromCeremonies(ceremonies: readonly Readonly<Ceremony>[], suite: CryptoSuite): PendingApprovals {
+    const book = new PendingApprovals(suite);
+    for (const c of ceremonies) {
+      if (c.decision === null) continue;
+      book.open(c.callKey, { callId: c.callId, tool: c.tool, principal: c.principal, decision: c.decision, policyDigest: c.policyDigest, escalation: c.escalation });
+      for (const a of c.approvals) if (a.node !== null) book.addApproval(c.nonce, a.approver, a.verdict === 'reject' ? 'reject' : 'approve', a.node);
     }
     return book;
   }

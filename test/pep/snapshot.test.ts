@@ -84,10 +84,10 @@ describe('start-up snapshots', () => {
     // Full rebuild of the same log, as a check: the same state.
     const entries = (await readLog(h.logDir)).entries;
     const rebuilt = new PepState();
-    restoreState(rebuilt, entries, second.writer.size, nodeSuite, null);
+    restoreState(rebuilt, entries, 0, second.writer.size, nodeSuite, null);
     const resumed = new PepState();
     const again = await loadStartSnapshot(h.logDir, { origin: ORIGIN, size: second.writer.size, rootAt: (n) => second.writer.rootAt(n), nodeKey: k.node, suite: nodeSuite });
-    restoreState(resumed, entries, second.writer.size, nodeSuite, again.snapshot);
+    restoreState(resumed, entries, 0, second.writer.size, nodeSuite, again.snapshot);
     expect(fullJson(resumed)).toBe(fullJson(rebuilt));
     // And the PEP that started from the snapshot behaves as rebuilt: the idempotency key stays used.
     const dup = await second.pep.decide(refund(20000, { idempotencyKey: 'r-b' }));

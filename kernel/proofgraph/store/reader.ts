@@ -14,19 +14,28 @@ export interface StoredLog {
   writerId: string;
   dir: string;
   origin: string;
+  /** Entries from index `first` on (0 unless the read started later: readLog's `from`). */
   entries: Uint8Array[];
+  first: number;
   checkpoints: string[];
   tornTail: RecoveryReport['tornTail'];
 }
 
-/** Reads one writer's log without locking; corruption before the tail throws ERR_STORE_CORRUPT. */
-export async function readLog(dir: string): Promise<StoredLog> {
+/**
+ * Reads one writer's log without locking; corruption before the tail throws ERR_STORE_CORRUPT.
+ * With `from`, only entries from that index on are returned (`first` = from), and segments that
+ * end before it are not read at all: a start that resumes from a snapshot reads only the tail.
+ */
+export async function readLog(dir: string, o: { from?: number } = {}): Promise<StoredLog> {
   const meta = await readLogMeta(dir);
   if (!meta) throw corrupt(join(dir, LOG_FILE), 0, `no ${LOG_FILE} file: not a ProofGraph log directory`);
+  const from = Math.max(0, o.from ?? 0);
   const entries: Uint8Array[] = [];
-  const segs = await scanSegments(dir, 'read', (entry) => entries.push(entry));
+  const segs = await scanSegments(dir, 'read', (entry, index) => {
+    if (index >= from) entries.push(entry);
+  }, from);
   const ck = await scanCheckpoints(dir, 'read');
-  return { writerId: basename(dir), dir, origin: meta.origin, entries, checkpoints: ck.notes, tornTail: segs.tornTail };
+  return { writerId: basename(dir), dir, origin: meta.origin, entries, first: Math.min(from, segs.entries), checkpoints: ck.notes, tornTail: segs.tornTail };
 }
 
 async function hasLogFile(dir: string): Promise<boolean> {

@@ -71,8 +71,11 @@ export async function scanSegments(
   dir: string,
   mode: ScanMode,
   onEntry: (entry: Uint8Array, index: number) => void,
+  /** Read mode only: segments that end at or before this index are not read (a start-up resume). */
+  skipBelow = 0,
 ): Promise<SegmentsScan> {
   const segs = await listSegments(dir);
+  if (skipBelow > 0 && mode !== 'read') throw new Error('skipping segments is for reading only: repair must scan the whole log');
   let next = 0;
   let tornTail: TornTail | null = null;
   let last: SegmentsScan['last'] = null;
@@ -86,6 +89,12 @@ export async function scanSegments(
         ? `first segment starts at index ${firstIndex}, expected 0 (missing segment ${segmentFileName(0)}?)`
         : `segment starts at index ${firstIndex} but ${segs[s - 1]!.name} ends at index ${next} (missing segment ${segmentFileName(next)}?)`;
       throw corrupt(path, 0, problem, { expectedIndex: next, firstIndex });
+    }
+    const nextFirst = segs[s + 1]?.firstIndex;
+    if (!isLast && nextFirst !== undefined && nextFirst > firstIndex && nextFirst <= skipBelow) {
+      // Wholly below what the caller needs: its record count is implied by the next segment's name.
+      next = nextFirst;
+      continue;
     }
     const buf = await readWhole(path);
     const header = fileHeader(SEGMENT_MAGIC, firstIndex);
