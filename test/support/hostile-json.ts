@@ -2,21 +2,11 @@
 // strings, invalid UTF-8, lone surrogates, numbers outside I-JSON, wrong types, truncation and
 // byte flips. Deterministic: a seeded generator, so a failure names a case that reproduces.
 
-export type Rng = () => number;
+// One seeded generator (mulberry32) for the tests and `npm run harden`.
+import { pick, seeded, type Rng } from '../../scripts/harden/rng.js';
 
-export function rng(seed: number): Rng {
-  let s = seed >>> 0;
-  return () => {
-    // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+export { pick, type Rng };
+export const rng = seeded;
 
 export const deep = (n: number, open = '[', close = ']', leaf = '') => `${open.repeat(n)}${leaf}${close.repeat(n)}`;
 
