@@ -5,7 +5,6 @@
 import { join } from 'node:path';
 import { nodeSuite } from '../kernel/crypto/node.js';
 import { ProofGraphWriter } from '../kernel/proofgraph/graph-writer.js';
-import { readLog } from '../kernel/proofgraph/store/index.js';
 import { Pep } from '../kernel/pep/pep.js';
 import { StartSnapshotKeeper } from '../kernel/pep/start-keeper.js';
 import { PendingApprovals } from '../sidecar/approvals/pending.js';
@@ -38,7 +37,7 @@ async function startOnce(root: string, writerId: string, now: () => number, o: {
   const logDir = join(root, writerId);
   const pep = await Pep.open({ writer, logDir, trust: { roots: [], revoked: [] }, clock: now, random: (n) => new Uint8Array(n) });
   const t2 = performance.now();
-  PendingApprovals.fromLog((await readLog(logDir)).entries.slice(0, writer.size), nodeSuite);
+  PendingApprovals.fromCeremonies(pep.openCeremonies(), nodeSuite);
   const t3 = performance.now();
   let saveMs = 0;
   if (o.keep) {
