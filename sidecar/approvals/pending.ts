@@ -1,11 +1,11 @@
 // The escalations waiting for approvers, as the approvals API lists them. The PEP keeps its own
 // ceremony state and stays the only judge of a submission; this book is a read model of the same
-// facts, folded from this sidecar's log at start (so a restart still lists what is pending) and
-// then from the outcomes the sidecar observes.
+// facts, taken from the PEP's ceremonies as restored at start (so a restart still lists what is
+// pending) and then from the outcomes the sidecar observes.
 import { toHex, utf8 } from '../../kernel/crypto/bytes.js';
 import { jcsString } from '../../kernel/crypto/jcs.js';
 import type { CryptoSuite } from '../../kernel/crypto/suite.js';
-import { decodeNode, type HashRef } from '../../kernel/contracts/node.js';
+import type { HashRef } from '../../kernel/contracts/node.js';
 import type { Ceremony } from '../../kernel/pep/ceremony.js';
 import { callKey, type ApprovalResult, type ApprovalSubmission, type EscalationRecord, type PepOutcome } from '../../kernel/pep/index.js';
 
@@ -40,35 +40,9 @@ export class PendingApprovals {
 
   constructor(private readonly suite: CryptoSuite) {}
 
-  /** Folds a log (oldest first): ESCALATEs open entries, approvals add to them, retries close them. */
-  static fromLog(entries: readonly Uint8Array[], suite: CryptoSuite): PendingApprovals {
-    const book = new PendingApprovals(suite);
-    const intents = new Map<string, Body>();
-    for (const entry of entries) {
-      const node = decodeNode(suite, entry);
-      const p = node.statement.predicate;
-      const body = p.body as Body;
-      if (node.kind === 'intent') intents.set(node.entryHash, body);
-      else if (node.kind === 'decision') {
-        const parents = (p.parents as Array<{ hash: string; origin?: string }>).filter((x) => x.origin === undefined);
-        const intent = parents.map((x) => intents.get(x.hash)).find((x) => x !== undefined);
-        for (const x of parents) intents.delete(x.hash);
-        const escalation = body.escalation as EscalationRecord | undefined;
-        const basis = body.basis as { kind: string; nonce?: string } | undefined;
-        if (escalation && !basis && intent && typeof body.policyDigest === 'string') {
-          const key = callKey(String(intent.principal), String(intent.tool), intent.argsDigest as HashRef, typeof intent.idempotencyKey === 'string' ? intent.idempotencyKey : null);
-          book.open(key, { callId: String(body.callId), tool: String(body.tool), principal: String(intent.principal), decision: node.entryHash, policyDigest: body.policyDigest as HashRef, escalation });
-        } else if (basis?.nonce !== undefined && CLOSING.has(basis.kind)) book.close(basis.nonce);
-      } else if (node.kind === 'approval') {
-        book.addApproval(String(body.nonce), String(body.approver), body.verdict === 'reject' ? 'reject' : 'approve', node.entryHash);
-      }
-    }
-    return book;
-  }
-
   /**
    * From the PEP's own open ceremonies as restored at start (snapshot plus log tail), so a start
-   * does not fold the whole log a second time. Same result as fromLog over the same log.
+   * does not fold the whole log a second time.
    */
   static fromCeremonies(ceremonies: readonly Readonly<Ceremony>[], suite: CryptoSuite): PendingApprovals {
     const book = new PendingApprovals(suite);
