@@ -110,6 +110,18 @@ describe('approvals API', () => {
     expect(((await (await r.admin('/v1/approvals')).json()) as { pending: unknown[] }).pending).toEqual([]);
   });
 
+  it('after a restart an escalation with an approval not yet used lists that approval, as before the restart', async () => {
+    const a = await pod.start();
+    const p = await escalate(pod, a);
+    const res = await post(a, signApproval({ decision: p.decision, policyDigest: p.policyDigest, nonce: p.nonce }, approvers.carol));
+    expect(res.status).toBe(201);
+    const before = (await (await a.admin('/v1/approvals')).json()) as { pending: PendingApproval[] };
+    expect(before.pending[0]!.approvals).toEqual([{ approver: approvers.carol.verifier.handle, verdict: 'approve', receipt: ((await res.json()) as { receipt: string }).receipt }]);
+    await a.sidecar.stop();
+    const b = await pod.start();
+    expect(await (await b.admin('/v1/approvals')).json()).toEqual(before);
+  });
+
   it('helmctl approve signs the challenge GET /v1/approvals/{nonce} returns, and the API accepts its output', async () => {
     const r = await pod.start();
     const p = await escalate(pod, r);
