@@ -151,7 +151,7 @@ export class GuardianSidecar {
       pending = PendingApprovals.fromCeremonies(pep.openCeremonies(), nodeSuite);
       const snap = writer.startSnapshot;
       if (snap.rejected !== null) log.warn('start-up snapshot refused: rebuilt from the whole log', { reason: snap.rejected });
-      log.info('PEP state restored', { logSize: writer.size, fromSnapshotAt: pep.rebuilt.from ?? 0 });
+      log.info('PEP state restored', { logSize: writer.size, fromSnapshotAt: pep.rebuilt.from ?? 0, treeFromSnapshotAt: writer.treeResumedAt });
       // Keeps the snapshot current after every periodic checkpoint (and at a clean stop).
       keeper = await StartSnapshotKeeper.follow({ writer, logDir, nodeKey: m.nodeKey, suite: nodeSuite, pep });
       heartbeats.afterBeat = () => keeper!.save();

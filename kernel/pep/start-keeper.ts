@@ -2,7 +2,6 @@
 // follows the log as entries become durable, written out on demand (the sidecar does it after
 // each periodic checkpoint and at a clean stop). It folds recorded entries only, never the live
 // PEP state, so the snapshot is exactly what a full rebuild of the same prefix gives.
-import { toBase64 } from '../crypto/bytes.js';
 import type { SigningKey } from '../crypto/signing-key.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { ChainFold } from '../proofgraph/chain-state.js';
@@ -68,13 +67,15 @@ export class StartSnapshotKeeper {
     for (const i of this.waiting.keys()) if (i < this.size) this.waiting.delete(i);
     if (this.size === 0 || this.size === this.savedSize) return null;
     if (!o.force && this.size - Math.max(0, this.savedSize) < (o.minGrowth ?? 1000)) return null;
+    const { root, ...tree } = this.writer.treeAt(this.size);
     const snapshot: StartSnapshot = {
       format: START_SNAPSHOT_FORMAT,
       origin: this.writer.origin,
       size: this.size,
-      root: toBase64(this.writer.rootAt(this.size)),
+      root,
       chain: this.chain.snapshot(),
       pep: snapshotOf(this.fold),
+      tree,
     };
     await saveStartSnapshot(this.logDir, snapshot, this.nodeKey);
     this.savedSize = this.size;

@@ -11,7 +11,8 @@ import { encodeNode, hashRef, isCrossLog, statementError, type HashRef, type Par
 import type { NodeKind } from '../contracts/schemas.js';
 import { signCheckpoint } from './checkpoint.js';
 import { ChainFold, type ChainSnapshot } from './chain-state.js';
-import { loadStartSnapshot, type LoadedSnapshot } from './start-snapshot.js';
+import { checkStartSnapshot, readStartSnapshot, treeResumeOf, type LoadedSnapshot } from './start-snapshot.js';
+import { toBase64 } from '../crypto/bytes.js';
 import { formatTime, type Clock } from './clock.js';
 import { LogWriter, readLog, type RecoveryReport } from './store/index.js';
 
@@ -97,7 +98,10 @@ export class ProofGraphWriter {
     }
     const dir = join(o.root, o.writerId);
     const suite = o.suite ?? nodeSuite;
-    const store = await LogWriter.open({ dir, origin: o.origin, suite, ...(o.segmentMaxBytes ? { segmentMaxBytes: o.segmentMaxBytes } : {}) });
+    // The snapshot is read before the store opens: its tree frontier spares reading old segments.
+    const read = o.startSnapshot ? await readStartSnapshot(dir, { origin: o.origin, nodeKey: o.nodeKey, suite }) : { snapshot: null, rejected: null };
+    const resume = read.snapshot ? treeResumeOf(read.snapshot, suite) : null;
+    const store = await LogWriter.open({ dir, origin: o.origin, suite, ...(o.segmentMaxBytes ? { segmentMaxBytes: o.segmentMaxBytes } : {}), ...(resume ? { resume } : {}) });
     const w = new ProofGraphWriter(
       store,
       {
@@ -113,9 +117,7 @@ export class ProofGraphWriter {
       store.recovery,
     );
     try {
-      const loaded = o.startSnapshot
-        ? await loadStartSnapshot(dir, { origin: o.origin, size: store.size, rootAt: (n) => store.tree.root(n), nodeKey: o.nodeKey, suite })
-        : { snapshot: null, rejected: null };
+      const loaded = read.snapshot ? checkStartSnapshot(read.snapshot, { size: store.size, rootAt: (n) => store.tree.root(n) }) : read;
       w.startSnapshot = loaded;
       await w.resume(dir, o.trustEvents ?? [], loaded.snapshot);
     } catch (e) {
@@ -174,6 +176,17 @@ export class ProofGraphWriter {
   /** The log's Merkle root at `size` (at most the entries accepted so far). */
   rootAt(size: number): Uint8Array {
     return this.store.tree.root(size);
+  }
+
+  /** The root at `size`, the tree's frontier there and the leaf hash of entry size - 1 (what a start-up snapshot carries). */
+  treeAt(size: number): { root: string; frontier: string[]; lastLeaf: string } {
+    const f = this.store.tree.frontierAt(size);
+    return { root: toBase64(f.root()), frontier: f.toBase64(), lastLeaf: toBase64(this.store.tree.leaf(size - 1)) };
+  }
+
+  /** The size the store's open resumed its tree from a snapshot (0: it read every segment). */
+  get treeResumedAt(): number {
+    return this.store.resumedAt;
   }
 
   get failed(): Error | null {

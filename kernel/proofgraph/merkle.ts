@@ -3,6 +3,7 @@
 // Portable: hashing comes from the CryptoSuite.
 import { concat, equalBytes } from '../crypto/bytes.js';
 import type { CryptoSuite } from '../crypto/suite.js';
+import { Frontier, frontierHeights } from './frontier.js';
 
 export type Hash = Uint8Array;
 
@@ -42,17 +43,10 @@ function checkHash(h: Uint8Array, what: string): void {
  */
 export class MerkleTree {
   private readonly leaves: Hash[] = [];
-  // Roots of the perfect subtrees that make up the current size, largest first, with their heights.
-  private readonly frontier: Array<{ height: number; hash: Hash }> = [];
-  constructor(private readonly suite: CryptoSuite) {}
-
-  private pushFrontier(h: Hash): void {
-    let node = { height: 0, hash: h };
-    for (let top = this.frontier.at(-1); top && top.height === node.height; top = this.frontier.at(-1)) {
-      this.frontier.pop();
-      node = { height: node.height + 1, hash: nodeHash(this.suite, top.hash, node.hash) };
-    }
-    this.frontier.push(node);
+  // Roots of the perfect subtrees that make up the current size, largest first.
+  private readonly frontier: Frontier;
+  constructor(private readonly suite: CryptoSuite) {
+    this.frontier = Frontier.empty(suite);
   }
 
   get size(): number {
@@ -62,7 +56,7 @@ export class MerkleTree {
   appendLeafHash(h: Hash): void {
     checkHash(h, 'leaf hash');
     this.leaves.push(h);
-    this.pushFrontier(h);
+    this.frontier.push(h);
   }
 
   appendEntry(entry: Uint8Array): Hash {
@@ -97,14 +91,22 @@ export class MerkleTree {
   }
 
   root(size = this.leaves.length): Hash {
-    if (size === this.leaves.length && size > 0) {
-      // O(log n): fold the frontier right to left.
-      let r = this.frontier.at(-1)!.hash;
-      for (let i = this.frontier.length - 2; i >= 0; i--) r = nodeHash(this.suite, this.frontier[i]!.hash, r);
-      return r;
-    }
+    if (size === this.leaves.length && size > 0) return this.frontier.root(); // O(log n)
     if (size > this.leaves.length) throw new MerkleError(`tree has ${this.leaves.length} leaves, asked for root of ${size}`);
     return this.subtreeRoot(0, size);
+  }
+
+  /** The frontier of the tree of `size` (a start-up snapshot carries it). */
+  frontierAt(size = this.leaves.length): Frontier {
+    if (size === this.leaves.length) return this.frontier.copy();
+    if (size < 0 || size > this.leaves.length) throw new MerkleError(`tree has ${this.leaves.length} leaves, asked for the frontier of ${size}`);
+    const hashes: Hash[] = [];
+    let lo = 0;
+    for (const h of frontierHeights(size)) {
+      hashes.push(this.subtreeRoot(lo, lo + 2 ** h));
+      lo += 2 ** h;
+    }
+    return Frontier.of(this.suite, size, hashes);
   }
 
   /** RFC 6962 §2.1.1 audit path for leaf `index` in the tree of `size`. */

@@ -10,7 +10,9 @@ import { concat, fromBase64, fromUtf8, toBase64, utf8 } from '../crypto/bytes.js
 import type { SigningKey } from '../crypto/signing-key.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import type { ChainSnapshot } from './chain-state.js';
+import { Frontier } from './frontier.js';
 import { writeFileAtomic } from './store/durable-fs.js';
+import type { TreeResume } from './store/writer-open.js';
 
 export const START_SNAPSHOT_FILE = 'start-snapshot.json';
 export const START_SNAPSHOT_FORMAT = 'helm.start-snapshot/v1';
@@ -25,6 +27,12 @@ export interface StartSnapshot {
   chain: ChainSnapshot;
   /** The PEP's fold (kernel/pep/snapshot.ts), opaque here. */
   pep: unknown;
+  /**
+   * The Merkle frontier at `size` (base64 subtree roots, largest first) and the leaf hash of entry
+   * size - 1: with them the writer's open reads only the segments from that entry on. Optional:
+   * a snapshot without them still spares the folds, and the open reads every segment.
+   */
+  tree?: { frontier: string[]; lastLeaf: string };
 }
 
 /**
@@ -54,6 +62,20 @@ export async function loadStartSnapshot(
   logDir: string,
   o: { origin: string; size: number; rootAt: (size: number) => Uint8Array; nodeKey: SigningKey; suite: CryptoSuite },
 ): Promise<LoadedSnapshot> {
+  const read = await readStartSnapshot(logDir, o);
+  return read.snapshot ? checkStartSnapshot(read.snapshot, o) : read;
+}
+
+/** Checks against the log as opened: the size is in it and its root there is the snapshot's. */
+export function checkStartSnapshot(s: StartSnapshot, o: { size: number; rootAt: (size: number) => Uint8Array }): LoadedSnapshot {
+  const no = (why: string): LoadedSnapshot => ({ snapshot: null, rejected: why });
+  if (!Number.isSafeInteger(s.size) || s.size < 1 || s.size > o.size) return no(`snapshot at size ${s.size}, the log has ${o.size} entries`);
+  if (toBase64(o.rootAt(s.size)) !== s.root) return no(`the log's root at size ${s.size} is not the snapshot's: the log was truncated, forked or replaced`);
+  return { snapshot: s, rejected: null };
+}
+
+/** The snapshot file if it is signed by the node key and is for this origin (not yet checked against the log). */
+export async function readStartSnapshot(logDir: string, o: { origin: string; nodeKey: SigningKey; suite: CryptoSuite }): Promise<LoadedSnapshot> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(snapshotPath(logDir));
@@ -88,7 +110,18 @@ export async function loadStartSnapshot(
   }
   if (!s || s.format !== START_SNAPSHOT_FORMAT) return no(`format is not ${START_SNAPSHOT_FORMAT}`);
   if (s.origin !== o.origin) return no(`snapshot of log ${s.origin}, not ${o.origin}`);
-  if (!Number.isSafeInteger(s.size) || s.size < 1 || s.size > o.size) return no(`snapshot at size ${s.size}, the log has ${o.size} entries`);
-  if (toBase64(o.rootAt(s.size)) !== s.root) return no(`the log's root at size ${s.size} is not the snapshot's: the log was truncated, forked or replaced`);
   return { snapshot: s, rejected: null };
+}
+
+/** The tree resume a snapshot offers, or null when it has none or it is malformed (the open then reads everything). */
+export function treeResumeOf(s: StartSnapshot, suite: CryptoSuite): TreeResume | null {
+  try {
+    if (!s.tree || !Number.isSafeInteger(s.size) || s.size < 1) return null;
+    const frontier = Frontier.fromBase64(suite, s.size, s.tree.frontier);
+    const lastLeaf = fromBase64(s.tree.lastLeaf);
+    if (lastLeaf.length !== 32 || toBase64(frontier.root()) !== s.root) return null;
+    return { size: s.size, frontier: frontier.hashes(), lastLeaf };
+  } catch {
+    return null;
+  }
 }

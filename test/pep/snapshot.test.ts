@@ -81,6 +81,7 @@ describe('start-up snapshots', () => {
     expect(second.writer.startSnapshot.rejected).toBeNull();
     expect(second.writer.startSnapshot.snapshot?.size).toBe(savedAt);
     expect(second.pep.rebuilt.from).toBe(savedAt);
+    expect(second.writer.treeResumedAt).toBe(savedAt); // the writer read only the tail too
     // Full rebuild of the same log, as a check: the same state.
     const entries = (await readLog(h.logDir)).entries;
     const rebuilt = new PepState();

@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import { nodeSuite } from '../../crypto/node.js';
 import type { CryptoSuite } from '../../crypto/suite.js';
-import { leafHash, type MerkleTree } from '../merkle.js';
+import { leafHash } from '../merkle.js';
+import type { LogTree } from '../resumed-tree.js';
 import { AppendFile } from './append-file.js';
 import { encodeEntryRecord, encodeRecord } from './codec.js';
 import { CommitQueue } from './commit-queue.js';
@@ -12,7 +13,7 @@ import { StoreError, describeError, errnoCode } from './errors.js';
 import { DEFAULT_SEGMENT_MAX_BYTES, FILE_HEADER_BYTES, MAX_PAYLOAD_BYTES, SEGMENT_MAGIC, fileHeader, segmentFileName } from './format.js';
 import { WriterLock } from './lock.js';
 import type { TornTail } from './recovery.js';
-import { recoverLog, type RecoveredLog } from './writer-open.js';
+import { recoverLog, type RecoveredLog, type TreeResume } from './writer-open.js';
 
 export interface LogWriterOptions {
   /** This writer's subdirectory; created if missing (and its parent fsync'ed). */
@@ -23,6 +24,8 @@ export interface LogWriterOptions {
   segmentMaxBytes?: number;
   /** Hashing for the Merkle tree; default nodeSuite. */
   suite?: CryptoSuite;
+  /** A start-up snapshot's tree frontier: segments before it are not read (refused if the log does not fit it). */
+  resume?: TreeResume;
 }
 
 export interface RecoveryReport {
@@ -67,7 +70,9 @@ export class LogWriter {
   readonly origin: string;
   readonly dir: string;
   readonly recovery: RecoveryReport;
-  readonly tree: MerkleTree;
+  readonly tree: LogTree;
+  /** The size the open resumed the tree from (0: every segment was read). */
+  readonly resumedAt: number;
 
   private readonly suite: CryptoSuite;
   private readonly segmentMaxBytes: number;
@@ -96,6 +101,7 @@ export class LogWriter {
     this.segmentMaxBytes = segmentMaxBytes;
     this.lock = lock;
     this.tree = o.tree;
+    this.resumedAt = o.resumedAt;
     this.recovery = o.recovery;
     this.active = o.active;
     this.checkpointsFile = o.checkpointsFile;
@@ -114,7 +120,7 @@ export class LogWriter {
     await mkdirDurable(opts.dir);
     const lock = await WriterLock.acquire(opts.dir);
     try {
-      return new LogWriter(opts, segmentMaxBytes, lock, await recoverLog(opts.dir, opts.origin, opts.suite ?? nodeSuite));
+      return new LogWriter(opts, segmentMaxBytes, lock, await recoverLog(opts.dir, opts.origin, opts.suite ?? nodeSuite, opts.resume));
     } catch (err) {
       await lock.release().catch(() => undefined);
       throw err;

@@ -71,11 +71,13 @@ export async function scanSegments(
   dir: string,
   mode: ScanMode,
   onEntry: (entry: Uint8Array, index: number) => void,
-  /** Read mode only: segments that end at or before this index are not read (a start-up resume). */
+  /**
+   * Segments that end at or before this index are not read (a start that resumes from a snapshot).
+   * The last segment, the only one that may end in a torn append, is always read.
+   */
   skipBelow = 0,
 ): Promise<SegmentsScan> {
   const segs = await listSegments(dir);
-  if (skipBelow > 0 && mode !== 'read') throw new Error('skipping segments is for reading only: repair must scan the whole log');
   let next = 0;
   let tornTail: TornTail | null = null;
   let last: SegmentsScan['last'] = null;

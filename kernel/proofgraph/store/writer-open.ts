@@ -4,16 +4,19 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { nodeSuite } from '../../crypto/node.js';
 import type { CryptoSuite } from '../../crypto/suite.js';
-import { MerkleTree, leafHash } from '../merkle.js';
+import { MerkleTree, leafHash, type Hash } from '../merkle.js';
+import { ResumedTree, type LogTree } from '../resumed-tree.js';
 import { AppendFile } from './append-file.js';
 import { StoreError, corrupt } from './errors.js';
 import { CHECKPOINTS_FILE, CHECKPOINTS_MAGIC, LOG_FILE, SEGMENT_MAGIC, fileHeader, segmentFileName } from './format.js';
 import { createLogMeta, readLogMeta } from './log-meta.js';
-import { listSegments, scanCheckpoints, scanSegments } from './recovery.js';
+import { listSegments, scanCheckpoints, scanSegments, type SegmentsScan } from './recovery.js';
 import type { RecoveryReport } from './log-writer.js';
 
 export interface RecoveredLog {
-  tree: MerkleTree;
+  tree: LogTree;
+  /** The snapshot size the scan resumed from (0: the whole log was read). */
+  resumedAt: number;
   recovery: RecoveryReport;
   /** The last segment, open for appending after its valid records. */
   active: AppendFile;
@@ -25,7 +28,7 @@ export interface RecoveredLog {
 
 const LEAF_PREFIX = Buffer.of(0);
 
-function nodeLeafHash(entry: Uint8Array): Uint8Array {
+function nodeLeafHash(entry: Uint8Array): Hash {
   return createHash('sha256').update(LEAF_PREFIX).update(entry).digest();
 }
 
@@ -46,12 +49,41 @@ async function checkOrCreateLog(dir: string, origin: string): Promise<void> {
   }
 }
 
+/** Where a start-up snapshot lets the scan begin: the tree's frontier at `size` and the leaf before it. */
+export interface TreeResume {
+  size: number;
+  frontier: Hash[];
+  lastLeaf: Hash;
+}
+
+/**
+ * Resumes the tree from a snapshot's frontier, reading only the segments from the one holding
+ * entry size - 1 on. The log must still hold that entry with the snapshot's leaf hash (so a
+ * truncated, replaced or shorter log is noticed); otherwise null, and the caller scans it all.
+ */
+async function scanFromResume(dir: string, suite: CryptoSuite, leaf: (e: Uint8Array) => Hash, r: TreeResume): Promise<{ tree: ResumedTree; segs: SegmentsScan } | null> {
+  const tree = ResumedTree.of(suite, r.size, r.frontier, r.lastLeaf);
+  let matched = false;
+  const segs = await scanSegments(dir, 'repair', (entry, index) => {
+    if (index >= r.size) tree.appendLeafHash(leaf(entry));
+    else if (index === r.size - 1) matched = Buffer.from(leaf(entry)).equals(Buffer.from(r.lastLeaf));
+  }, r.size - 1);
+  return matched && segs.entries >= r.size ? { tree, segs } : null;
+}
+
 /** Must run under the writer lock: it repairs files in place. Closes what it opened on failure. */
-export async function recoverLog(dir: string, origin: string, suite: CryptoSuite): Promise<RecoveredLog> {
+export async function recoverLog(dir: string, origin: string, suite: CryptoSuite, resume?: TreeResume): Promise<RecoveredLog> {
   await checkOrCreateLog(dir, origin);
-  const tree = new MerkleTree(suite);
   const leaf = suite === nodeSuite ? nodeLeafHash : (e: Uint8Array) => leafHash(suite, e);
-  const segs = await scanSegments(dir, 'repair', (entry) => tree.appendLeafHash(leaf(entry)));
+  const resumed = resume && resume.size > 0 ? await scanFromResume(dir, suite, leaf, resume) : null;
+  let tree: LogTree;
+  let segs: SegmentsScan;
+  if (resumed) ({ tree, segs } = resumed);
+  else {
+    const full = new MerkleTree(suite);
+    segs = await scanSegments(dir, 'repair', (entry) => full.appendLeafHash(leaf(entry)));
+    tree = full;
+  }
   const active = segs.last
     ? await AppendFile.openAt(join(dir, segs.last.name), segs.last.bytes)
     : await AppendFile.create(join(dir, segmentFileName(0)), fileHeader(SEGMENT_MAGIC, 0));
@@ -61,6 +93,7 @@ export async function recoverLog(dir: string, origin: string, suite: CryptoSuite
     const checkpointsFile = ck.exists ? await AppendFile.openAt(ckPath, ck.bytes) : await AppendFile.create(ckPath, fileHeader(CHECKPOINTS_MAGIC, 0));
     return {
       tree,
+      resumedAt: resumed ? resume!.size : 0,
       active,
       activeRecords: segs.last?.records ?? 0,
       checkpointsFile,
