@@ -13,6 +13,7 @@ import type { CryptoSuite } from '../../kernel/crypto/suite.js';
 import { pae, type DsseEnvelope } from '../../kernel/contracts/dsse.js';
 import { decodeNode } from '../../kernel/contracts/node.js';
 import { parseVerifierKey } from '../../kernel/crypto/keys.js';
+import { readStartSnapshot } from '../../kernel/proofgraph/start-snapshot.js';
 import { readLog } from '../../kernel/proofgraph/store/index.js';
 import { SidecarError } from '../errors.js';
 
@@ -62,16 +63,23 @@ export async function checkStaticIdentity(o: { suite: CryptoSuite; nodeKey: Sign
   } catch {
     exists = false;
   }
+  // A start-up snapshot signed by this node key for this origin stands for the log before it: the
+  // run that wrote it passed this check, and its start recorded the publication of this key in that
+  // prefix. So only the tail is decoded (a long log would otherwise be read in full at every start).
+  const snap = exists ? await readStartSnapshot(o.logDir, { origin: o.origin, nodeKey: o.nodeKey, suite: o.suite }).catch(() => null) : null;
+  const from = snap?.snapshot?.size ?? 0;
   // A store that cannot be read is the writer's to report (ERR_SIDECAR_STORE, with its recovery).
-  const log = exists ? await readLog(o.logDir).catch(() => null) : null;
+  const log = exists ? await readLog(o.logDir, { from }).catch(() => null) : null;
+  let publishedBefore = false;
   if (log) {
     if (log.origin !== o.origin) {
       throw fail(`the log in ${o.logDir} has origin ${log.origin}, but this sidecar's origin is ${o.origin} (the log key's name): use the log key named ${log.origin}, or another writer id for a new log`);
     }
-    size = log.entries.length;
+    size = log.first + log.entries.length;
+    publishedBefore = from > 0 && size >= from;
     for (const [i, entry] of log.entries.entries()) {
       const node = decodeNode(o.suite, entry);
-      if (node.kind === 'trust') events.push({ env: (node.statement.predicate.body as { event: DsseEnvelope }).event, where: `log index ${i}` });
+      if (node.kind === 'trust') events.push({ env: (node.statement.predicate.body as { event: DsseEnvelope }).event, where: `log index ${log.first + i}` });
     }
     for (const note of log.checkpoints) {
       try {
@@ -89,6 +97,7 @@ export async function checkStaticIdentity(o: { suite: CryptoSuite; nodeKey: Sign
       }
     }
   }
+  if (publishedBefore) return;
   const node = o.nodeKey.verifier;
   const seen: string[] = [];
   for (const { env, where } of events) {

@@ -1,7 +1,7 @@
 // Start-up reads only the tail (issue 10 item 8): a start-up snapshot carries the Merkle frontier at
 // its size and the leaf before it, so the writer's open reads only the segments from that entry on.
 // The whole log stays the check: with snapshots off the open reads (and refuses) every segment.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toBase64 } from '../../kernel/crypto/bytes.js';
 import { nodeSuite } from '../../kernel/crypto/node.js';
@@ -10,7 +10,8 @@ import { Frontier } from '../../kernel/proofgraph/frontier.js';
 import { ProofGraphWriter } from '../../kernel/proofgraph/graph-writer.js';
 import { MerkleTree } from '../../kernel/proofgraph/merkle.js';
 import { ResumedTree } from '../../kernel/proofgraph/resumed-tree.js';
-import { saveStartSnapshot, START_SNAPSHOT_FORMAT } from '../../kernel/proofgraph/start-snapshot.js';
+import { saveStartSnapshot, snapshotPath, START_SNAPSHOT_FORMAT } from '../../kernel/proofgraph/start-snapshot.js';
+import { checkStaticIdentity } from '../../sidecar/identity/static-check.js';
 import { readLog } from '../../kernel/proofgraph/store/index.js';
 import { makeKeys, publishEvent, tempDir, TestClock } from '../evidence/fixtures.js';
 
@@ -103,6 +104,20 @@ describe('writer open from a start-up snapshot', () => {
 
     // The whole-log open stays the check: it reads the first segment and refuses it.
     await expect(open(clock, false)).rejects.toMatchObject({ code: 'ERR_STORE_CORRUPT' });
+  });
+
+  it('the static identity check decodes only the tail after a snapshot signed by the node key', async () => {
+    await logWithSnapshot();
+    const logDir = join(dir.dir, 'w');
+    const first = join(logDir, readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort()[0]!);
+    const bytes = readFileSync(first);
+    bytes[60] = bytes[60]! ^ 0xff;
+    writeFileSync(first, bytes);
+    const check = () => checkStaticIdentity({ suite: nodeSuite, nodeKey: k.node, logKey: k.log, origin: ORIGIN, trustEvents: [], logDir });
+    await expect(check()).resolves.toBeUndefined();
+    // Without the snapshot it must read the whole log (here unreadable), and finds no publication.
+    rmSync(snapshotPath(logDir));
+    await expect(check()).rejects.toMatchObject({ code: 'ERR_SIDECAR_IDENTITY' });
   });
 
   it('a snapshot whose last leaf the log does not have makes the open read every segment', async () => {
