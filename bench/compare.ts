@@ -6,7 +6,7 @@
 // own process spent per request (from /proc/<pid>/stat), which is what caps throughput.
 // Every answer carries one tool call; through the sidecar each is a governed ALLOW with its
 // durable receipts. Prints JSON with the medians over rounds and the ratios the targets use.
-// Run: npm run build && node dist/bench/compare.js [--rounds N] [--c1 N] [--c16 N]
+// Run: npm run build && node dist/bench/compare.js [--rounds N] [--c1 N] [--c16 N] [--profile DIR]
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, createServer, request, type IncomingMessage } from 'node:http';
@@ -124,14 +124,15 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)]!;
 };
 
-export async function benchCompare(opts: { rounds?: number; c1?: number; c16?: number } = {}) {
+export async function benchCompare(opts: { rounds?: number; c1?: number; c16?: number; profileDir?: string } = {}) {
   const rounds = opts.rounds ?? 5;
   const c1 = opts.c1 ?? 1000;
   const c16 = opts.c16 ?? 4000;
   const upstream = await spawnRole('upstream');
   const bare = await spawnRole('bare', upstream.url);
   const s = await setup(upstream.url);
-  const sidecar = await startSidecar(await s.flags('compare'));
+  // --profile DIR: the sidecar writes a V8 CPU profile there when it stops (bench/profile-summary.ts reads it).
+  const sidecar = await startSidecar(await s.flags('compare'), opts.profileDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] } : {});
   const targets: Target[] = [
     { name: 'direct', url: upstream.url, pid: upstream.proc.pid! },
     { name: 'bare', url: bare.url, pid: bare.proc.pid! },
@@ -189,7 +190,9 @@ const flag = (name: string): number | undefined => {
 if (argv[0] === '--role') {
   await child(argv[1]!, argv[2]);
 } else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const o: { rounds?: number; c1?: number; c16?: number } = {};
+  const o: { rounds?: number; c1?: number; c16?: number; profileDir?: string } = {};
+  const profile = argv.indexOf('--profile');
+  if (profile >= 0) o.profileDir = argv[profile + 1]!;
   for (const k of ['rounds', 'c1', 'c16'] as const) {
     const v = flag(k);
     if (v !== undefined) o[k] = v;

@@ -1,9 +1,9 @@
-// Writes docs/spec/schemas/, docs/spec/vectors/ and the precompiled statement validators (npm run vectors).
+// Writes docs/spec/schemas/, docs/spec/vectors/ and the precompiled schema validators (npm run vectors).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSchemas, buildVectors } from './spec-artifacts.js';
-import { buildValidatorModule, VALIDATORS_FILE } from './validators.js';
+import { GENERATED_VALIDATORS } from './validators.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Works from scripts/ (tsx) and from dist/scripts/ (compiled).
@@ -17,5 +17,7 @@ for (const [dir, files] of [['schemas', buildSchemas()], ['vectors', buildVector
   }
   console.log(`wrote ${files.size} files to ${base}`);
 }
-writeFileSync(join(repo, VALIDATORS_FILE), buildValidatorModule());
-console.log(`wrote ${VALIDATORS_FILE}`);
+for (const g of GENERATED_VALIDATORS) {
+  writeFileSync(join(repo, g.file), g.build());
+  console.log(`wrote ${g.file}`);
+}

@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import express from 'express';
 import { nodeSuite } from '../kernel/crypto/node.js';
 import { Pep, type ApprovalResult } from '../kernel/pep/index.js';
 import type { Clock } from '../kernel/proofgraph/clock.js';
@@ -19,7 +18,8 @@ import type { SidecarConfig } from './config/load.js';
 import { SidecarError } from './errors.js';
 import { GovernedHandler, type GovernedSurface, type Refusal } from './governed/handler.js';
 import { openAiSurface } from './governed/openai-surface.js';
-import { mcpSurface } from './governed/mcp-surface.js';
+// Type only: the MCP SDKs load only when MCP upstreams are configured (start-to-ready time).
+import type { mcpSurface } from './governed/mcp-surface.js';
 import { HeartbeatTimer } from './heartbeat.js';
 import { StartSnapshotKeeper } from '../kernel/pep/start-keeper.js';
 import { close, listen } from './listen.js';
@@ -74,11 +74,8 @@ export class GuardianSidecar {
     /** identity certified: the certification in progress (null with identity static). */
     readonly certifier: Certifier | null,
   ) {
-    const governed = express();
-    governed.disable('x-powered-by');
-    governed.set('etag', false);
-    governed.use(handler.listener);
-    this.governedServer = createServer(governed);
+    // Plain node:http: the governed listener does its own routing; no framework on the hot path.
+    this.governedServer = createServer(handler.listener);
     this.adminServer = createServer(
       adminApp({
         readiness: () => this.readiness(),
@@ -198,7 +195,7 @@ export class GuardianSidecar {
     let mcp: Awaited<ReturnType<typeof mcpSurface>> | null = null;
     if (c.mcpUpstreams.length > 0) {
       try {
-        mcp = await mcpSurface({ pep, principal: c.principal, upstreams: c.mcpUpstreams, metrics, redact, log });
+        mcp = await (await import('./governed/mcp-surface.js')).mcpSurface({ pep, principal: c.principal, upstreams: c.mcpUpstreams, metrics, redact, log });
       } catch (e) {
         await heartbeats.stop();
         await pep.close().catch(() => undefined);

@@ -1,12 +1,12 @@
 // Lint and compile in one pass: everything that can be decided from the bundle alone (schema,
 // references, CEL, argument schemas, reason codes) is decided here, so evaluation only looks up
 // precomputed structures. A bundle with any lint error does not compile.
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { ALG_ED25519, parseVerifierKey, type VerifierKey } from '../crypto/keys.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { compileToolSchema, newSchemaCompiler } from './arg-schema.js';
 import { bundleContentHash, checkProfile, type HashRef } from './bundle-parse.js';
-import { POLICY_BUNDLE_SCHEMA_ID, policyBundleSchema } from './bundle-schema.js';
+import * as bundleValidators from './bundle-validators.gen.js';
 import {
   BUILTIN_PROFILES,
   SIDE_EFFECTS,
@@ -76,10 +76,9 @@ export interface CompiledBundle {
   readonly destinations: Readonly<Record<string, readonly string[]>>;
 }
 
-const docAjv = new Ajv2020({ strict: true, allErrors: true });
-docAjv.addSchema(policyBundleSchema);
-const validateBundleDoc = docAjv.getSchema(`${POLICY_BUNDLE_SCHEMA_ID}#/$defs/bundle`)!;
-const validateOverlayDoc = docAjv.getSchema(`${POLICY_BUNDLE_SCHEMA_ID}#/$defs/overlay`)!;
+// Compiled at build time (scripts/validators.ts): no schema compile at start-up.
+const validateBundleDoc = bundleValidators.bundle as ValidateFunction;
+const validateOverlayDoc = bundleValidators.overlay as ValidateFunction;
 
 /** Schema errors of a bundle or overlay document (an empty list when it conforms). */
 export function schemaIssues(doc: unknown): LintIssue[] {

@@ -1,7 +1,8 @@
 // The DecisionInput: everything a verdict depends on, including the clock reading and the
 // budget/rate state, so evaluation is a pure function and can be replayed from a record. The
 // canonical form fills defaults; inputDigest hashes its JCS.
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import * as compiledInput from './decision-input-validator.gen.js';
 import { toHex, utf8 } from '../crypto/bytes.js';
 import { jcsString } from '../crypto/jcs.js';
 import { DecimalPrecisionError, jcsDecisionString } from './decision-jcs.js';
@@ -122,7 +123,8 @@ export const decisionInputSchema = {
   ),
 } as const;
 
-const validateInput = new Ajv2020({ strict: true, allErrors: false }).compile(decisionInputSchema);
+// Compiled at build time from decisionInputSchema (scripts/validators.ts).
+const validateInput = compiledInput.validate as ((v: unknown) => boolean) & Pick<ValidateFunction, 'errors'>;
 
 export type CanonicalInputResult =
   | { readonly ok: true; readonly input: DecisionInput; readonly jcs: string; /** UTF-8 of jcs: what inputDigest hashes. */ readonly bytes: Uint8Array }
@@ -162,7 +164,7 @@ export function canonicalDecisionInput(raw: unknown): CanonicalInputResult {
     const err = validateInput.errors?.[0];
     return { ok: false, message: `decision input ${err?.instancePath || '/'} ${err?.message ?? 'is invalid'}` };
   }
-  if (parseInstant(filled.time as string) === null) return { ok: false, message: `time ${String(filled.time)} is not a valid instant` };
+  if (parseInstant((filled as { time?: unknown }).time as string) === null) return { ok: false, message: `time ${String((filled as { time?: unknown }).time)} is not a valid instant` };
   if (text.length > MAX_INPUT_BYTES) return { ok: false, message: `decision input exceeds ${MAX_INPUT_BYTES} bytes` };
   // Encoded once: the length check, the digest and the stored copy all use these bytes.
   const bytes = utf8(text);

@@ -2,7 +2,8 @@
 // rate buckets, idempotency keys, approval ceremonies) and a signed receipt for every outcome.
 // One call to decide(): an INTENT node, the evaluation and the PEP's checks in the same tick
 // (so concurrent calls see each other's reservations), the canonical input stored by hash, then
-// a DECISION node linked to the intent. Nothing is allowed before its decision node is durable;
+// a DECISION node linked to the intent, still in that tick, so all three share one group commit
+// (one fdatasync round). Nothing is allowed before its decision node and input are durable;
 // when recording fails the answer is DENY RECEIPT_UNAVAILABLE (HTTP 503). Spec: docs/spec/pep.md.
 import { toHex, utf8 } from '../crypto/bytes.js';
 import { jcsString } from '../crypto/jcs.js';
@@ -16,7 +17,7 @@ import { canonicalDecisionInput, formatInstant, type CanonicalInputResult } from
 import { ENGINE, evaluatePrepared } from '../guardian/evaluate.js';
 import { loadPolicy, type GuardianPolicy, type PolicySource } from '../guardian/policy.js';
 import type { Clock } from '../proofgraph/clock.js';
-import type { AppendedNode, ProofGraphWriter } from '../proofgraph/graph-writer.js';
+import type { AppendedNode, ProofGraphWriter, StagedNode } from '../proofgraph/graph-writer.js';
 import { readLog } from '../proofgraph/store/index.js';
 import { adjudicate, type Adjudication } from './adjudicate.js';
 import { approve, type ApprovalResult } from './approve.js';
@@ -73,6 +74,10 @@ export class Pep {
   private current: PolicyInForce;
   private closed = false;
   private inflight = new Set<Promise<unknown>>();
+  /** Decisions not yet answered (waiting for their round or their turn): the overload measure. */
+  private awaiting = 0;
+  /** The bundle in force is durable in the blob store (decisions can share its round-trip). */
+  private storedSettled = true;
   rebuilt: RebuildReport = { nodes: 0, decisions: 0 };
 
   private constructor(
@@ -169,6 +174,14 @@ export class Pep {
     }
     if (policy.status === 'ready') this.bundles.remember(policy.bundle);
     this.current = { policy, stored };
+    this.storedSettled = false;
+    const settledFor = this.current;
+    void stored.then(
+      () => {
+        if (this.current === settledFor) this.storedSettled = true;
+      },
+      () => undefined,
+    );
     await stored;
     await this.o.writer.heartbeat('policy_change', digest);
     return policy;
@@ -209,8 +222,15 @@ export class Pep {
     const refused = this.refusal();
     if (refused) return Promise.resolve(unrecorded(req, policyDigestOf(policy), emptyDigest(this.suite), refused, null));
 
-    const intent = this.o.writer.append('intent', { ...req.intent });
-    intent.catch(() => undefined);
+    // Staged now, durable with its decision in the same group commit (one fdatasync round).
+    let intent: StagedNode | null = null;
+    let intentFault: unknown = null;
+    try {
+      intent = this.o.writer.stage('intent', { ...req.intent });
+      intent.durable.catch(() => undefined);
+    } catch (e) {
+      intentFault = e;
+    }
 
     let canon: CanonicalInputResult | null = null;
     let a: Adjudication;
@@ -232,7 +252,7 @@ export class Pep {
         request: req,
         nowMs,
         snapshotVersion: snap?.version ?? -1,
-        overloaded: this.sequencer.waiting >= (this.o.maxPending ?? 10_000),
+        overloaded: this.awaiting >= (this.o.maxPending ?? 10_000),
         overloadRetryMs: this.o.overloadRetryMs ?? 100,
         random: this.o.random,
       });
@@ -259,22 +279,36 @@ export class Pep {
       ...(a.sandbox !== undefined ? { sandbox: a.sandbox } : {}),
       ...(a.basis ? { basis: a.basis } : {}),
     };
+    this.awaiting++;
     return new Promise<PepOutcome>((resolve) => {
       const lost = (cause: unknown, intentNode: AppendedNode | null) => {
         if (a.opened) this.state.ceremonies.close(a.opened, 'superseded');
         resolve(unrecorded(req, record.policyDigest, inputDigest, `recording failed: ${(cause as Error)?.message ?? String(cause)}`, intentNode, a));
       };
+      if (intent === null) return lost(intentFault, null);
+      const intentNode = intent.node;
+      const append = (): Promise<AppendedNode> => this.o.writer.append('decision', { ...record }, { parents: [{ hash: intentNode.entryHash }] });
+      const settle = (decision: Promise<AppendedNode>, first: ReadonlyArray<Promise<unknown>>) =>
+        Promise.all([decision, ...first]).then(
+          ([node]) => resolve(this.recorded(record, a, intentNode, node, req.intent)),
+          (e: unknown) => lost(e, null),
+        );
+      if (this.sequencer.waiting === 0 && this.current.policy === policy && this.storedSettled) {
+        // The usual case: intent, input blob and decision all go out in the batches now forming,
+        // so the ALLOW waits for one fdatasync round. The log order is the decision order because
+        // nothing is queued ahead (pep.md §2).
+        settle(append(), [intent.durable, input]);
+        return;
+      }
+      // A bundle still being stored, or decisions queued behind one: in decision order, each
+      // appended once its prerequisites are durable (two rounds; rare).
       this.sequencer.add(
-        [intent, input, stored],
-        (values) => {
-          const intentNode = values[0] as AppendedNode;
-          this.o.writer.append('decision', { ...record }, { parents: [{ hash: intentNode.entryHash }] }).then(
-            (node) => resolve(this.recorded(record, a, intentNode, node, req.intent)),
-            (e: unknown) => lost(e, intentNode),
-          );
-        },
+        [intent.durable, input, stored],
+        () => settle(append(), []),
         (e) => lost(e, null),
       );
+    }).finally(() => {
+      this.awaiting--;
     });
   }
 

@@ -60,6 +60,12 @@ export interface AppendedNode {
   readonly origin: string;
 }
 
+/** A node accepted by stage(): fixed now, durable once `durable` resolves. */
+export interface StagedNode {
+  readonly node: AppendedNode;
+  readonly durable: Promise<AppendedNode>;
+}
+
 export class GraphWriterError extends Error {
   constructor(readonly code: string, message: string) {
     super(message);
@@ -193,24 +199,44 @@ export class ProofGraphWriter {
     return this.store.failed;
   }
 
+  /** Entries, batches and fdatasyncs of the log since open (diagnostics, the one-round tests). */
+  get storeStats(): { appends: number; batches: number; syncs: number } {
+    return this.store.stats;
+  }
+
   /**
    * Builds, signs and appends one node. The index, hash and chain are fixed synchronously (so
    * concurrent callers get a total order); the promise resolves once the entry is durable.
    */
   append(kind: NodeKind, body: Record<string, unknown>, o: AppendOptions = {}): Promise<AppendedNode> {
-    if (this.closed) return Promise.reject(new GraphWriterError('ERR_WRITER_CLOSED', 'the ProofGraph writer is closed'));
-    if (this.store.failed) return Promise.reject(this.store.failed);
+    let staged: StagedNode;
+    try {
+      staged = this.stage(kind, body, o);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return staged.durable;
+  }
+
+  /**
+   * append() with the node returned at once: its entry hash can parent another node staged in the
+   * same tick, so both go out in one group commit (one fdatasync round for an intent and its
+   * decision). Throws (nothing accepted) where append() rejects; `durable` resolves with the node.
+   */
+  stage(kind: NodeKind, body: Record<string, unknown>, o: AppendOptions = {}): StagedNode {
+    if (this.closed) throw new GraphWriterError('ERR_WRITER_CLOSED', 'the ProofGraph writer is closed');
+    if (this.store.failed) throw this.store.failed;
     let lamport = this.lastLamport;
     const parents: ParentRef[] = [];
     for (const p of o.parents ?? []) {
       let pl: number | undefined;
       if (isCrossLog(p) && p.origin !== this.origin) {
         pl = p.lamport;
-        if (pl === undefined) return Promise.reject(new GraphWriterError('ERR_PARENT_LAMPORT', `cross-log parent ${p.origin}#${p.index} needs its lamport`));
+        if (pl === undefined) throw new GraphWriterError('ERR_PARENT_LAMPORT', `cross-log parent ${p.origin}#${p.index} needs its lamport`);
         parents.push({ origin: p.origin, index: p.index, hash: p.hash });
       } else {
         pl = this.lamports.get(p.hash);
-        if (pl === undefined) return Promise.reject(new GraphWriterError('ERR_PARENT_UNKNOWN', `parent ${p.hash} is not in log ${this.origin}`));
+        if (pl === undefined) throw new GraphWriterError('ERR_PARENT_UNKNOWN', `parent ${p.hash} is not in log ${this.origin}`);
         parents.push({ hash: p.hash });
       }
       lamport = Math.max(lamport, pl);
@@ -225,20 +251,15 @@ export class ProofGraphWriter {
       time: formatTime(timeMs),
       body,
     };
-    let encoded;
-    try {
-      encoded = encodeNode(
-        this.opts.suite,
-        { kind, subjectName: o.subjectName ?? defaultSubject(kind, body, this.origin), predicate },
-        [{ keyid: this.opts.nodeKey.verifier.handle, signer: this.opts.nodeKey }, ...(o.extraSigners ?? [])],
-      );
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const encoded = encodeNode(
+      this.opts.suite,
+      { kind, subjectName: o.subjectName ?? defaultSubject(kind, body, this.origin), predicate },
+      [{ keyid: this.opts.nodeKey.verifier.handle, signer: this.opts.nodeKey }, ...(o.extraSigners ?? [])],
+    );
     // Never persist a node a verifier would reject: the log is append-only, a bad entry is forever.
     const invalid = statementError(kind, encoded.statement);
-    if (invalid) return Promise.reject(new GraphWriterError('ERR_SCHEMA', invalid));
-    const durable = this.store.append(encoded.entry);
+    if (invalid) throw new GraphWriterError('ERR_SCHEMA', invalid);
+    const stored = this.store.append(encoded.entry);
     this.lastHash = encoded.entryHash;
     this.lastLamport = predicate.lamport;
     this.lastTimeMs = timeMs;
@@ -249,10 +270,11 @@ export class ProofGraphWriter {
       // Errors surface through the store's failed state and the next append.
       this.checkpoint().catch(() => undefined);
     }
-    return durable.then(() => {
+    const durable = stored.then(() => {
       this.onDurable?.(node.index, encoded.entry);
       return node;
     });
+    return { node, durable };
   }
 
   heartbeat(reason: 'start' | 'periodic' | 'policy_change' | 'shutdown', policyDigest?: HashRef | null): Promise<AppendedNode> {

@@ -1,7 +1,8 @@
 // Trust events: root-signed statements that authorise, rotate and revoke node-signing keys.
 // They travel inside `trust` ProofGraph nodes, so key history is in the log itself, and validity is
 // by log position (origin, index), never by wall-clock windows. Spec: docs/spec/receipt.md §Trust.
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import * as compiledEvent from './event-validator.gen.js';
 import { equalBytes, fromBase64, toBase64, toHex } from '../crypto/bytes.js';
 import { jcs, jcsSigned } from '../crypto/jcs.js';
 import { parseVerifierKey, ALG_ED25519, type VerifierKey } from '../crypto/keys.js';
@@ -9,7 +10,7 @@ import type { SigningKey } from '../crypto/signing-key.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { checkEnvelopeShape, IN_TOTO_PAYLOAD_TYPE, pae, signEnvelope, type DsseEnvelope } from '../contracts/dsse.js';
 import { parseJsonStrict } from '../contracts/node.js';
-import { TRUST_EVENT_PREDICATE, trustEventSchema, type TrustEventType } from '../contracts/schemas.js';
+import { TRUST_EVENT_PREDICATE, type TrustEventType } from '../contracts/schemas.js';
 
 /** node: a key that signs ProofGraph nodes. log: a log key that signs the origin's checkpoints. */
 export type KeyPurpose = 'node' | 'log';
@@ -34,7 +35,8 @@ export class TrustError extends Error {
   }
 }
 
-const validate = new Ajv2020({ strict: true }).compile(trustEventSchema as unknown as Record<string, unknown>);
+// Compiled at build time from trustEventSchema (scripts/validators.ts).
+const validate = compiledEvent.validate as ValidateFunction;
 
 /**
  * A log-key certification covers every checkpoint of one origin: only a KEY_PUBLISH from index 0
