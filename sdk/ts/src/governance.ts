@@ -207,7 +207,7 @@ export interface McpCallGovernance {
 const lastOf = (r: McpReceipts): string | null => r.result ?? r.effect ?? r.decision ?? r.intent ?? null;
 
 /** A CallToolResult's `_meta` receipt (an executed call); null when it has none. */
-export function mcpResultGovernance(result: { _meta?: Record<string, unknown> }): McpCallGovernance | null {
+export function mcpResultGovernance(result: { _meta?: Record<string, unknown>; [field: string]: unknown }): McpCallGovernance | null {
   const m = result._meta?.[META_RECEIPT] as (McpReceipts & { verdict?: unknown; reasonCode?: unknown }) | undefined;
   if (!m) return null;
   const { verdict, reasonCode, ...receipts } = m;
@@ -241,7 +241,7 @@ export interface McpToolGovernance {
   conditions: unknown;
 }
 
-export function mcpToolGovernance(tool: { _meta?: Record<string, unknown> }): McpToolGovernance | null {
+export function mcpToolGovernance(tool: { _meta?: Record<string, unknown>; [field: string]: unknown }): McpToolGovernance | null {
   const g = tool._meta?.[META_GOVERNANCE];
   return typeof g === 'object' && g !== null ? (g as McpToolGovernance) : null;
 }
