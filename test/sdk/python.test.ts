@@ -24,7 +24,7 @@ function pytest(env: Record<string, string>): Promise<{ code: number | null; out
 describeWithPython('Python SDK (pytest)', () => {
   let live: LiveSidecar;
   beforeAll(async () => {
-    live = await startLiveSidecar();
+    live = await startLiveSidecar({ mcp: true });
   }, 60_000);
   afterAll(async () => {
     await live?.stop();
