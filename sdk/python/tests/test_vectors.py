@@ -127,3 +127,19 @@ def test_wycheproof_ed25519_and_flipped_signatures():
     assert valid
     flipped = [(t["tcId"], verify_ed25519(pk, bytes.fromhex(t["msg"]), bytes([sig(t)[0] ^ 1]) + sig(t)[1:])) for t, pk in valid]
     assert flipped == [(t["tcId"], False) for t, _ in valid]
+
+
+MUTATIONS = json.loads((REPO / "test" / "sdk" / "vectors" / "mutations.json").read_text())
+
+
+def test_byte_flips_give_the_typescript_verifiers_codes():
+    """test/sdk/vectors/mutations.json: each entry with one byte XOR 0x01 fails (or, in the
+    approver's own signature, passes) exactly as the TypeScript verifier does."""
+    t = trust()
+    got = []
+    for m in MUTATIONS:
+        b = bytearray(node(m["node"])["entry"].encode("utf-8"))
+        b[m["offset"]] ^= 1
+        got.append(code_of(lambda: verify_receipt(bytes(b), t)))
+    assert len(MUTATIONS) == 216
+    assert [(m["node"], m["offset"], c) for m, c in zip(MUTATIONS, got)] == [(m["node"], m["offset"], m["expect"]) for m in MUTATIONS]

@@ -1,7 +1,7 @@
 // The TypeScript SDK against the conformance vectors every SDK runs (docs/sdks.md §Conformance):
 // docs/spec/vectors (nodes, negative entries, the tlog-proof), ../shared/vectors (JCS, Wycheproof
 // Ed25519), and one tampered copy of each vector.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jcs, loadTrust, ReceiptError, trustEventsOf, verifyEd25519, verifyReceipt, SPEC_VERSION } from '../../../sdk/ts/src/index.js';
 import { describeWithVectors, repoRoot, vectorsDir } from '../../support/shared.js';
@@ -73,6 +73,43 @@ describe('TS SDK: docs/spec/vectors', () => {
     const forged = [...lines];
     forged[root] = Buffer.alloc(32, 7).toString('base64');
     expect(codeOf(() => verifyReceipt(decision.entry, trust(), { proof: forged.join('\n') }))).toBe('ERR_CHECKPOINT_BAD_SIGNATURE');
+  });
+});
+
+/**
+ * Byte-flip vectors for every SDK: node file, byte offset in its entry (24 offsets spread over the
+ * entry), and the code this verifier gives the entry with that byte XOR 0x01 (ASCII stays ASCII).
+ * Written to test/sdk/vectors/mutations.json (HELM_WRITE_SPEC=1), otherwise checked byte for byte:
+ * another SDK that reads the same codes rejects what this verifier rejects, for the same reason.
+ */
+function mutations(): Array<{ node: string; offset: number; expect: string }> {
+  const out: Array<{ node: string; offset: number; expect: string }> = [];
+  for (const [f, n] of nodes) {
+    const bytes = Buffer.from(n.entry, 'utf8');
+    for (let k = 0; k < 24; k++) {
+      const offset = Math.floor((k * (bytes.length - 1)) / 23);
+      const m = Buffer.from(bytes);
+      m.writeUInt8(m.readUInt8(offset) ^ 1, offset);
+      out.push({ node: f, offset, expect: codeOf(() => verifyReceipt(m, trust())) });
+    }
+  }
+  return out;
+}
+
+describe('TS SDK: byte-flip vectors shared with the other SDKs', () => {
+  it('test/sdk/vectors/mutations.json holds this verifier\'s codes; only the approver\'s own signature is not checked', () => {
+    const list = mutations();
+    const text = `${JSON.stringify(list, null, 1)}\n`;
+    const file = join(repoRoot, 'test', 'sdk', 'vectors', 'mutations.json');
+    if (process.env.HELM_WRITE_SPEC === '1') writeFileSync(file, text);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+    // A signature by a key outside the trust registry (the approver's, in an approval node) is not
+    // checked (receipt.md §8 step 4); the changed entry is caught by its inclusion proof instead.
+    const approval = nodes.find(([f]) => f === '04-approval.json')![1].entry;
+    const approverSig = approval.indexOf('{"keyid":"helm-vectors/approver-alice');
+    const accepted = list.filter((m) => m.expect === 'accepted');
+    expect(accepted.length).toBeGreaterThan(0);
+    expect(accepted.filter((m) => m.node !== '04-approval.json' || m.offset < approverSig)).toEqual([]);
   });
 });
 
