@@ -90,3 +90,20 @@ def _stranger_suffix() -> str:
     seed = bytes(range(32))
     pub = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return f"{key_id('sdk-stranger', 1, pub)}+{base64.b64encode(bytes([1]) + seed).decode()}"
+
+
+def test_async_hook_reports_the_same_governance():
+    import asyncio
+
+    from helm_sdk import async_governance_hook
+
+    seen = []
+
+    async def main():
+        async with httpx.AsyncClient(timeout=20, event_hooks={"response": [async_governance_hook(lambda g, _r: seen.append(g))]}) as http:
+            r = await http.post(f"{ENV['HELM_SDK_BASE_URL']}/chat/completions", json={"model": ENV["HELM_SDK_MODEL"], "messages": [{"role": "user", "content": ENV["HELM_SDK_PROMPT_DENIED"]}]})
+            return r.json()
+
+    body = asyncio.run(main())
+    assert [(g.verdict, [c.tool for c in g.calls]) for g in seen] == [("DENY", [ENV["HELM_SDK_TOOL_DENIED"]])]
+    assert body["helm"]["decisions"][0]["receiptId"] == seen[0].receipt_id
