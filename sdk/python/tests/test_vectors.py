@@ -143,3 +143,16 @@ def test_byte_flips_give_the_typescript_verifiers_codes():
         got.append(code_of(lambda: verify_receipt(bytes(b), t)))
     assert len(MUTATIONS) == 216
     assert [(m["node"], m["offset"], c) for m, c in zip(MUTATIONS, got)] == [(m["node"], m["offset"], m["expect"]) for m in MUTATIONS]
+
+
+def test_proof_byte_flips_give_the_typescript_verifiers_codes():
+    """test/sdk/vectors/proof-mutations.json: the tlog-proof of 03-decision with one byte XOR 0x01."""
+    cases = json.loads((REPO / "test" / "sdk" / "vectors" / "proof-mutations.json").read_text())
+    entry, t = node("03-decision.json")["entry"], trust()
+    got = []
+    for m in cases:
+        b = bytearray(PROOF.encode("utf-8"))
+        b[m["offset"]] ^= 1
+        got.append(code_of(lambda: verify_receipt(entry, t, proof=b.decode("utf-8"))))
+    assert len(cases) == 48
+    assert [(m["offset"], c) for m, c in zip(cases, got)] == [(m["offset"], m["expect"]) for m in cases]

@@ -113,6 +113,29 @@ describe('TS SDK: byte-flip vectors shared with the other SDKs', () => {
   });
 });
 
+/** The same for the proof of 03-decision: 48 offsets over the tlog-proof text, each byte XOR 0x01. */
+function proofMutations(): Array<{ offset: number; expect: string }> {
+  const entry = nodes.find(([f]) => f === '03-decision.json')![1].entry;
+  const text = Buffer.from(read('log/decision-03.tlog-proof'), 'utf8');
+  return Array.from({ length: 48 }, (_, k) => {
+    const offset = Math.floor((k * (text.length - 1)) / 47);
+    const m = Buffer.from(text);
+    m.writeUInt8(m.readUInt8(offset) ^ 1, offset);
+    return { offset, expect: codeOf(() => verifyReceipt(entry, trust(), { proof: m.toString('utf8') })) };
+  });
+}
+
+describe('TS SDK: proof byte-flip vectors shared with the other SDKs', () => {
+  it('test/sdk/vectors/proof-mutations.json holds this verifier\'s codes, and none is accepted', () => {
+    const list = proofMutations();
+    const text = `${JSON.stringify(list, null, 1)}\n`;
+    const file = join(repoRoot, 'test', 'sdk', 'vectors', 'proof-mutations.json');
+    if (process.env.HELM_WRITE_SPEC === '1') writeFileSync(file, text);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+    expect(list.filter((m) => m.expect === 'accepted')).toEqual([]);
+  });
+});
+
 describeWithVectors('TS SDK: ../shared/vectors', () => {
   const dir = join(vectorsDir, 'jcs');
   const names = readdirSync(join(dir, 'input')).filter((n) => n.endsWith('.json'));

@@ -11,6 +11,8 @@ from .keys import ALG_COSIGNATURE_V1, ALG_ED25519, VerifierKey, b64decode_strict
 TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
 DASH = "\u2014 "
 MAX_PROOF_HASHES = 63
+MAX_NOTE_BYTES = 1 << 20
+MAX_SIGNATURES = 100
 
 
 @dataclass
@@ -87,34 +89,50 @@ class Checkpoint:
     witnesses: List[str]
 
 
-def verify_checkpoint(note: str, policy: TrustPolicy) -> Checkpoint:
-    """A checkpoint note signed by a policy log key named after its origin, with the witness quorum."""
+def parse_note(note: str, code: str = "ERR_CHECKPOINT_MALFORMED") -> Tuple[str, List[Tuple[str, str, bytes]]]:
+    """A signed note's text and its signature lines as (name, key id, signature); structural errors raise ``code``."""
+
+    def bad(why: str) -> HelmError:
+        return HelmError(code, f"checkpoint: {why}")
+
+    if len(note.encode("utf-8")) > MAX_NOTE_BYTES:
+        raise bad("note is too large")
     split = note.rfind("\n\n")
     if split < 0 or not note.endswith("\n"):
-        raise HelmError("ERR_CHECKPOINT_MALFORMED", "checkpoint: note has no signature block")
+        raise bad("note has no signature block")
     text = note[: split + 1]
     if re.search(r"[\x00-\x09\x0b-\x1f]", text):
-        raise HelmError("ERR_CHECKPOINT_MALFORMED", "checkpoint: note text contains control characters")
+        raise bad("note text contains control characters")
+    lines = note[split + 2 : -1].split("\n")
+    if len(lines) > MAX_SIGNATURES:
+        raise bad("too many signatures")
+    sigs = []
+    for line in lines:
+        rest = line[len(DASH) :]
+        if not line.startswith(DASH) or " " not in rest or not valid_key_name(rest.split(" ", 1)[0]):
+            raise bad(f"malformed signature line {line!r}")
+        name, sig64 = rest.split(" ", 1)
+        try:
+            raw = b64decode_strict(sig64, f"signature line for {name}")
+        except ValueError:
+            raise bad(f"signature line for {name} is not base64") from None
+        if len(raw) < 5:
+            raise bad(f"signature line for {name} is too short")
+        sigs.append((name, raw[:4].hex(), raw[4:]))
+    return text, sigs
+
+
+def verify_checkpoint(note: str, policy: TrustPolicy) -> Checkpoint:
+    """A checkpoint note signed by a policy log key named after its origin, with the witness quorum."""
+    text, sigs = parse_note(note)
     known = [*policy.logs, *policy.witnesses.values()]
     verified: List[VerifierKey] = []
-    for line in note[split + 2 : -1].split("\n"):
-        if not line.startswith(DASH) or " " not in line[len(DASH) :]:
-            raise HelmError("ERR_CHECKPOINT_MALFORMED", f"checkpoint: malformed signature line {line!r}")
-        name, sig64 = line[len(DASH) :].split(" ", 1)
-        if not valid_key_name(name):
-            raise HelmError("ERR_CHECKPOINT_MALFORMED", f"checkpoint: malformed signature line {line!r}")
-        try:
-            raw = b64decode_strict(sig64, f"signature of {name}")
-        except ValueError as e:
-            raise HelmError("ERR_CHECKPOINT_MALFORMED", f"checkpoint: {e}") from None
-        if len(raw) < 5:
-            raise HelmError("ERR_CHECKPOINT_MALFORMED", f"checkpoint: signature line for {name} is too short")
-        key = next((k for k in known if k.name == name and k.key_id == raw[:4].hex()), None)
+    for name, kid, sig in sigs:
+        key = next((k for k in known if k.name == name and k.key_id == kid), None)
         if key is None:
             continue
         if any(v.handle == key.handle for v in verified):
             raise HelmError("ERR_CHECKPOINT_MALFORMED", f"checkpoint: two signatures by {key.handle}")
-        sig = raw[4:]
         if key.alg == ALG_ED25519:
             ok = verify_ed25519(key.public_key, text.encode("utf-8"), sig)
         else:
@@ -199,7 +217,9 @@ def parse_tlog_proof(text: str) -> Tuple[int, List[bytes], str]:
         i += 1
     if i >= len(lines):
         raise bad("no empty line before the checkpoint")
-    return int(m.group(1)), proof, "\n".join(lines[i + 1 :])
+    note = "\n".join(lines[i + 1 :])
+    parse_note(note, "ERR_TLOG_PROOF_MALFORMED")  # as the TypeScript parser: a broken note is a broken proof
+    return int(m.group(1)), proof, note
 
 
 def verify_tlog_proof(text: str, entry: bytes, policy: TrustPolicy) -> Tuple[int, Checkpoint]:
