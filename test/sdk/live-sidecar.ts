@@ -5,7 +5,9 @@
 // ENV CONTRACT (what a native SDK test reads; every value is set, MCP_URL may be empty):
 //   HELM_SDK_BASE_URL        OpenAI base URL of the governed proxy, ending in /v1
 //   HELM_SDK_ADMIN_URL       admin listener (GET/POST /v1/approvals), no trailing slash, no auth
-//   HELM_SDK_MCP_URL         MCP gateway URL ("" : this harness configures no MCP upstream)
+//   HELM_SDK_MCP_URL         MCP gateway URL (Streamable HTTP), "" unless started with { mcp: true }:
+//                            then tool everything__echo (server-everything over stdio) is allowed,
+//                            and denied (rule echo-no-secrets) when its message contains "password"
 //   HELM_SDK_TRUST_POLICY    trust policy file (docs/spec/trust-policy.md) of this sidecar's log
 //   HELM_SDK_APPROVER_KEY    Ed25519 private key file (PRIVATE+KEY+... line) of an approver the
 //                            bundle lists (quorum 1, no timelock, no hold)
@@ -39,10 +41,21 @@ import { parseCheckpointText } from '../../kernel/proofgraph/checkpoint.js';
 import { readLog } from '../../kernel/proofgraph/store/index.js';
 import { formatTlogProof } from '../../kernel/proofgraph/tlog-proof.js';
 import { approvers } from '../pep/support.js';
-import { call, Pod, ROUTES, WRITER } from '../sidecar/support.js';
+import type { PolicyBundleDoc } from '../../kernel/guardian/index.js';
+import { call, Pod, ROUTES, sidecarBundle } from '../sidecar/support.js';
 import { repoRoot } from '../support/shared.js';
 
 export const HELMCTL = join(repoRoot, 'dist', 'cli', 'helmctl.js');
+const EVERYTHING = join(repoRoot, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
+export const MCP_TOOL = 'everything__echo';
+
+/** The MCP part of the bundle: echo is allowed unless its message mentions a password. */
+function withEcho(d: PolicyBundleDoc): void {
+  d.domains.demo = { description: 'server-everything tools' };
+  d.grants[0]!.domains.push('demo');
+  d.tools[MCP_TOOL] = { domain: 'demo', sideEffect: 'read', args: { type: 'object', properties: { message: { type: 'string', maxLength: 2000 } }, required: ['message'] } };
+  d.rules.push({ id: 'allow-echo', match: { tools: [MCP_TOOL] }, verdict: 'ALLOW' }, { id: 'echo-no-secrets', match: { tools: [MCP_TOOL] }, when: "args.message.contains('password')", verdict: 'DENY' });
+}
 
 /** The three scripted calls: prompt → [tool, arguments]. */
 export const SCRIPT = {
@@ -76,8 +89,9 @@ function userText(request: unknown): string {
   return typeof last?.content === 'string' ? last.content : '';
 }
 
-export async function startLiveSidecar(): Promise<LiveSidecar> {
+export async function startLiveSidecar(o: { mcp?: boolean } = {}): Promise<LiveSidecar> {
   const pod = await Pod.create();
+  if (o.mcp) await pod.writeBundle(sidecarBundle(withEcho));
   let n = 0;
   pod.script((request) => {
     const want = Object.values(SCRIPT).find((s) => s.prompt === userText(request));
@@ -88,6 +102,7 @@ export async function startLiveSidecar(): Promise<LiveSidecar> {
   const packDir = pod.path('pack');
 
   const flags = [...pod.flags(), '--checkpoint-every', '1', '--bundle-poll-interval-ms', '3600000'];
+  if (o.mcp) flags.push('--mcp-upstreams', JSON.stringify([{ name: 'everything', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'], protocol: 'legacy' }]));
   const child: ChildProcess = spawn(process.execPath, [HELMCTL, 'serve', ...flags], {
     env: { PATH: process.env.PATH ?? '', HELM_TOOL_ROUTES: ROUTES },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -153,7 +168,7 @@ export async function startLiveSidecar(): Promise<LiveSidecar> {
   const live: LiveSidecar = {
     baseUrl: `${ready.governed}/v1`,
     adminUrl: ready.admin,
-    mcpUrl: null,
+    mcpUrl: o.mcp ? `${ready.governed}/mcp` : null,
     trustPolicy: pod.path('trust-policy.txt'),
     approverKey,
     approverHandle: approvers.alice.verifier.handle,
