@@ -238,6 +238,16 @@ type MCPReceipt struct {
 	Result     string `json:"result,omitempty"`
 }
 
+// Receipt is the most specific node: the result, else the effect, else the decision.
+func (r *MCPReceipt) Receipt() string {
+	for _, h := range []string{r.Result, r.Effect, r.Decision} {
+		if h != "" {
+			return h
+		}
+	}
+	return ""
+}
+
 // MCPErrorData is error.data of a refused tools/call (-32060 denied, -32061 approval, -32062 unavailable).
 type MCPErrorData struct {
 	Verdict      string            `json:"verdict"`
@@ -248,6 +258,28 @@ type MCPErrorData struct {
 	Failure      string            `json:"failure,omitempty"`
 	Challenge    *Challenge        `json:"challenge,omitempty"`
 	RetryAfterMs *int64            `json:"retryAfterMs,omitempty"`
+	// Kind follows from the JSON-RPC code (ParseMCPErrorObject): denied, approval-pending, unavailable.
+	Kind string `json:"-"`
+}
+
+var mcpErrorKinds = map[int]string{-32060: "denied", -32061: "approval-pending", -32062: "unavailable"}
+
+// ParseMCPErrorObject reads a whole JSON-RPC error {code, message, data}; ok is false for an
+// error that is not a HELM refusal (another code, or no HELM data).
+func ParseMCPErrorObject(rpcError json.RawMessage) (*MCPErrorData, bool) {
+	var e struct {
+		Code int             `json:"code"`
+		Data json.RawMessage `json:"data"`
+	}
+	if json.Unmarshal(rpcError, &e) != nil || mcpErrorKinds[e.Code] == "" {
+		return nil, false
+	}
+	d, err := ParseMCPError(e.Data)
+	if err != nil {
+		return nil, false
+	}
+	d.Kind = mcpErrorKinds[e.Code]
+	return d, true
 }
 
 func fromMeta(meta json.RawMessage, key string, out interface{}) (bool, error) {

@@ -24,8 +24,11 @@ func (r *TrustRegistry) VerifyReceipt(entry []byte, tlogProof string) (*Verified
 	if err != nil {
 		return nil, err
 	}
-	if cp.Origin != n.Origin || index != n.Index {
-		return nil, errf("ERR_TLOG_PROOF_INDEX", "proof is for %s#%d but the node is %s#%d", cp.Origin, index, n.Origin, n.Index)
+	if cp.Origin != n.Origin {
+		return nil, errf("ERR_TLOG_PROOF_ORIGIN", "proof is for log %s but the node is in %s", cp.Origin, n.Origin)
+	}
+	if index != n.Index {
+		return nil, errf("ERR_TLOG_PROOF_INDEX", "proof is for index %d but the node is %s#%d", index, n.Origin, n.Index)
 	}
 	return &VerifiedReceipt{Node: n, SignedBy: k, Checkpoint: cp}, nil
 }
