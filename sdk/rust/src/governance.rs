@@ -324,6 +324,13 @@ pub struct McpReceipt {
     pub result: Option<String>,
 }
 
+impl McpReceipt {
+    /// The most specific node: the result, else the effect, else the decision.
+    pub fn receipt(&self) -> Option<&str> {
+        self.result.as_deref().or(self.effect.as_deref()).or(self.decision.as_deref())
+    }
+}
+
 /// error.data of a refused tools/call (-32060 denied, -32061 approval pending, -32062 unavailable).
 #[derive(Debug, Clone, Default)]
 pub struct McpErrorData {
@@ -334,6 +341,21 @@ pub struct McpErrorData {
     pub failure: Option<String>,
     pub challenge: Option<Challenge>,
     pub retry_after_ms: Option<u64>,
+    /// From the JSON-RPC code (parse_mcp_error_object): denied, approval-pending or unavailable.
+    pub kind: Option<String>,
+}
+
+/// Reads a whole JSON-RPC error {code, message, data}; None when it is not a HELM refusal.
+pub fn parse_mcp_error_object(error: &Value) -> Option<McpErrorData> {
+    let kind = match error.get("code").and_then(Value::as_i64)? {
+        -32060 => "denied",
+        -32061 => "approval-pending",
+        -32062 => "unavailable",
+        _ => return None,
+    };
+    let mut d = parse_mcp_error(error.get("data")?).ok()?;
+    d.kind = Some(kind.to_string());
+    Some(d)
 }
 
 /// Reads a listed tool's governance from its _meta.
@@ -371,5 +393,6 @@ pub fn parse_mcp_error(data: &Value) -> Result<McpErrorData, Error> {
         failure: opt_s(data, "failure"),
         challenge: data.get("challenge").filter(|c| c.is_object()).map(Challenge::from_json),
         retry_after_ms: data.get("retryAfterMs").and_then(Value::as_u64),
+        kind: None,
     })
 }

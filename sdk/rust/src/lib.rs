@@ -17,7 +17,7 @@ pub use approvals::{approval_message, sign_approval, Accepted, AdminClient, Cere
 pub use checkpoint::{leaf_hash, parse_checkpoint_text, parse_tlog_proof, verify_checkpoint, verify_inclusion, verify_tlog_proof, Checkpoint, TlogProof, VerifiedCheckpoint, TLOG_PROOF_HEADER};
 pub use error::Error;
 pub use governance::{
-    parse_headers, parse_helm_content, parse_mcp_error, parse_mcp_receipt, parse_mcp_tool_governance, parse_summary, Challenge, DecisionView, Explanation, Governance, HeaderDecision, McpErrorData,
+    parse_headers, parse_helm_content, parse_mcp_error, parse_mcp_error_object, parse_mcp_receipt, parse_mcp_tool_governance, parse_summary, Challenge, DecisionView, Explanation, Governance, HeaderDecision, McpErrorData,
     McpReceipt, McpToolGovernance, Summary, META_GOVERNANCE, META_IDEMPOTENCY_KEY, META_RECEIPT, META_TOOL_CALL_ID,
 };
 pub use jcs::{canonicalize, canonicalize_json, format_es6, parse_json};

@@ -185,8 +185,11 @@ impl TrustRegistry {
         let mut p = self.policy.clone();
         p.logs.extend(self.log_keys.iter().cloned());
         let (checkpoint, index) = verify_tlog_proof(tlog_proof, entry, &p)?;
-        if checkpoint.checkpoint.origin != node.origin || index != node.index {
-            return Err(err!("ERR_TLOG_PROOF_INDEX", "proof is for {}#{} but the node is {}#{}", checkpoint.checkpoint.origin, index, node.origin, node.index));
+        if checkpoint.checkpoint.origin != node.origin {
+            return Err(err!("ERR_TLOG_PROOF_ORIGIN", "proof is for log {} but the node is in {}", checkpoint.checkpoint.origin, node.origin));
+        }
+        if index != node.index {
+            return Err(err!("ERR_TLOG_PROOF_INDEX", "proof is for index {} but the node is {}#{}", index, node.origin, node.index));
         }
         Ok(VerifiedReceipt { node, signed_by, checkpoint })
     }
