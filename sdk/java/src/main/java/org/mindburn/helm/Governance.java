@@ -145,10 +145,32 @@ public final class Governance {
   public record McpToolGovernance(String upstream, String upstreamTool, String domain, String sideEffect, String approval, boolean pinned, String definitionHash, List<String> conditions) {}
 
   /** _meta["helm.mindburn.org/receipt"] of a tools/call result. */
-  public record McpReceipt(String verdict, String reasonCode, String callId, String intent, String decision, String effect, String result) {}
+  public record McpReceipt(String verdict, String reasonCode, String callId, String intent, String decision, String effect, String result) {
+    /** The most specific node: the result, else the effect, else the decision. */
+    public String receipt() {
+      return result != null ? result : effect != null ? effect : decision;
+    }
+  }
 
-  /** error.data of a refused tools/call (-32060 denied, -32061 approval pending, -32062 unavailable). */
-  public record McpErrorData(String verdict, String reasonCode, String callId, String receipt, String failure, Challenge challenge, Long retryAfterMs) {}
+  /** error.data of a refused tools/call; kind (from the JSON-RPC code) is denied (-32060), approval-pending (-32061) or unavailable (-32062). */
+  public record McpErrorData(String verdict, String reasonCode, String callId, String receipt, String failure, Challenge challenge, Long retryAfterMs, String kind) {}
+
+  /** Reads a whole JSON-RPC error {code, message, data}; empty when it is not a HELM refusal. */
+  public static Optional<McpErrorData> parseMcpErrorObject(JsonNode error) {
+    String kind = switch (error.path("code").asInt(0)) {
+      case -32060 -> "denied";
+      case -32061 -> "approval-pending";
+      case -32062 -> "unavailable";
+      default -> null;
+    };
+    if (kind == null) return Optional.empty();
+    try {
+      McpErrorData d = parseMcpError(error.path("data"));
+      return Optional.of(new McpErrorData(d.verdict(), d.reasonCode(), d.callId(), d.receipt(), d.failure(), d.challenge(), d.retryAfterMs(), kind));
+    } catch (HelmException e) {
+      return Optional.empty();
+    }
+  }
 
   public static Optional<McpToolGovernance> parseMcpToolGovernance(JsonNode meta) {
     JsonNode g = meta.path(META_GOVERNANCE);
@@ -167,6 +189,6 @@ public final class Governance {
   public static McpErrorData parseMcpError(JsonNode data) throws HelmException {
     if (text(data, "verdict") == null) throw new HelmException("ERR_HELM_META", "error.data is not a HELM refusal");
     return new McpErrorData(text(data, "verdict"), text(data, "reasonCode"), text(data, "callId"), text(data, "receipt"), text(data, "failure"), data.path("challenge").isObject() ? Challenge.fromJson(data.get("challenge")) : null,
-        data.path("retryAfterMs").isIntegralNumber() ? data.get("retryAfterMs").longValue() : null);
+        data.path("retryAfterMs").isIntegralNumber() ? data.get("retryAfterMs").longValue() : null, null);
   }
 }

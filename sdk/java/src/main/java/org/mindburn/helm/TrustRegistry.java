@@ -160,7 +160,8 @@ public final class TrustRegistry {
     VerifierKey k = verifyNode(n);
     Checkpoints.Included inc = Checkpoints.verifyProof(tlogProof, entry, policy.withLogs(logKeys));
     Checkpoints.Checkpoint c = inc.checkpoint().checkpoint();
-    if (!c.origin().equals(n.origin()) || inc.index() != n.index()) throw new HelmException("ERR_TLOG_PROOF_INDEX", "proof is for " + c.origin() + "#" + inc.index() + " but the node is " + n.origin() + "#" + n.index());
+    if (!c.origin().equals(n.origin())) throw new HelmException("ERR_TLOG_PROOF_ORIGIN", "proof is for log " + c.origin() + " but the node is in " + n.origin());
+    if (inc.index() != n.index()) throw new HelmException("ERR_TLOG_PROOF_INDEX", "proof is for index " + inc.index() + " but the node is " + n.origin() + "#" + n.index());
     return new VerifiedReceipt(n, k, inc.checkpoint());
   }
 }

@@ -120,7 +120,7 @@ class VectorsTest {
       byte[] got = Jcs.canonicalize(read(f));
       assertEquals(new String(want, StandardCharsets.UTF_8), new String(got, StandardCharsets.UTF_8), f.toString());
       byte[] tampered = want.clone();
-      tampered[tampered.length / 2] ^= 1;
+      tampered[tampered.length / 2] ^= 0x20;
       assertFalse(java.util.Arrays.equals(got, tampered));
     }
     assertEquals("1e+21", Jcs.formatEs6(1e21));
@@ -142,10 +142,19 @@ class VectorsTest {
       byte[] pk = hex.parseHex(g.get("publicKey").get("pk").textValue());
       for (JsonNode c : g.get("tests")) {
         byte[] msg = hex.parseHex(c.get("msg").textValue());
-        byte[] sig = hex.parseHex(c.get("sig").textValue());
+        byte[] sig;
+        try {
+          sig = hex.parseHex(c.get("sig").textValue());
+        } catch (IllegalArgumentException e) {
+          sig = new byte[0]; // the cross-SDK rule: a sig that is not hex is an empty signature
+        }
         boolean ok = VerifierKey.verifyEd25519(pk, msg, sig);
         if (ok != c.get("result").textValue().equals("valid")) wrong.append(c.get("tcId").asInt()).append(' ');
-        if (ok) assertFalse(VerifierKey.verifyEd25519(pk, java.util.Arrays.copyOf(msg, msg.length + 1), sig), "tampered message verified");
+        if (ok) {
+          byte[] flipped = sig.clone();
+          flipped[0] ^= 1;
+          assertFalse(VerifierKey.verifyEd25519(pk, java.util.Arrays.copyOf(msg, msg.length + 1), sig) || VerifierKey.verifyEd25519(pk, msg, flipped), "tampered message or signature verified");
+        }
         count++;
       }
     }
