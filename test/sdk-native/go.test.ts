@@ -11,7 +11,7 @@ const go = toolVersion('go', ['version']);
 describeWithToolchain('Go', go !== null, 'apt-get install -y golang-go (Go >= 1.19; the SDK needs only the standard library)')('Go SDK', () => {
   let live: LiveSidecar;
   beforeAll(async () => {
-    live = await startLiveSidecar();
+    live = await startLiveSidecar({ mcp: true });
   });
   afterAll(async () => {
     await live?.stop();
@@ -21,6 +21,7 @@ describeWithToolchain('Go', go !== null, 'apt-get install -y golang-go (Go >= 1.
     const r = await run('go', ['test', '-count=1', '-v', './...'], sdkDir('go'), { ...live.env(), GOPROXY: 'off', GOFLAGS: '-mod=mod' });
     if (r.code !== 0) throw new Error(`go test failed (${go}):\n${r.out}\n--- sidecar log ---\n${live.stderr()}`);
     expect(r.out).toMatch(/--- PASS: TestLiveSidecar/);
+    expect(r.out).toMatch(/live: 7 receipts verified offline \(3 from the MCP gateway\)/);
     expect(r.out).toMatch(/--- PASS: TestSpecNegativeVectorsFailWithTheirCode/);
     expect(r.out).not.toMatch(/--- FAIL/);
     // The JCS and Wycheproof suites run whenever ../shared/vectors is there (they skip with a message otherwise).

@@ -19,7 +19,7 @@ describeWithToolchain(
 )('Java SDK', () => {
   let live: LiveSidecar;
   beforeAll(async () => {
-    live = await startLiveSidecar();
+    live = await startLiveSidecar({ mcp: true });
   });
   afterAll(async () => {
     await live?.stop();

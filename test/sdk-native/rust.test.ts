@@ -13,7 +13,7 @@ const crates = existsSync('/usr/share/cargo/registry/ring-0.16.20');
 describeWithToolchain('Rust', cargo !== null && crates, 'apt-get install -y cargo librust-ring-dev librust-serde-json-dev librust-sha2-dev librust-base64-dev')('Rust SDK', () => {
   let live: LiveSidecar;
   beforeAll(async () => {
-    live = await startLiveSidecar();
+    live = await startLiveSidecar({ mcp: true });
   });
   afterAll(async () => {
     await live?.stop();

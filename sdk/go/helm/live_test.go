@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -133,6 +134,49 @@ func TestLiveSidecar(t *testing.T) {
 	}
 	granted := chat.last.ReceiptID
 
+	// The MCP gateway: governance of a listed tool, of an executed call (_meta) and of a refused one
+	// (JSON-RPC error data); their receipts are verified offline below.
+	mcpReceipts := map[string]struct{ id, verdict string }{}
+	if mcpURL := os.Getenv("HELM_SDK_MCP_URL"); mcpURL != "" {
+		list := mcpCall(t, mcpURL, "tools/list", map[string]interface{}{})
+		var tools struct {
+			Result struct {
+				Tools []struct {
+					Name string
+					Meta json.RawMessage `json:"_meta"`
+				}
+			}
+		}
+		json.Unmarshal(list, &tools)
+		if len(tools.Result.Tools) == 0 {
+			t.Fatalf("tools/list: %s", list)
+		}
+		g, ok, err := ParseMCPToolGovernance(tools.Result.Tools[0].Meta)
+		if err != nil || !ok || g.Upstream == "" || !strings.HasPrefix(g.DefinitionHash, "sha256:") {
+			t.Fatalf("tool governance %+v %v", g, err)
+		}
+		name := tools.Result.Tools[0].Name
+		var done struct {
+			Result struct {
+				Meta json.RawMessage `json:"_meta"`
+			}
+		}
+		json.Unmarshal(mcpCall(t, mcpURL, "tools/call", map[string]interface{}{"name": name, "arguments": map[string]string{"message": "hello"}}), &done)
+		r, ok, err := ParseMCPReceipt(done.Result.Meta)
+		if err != nil || !ok || r.Verdict != "ALLOW" || r.Receipt() == "" {
+			t.Fatalf("mcp receipt %+v %v", r, err)
+		}
+		var refused struct{ Error json.RawMessage }
+		json.Unmarshal(mcpCall(t, mcpURL, "tools/call", map[string]interface{}{"name": name, "arguments": map[string]string{"message": "my password"}}), &refused)
+		d, ok := ParseMCPErrorObject(refused.Error)
+		if !ok || d.Verdict != "DENY" || d.Kind != "denied" || d.Receipt == "" {
+			t.Fatalf("mcp refusal %+v from %s", d, refused.Error)
+		}
+		mcpReceipts["mcp decision"] = struct{ id, verdict string }{r.Decision, "ALLOW"}
+		mcpReceipts["mcp result"] = struct{ id, verdict string }{r.Receipt(), ""}
+		mcpReceipts["mcp denied"] = struct{ id, verdict string }{d.Receipt, "DENY"}
+	}
+
 	// Offline: export, then verify each receipt against the trust policy alone.
 	res, err := http.Post(liveEnv(t, "HELM_SDK_EXPORT_URL"), "application/json", nil)
 	if err != nil || res.StatusCode != 200 {
@@ -158,7 +202,11 @@ func TestLiveSidecar(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for name, want := range map[string]struct{ id, verdict string }{"allowed": {allowed.ReceiptID, "ALLOW"}, "denied": {denied.ReceiptID, "DENY"}, "granted": {granted, "ALLOW"}, "approval": {acc.Receipt, ""}} {
+	cases := map[string]struct{ id, verdict string }{"allowed": {allowed.ReceiptID, "ALLOW"}, "denied": {denied.ReceiptID, "DENY"}, "granted": {granted, "ALLOW"}, "approval": {acc.Receipt, ""}}
+	for k, v := range mcpReceipts {
+		cases[k] = v
+	}
+	for name, want := range cases {
 		hex := strings.TrimPrefix(want.id, "sha256:")
 		entry, err := os.ReadFile(filepath.Join(pack, "receipts", hex+".json"))
 		if err != nil {
@@ -172,6 +220,9 @@ func TestLiveSidecar(t *testing.T) {
 		if r.Node.EntryHash != want.id || (want.verdict != "" && r.Node.Body["verdict"] != want.verdict) {
 			t.Fatalf("%s receipt is %s %v", name, r.Node.EntryHash, r.Node.Body["verdict"])
 		}
+		if name == "mcp result" && (r.Node.Kind != "result" || r.Node.Body["status"] != "ok") {
+			t.Fatalf("mcp result receipt %+v", r.Node.Body)
+		}
 		if name == "approval" && (r.Node.Kind != "approval" || r.Node.Body["approver"] != sub.Approver) {
 			t.Fatalf("approval receipt %+v", r.Node.Body)
 		}
@@ -180,4 +231,28 @@ func TestLiveSidecar(t *testing.T) {
 			t.Fatalf("%s: tampered receipt verified", name)
 		}
 	}
+	t.Logf("live: %d receipts verified offline (%d from the MCP gateway)", len(cases), len(mcpReceipts))
+}
+
+// mcpCall posts one JSON-RPC request to the gateway (stateless Streamable HTTP) and returns the
+// response message, from a JSON body or the SSE stream's data line.
+func mcpCall(t *testing.T, url, method string, params interface{}) []byte {
+	t.Helper()
+	body, _ := json.Marshal(map[string]interface{}{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2025-06-18")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "data: ") {
+			return []byte(strings.TrimPrefix(line, "data: "))
+		}
+	}
+	return data
 }
