@@ -22,7 +22,7 @@ describeWithToolchain('Rust', cargo !== null && crates, 'apt-get install -y carg
   it('passes its vectors and drives the live sidecar (allowed, denied, approved, verified offline)', async () => {
     const r = await run('cargo', ['test', '--offline', '--', '--nocapture'], sdkDir('rust'), { ...live.env(), PATH });
     if (r.code !== 0) throw new Error(`cargo test failed (${cargo}):\n${r.out}\n--- sidecar log ---\n${live.stderr()}`);
-    expect(r.out).toMatch(/live_sidecar: 4 receipts verified offline/);
+    expect(r.out).toMatch(/live_sidecar: 7 receipts verified offline \(3 from the MCP gateway\)/);
     expect(r.out).toMatch(/test spec_negative_vectors_fail_with_their_code \.\.\. ok/);
     expect(r.out).not.toMatch(/FAILED/);
     // The JCS and Wycheproof suites run whenever ../shared/vectors is there (they skip with a message otherwise).

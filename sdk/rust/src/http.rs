@@ -21,6 +21,11 @@ impl Response {
 
 /// One request over a new connection (plain http only).
 pub fn request(url: &str, method: &str, body: Option<&[u8]>) -> Result<Response, Error> {
+    request_with(url, method, body, &[])
+}
+
+/// One request with extra headers.
+pub fn request_with(url: &str, method: &str, body: Option<&[u8]>, headers: &[(&str, &str)]) -> Result<Response, Error> {
     let rest = url.strip_prefix("http://").ok_or_else(|| err!("ERR_ADMIN_REQUEST", "admin URL {} must be http:// (the admin listener has no TLS)", url))?;
     let (host, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -28,7 +33,13 @@ pub fn request(url: &str, method: &str, body: Option<&[u8]>) -> Result<Response,
     };
     let mut s = TcpStream::connect(host).map_err(|e| err!("ERR_ADMIN_UNREACHABLE", "{}: {}", host, e))?;
     s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    let mut req = format!("{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: application/json\r\n", method, path, host);
+    let mut req = format!("{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", method, path, host);
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("accept")) {
+        req.push_str("Accept: application/json\r\n");
+    }
+    for (n, v) in headers {
+        req.push_str(&format!("{}: {}\r\n", n, v));
+    }
     if let Some(b) = body {
         req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
     }

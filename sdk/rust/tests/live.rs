@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 use helm::http::request;
-use helm::{parse_headers, parse_helm_content, parse_json, parse_summary, sign_approval, AdminClient, Governance, SigningKey, TrustPolicy, TrustRegistry};
+use helm::{parse_headers, parse_helm_content, parse_json, parse_mcp_error_object, parse_mcp_receipt, parse_mcp_tool_governance, parse_summary, sign_approval, AdminClient, Governance, SigningKey, TrustPolicy, TrustRegistry};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -65,6 +65,27 @@ fn live_sidecar() {
     let (granted, _, _) = chat(&env("HELM_SDK_PROMPT_ESCALATED"));
     assert_eq!((granted.decision.as_deref(), granted.reason_code.as_deref()), (Some("ALLOW"), Some("APPROVAL_GRANTED")));
 
+    // The MCP gateway: governance of a listed tool, of an executed call (_meta) and of a refused one
+    // (JSON-RPC error data); their receipts are verified offline below.
+    let mut mcp_cases: Vec<(&str, String, &str)> = vec![];
+    let mcp_url = env("HELM_SDK_MCP_URL");
+    if !mcp_url.is_empty() {
+        let list = mcp_call(&mcp_url, "tools/list", json!({}));
+        let tool = &list["result"]["tools"][0];
+        let g = parse_mcp_tool_governance(&tool["_meta"]).expect("tool governance");
+        assert!(!g.upstream.is_empty() && g.definition_hash.starts_with("sha256:"));
+        let name = tool["name"].as_str().unwrap();
+        let done = mcp_call(&mcp_url, "tools/call", json!({"name": name, "arguments": {"message": "hello"}}));
+        let r = parse_mcp_receipt(&done["result"]["_meta"]).expect("mcp receipt");
+        assert_eq!(r.verdict, "ALLOW");
+        let refused = mcp_call(&mcp_url, "tools/call", json!({"name": name, "arguments": {"message": "my password"}}));
+        let d = parse_mcp_error_object(&refused["error"]).expect("mcp refusal");
+        assert_eq!((d.verdict.as_str(), d.kind.as_deref()), ("DENY", Some("denied")));
+        mcp_cases.push(("mcp decision", r.decision.clone().unwrap(), "ALLOW"));
+        mcp_cases.push(("mcp result", r.receipt().unwrap().to_string(), ""));
+        mcp_cases.push(("mcp denied", d.receipt.unwrap(), "DENY"));
+    }
+
     // Offline: export, then verify each receipt against the trust policy alone.
     let r = request(&env("HELM_SDK_EXPORT_URL"), "POST", Some(b"")).unwrap();
     assert_eq!(r.status, 200);
@@ -73,7 +94,8 @@ fn live_sidecar() {
     for line in read_str(&pack.join("trust-events.jsonl")).lines() {
         reg.add(&parse_json(line.as_bytes()).unwrap()).unwrap();
     }
-    let cases = [("allowed", allowed.receipt_id.unwrap(), "ALLOW"), ("denied", denied.receipt_id.unwrap(), "DENY"), ("granted", granted.receipt_id.unwrap(), "ALLOW"), ("approval", acc.receipt.clone(), "")];
+    let mut cases = vec![("allowed", allowed.receipt_id.unwrap(), "ALLOW"), ("denied", denied.receipt_id.unwrap(), "DENY"), ("granted", granted.receipt_id.unwrap(), "ALLOW"), ("approval", acc.receipt.clone(), "")];
+    cases.extend(mcp_cases.iter().cloned());
     for (name, id, verdict) in cases.iter() {
         let hex = id.trim_start_matches("sha256:");
         let entry = read(&pack.join("receipts").join(format!("{}.json", hex)));
@@ -82,11 +104,23 @@ fn live_sidecar() {
         assert_eq!(&v.node.entry_hash, id);
         if !verdict.is_empty() {
             assert_eq!(v.node.body()["verdict"], *verdict, "{}", name);
+        } else if *name == "mcp result" {
+            assert_eq!((v.node.kind.as_str(), v.node.body()["status"].as_str()), ("result", Some("ok")));
         } else {
             assert_eq!((v.node.kind.as_str(), v.node.body()["approver"].as_str()), ("approval", Some(sub.approver.as_str())));
         }
         let tampered = String::from_utf8(entry.clone()).unwrap().replacen("\"payload\":\"eyJ", "\"payload\":\"eyK", 1);
         assert!(reg.verify_receipt(tampered.as_bytes(), &proof).is_err(), "{}: tampered receipt verified", name);
     }
-    println!("live_sidecar: {} receipts verified offline", cases.len());
+    println!("live_sidecar: {} receipts verified offline ({} from the MCP gateway)", cases.len(), mcp_cases.len());
+}
+
+/// One JSON-RPC request to the gateway (stateless Streamable HTTP): the response message, from a
+/// JSON body or the SSE stream's data line.
+fn mcp_call(url: &str, method: &str, params: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let r = helm::http::request_with(url, "POST", Some(body.as_bytes()), &[("Accept", "application/json, text/event-stream"), ("MCP-Protocol-Version", "2025-06-18")]).unwrap();
+    let text = String::from_utf8(r.body).unwrap();
+    let data = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap_or(&text).to_string();
+    serde_json::from_str(&data).unwrap()
 }
