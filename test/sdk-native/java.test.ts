@@ -28,7 +28,7 @@ describeWithToolchain(
   it('passes its vectors and drives the live sidecar (allowed, denied, approved, verified offline)', async () => {
     const r = await run('mvn', ['-o', '-B', `-Dmaven.repo.local=${REPO}`, 'test'], sdkDir('java'), live.env());
     if (r.code !== 0) throw new Error(`mvn test failed (${java}):\n${r.out}\n--- sidecar log ---\n${live.stderr()}`);
-    expect(r.out).toMatch(/liveSidecar: 4 receipts verified offline/);
+    expect(r.out).toMatch(/liveSidecar: 7 receipts verified offline \(3 from the MCP gateway\)/);
     expect(r.out).toMatch(/Tests run: \d+, Failures: 0, Errors: 0, Skipped: 0\s*$/m);
     // The JCS and Wycheproof suites run whenever ../shared/vectors is there (they skip with a message otherwise).
     if (existsSync(vectorsDir)) expect(r.out).not.toMatch(/third-party vectors skipped/);

@@ -73,12 +73,31 @@ class LiveTest {
     Answer granted = chat(env("HELM_SDK_PROMPT_ESCALATED"));
     assertEquals(List.of("ALLOW", "APPROVAL_GRANTED"), List.of(granted.headers().decision(), granted.headers().reasonCode()));
 
+    // The MCP gateway: governance of a listed tool, of an executed call (_meta) and of a refused one
+    // (JSON-RPC error data); their receipts are verified offline below.
+    Map<String, String[]> mcpCases = new java.util.HashMap<>();
+    String mcpUrl = env("HELM_SDK_MCP_URL");
+    if (!mcpUrl.isEmpty()) {
+      JsonNode tool = mcpCall(mcpUrl, "tools/list", Map.of()).path("result").path("tools").path(0);
+      Governance.McpToolGovernance g = Governance.parseMcpToolGovernance(tool.path("_meta")).orElseThrow();
+      assertTrue(!g.upstream().isEmpty() && g.definitionHash().startsWith("sha256:"));
+      String name = tool.get("name").textValue();
+      Governance.McpReceipt r = Governance.parseMcpReceipt(mcpCall(mcpUrl, "tools/call", Map.of("name", name, "arguments", Map.of("message", "hello"))).path("result").path("_meta")).orElseThrow();
+      assertEquals("ALLOW", r.verdict());
+      Governance.McpErrorData d = Governance.parseMcpErrorObject(mcpCall(mcpUrl, "tools/call", Map.of("name", name, "arguments", Map.of("message", "my password"))).path("error")).orElseThrow();
+      assertEquals(List.of("DENY", "denied"), List.of(d.verdict(), d.kind()));
+      mcpCases.put("mcp decision", new String[] {r.decision(), "ALLOW"});
+      mcpCases.put("mcp result", new String[] {r.receipt(), null});
+      mcpCases.put("mcp denied", new String[] {d.receipt(), "DENY"});
+    }
+
     HttpResponse<String> exp = HTTP.send(HttpRequest.newBuilder(URI.create(env("HELM_SDK_EXPORT_URL"))).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, exp.statusCode(), exp.body());
     Path pack = Path.of(env("HELM_SDK_PACK_DIR"));
     TrustRegistry reg = new TrustRegistry(TrustPolicy.load(Path.of(env("HELM_SDK_TRUST_POLICY"))));
     for (String line : Files.readString(pack.resolve("trust-events.jsonl")).split("\n")) if (!line.isEmpty()) reg.add(Jcs.parse(line.getBytes(StandardCharsets.UTF_8)));
-    Map<String, String[]> cases = Map.of("allowed", new String[] {allowed.headers().receiptId(), "ALLOW"}, "denied", new String[] {denied.headers().receiptId(), "DENY"}, "granted", new String[] {granted.headers().receiptId(), "ALLOW"}, "approval", new String[] {acc.receipt(), null});
+    Map<String, String[]> cases = new java.util.HashMap<>(mcpCases);
+    cases.putAll(Map.of("allowed", new String[] {allowed.headers().receiptId(), "ALLOW"}, "denied", new String[] {denied.headers().receiptId(), "DENY"}, "granted", new String[] {granted.headers().receiptId(), "ALLOW"}, "approval", new String[] {acc.receipt(), null}));
     for (Map.Entry<String, String[]> c : cases.entrySet()) {
       String hex = c.getValue()[0].substring("sha256:".length());
       byte[] entry = Files.readAllBytes(pack.resolve("receipts").resolve(hex + ".json"));
@@ -86,10 +105,19 @@ class LiveTest {
       TrustRegistry.VerifiedReceipt v = reg.verifyReceipt(entry, proof);
       assertEquals(c.getValue()[0], v.node().entryHash(), c.getKey());
       if (c.getValue()[1] != null) assertEquals(c.getValue()[1], v.node().body().get("verdict").textValue(), c.getKey());
+      else if (c.getKey().equals("mcp result")) assertEquals(List.of("result", "ok"), List.of(v.node().kind(), v.node().body().get("status").textValue()));
       else assertEquals(List.of("approval", good.approver()), List.of(v.node().kind(), v.node().body().get("approver").textValue()));
       byte[] tampered = new String(entry, StandardCharsets.UTF_8).replaceFirst("\"payload\":\"eyJ", "\"payload\":\"eyK").getBytes(StandardCharsets.UTF_8);
       assertNotEquals("OK", code(() -> reg.verifyReceipt(tampered, proof)), c.getKey() + ": tampered receipt verified");
     }
-    System.out.println("liveSidecar: " + cases.size() + " receipts verified offline");
+    System.out.println("liveSidecar: " + cases.size() + " receipts verified offline (" + mcpCases.size() + " from the MCP gateway)");
+  }
+
+  /** One JSON-RPC request to the gateway (stateless Streamable HTTP): the response message, from a JSON body or the SSE stream's data line. */
+  static JsonNode mcpCall(String url, String method, Object params) throws Exception {
+    String body = Jcs.MAPPER.writeValueAsString(Map.of("jsonrpc", "2.0", "id", 1, "method", method, "params", params));
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream").header("MCP-Protocol-Version", "2025-06-18").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    String data = r.body().lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).findFirst().orElse(r.body());
+    return Jcs.MAPPER.readTree(data);
   }
 }
