@@ -1,0 +1,3 @@
+module helm.mindburn.org/sdk/go
+
+go 1.19
