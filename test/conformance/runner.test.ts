@@ -3,6 +3,8 @@
 // report is signed and `helmctl conformance verify` accepts it only under its signer.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { REQUIREMENTS } from '../../conformance/requirements.js';
 import { loadVectors } from '../../conformance/owasp.js';
 import type { SignedReport } from '../../conformance/report.js';
@@ -28,6 +30,13 @@ it('passes L3 against the real sidecar, exit 0', () => {
   expect(run.report.pack?.verified).toBe(true);
   expect(run.report.pack?.diverged).toBe(0);
   expect(run.out).toMatch(/HELM conformance L3 .*: PASS/);
+});
+
+it('writes a report that matches docs/conformance/report.schema.json', async () => {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  (addFormats as unknown as (a: Ajv2020) => Ajv2020)(ajv);
+  const validate = ajv.compile(JSON.parse(await readFile('docs/conformance/report.schema.json', 'utf8')) as object);
+  expect(validate(run.report) ? [] : validate.errors).toEqual([]);
 });
 
 it('reports every requirement of every level, not-yet ones as not applicable with the reason', () => {
