@@ -2,12 +2,10 @@
 // live sidecar started from a conformance kit, write a signed report; verify such a report.
 // docs/conformance.md. Exit 0: every requirement and vector passed (or the report verifies);
 // 1: a requirement or vector failed (or the report does not verify); 2: usage or I/O error.
+// The runner (MCP clients, the scripted model) loads only when this command runs, so it adds
+// nothing to the start of other commands such as helmctl serve.
 import { readFile, writeFile } from 'node:fs/promises';
-import { initKit } from '../../conformance/kit.js';
-import { formatReport, reportSigners, signReport, verifyReport } from '../../conformance/report.js';
 import { LEVELS, type Level } from '../../conformance/requirements.js';
-import { runConformance } from '../../conformance/run.js';
-import { serveUpstream } from '../../conformance/upstream.js';
 import { flag, optional, parse, required } from '../args.js';
 import { CliError, EXIT_INVALID, EXIT_OK, UsageError, type Io } from '../io.js';
 import { loadSigningKey } from '../key-files.js';
@@ -23,6 +21,7 @@ const USAGE = [
 async function init(argv: readonly string[], io: Io): Promise<number> {
   const p = parse(argv, { dir: { type: 'string' }, listen: { type: 'string' }, 'admin-listen': { type: 'string' }, 'model-listen': { type: 'string' } }, { min: 0, max: 0 });
   const dir = required(p, 'dir');
+  const { initKit } = await import('../../conformance/kit.js');
   const m = await initKit(dir, { ...(optional(p, 'listen') ? { listen: optional(p, 'listen')! } : {}), ...(optional(p, 'admin-listen') ? { adminListen: optional(p, 'admin-listen')! } : {}), ...(optional(p, 'model-listen') ? { modelListen: optional(p, 'model-listen')! } : {}) });
   io.stdout.write(`conformance kit in ${dir} (bundle ${m.bundleDigest})\nstart the sidecar:  helmctl serve --config ${dir}/sidecar.yaml\nthen run:           helmctl conformance --level L3 --target http://${m.listen} --kit ${dir} --key REPORT_KEY --out report.json\n`);
   return EXIT_OK;
@@ -40,6 +39,8 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
     const { readKit } = await import('../../conformance/kit.js');
     admin = `http://${(await readKit(kitDir)).manifest.adminListen}`;
   }
+  const { runConformance } = await import('../../conformance/run.js');
+  const { formatReport, signReport } = await import('../../conformance/report.js');
   const progress = flag(p, 'json') ? undefined : (l: string) => io.stderr.write(`${l}\n`);
   let body;
   try {
@@ -60,6 +61,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
 
 async function verify(argv: readonly string[], io: Io): Promise<number> {
   const p = parse(argv, { 'trust-policy': { type: 'string' } }, { min: 1, max: 1 });
+  const { reportSigners, verifyReport } = await import('../../conformance/report.js');
   const read = async (path: string, what: string) => {
     try {
       return await readFile(path, 'utf8');
@@ -101,6 +103,7 @@ export const conformance: Command = {
     if (sub === 'verify') return verify(rest, io);
     if (sub === 'upstream') {
       const p = parse(rest, { kit: { type: 'string' } }, { min: 0, max: 0 });
+      const { serveUpstream } = await import('../../conformance/upstream.js');
       await serveUpstream(required(p, 'kit'));
       // Serve until the sidecar closes stdin.
       await new Promise<void>((resolve) => process.stdin.once('close', resolve));
