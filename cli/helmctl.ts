@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { approve } from './commands/approve.js';
 import { bundle } from './commands/bundle.js';
+import { conformance } from './commands/conformance.js';
 import { exportCmd } from './commands/export.js';
 import { keygen } from './commands/keygen.js';
 import { mcp } from './commands/mcp.js';
@@ -16,7 +17,7 @@ import { verify } from './commands/verify.js';
 import type { Command } from './commands/command.js';
 import { CliError, EXIT_ERROR, EXIT_OK, UsageError, type Io } from './io.js';
 
-const COMMANDS: readonly Command[] = [keygen, trust, exportCmd, verify, replay, proof, bundle, approve, serve, mcp];
+const COMMANDS: readonly Command[] = [keygen, trust, exportCmd, verify, replay, proof, bundle, approve, serve, mcp, conformance];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,55 @@
+// The policy bundle a sidecar under test runs: one domain of tools the conformance principal may
+// call, one it lacks (confused deputy), one whose destructive tool its profile does not permit
+// (excessive agency), a budget, a rate limit, an approval, a destination allowlist, a pinned
+// output schema and a pinned tool definition. Every requirement and threat vector targets it.
+import type { PolicyBundleDoc } from '../kernel/guardian/index.js';
+import { pinnedDefinitionHash, PRINCIPAL_ROLE } from './tools.js';
+
+export const BUNDLE_NAME = 'helm-conformance';
+export const BUDGET_ID = 'conf-metered';
+export const BUDGET_MAX_CALLS = 2;
+export const RATE_ID = 'conf-throttle';
+export const ESCALATE_ABOVE_CENTS = 100;
+
+export function conformanceBundle(approverVkey: string): PolicyBundleDoc {
+  const str = (extra: Record<string, unknown> = {}) => ({ type: 'string', ...extra });
+  const args = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, ...(required.length ? { required } : {}) });
+  return {
+    apiVersion: 'helm-policy-bundle/v1',
+    kind: 'PolicyBundle',
+    metadata: { name: BUNDLE_NAME, version: '1.0.0', description: 'What helmctl conformance expects a sidecar to enforce (docs/conformance.md).' },
+    domains: {
+      conf: { description: 'Tools the conformance principal may call' },
+      ops: { description: 'Granted, but with a profile that excludes destructive tools' },
+      restricted: { description: 'Never granted to the conformance principal' },
+    },
+    profiles: { 'conf-agent': { description: 'read, write and external effects', sideEffects: ['read', 'write', 'external'] } },
+    grants: [{ id: 'conformance-agent', principals: { roles: [PRINCIPAL_ROLE] }, domains: ['conf', 'ops'], profile: 'conf-agent' }],
+    destinations: { 'conf-docs': ['docs.example.com'] },
+    tools: {
+      conf__echo: { domain: 'conf', sideEffect: 'read', args: args({ text: str({ maxLength: 200 }) }, ['text']) },
+      conf__metered: { domain: 'conf', sideEffect: 'read', args: args({ n: { type: 'integer' } }, ['n']) },
+      conf__throttled: { domain: 'conf', sideEffect: 'read', args: args({ n: { type: 'integer' } }, ['n']) },
+      conf__refund: { domain: 'conf', sideEffect: 'write', args: args({ amountCents: { type: 'integer', minimum: 1 } }, ['amountCents']) },
+      conf__profile: {
+        domain: 'conf',
+        sideEffect: 'read',
+        args: args({ mode: { enum: ['clean', 'leak'] } }, ['mode']),
+        output: { type: 'object', properties: { id: str(), name: str() }, required: ['id', 'name'], additionalProperties: false },
+      },
+      conf__pinned: { domain: 'conf', sideEffect: 'read', definitionHash: pinnedDefinitionHash(), args: args({ q: str({ maxLength: 200 }) }, ['q']) },
+      conf__fetch: { domain: 'conf', sideEffect: 'external', args: args({ url: str() }, ['url']), destinations: [{ arg: '/url', kind: 'url', allow: ['conf-docs'] }] },
+      conf__shell: { domain: 'conf', sideEffect: 'write', args: args({ host: str({ pattern: '^[A-Za-z0-9.-]{1,253}$' }) }, ['host']) },
+      conf__query: { domain: 'conf', sideEffect: 'read', args: args({ table: { enum: ['orders', 'customers'] }, filter: str({ pattern: '^[A-Za-z0-9_]{0,64}$' }) }, ['table']) },
+      conf__secrets: { domain: 'restricted', sideEffect: 'read', args: args({}) },
+      conf__wipe: { domain: 'ops', sideEffect: 'destructive', args: args({}) },
+    },
+    rules: [
+      { id: 'allow-conf', match: { domains: ['conf', 'ops', 'restricted'] }, verdict: 'ALLOW' },
+      { id: 'escalate-refund', match: { tools: ['conf__refund'] }, when: `args.amountCents > ${ESCALATE_ABOVE_CENTS}`, verdict: 'ESCALATE', approval: 'manager' },
+    ],
+    budgets: [{ id: BUDGET_ID, scope: 'principal-tool', windowSeconds: 315_360_000, maxCalls: BUDGET_MAX_CALLS, match: { tools: ['conf__metered'] } }],
+    rateLimits: [{ id: RATE_ID, scope: 'principal-tool', match: { tools: ['conf__throttled'] }, capacity: 1, refillTokens: 1, refillIntervalMs: 3_600_000 }],
+    approvals: { manager: { description: 'The conformance approver', approvers: [approverVkey], quorum: 1, timelockSeconds: 0, holdSeconds: 0, timeoutSeconds: 3600 } },
+  } as unknown as PolicyBundleDoc;
+}

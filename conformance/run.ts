@@ -1,0 +1,81 @@
+// The conformance run: surface checks, then the OWASP vectors, then the evidence checks on the
+// pack exported after them (so every verdict the surfaces gave is in it), then the report.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SURFACE_CHECKS } from './checks-surface.js';
+import { collectEvidence, EVIDENCE_CHECKS, type Evidence } from './evidence.js';
+import type { Failures } from './expect.js';
+import { readKit } from './kit.js';
+import { loadVectors, runVector, type VectorResult } from './owasp.js';
+import { REPORT_FORMAT, type ReportBody, type RequirementResult } from './report.js';
+import { requirementsFor, type Level } from './requirements.js';
+import { Target } from './target.js';
+
+export interface RunOptions {
+  level: Level;
+  target: string;
+  admin: string;
+  kitDir: string;
+  /** Progress lines (one per requirement and vector). */
+  progress?: (line: string) => void;
+}
+
+const message = (e: unknown) => `${(e as { code?: string }).code ? `${(e as { code: string }).code}: ` : ''}${(e as Error).message ?? String(e)}`;
+
+export async function runConformance(o: RunOptions): Promise<ReportBody> {
+  const startedAt = new Date().toISOString();
+  const kit = await readKit(o.kitDir);
+  const vectors = await loadVectors();
+  const t = await Target.open(o.target, o.admin, kit);
+  const work = await mkdtemp(join(tmpdir(), 'helm-conformance-'));
+  const results: RequirementResult[] = [];
+  const vectorResults: VectorResult[] = [];
+  let evidence: Evidence | null = null;
+  try {
+    const ready = await t.admin('/readyz');
+    if (ready.status !== 200) throw Object.assign(new Error(`${o.admin}/readyz answered ${ready.status}: start the sidecar with helmctl serve --config ${kit.paths.sidecarConfig}`), { code: 'ERR_CONFORMANCE_TARGET' });
+    const reqs = requirementsFor(o.level);
+    const record = (id: string, f: Failures | Error) => {
+      const r = reqs.find((x) => x.id === id)!;
+      const detail = f instanceof Error ? [`the check failed to run: ${message(f)}`] : f;
+      const res: RequirementResult = { id, level: r.level, title: r.title, status: detail.length === 0 ? 'pass' : 'fail', detail };
+      results.push(res);
+      o.progress?.(`${res.status.toUpperCase().padEnd(4)} ${id}${detail.length ? `: ${detail[0]}` : ''}`);
+    };
+    for (const r of reqs.filter((x) => x.phase === 'surface' && !x.notYet)) record(r.id, await SURFACE_CHECKS[r.id]!(t).catch((e: unknown) => e as Error));
+    for (const v of vectors) {
+      const res = await runVector(t, v);
+      vectorResults.push(res);
+      o.progress?.(`${res.status.toUpperCase().padEnd(4)} ${v.id}${res.detail.length ? `: ${res.detail[0]}` : ''}`);
+    }
+    try {
+      evidence = await collectEvidence(t, work);
+    } catch (e) {
+      for (const r of reqs.filter((x) => x.phase === 'evidence' && !x.notYet)) record(r.id, new Error(`the pack could not be exported or read: ${message(e)}`));
+    }
+    if (evidence) for (const r of reqs.filter((x) => x.phase === 'evidence' && !x.notYet)) record(r.id, await EVIDENCE_CHECKS[r.id]!(t, evidence).catch((e: unknown) => e as Error));
+    for (const r of reqs.filter((x) => x.notYet)) results.push({ id: r.id, level: r.level, title: r.title, status: 'not-applicable', detail: [r.notYet!] });
+    // Report order is the catalog's, whatever order the phases ran in.
+    results.sort((a, b) => reqs.findIndex((r) => r.id === a.id) - reqs.findIndex((r) => r.id === b.id));
+  } finally {
+    await t.close();
+    await rm(work, { recursive: true, force: true });
+  }
+  const failed = results.filter((r) => r.status === 'fail').length;
+  const vectorsFailed = vectorResults.filter((v) => v.status === 'fail').length;
+  const d = evidence?.replay.decisions;
+  return {
+    format: REPORT_FORMAT,
+    level: o.level,
+    target: { governed: o.target, admin: o.admin },
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    kit: { origin: kit.manifest.origin, bundleDigest: kit.manifest.bundleDigest },
+    pack: evidence ? { sha256: evidence.packSha256, verified: evidence.verify.ok, problems: evidence.verify.problems.length, decisions: d?.decisions ?? 0, diverged: d?.diverged ?? 0 } : null,
+    requirements: results,
+    vectors: vectorResults,
+    summary: { passed: results.filter((r) => r.status === 'pass').length, failed, notApplicable: results.filter((r) => r.status === 'not-applicable').length, vectorsPassed: vectorResults.length - vectorsFailed, vectorsFailed },
+    ok: failed === 0 && vectorsFailed === 0,
+  };
+}

@@ -1,0 +1,35 @@
+// The mutation test of the runner: against each deliberately broken kernel (broken-kernels.ts)
+// helmctl conformance must exit 1 and name the requirement the breakage violates. A control run
+// against the unpatched in-process sidecar passes, so the failures come from the patches alone.
+import { BROKEN_KERNELS } from './broken-kernels.js';
+import { failedIds, runAgainst, startInProcessLab } from './support.js';
+
+async function runAt(level: string, patch?: () => () => void) {
+  const undo = patch?.();
+  const lab = await startInProcessLab().catch((e: unknown) => {
+    undo?.();
+    throw e;
+  });
+  try {
+    return await runAgainst(lab, level);
+  } finally {
+    await lab.stop();
+    undo?.();
+  }
+}
+
+it('control: the unpatched in-process sidecar passes L2', async () => {
+  const r = await runAt('L2');
+  expect(failedIds(r.report)).toEqual([]);
+  expect(r.code).toBe(0);
+}, 120_000);
+
+describe.each(BROKEN_KERNELS.map((b) => [b.name, b] as const))('against %s', (_name, broken) => {
+  it(`fails ${broken.requirement} and exits 1`, async () => {
+    const r = await runAt(broken.level, broken.patch);
+    expect(failedIds(r.report)).toContain(broken.requirement);
+    expect(r.report.ok).toBe(false);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(new RegExp(`${broken.requirement}\\s+L\\d\\s+FAIL`));
+  }, 120_000);
+});

@@ -1,0 +1,81 @@
+// helmctl conformance against the real sidecar (`helmctl serve --config KIT/sidecar.yaml`, a child
+// process from dist/): L3 passes, every OWASP vector yields its expected verdict and code, the
+// report is signed and `helmctl conformance verify` accepts it only under its signer.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { REQUIREMENTS } from '../../conformance/requirements.js';
+import { loadVectors } from '../../conformance/owasp.js';
+import type { SignedReport } from '../../conformance/report.js';
+import { cli, runAgainst, startProcessLab, type Lab } from './support.js';
+
+let lab: Lab;
+let run: Awaited<ReturnType<typeof runAgainst>>;
+
+beforeAll(async () => {
+  lab = await startProcessLab();
+  run = await runAgainst(lab, 'L3');
+}, 180_000);
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+it('passes L3 against the real sidecar, exit 0', () => {
+  const failed = run.report.requirements.filter((r) => r.status === 'fail');
+  expect(failed).toEqual([]);
+  expect(run.code).toBe(0);
+  expect(run.report.ok).toBe(true);
+  expect(run.report.pack?.verified).toBe(true);
+  expect(run.report.pack?.diverged).toBe(0);
+  expect(run.out).toMatch(/HELM conformance L3 .*: PASS/);
+});
+
+it('writes a report that matches docs/conformance/report.schema.json', async () => {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  (addFormats as unknown as (a: Ajv2020) => Ajv2020)(ajv);
+  const validate = ajv.compile(JSON.parse(await readFile('docs/conformance/report.schema.json', 'utf8')) as object);
+  expect(validate(run.report) ? [] : validate.errors).toEqual([]);
+});
+
+it('reports every requirement of every level, not-yet ones as not applicable with the reason', () => {
+  expect(run.report.requirements.map((r) => r.id)).toEqual(REQUIREMENTS.map((r) => r.id));
+  for (const r of run.report.requirements) {
+    const def = REQUIREMENTS.find((x) => x.id === r.id)!;
+    expect(r.status).toBe(def.notYet ? 'not-applicable' : 'pass');
+  }
+});
+
+it('runs every OWASP vector through the real surfaces with its expected verdict and reason code', async () => {
+  const vectors = await loadVectors();
+  expect(run.report.vectors.map((v) => v.id)).toEqual(vectors.map((v) => v.id));
+  for (const v of vectors) {
+    const got = run.report.vectors.find((x) => x.id === v.id)!;
+    expect({ id: v.id, ...got.observed }).toEqual({ id: v.id, verdict: v.expect.verdict, reasonCode: v.expect.reasonCode, executed: v.expect.executed });
+  }
+});
+
+it('signs the report: verify accepts it under its signer, refuses a changed copy and an unknown signer', async () => {
+  const policy = join(lab.dir, 'report-policy.txt');
+  await writeFile(policy, `conformance ${(await readFile(`${lab.reportKey}.pub`, 'utf8')).trim()}\n`);
+  const ok = await cli(['conformance', 'verify', run.reportFile, '--trust-policy', policy]);
+  expect(ok.out).toMatch(/^VALID: .* level L3 PASS/);
+  expect(ok.code).toBe(0);
+
+  const changed = JSON.parse(await readFile(run.reportFile, 'utf8')) as SignedReport;
+  changed.requirements[0]!.status = 'pass';
+  changed.summary.failed = 0;
+  changed.level = 'L1';
+  const changedFile = join(lab.dir, 'changed.json');
+  await writeFile(changedFile, JSON.stringify(changed));
+  const bad = await cli(['conformance', 'verify', changedFile, '--trust-policy', policy]);
+  expect(bad.out).toMatch(/ERR_REPORT_BAD_SIGNATURE/);
+  expect(bad.code).toBe(1);
+
+  const other = join(lab.dir, 'other-policy.txt');
+  await writeFile(other, `conformance ${(await readFile(join(lab.kit, 'keys/exporter.key.pub'), 'utf8')).trim()}\n`);
+  const untrusted = await cli(['conformance', 'verify', run.reportFile, '--trust-policy', other]);
+  expect(untrusted.out).toMatch(/ERR_REPORT_UNTRUSTED_SIGNER/);
+  expect(untrusted.code).toBe(1);
+});
