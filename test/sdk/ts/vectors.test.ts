@@ -136,6 +136,25 @@ describe('TS SDK: proof byte-flip vectors shared with the other SDKs', () => {
   });
 });
 
+describe('TS SDK: trust-event byte-flip vectors shared with the other SDKs', () => {
+  it('test/sdk/vectors/trust-event-mutations.json holds this verifier\'s codes, and none is accepted', () => {
+    // The key event of 01-trust.json as JSON text (the form trust-events.jsonl carries).
+    const event = JSON.stringify(trustEventsOf([nodes.find(([f]) => f === '01-trust.json')![1].entry])[0]);
+    const bytes = Buffer.from(event, 'utf8');
+    const cases = Array.from({ length: 48 }, (_, k) => {
+      const offset = Math.floor((k * (bytes.length - 1)) / 47);
+      const m = Buffer.from(bytes);
+      m.writeUInt8(m.readUInt8(offset) ^ 1, offset);
+      return { offset, expect: codeOf(() => loadTrust(policyText, [m.toString('utf8')])) };
+    });
+    const text = `${JSON.stringify({ event, cases }, null, 1)}\n`;
+    const file = join(repoRoot, 'test', 'sdk', 'vectors', 'trust-event-mutations.json');
+    if (process.env.HELM_WRITE_SPEC === '1') writeFileSync(file, text);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+    expect(cases.filter((m) => m.expect === 'accepted')).toEqual([]);
+  });
+});
+
 describeWithVectors('TS SDK: ../shared/vectors', () => {
   const dir = join(vectorsDir, 'jcs');
   const names = readdirSync(join(dir, 'input')).filter((n) => n.endsWith('.json'));
