@@ -168,3 +168,8 @@ def test_trust_event_byte_flips_give_the_typescript_verifiers_codes():
         got.append(code_of(lambda: load_trust(POLICY, [b.decode("utf-8")])))
     assert len(d["cases"]) == 48
     assert [(m["offset"], c) for m, c in zip(d["cases"], got)] == [(m["offset"], m["expect"]) for m in d["cases"]]
+
+
+@pytest.mark.parametrize("case", json.loads((REPO / "test" / "sdk" / "vectors" / "policies.json").read_text()), ids=lambda c: c["why"])
+def test_trust_policy_texts_as_the_typescript_parser_judges_them(case):
+    assert code_of(lambda: load_trust(case["text"])) == case["expect"]
