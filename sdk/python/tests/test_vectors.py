@@ -156,3 +156,20 @@ def test_proof_byte_flips_give_the_typescript_verifiers_codes():
         got.append(code_of(lambda: verify_receipt(entry, t, proof=b.decode("utf-8"))))
     assert len(cases) == 48
     assert [(m["offset"], c) for m, c in zip(cases, got)] == [(m["offset"], m["expect"]) for m in cases]
+
+
+def test_trust_event_byte_flips_give_the_typescript_verifiers_codes():
+    """test/sdk/vectors/trust-event-mutations.json: the key event of 01-trust as JSON text, one byte XOR 0x01."""
+    d = json.loads((REPO / "test" / "sdk" / "vectors" / "trust-event-mutations.json").read_text())
+    got = []
+    for m in d["cases"]:
+        b = bytearray(d["event"].encode("utf-8"))
+        b[m["offset"]] ^= 1
+        got.append(code_of(lambda: load_trust(POLICY, [b.decode("utf-8")])))
+    assert len(d["cases"]) == 48
+    assert [(m["offset"], c) for m, c in zip(d["cases"], got)] == [(m["offset"], m["expect"]) for m in d["cases"]]
+
+
+@pytest.mark.parametrize("case", json.loads((REPO / "test" / "sdk" / "vectors" / "policies.json").read_text()), ids=lambda c: c["why"])
+def test_trust_policy_texts_as_the_typescript_parser_judges_them(case):
+    assert code_of(lambda: load_trust(case["text"])) == case["expect"]

@@ -2,6 +2,7 @@
 //   const { data, response } = await client.chat.completions.create(req).withResponse();
 //   const g = governanceOf(response, data);
 // or a fetch for `new OpenAI({ fetch: governedFetch((g, res) => ...) })` that reports every response.
+// A stream (`stream: true`): governanceOf(response, lastChunk), where the last chunk has `helm`.
 import { readGovernance, type Governance } from './governance.js';
 
 export function governanceOf(response: { headers: Headers }, data?: unknown): Governance {

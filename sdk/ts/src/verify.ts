@@ -33,6 +33,14 @@ function rethrow(e: unknown): never {
   throw new ReceiptError(typeof code === 'string' ? code : 'ERR_RECEIPT_INVALID', (e as Error).message);
 }
 
+function parseEvent(text: string, i: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ReceiptError('ERR_TRUST_EVENT_INVALID', `trust event ${i} is not JSON: ${(e as Error).message}`);
+  }
+}
+
 /**
  * Loads a trust policy (docs/spec/trust-policy.md) and folds key events into it. Each event is a
  * DSSE envelope (object or JSON text) as `helmctl trust publish` writes it and `trust` nodes carry;
@@ -42,7 +50,7 @@ export function loadTrust(policyText: string, events: ReadonlyArray<unknown> = [
   try {
     const policy = parseTrustPolicy(policyText, source);
     const registry = new TrustRegistry(nodeSuite, policy.root?.key ?? null);
-    events.forEach((ev, i) => registry.apply(typeof ev === 'string' ? JSON.parse(ev) : ev, `event ${i}`));
+    events.forEach((ev, i) => registry.apply(typeof ev === 'string' ? parseEvent(ev, i) : ev, `event ${i}`));
     return { policy, registry };
   } catch (e) {
     rethrow(e);

@@ -41,6 +41,15 @@ describe('TS SDK against a live sidecar', () => {
     // The fetch hook saw the same governance as the explicit read.
     expect(seen.map((g) => g.receiptId)).toEqual([a.receiptId, d.receiptId]);
 
+    // A stream: the headers come first, the full `helm` summary in the last chunk.
+    const streamed = await client.chat.completions.create({ model: 'scripted-model', messages: [{ role: 'user', content: SCRIPT.denied.prompt }], stream: true }).withResponse();
+    let last: unknown;
+    for await (const chunk of streamed.data) if ((chunk as { helm?: unknown }).helm) last = chunk;
+    const sg = governanceOf(streamed.response, last);
+    expect([sg.verdict, sg.calls.map((c) => [c.tool, c.verdict, c.delivered, c.receiptId === sg.receiptId])]).toEqual(['DENY', [[SCRIPT.denied.tool, 'DENY', false, true]]]);
+    // The fetch hook reported the stream from its headers (verdicts, no receipt ids per call).
+    expect(seen.slice(2).map((g) => [g.verdict, g.calls.map((c) => [c.verdict, c.receiptId])])).toEqual([['DENY', [['DENY', null]]]]);
+
     const escalated = await ask(SCRIPT.escalated.prompt);
     const e = governanceOf(escalated.response, escalated.data);
     expect([e.verdict, e.reasonCode]).toEqual(['ESCALATE', 'APPROVAL_REQUIRED']);

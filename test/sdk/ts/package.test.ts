@@ -2,6 +2,7 @@
 // in) imports only node: built-ins and the dependencies its package.json declares.
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { SDK_VERSION } from '../../../sdk/ts/src/index.js';
 import { repoRoot } from '../../support/shared.js';
 
 function bareImports(entry: string): { files: string[]; bare: Set<string> } {
@@ -23,7 +24,8 @@ function bareImports(entry: string): { files: string[]; bare: Set<string> } {
 
 describe('@helm-oss/sdk package', () => {
   it('declares every package its code imports, and nothing from sidecar/, operator/ or cli/', () => {
-    const pkg = JSON.parse(readFileSync(join(repoRoot, 'sdk/ts/package.json'), 'utf8')) as { dependencies: Record<string, string>; name: string };
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'sdk/ts/package.json'), 'utf8')) as { dependencies: Record<string, string>; name: string; version: string };
+    expect(SDK_VERSION).toBe(pkg.version);
     const { files, bare } = bareImports(join(repoRoot, 'sdk/ts/src/index.ts'));
     expect(pkg.name).toBe('@helm-oss/sdk');
     expect([...bare].sort()).toEqual(Object.keys(pkg.dependencies).sort());

@@ -136,6 +136,62 @@ describe('TS SDK: proof byte-flip vectors shared with the other SDKs', () => {
   });
 });
 
+describe('TS SDK: trust-event byte-flip vectors shared with the other SDKs', () => {
+  it('test/sdk/vectors/trust-event-mutations.json holds this verifier\'s codes, and none is accepted', () => {
+    // The key event of 01-trust.json as JSON text (the form trust-events.jsonl carries).
+    const event = JSON.stringify(trustEventsOf([nodes.find(([f]) => f === '01-trust.json')![1].entry])[0]);
+    const bytes = Buffer.from(event, 'utf8');
+    const cases = Array.from({ length: 48 }, (_, k) => {
+      const offset = Math.floor((k * (bytes.length - 1)) / 47);
+      const m = Buffer.from(bytes);
+      m.writeUInt8(m.readUInt8(offset) ^ 1, offset);
+      return { offset, expect: codeOf(() => loadTrust(policyText, [m.toString('utf8')])) };
+    });
+    const text = `${JSON.stringify({ event, cases }, null, 1)}\n`;
+    const file = join(repoRoot, 'test', 'sdk', 'vectors', 'trust-event-mutations.json');
+    if (process.env.HELM_WRITE_SPEC === '1') writeFileSync(file, text);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+    expect(cases.filter((m) => m.expect === 'accepted')).toEqual([]);
+  });
+});
+
+describe('TS SDK: trust policy vectors shared with the other SDKs', () => {
+  it('test/sdk/vectors/policies.json holds what this verifier says of each policy text', () => {
+    const k = JSON.parse(read('keys.json')) as Record<'root' | 'node' | 'log' | 'approver' | 'witness', { vkey: string }>;
+    const [log, wit, root] = [`log ${k.log.vkey}`, `witness w1 ${k.witness.vkey}`, `root ${k.root.vkey}`];
+    const texts: Array<[string, string]> = [
+      ['the vectors policy', policyText],
+      ['no final newline, tabs, comment lines', `# c\n\tlog\t${k.log.vkey}\n  # another\nquorum none`],
+      ['a witness and a group quorum', `${log}\n${wit}\ngroup g any w1\nquorum g\n${root}\n`],
+      ['a # inside a line is not a comment: extra fields', `${log} # a log\nquorum none\n`],
+      ['no quorum line', `${log}\n${root}\n`],
+      ['two quorum lines', `${log}\nquorum none\nquorum none\n`],
+      ['quorum names nothing defined', `${log}\nquorum w9\n`],
+      ['unknown keyword', `${log}\nwitnesses w1 x\nquorum none\n`],
+      ['a log key of the witness type', `log ${k.witness.vkey}\nquorum none\n`],
+      ['a witness key of the note type', `witness w1 ${k.log.vkey}\nquorum none\n`],
+      ['the same log twice', `${log}\n${log}\nquorum none\n`],
+      ['a witness name used twice', `${wit}\n${wit}\nquorum none\n`],
+      ['group threshold 0', `${wit}\ngroup g 0 w1\nquorum g\n`],
+      ['group threshold above its size', `${wit}\ngroup g 2 w1\nquorum g\n`],
+      ['group member not defined', `${wit}\ngroup g any w2\nquorum g\n`],
+      ['none as a group member', `${wit}\ngroup g any none\nquorum g\n`],
+      ['a member in two groups', `${wit}\ngroup g any w1\ngroup h any w1\nquorum g\n`],
+      ['two root lines', `${root}\n${root}\nquorum none\n`],
+      ['a root key of the witness type', `root ${k.witness.vkey}\nquorum none\n`],
+      ['the same exporter twice', `exporter ${k.approver.vkey}\nexporter ${k.approver.vkey}\nquorum none\n`],
+      ['a vkey whose id does not match', `log ${k.log.vkey.replace('+6fb09f64+', '+6fb09f65+')}\nquorum none\n`],
+      ['a control character', `${log}\nquorum none\u0001\n`],
+    ];
+    const cases = texts.map(([why, text]) => ({ why, text, expect: codeOf(() => loadTrust(text)) }));
+    const file = join(repoRoot, 'test', 'sdk', 'vectors', 'policies.json');
+    const out = `${JSON.stringify(cases, null, 1)}\n`;
+    if (process.env.HELM_WRITE_SPEC === '1') writeFileSync(file, out);
+    expect(readFileSync(file, 'utf8')).toBe(out);
+    expect(cases.map((c) => c.expect)).toEqual([...Array(3).fill('accepted'), ...Array(texts.length - 3).fill('ERR_POLICY_SYNTAX')]);
+  });
+});
+
 describeWithVectors('TS SDK: ../shared/vectors', () => {
   const dir = join(vectorsDir, 'jcs');
   const names = readdirSync(join(dir, 'input')).filter((n) => n.endsWith('.json'));

@@ -79,11 +79,17 @@ class TrustRegistry:
         if self.root is None:
             raise HelmError("ERR_TRUST_NO_ROOT", "the trust policy names no root key, so no trust event can be accepted")
         if isinstance(envelope, (str, bytes)):
-            envelope = json.loads(envelope)
+            try:
+                envelope = json.loads(envelope, parse_constant=_reject_constant)
+            except ValueError as e:
+                raise HelmError("ERR_TRUST_EVENT_INVALID", f"trust event is not JSON: {e}") from None
         payload, sigs = _envelope_shape(envelope, "ERR_TRUST_EVENT_INVALID")
         if envelope["payloadType"] != IN_TOTO:
             raise HelmError("ERR_TRUST_EVENT_INVALID", "trust event payloadType is not in-toto")
-        st = parse_json_strict(payload, "trust event")
+        try:
+            st = parse_json_strict(payload, "trust event")
+        except HelmError as e:
+            raise HelmError("ERR_TRUST_EVENT_INVALID", e.detail) from None
         if jcs(st) != payload:
             raise HelmError("ERR_TRUST_EVENT_INVALID", "trust event payload is not canonical JSON")
         p = schema.problem(schema.load("trust-event.v1.json"), st)
@@ -92,7 +98,11 @@ class TrustRegistry:
         ev = st["predicate"]
         if hashlib.sha256(jcs(ev)).hexdigest() != st["subject"][0]["digest"]["sha256"]:
             raise HelmError("ERR_TRUST_EVENT_INVALID", "trust event subject digest mismatch")
-        key = parse_vkey(ev["key"])
+        try:
+            key = parse_vkey(ev["key"])
+            new_key = parse_vkey(ev["newKey"]) if "newKey" in ev else None
+        except HelmError as e:
+            raise HelmError("ERR_TRUST_EVENT_INVALID", f"trust event key: {e.detail}") from None
         if ev.get("purpose") == "log":
             if ev["event"] != "KEY_PUBLISH" or ev["fromIndex"] != 0 or key.name != ev["origin"]:
                 raise HelmError("ERR_TRUST_EVENT_INVALID", "a log-key event must be a KEY_PUBLISH from index 0 of a key named after the origin")
@@ -100,9 +110,9 @@ class TrustRegistry:
         elif ev["event"] == "KEY_PUBLISH":
             named = [key]
         elif ev["event"] == "KEY_ROTATE":
-            if "newKey" not in ev:
+            if new_key is None:
                 raise HelmError("ERR_TRUST_EVENT_INVALID", "KEY_ROTATE needs newKey")
-            named = [key, parse_vkey(ev["newKey"])]
+            named = [key, new_key]
         else:
             named = []
         if any(k.alg != ALG_ED25519 for k in named):

@@ -13,6 +13,7 @@ DASH = "\u2014 "
 MAX_PROOF_HASHES = 63
 MAX_NOTE_BYTES = 1 << 20
 MAX_SIGNATURES = 100
+MAX_POLICY_CHARS = 1 << 20
 
 
 @dataclass
@@ -26,46 +27,114 @@ class TrustPolicy:
 
 
 def parse_trust_policy(text: str, source: str = "trust policy") -> TrustPolicy:
-    """The policy file: c2sp.org/tlog-policy lines (log, witness, group, quorum) plus root and exporter."""
+    """The policy file (docs/spec/trust-policy.md): c2sp.org/tlog-policy lines (log, witness, group,
+    quorum) plus root and exporter, with the TypeScript parser's rules and ERR_POLICY_SYNTAX."""
     p = TrustPolicy()
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    used_as_member: Dict[str, int] = {}
+    key_lines: Dict[str, list] = {"log": [], "witness": [], "exporter": []}
+    n = 1
 
-    def bad(n: int, why: str) -> HelmError:
-        return HelmError("ERR_POLICY_SYNTAX", f"{source}:{n}: {why}")
+    def fail(why: str, line: Optional[int] = None) -> HelmError:
+        return HelmError("ERR_POLICY_SYNTAX", f"{source}:{n if line is None else line}: {why}")
 
-    for n, raw in enumerate(text.split("\n"), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        f = line.split()
+    def defined(name: str) -> bool:
+        return name == "none" or name in p.witnesses or name in p.groups
+
+    def key(vkey: str, role: str) -> VerifierKey:
         try:
-            if f[0] == "log" and len(f) in (2, 3):
-                k = parse_vkey(f[1])
-                if k.alg != ALG_ED25519:
-                    raise bad(n, "a log key must be an Ed25519 note key (type 0x01)")
-                p.logs.append(k)
-            elif f[0] == "witness" and len(f) in (3, 4):
-                k = parse_vkey(f[2])
-                if k.alg != ALG_COSIGNATURE_V1:
-                    raise bad(n, "a witness key must be a cosignature key (type 0x04)")
-                p.witnesses[f[1]] = k
-            elif f[0] == "group" and len(f) >= 4:
-                members = f[3:]
-                t = len(members) if f[2] == "all" else 1 if f[2] == "any" else int(f[2])
-                p.groups[f[1]] = (t, members)
-            elif f[0] == "quorum" and len(f) == 2 and p.quorum is None:
-                p.quorum = f[1]
-            elif f[0] == "root" and len(f) == 2 and p.root is None:
-                p.root = parse_vkey(f[1])
-            elif f[0] == "exporter" and len(f) == 2:
-                p.exporters.append(parse_vkey(f[1]))
-            else:
-                raise bad(n, f"unknown or malformed line {f[0]!r}")
+            k = parse_vkey(vkey)
         except HelmError as e:
-            raise e if e.code == "ERR_POLICY_SYNTAX" else bad(n, e.detail) from None
-        except ValueError as e:
-            raise bad(n, str(e)) from None
+            raise fail(f"{role} key: {e.detail}") from None
+        if k.alg != (ALG_COSIGNATURE_V1 if role == "witness" else ALG_ED25519):
+            raise fail(f"{role} key {k.handle} has the wrong type")
+        return k
+
+    def refuse_duplicate(k: VerifierKey, what: str, others: list) -> None:
+        for pub, line in others:
+            if pub == k.public_key:
+                raise fail(f"duplicate {what}: same public key as line {line}")
+
+    if len(text) > MAX_POLICY_CHARS:
+        raise fail("policy file is larger than 1 MiB", 1)
+    for n, raw in enumerate(lines, 1):
+        bad = re.search(r"[\x00-\x08\x0b-\x1f\x7f]", raw)
+        if bad:
+            raise fail(f"control character U+{ord(bad.group(0)):04x} is not allowed (only tab and newline)")
+        f = [x for x in re.split(r"[ \t]+", raw) if x]
+        if not f or f[0].startswith("#"):
+            continue
+        kw, args = f[0], f[1:]
+        if kw == "log":
+            if not 1 <= len(args) <= 2:
+                raise fail("expected: log <vkey> [<url>]")
+            k = key(args[0], "log")
+            refuse_duplicate(k, "log", key_lines["log"])
+            refuse_duplicate(k, "log (key is also a witness key)", key_lines["witness"])
+            p.logs.append(k)
+            key_lines["log"].append((k.public_key, n))
+        elif kw == "witness":
+            if not 2 <= len(args) <= 3:
+                raise fail("expected: witness <name> <vkey> [<url>]")
+            if defined(args[0]):
+                raise fail(f"witness name {args[0]!r} is already defined")
+            k = key(args[1], "witness")
+            refuse_duplicate(k, "witness", key_lines["witness"])
+            refuse_duplicate(k, "witness (key is also a log key)", key_lines["log"])
+            p.witnesses[args[0]] = k
+            key_lines["witness"].append((k.public_key, n))
+        elif kw == "group":
+            if len(args) < 3:
+                raise fail("expected: group <name> <all|any|k> <name>... (at least one member)")
+            name, k_text, members = args[0], args[1], args[2:]
+            if defined(name):
+                raise fail(f"group name {name!r} is already defined")
+            if k_text == "all":
+                t = len(members)
+            elif k_text == "any":
+                t = 1
+            elif re.fullmatch(r"[0-9]+", k_text):
+                t = int(k_text)
+                if not 1 <= t <= len(members):
+                    raise fail(f"group {name} threshold {k_text} is not in 1..{len(members)}")
+            else:
+                raise fail(f"group {name} threshold {k_text!r} is not all, any or a decimal number")
+            for m in members:
+                if m == "none":
+                    raise fail('"none" cannot be a group member')
+                if not defined(m):
+                    raise fail(f"group {name} member {m!r} is not defined on an earlier line")
+                if m in used_as_member:
+                    raise fail(f"{m!r} is already listed as a group member (line {used_as_member[m]})")
+                used_as_member[m] = n
+            p.groups[name] = (t, members)
+        elif kw == "quorum":
+            if len(args) != 1:
+                raise fail("expected: quorum <name>")
+            if p.quorum is not None:
+                raise fail("second quorum line")
+            if not defined(args[0]):
+                raise fail(f"quorum {args[0]!r} is not a witness or group defined on an earlier line")
+            p.quorum = args[0]
+        elif kw == "root":
+            if len(args) != 1:
+                raise fail("expected: root <vkey>")
+            if p.root is not None:
+                raise fail("second root line")
+            p.root = key(args[0], "root")
+        elif kw == "exporter":
+            if len(args) != 1:
+                raise fail("expected: exporter <vkey>")
+            k = key(args[0], "exporter")
+            refuse_duplicate(k, "exporter", key_lines["exporter"])
+            p.exporters.append(k)
+            key_lines["exporter"].append((k.public_key, n))
+        else:
+            raise fail(f"unknown keyword {kw!r} (expected log, witness, group, quorum, root or exporter)")
     if p.quorum is None:
-        raise HelmError("ERR_POLICY_SYNTAX", f"{source}: no quorum line (write `quorum none` for no witnesses)")
+        raise fail("no quorum line (exactly one is required)", len(lines))
     return p
 
 
