@@ -33,8 +33,7 @@ export async function runConformance(o: RunOptions): Promise<ReportBody> {
   const vectorResults: VectorResult[] = [];
   let evidence: Evidence | null = null;
   try {
-    const ready = await t.admin('/readyz');
-    if (ready.status !== 200) throw Object.assign(new Error(`${o.admin}/readyz answered ${ready.status}: start the sidecar with helmctl serve --config ${kit.paths.sidecarConfig}`), { code: 'ERR_CONFORMANCE_TARGET' });
+    await t.waitReady();
     const reqs = requirementsFor(o.level);
     const record = (id: string, f: Failures | Error) => {
       const r = reqs.find((x) => x.id === id)!;

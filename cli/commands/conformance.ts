@@ -15,7 +15,6 @@ const USAGE = [
   'helmctl conformance init --dir KIT [--listen HOST:PORT] [--admin-listen HOST:PORT] [--model-listen HOST:PORT]',
   '       helmctl conformance --level L1|L2|L3 --target URL --kit KIT --key REPORT_KEY --out REPORT.json [--admin URL] [--json]',
   '       helmctl conformance verify REPORT --trust-policy FILE',
-  '       helmctl conformance upstream --kit KIT      # the MCP upstream the sidecar spawns (stdio)',
 ].join('\n');
 
 async function init(argv: readonly string[], io: Io): Promise<number> {
@@ -101,14 +100,6 @@ export const conformance: Command = {
     const [sub, ...rest] = argv;
     if (sub === 'init') return init(rest, io);
     if (sub === 'verify') return verify(rest, io);
-    if (sub === 'upstream') {
-      const p = parse(rest, { kit: { type: 'string' } }, { min: 0, max: 0 });
-      const { serveUpstream } = await import('../../conformance/upstream.js');
-      await serveUpstream(required(p, 'kit'));
-      // Serve until the sidecar closes stdin.
-      await new Promise<void>((resolve) => process.stdin.once('close', resolve));
-      return EXIT_OK;
-    }
     return run(argv, io);
   },
 };
