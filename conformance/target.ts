@@ -45,6 +45,8 @@ export const newId = (prefix: string) => `${prefix}_${randomBytes(8).toString('h
 
 export class Target {
   readonly observed: Observed[] = [];
+  /** Set once the crash command ran: how many observations came before it. */
+  crashedAfter: number | null = null;
   private readonly turns = new Map<string, ScriptedTurn>();
 
   private constructor(
