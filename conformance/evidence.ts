@@ -215,6 +215,25 @@ async function merkleProofs(t: Target, e: Evidence): Promise<Failures> {
   return f;
 }
 
+/** After the crash command: every receipt a surface named before it is in the pack, after a gap. */
+async function crashDurability(t: Target, e: Evidence): Promise<Failures> {
+  const f: Failures = [];
+  if (t.crashedAfter === null) return ['the crash command did not run'];
+  const hashes = new Set<string>();
+  let gaps = 0;
+  for (const log of e.logs.values()) for (const n of log) {
+    hashes.add(n.entryHash);
+    if (n.kind === 'gap') gaps++;
+  }
+  if (gaps === 0) f.push('no gap node after the SIGKILL: the restart did not record the unclean stop');
+  const before = t.observed.slice(0, t.crashedAfter).filter((o) => o.receipt !== null);
+  if (before.length === 0) f.push('no receipt was observed before the crash');
+  const lost = before.filter((o) => !hashes.has(o.receipt!));
+  for (const o of lost.slice(0, 10)) f.push(`${o.surface} ${o.verdict} ${o.reasonCode} of ${o.tool} (receipt ${o.receipt}) was answered before the crash but is not in the log after it`);
+  if (lost.length > 10) f.push(`... ${lost.length - 10} more`);
+  return f;
+}
+
 export const EVIDENCE_CHECKS: Record<string, EvidenceCheck> = {
   'L1-DENY-RECEIPT': denyReceipts,
   'L1-RECEIPT-SIGNATURE': signatures,
@@ -225,4 +244,5 @@ export const EVIDENCE_CHECKS: Record<string, EvidenceCheck> = {
   'L2-REPLAY': replay,
   'L2-TRUST-ROOT': trustRoot,
   'L3-MERKLE-PROOFS': merkleProofs,
+  'L3-CRASH-DURABILITY': crashDurability,
 };

@@ -20,8 +20,14 @@ export const KIT_FORMAT = 'helm-conformance-kit/v1';
 export const WRITER_ID = 'conformance-1';
 export const ORIGIN = `helm-conformance/${WRITER_ID}`;
 
-/** dist/conformance/kit.js -> dist/cli/helmctl.js (from the sources: the built one beside them). */
-export const helmctlPath = [resolve(dirname(fileURLToPath(import.meta.url)), '../cli/helmctl.js'), resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli/helmctl.js')].find((f) => existsSync(f)) ?? 'helmctl.js';
+/** A built file: from dist/conformance/ or, when running from the sources, the one in dist/. */
+function built(rel: string): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [resolve(here, '..', rel), resolve(here, '../dist', rel)].find((f) => existsSync(f)) ?? resolve(here, '..', rel);
+}
+export const helmctlPath = built('cli/helmctl.js');
+/** The conformance MCP upstream the sidecar spawns (stdio). */
+export const upstreamPath = built('conformance/upstream-main.js');
 
 export interface KitManifest {
   format: typeof KIT_FORMAT;
@@ -104,7 +110,7 @@ export async function initKit(dir: string, o: InitOptions = {}): Promise<KitMani
     upstreamTimeoutMs: 10_000,
     principalId: PRINCIPAL_ID,
     principalRoles: [PRINCIPAL_ROLE],
-    mcpUpstreams: [{ name: UPSTREAM, transport: 'stdio', command: process.execPath, args: [helmctlPath, 'conformance', 'upstream', '--kit', p.dir], protocol: 'legacy' }],
+    mcpUpstreams: [{ name: UPSTREAM, transport: 'stdio', command: process.execPath, args: [upstreamPath, p.dir], protocol: 'legacy' }],
   };
   await writeFile(p.sidecarConfig, `# helmctl serve --config ${p.sidecarConfig} (docs/conformance.md)\n${stringify(config)}`);
   const manifest: KitManifest = { format: KIT_FORMAT, origin: ORIGIN, writerId: WRITER_ID, listen, adminListen, modelListen, bundleDigest };

@@ -40,7 +40,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: 'L3-BUNDLE-TRUST', level: 'L3', phase: 'surface', title: 'A bundle signed by an untrusted or a revoked signer is rejected and the bundle in force stays' },
   { id: 'L3-BUNDLE-COMPOSITION', level: 'L3', phase: 'surface', title: 'Composed bundles (layers) are enforced as composed', notYet: 'not yet: the runner drives one bundle; composition is tested by test/guardian (helmctl bundle compose)' },
   { id: 'L3-MERKLE-PROOFS', level: 'L3', phase: 'evidence', title: 'Inclusion proofs of decisions and a consistency proof between checkpoints verify against the signed checkpoints' },
-  { id: 'L3-CRASH-DURABILITY', level: 'L3', phase: 'evidence', title: 'Every answered decision survives a crash of the sidecar', notYet: 'not yet: a black-box runner cannot kill the sidecar under test; covered by test/store SIGKILL suites and npm run harden' },
+  { id: 'L3-CRASH-DURABILITY', level: 'L3', phase: 'evidence', title: 'Every answered decision survives a SIGKILL of the sidecar (run with --crash-command)' },
   { id: 'L3-STREAMING', level: 'L3', phase: 'surface', title: 'Streamed answers are governed: a refused call never leaves the proxy, an allowed one is released canonical, the summary names both' },
   { id: 'L3-MCP-ERAS', level: 'L3', phase: 'surface', title: 'Both MCP protocol eras (2026-07-28 and 2025 Streamable HTTP, and legacy HTTP+SSE) list only granted tools and govern calls' },
 ];

@@ -1,5 +1,6 @@
 // The conformance run: surface checks, then the OWASP vectors, then the evidence checks on the
 // pack exported after them (so every verdict the surfaces gave is in it), then the report.
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +18,24 @@ export interface RunOptions {
   target: string;
   admin: string;
   kitDir: string;
+  /**
+   * A shell command that SIGKILLs the sidecar under test and starts it again on the same kit
+   * (L3-CRASH-DURABILITY); without it that requirement is not applicable.
+   */
+  crashCommand?: string;
   /** Progress lines (one per requirement and vector). */
   progress?: (line: string) => void;
+}
+
+const CRASH = 'L3-CRASH-DURABILITY';
+
+/** Runs the crash command (sh -c); it must kill the sidecar with SIGKILL and start it again. */
+function crash(command: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('sh', ['-c', command], { timeout: 60_000 }, (err, _out, stderr) =>
+      err ? reject(Object.assign(new Error(`the crash command failed: ${err.message} ${stderr}`), { code: 'ERR_CONFORMANCE_CRASH' })) : resolve(),
+    );
+  });
 }
 
 const message = (e: unknown) => `${(e as { code?: string }).code ? `${(e as { code: string }).code}: ` : ''}${(e as Error).message ?? String(e)}`;
@@ -33,8 +50,7 @@ export async function runConformance(o: RunOptions): Promise<ReportBody> {
   const vectorResults: VectorResult[] = [];
   let evidence: Evidence | null = null;
   try {
-    const ready = await t.admin('/readyz');
-    if (ready.status !== 200) throw Object.assign(new Error(`${o.admin}/readyz answered ${ready.status}: start the sidecar with helmctl serve --config ${kit.paths.sidecarConfig}`), { code: 'ERR_CONFORMANCE_TARGET' });
+    await t.waitReady();
     const reqs = requirementsFor(o.level);
     const record = (id: string, f: Failures | Error) => {
       const r = reqs.find((x) => x.id === id)!;
@@ -49,13 +65,20 @@ export async function runConformance(o: RunOptions): Promise<ReportBody> {
       vectorResults.push(res);
       o.progress?.(`${res.status.toUpperCase().padEnd(4)} ${v.id}${res.detail.length ? `: ${res.detail[0]}` : ''}`);
     }
+    if (o.crashCommand && reqs.some((r) => r.id === CRASH)) {
+      await crash(o.crashCommand);
+      t.crashedAfter = t.observed.length;
+      await t.waitReady();
+    }
     try {
       evidence = await collectEvidence(t, work);
     } catch (e) {
       for (const r of reqs.filter((x) => x.phase === 'evidence' && !x.notYet)) record(r.id, new Error(`the pack could not be exported or read: ${message(e)}`));
     }
-    if (evidence) for (const r of reqs.filter((x) => x.phase === 'evidence' && !x.notYet)) record(r.id, await EVIDENCE_CHECKS[r.id]!(t, evidence).catch((e: unknown) => e as Error));
+    const skipped = (id: string) => id === CRASH && !o.crashCommand;
+    if (evidence) for (const r of reqs.filter((x) => x.phase === 'evidence' && !x.notYet && !skipped(x.id))) record(r.id, await EVIDENCE_CHECKS[r.id]!(t, evidence).catch((e: unknown) => e as Error));
     for (const r of reqs.filter((x) => x.notYet)) results.push({ id: r.id, level: r.level, title: r.title, status: 'not-applicable', detail: [r.notYet!] });
+    for (const r of reqs.filter((x) => skipped(x.id))) results.push({ id: r.id, level: r.level, title: r.title, status: 'not-applicable', detail: ['no --crash-command: the runner cannot kill and restart the sidecar under test'] });
     // Report order is the catalog's, whatever order the phases ran in.
     results.sort((a, b) => reqs.findIndex((r) => r.id === a.id) - reqs.findIndex((r) => r.id === b.id));
   } finally {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { startScriptedModel, type ScriptedModel, type ScriptedTurn } from '../sidecar/scripted-model/server.js';
 import type { KitManifest } from './kit.js';
+import { UPSTREAM } from './tools.js';
 import type { KitPaths } from './kit-paths.js';
 
 /** One verdict a surface reported, with the DECISION receipt it named. */
@@ -44,6 +45,8 @@ export const newId = (prefix: string) => `${prefix}_${randomBytes(8).toString('h
 
 export class Target {
   readonly observed: Observed[] = [];
+  /** Set once the crash command ran: how many observations came before it. */
+  crashedAfter: number | null = null;
   private readonly turns = new Map<string, ScriptedTurn>();
 
   private constructor(
@@ -68,6 +71,27 @@ export class Target {
     });
     t = new Target(governedUrl.replace(/\/+$/, ''), adminUrl.replace(/\/+$/, ''), kit, model);
     return t;
+  }
+
+  /** Waits until /readyz is 200 and the conformance MCP upstream is ready (it starts after the sidecar). */
+  async waitReady(timeoutMs = 60_000): Promise<void> {
+    const t0 = Date.now();
+    let why = '';
+    for (;;) {
+      try {
+        const ready = await this.admin('/readyz');
+        const caps = ready.status === 200 ? await fetch(`${this.governedUrl}/mcp/v1/capabilities`).then((r) => r.json() as Promise<{ upstreams?: Array<{ name: string; state: string }> }>) : null;
+        const conf = caps?.upstreams?.find((u) => u.name === UPSTREAM);
+        if (conf?.state === 'ready') return;
+        why = ready.status !== 200 ? `${this.adminUrl}/readyz answered ${ready.status}` : `the MCP upstream ${UPSTREAM} is ${conf?.state ?? 'not configured'}`;
+      } catch (e) {
+        why = (e as Error).message;
+      }
+      if (Date.now() - t0 > timeoutMs) {
+        throw Object.assign(new Error(`the sidecar under test is not ready (${why}): start it with helmctl serve --config ${this.kit.paths.sidecarConfig}`), { code: 'ERR_CONFORMANCE_TARGET' });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 // The conformance MCP upstream: a stdio MCP server the sidecar under test spawns
-// (`helmctl conformance upstream --kit DIR`). Every execution is appended to the kit's
+// (`node dist/conformance/upstream-main.js KIT_DIR`, from the kit's sidecar.yaml). Every execution is appended to the kit's
 // executions file BEFORE answering, so the runner counts what really ran; the kit's state file
 // switches the description of `pinned` (tool poisoning) while the sidecar runs.
 import { appendFileSync, readFileSync } from 'node:fs';

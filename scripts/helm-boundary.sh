@@ -8,7 +8,8 @@
 # 1. --pack:   helmctl verify PACK --trust-policy FILE       (an evidence pack you already have)
 # 2. --bundle: helmctl bundle test FILE                      (your bundle's fixtures still hold)
 # 3. always:   a conformance kit in DIR/kit, `helmctl serve --config DIR/kit/sidecar.yaml` started
-#              here, `helmctl conformance --level LEVEL` against it (signed report DIR/report.json,
+#              here, `helmctl conformance --level LEVEL` against it (at L3 it also SIGKILLs and
+#              restarts the sidecar: --crash-command; signed report DIR/report.json,
 #              signed by --report-key or a key made for this run), then the sidecar's pack exported
 #              to DIR/pack.tar.gz and verified with the kit's trust policy.
 # --build HELM_DIR: npm ci and npm run build in a HELM OSS checkout first, and use its helmctl.
@@ -68,16 +69,25 @@ if [ -z "$report_key" ]; then
   "${helmctl[@]}" keygen --type root --name helm-boundary/report --out "$report_key" >/dev/null || exit 2
 fi
 
-"${helmctl[@]}" serve --config "$out/kit/sidecar.yaml" 2> "$out/sidecar.log" &
-sidecar=$!
-trap 'kill "$sidecar" 2>/dev/null; wait "$sidecar" 2>/dev/null' EXIT
+# The sidecar's pid lives in a file: the L3 crash check (--crash-command) replaces the process.
+pidfile="$out/sidecar.pid"
+serve="${helmctl[*]} serve --config $out/kit/sidecar.yaml"
+$serve 2> "$out/sidecar.log" &
+echo $! > "$pidfile"
+stop_sidecar() {
+  local pid; pid="$(cat "$pidfile" 2>/dev/null)" || return 0
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+}
+trap stop_sidecar EXIT
 if ! node -e '
   const url = process.argv[1], t0 = Date.now();
   (async () => { for (;;) { try { if ((await fetch(url)).status === 200) return; } catch {} if (Date.now() - t0 > 60000) process.exit(1); await new Promise((r) => setTimeout(r, 200)); } })();' "http://127.0.0.1:$aport/readyz"; then
   echo "helm-boundary: the sidecar did not become ready; its log:" >&2; cat "$out/sidecar.log" >&2; exit 2
 fi
 
-step "helmctl conformance --level $level" "${helmctl[@]}" conformance --level "$level" --target "http://127.0.0.1:$gport" --admin "http://127.0.0.1:$aport" --kit "$out/kit" --key "$report_key" --out "$out/report.json"
+crash="kill -9 \"\$(cat $pidfile)\" && sleep 0.2 && ($serve 2>> $out/sidecar.log & echo \$! > $pidfile)"
+step "helmctl conformance --level $level" "${helmctl[@]}" conformance --level "$level" --target "http://127.0.0.1:$gport" --admin "http://127.0.0.1:$aport" --kit "$out/kit" --key "$report_key" --out "$out/report.json" --crash-command "$crash"
 rm -f "$out/pack.tar.gz"
 step "helmctl export + verify of the sidecar's pack" sh -c '"$@" export --store "$0/kit/proofgraph" --out "$0/pack.tar.gz" --key "$0/kit/keys/exporter.key" >/dev/null && "$@" verify "$0/pack.tar.gz" --trust-policy "$0/kit/trust-policy.txt"' "$out" "${helmctl[@]}"
 

@@ -13,9 +13,8 @@ import type { Command } from './command.js';
 
 const USAGE = [
   'helmctl conformance init --dir KIT [--listen HOST:PORT] [--admin-listen HOST:PORT] [--model-listen HOST:PORT]',
-  '       helmctl conformance --level L1|L2|L3 --target URL --kit KIT --key REPORT_KEY --out REPORT.json [--admin URL] [--json]',
+  '       helmctl conformance --level L1|L2|L3 --target URL --kit KIT --key REPORT_KEY --out REPORT.json [--admin URL] [--crash-command CMD] [--json]',
   '       helmctl conformance verify REPORT --trust-policy FILE',
-  '       helmctl conformance upstream --kit KIT      # the MCP upstream the sidecar spawns (stdio)',
 ].join('\n');
 
 async function init(argv: readonly string[], io: Io): Promise<number> {
@@ -28,7 +27,7 @@ async function init(argv: readonly string[], io: Io): Promise<number> {
 }
 
 async function run(argv: readonly string[], io: Io): Promise<number> {
-  const p = parse(argv, { level: { type: 'string' }, target: { type: 'string' }, admin: { type: 'string' }, kit: { type: 'string' }, key: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0 });
+  const p = parse(argv, { level: { type: 'string' }, target: { type: 'string' }, admin: { type: 'string' }, kit: { type: 'string' }, key: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'crash-command': { type: 'string' } }, { min: 0, max: 0 });
   const level = required(p, 'level') as Level;
   if (!LEVELS.includes(level)) throw new UsageError(`--level must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
   const kitDir = required(p, 'kit');
@@ -44,7 +43,8 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
   const progress = flag(p, 'json') ? undefined : (l: string) => io.stderr.write(`${l}\n`);
   let body;
   try {
-    body = await runConformance({ level, target: required(p, 'target'), admin, kitDir, ...(progress ? { progress } : {}) });
+    const crashCommand = optional(p, 'crash-command');
+    body = await runConformance({ level, target: required(p, 'target'), admin, kitDir, ...(crashCommand ? { crashCommand } : {}), ...(progress ? { progress } : {}) });
   } catch (e) {
     const code = (e as { code?: string }).code;
     throw new CliError((e as Error).message, typeof code === 'string' ? code : 'ERR_CONFORMANCE');
@@ -101,14 +101,6 @@ export const conformance: Command = {
     const [sub, ...rest] = argv;
     if (sub === 'init') return init(rest, io);
     if (sub === 'verify') return verify(rest, io);
-    if (sub === 'upstream') {
-      const p = parse(rest, { kit: { type: 'string' } }, { min: 0, max: 0 });
-      const { serveUpstream } = await import('../../conformance/upstream.js');
-      await serveUpstream(required(p, 'kit'));
-      // Serve until the sidecar closes stdin.
-      await new Promise<void>((resolve) => process.stdin.once('close', resolve));
-      return EXIT_OK;
-    }
     return run(argv, io);
   },
 };

@@ -2,7 +2,7 @@
 // from its sidecar.yaml (as a `helmctl serve` process, or in-process so a test can patch the
 // kernel it runs), and helmctl conformance run against it.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main as helmctl } from '../../cli/helmctl.js';
@@ -15,6 +15,8 @@ import { memoryLogger } from '../../sidecar/log.js';
 
 export interface Lab {
   dir: string;
+  /** A shell command that SIGKILLs the sidecar and starts it again (process labs only). */
+  crashCommand?: string;
   kit: string;
   reportKey: string;
   governedUrl: string;
@@ -43,7 +45,11 @@ async function prepare(): Promise<{ dir: string; kit: string; reportKey: string;
 /** The real sidecar: `helmctl serve --config KIT/sidecar.yaml` as a child process (dist/). */
 export async function startProcessLab(): Promise<Lab> {
   const p = await prepare();
+  const pidFile = join(p.dir, 'sidecar.pid');
+  const logFile = join(p.dir, 'sidecar.log');
+  const serve = `${JSON.stringify(process.execPath)} ${JSON.stringify(helmctlPath)} serve --config ${JSON.stringify(join(p.kit, 'sidecar.yaml'))}`;
   const child = spawn(process.execPath, [helmctlPath, 'serve', '--config', join(p.kit, 'sidecar.yaml')], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HELM_LOG_LEVEL: 'warn' } });
+  await writeFile(pidFile, String(child.pid));
   let log = '';
   child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
   const exited = new Promise((r) => child.once('exit', r));
@@ -60,9 +66,24 @@ export async function startProcessLab(): Promise<Lab> {
     reportKey: p.reportKey,
     governedUrl: `http://${p.listen}`,
     adminUrl: admin,
+    crashCommand: `kill -9 "$(cat ${pidFile})" && sleep 0.2 && (HELM_LOG_LEVEL=warn ${serve} >/dev/null 2>>${logFile} & echo $! > ${pidFile})`,
     stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
+      const pid = Number(await readFile(pidFile, 'utf8'));
+      if (pid === child.pid) {
+        child.kill('SIGTERM');
+        await exited;
+      } else {
+        // The restarted sidecar is not our child: signal it and wait until it is gone.
+        try {
+          process.kill(pid, 'SIGTERM');
+          for (let t0 = Date.now(); Date.now() - t0 < 30_000; ) {
+            process.kill(pid, 0);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        } catch {
+          // gone
+        }
+      }
       await rm(p.dir, { recursive: true, force: true });
     },
   };
@@ -93,7 +114,8 @@ export async function startInProcessLab(): Promise<Lab> {
 
 export async function runAgainst(lab: Lab, level: string): Promise<{ code: number; report: SignedReport; out: string; err: string; reportFile: string }> {
   const reportFile = join(lab.dir, `report-${level}.json`);
-  const r = await cli(['conformance', '--level', level, '--target', lab.governedUrl, '--admin', lab.adminUrl, '--kit', lab.kit, '--key', lab.reportKey, '--out', reportFile]);
+  const crash = lab.crashCommand ? ['--crash-command', lab.crashCommand] : [];
+  const r = await cli(['conformance', '--level', level, '--target', lab.governedUrl, '--admin', lab.adminUrl, '--kit', lab.kit, '--key', lab.reportKey, '--out', reportFile, ...crash]);
   let report: SignedReport;
   try {
     report = JSON.parse(await readFile(reportFile, 'utf8')) as SignedReport;
