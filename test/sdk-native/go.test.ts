@@ -26,5 +26,5 @@ describeWithToolchain('Go', go !== null, 'apt-get install -y golang-go (Go >= 1.
     expect(r.out).not.toMatch(/--- FAIL/);
     // The JCS and Wycheproof suites run whenever ../shared/vectors is there (they skip with a message otherwise).
     if (existsSync(vectorsDir)) expect(r.out).not.toMatch(/--- SKIP/);
-  });
+  }, 600_000);
 });

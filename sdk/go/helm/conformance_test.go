@@ -243,3 +243,18 @@ func TestGovernanceVectors(t *testing.T) {
 		t.Errorf("mcp tool: %+v %v", tg, err)
 	}
 }
+
+func TestLoneSurrogateIsASchemaError(t *testing.T) {
+	var v struct{ PayloadJcs string }
+	json.Unmarshal(read(t, filepath.Join(specDir, "nodes", "03-decision.json")), &v)
+	for payload, want := range map[string]string{
+		strings.Replace(v.PayloadJcs, `"call_01"`, `"call_\ud800"`, 1):       "ERR_SCHEMA",
+		strings.Replace(v.PayloadJcs, `"call_01"`, `"call_\udc00x"`, 1):      "ERR_SCHEMA",
+		strings.Replace(v.PayloadJcs, `"call_01"`, `"call_\ud83d\ude00"`, 1): "ERR_NOT_CANONICAL", // a pair is fine, but not canonical
+	} {
+		entry := `{"payload":"` + base64.StdEncoding.EncodeToString([]byte(payload)) + `","payloadType":"application/vnd.in-toto+json","signatures":[{"keyid":"k+00000000","sig":"` + base64.StdEncoding.EncodeToString(make([]byte, 64)) + `"}]}`
+		if _, err := DecodeNode([]byte(entry)); CodeOf(err) != want {
+			t.Errorf("%s: got %v, want %s", payload[strings.Index(payload, "call_"):][:20], err, want)
+		}
+	}
+}

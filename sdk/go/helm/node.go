@@ -147,6 +147,9 @@ func DecodeNode(entry []byte) (*Node, error) {
 	if _, ok := bodyRequired[kind]; !ok || pt != PredicateBase+kind+"/v1" {
 		return nil, errf("ERR_PREDICATE_TYPE", "unknown predicateType %q (expected %s<kind>/v1)", pt, PredicateBase)
 	}
+	if loneSurrogate(env.payload) {
+		return nil, errf("ERR_SCHEMA", "%s statement has a lone surrogate escape (\\uD800-\\uDFFF without its pair)", kind)
+	}
 	n, err := checkStatement(kind, st)
 	if err != nil {
 		return nil, err
@@ -260,4 +263,38 @@ func integersOnly(v interface{}, path string) string {
 		}
 	}
 	return ""
+}
+
+// loneSurrogate finds a \u escape of a UTF-16 surrogate without its pair: JSON decoding would
+// replace it silently, and the TypeScript verifier refuses it as a schema error.
+func loneSurrogate(text []byte) bool {
+	hex4 := func(i int) (uint64, bool) {
+		if i+6 > len(text) || text[i] != '\\' || text[i+1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(text[i+2:i+6]), 16, 16)
+		return v, err == nil
+	}
+	for i := 0; i < len(text); i++ {
+		if text[i] != '\\' {
+			continue
+		}
+		v, ok := hex4(i)
+		if !ok {
+			i++ // an escaped character: skip it (it may be a backslash)
+			continue
+		}
+		i += 5
+		switch {
+		case v >= 0xD800 && v <= 0xDBFF:
+			if w, ok := hex4(i + 1); ok && w >= 0xDC00 && w <= 0xDFFF {
+				i += 6
+				continue
+			}
+			return true
+		case v >= 0xDC00 && v <= 0xDFFF:
+			return true
+		}
+	}
+	return false
 }

@@ -32,7 +32,8 @@ pub fn request_with(url: &str, method: &str, body: Option<&[u8]>, headers: &[(&s
         None => (rest, "/"),
     };
     let mut s = TcpStream::connect(host).map_err(|e| err!("ERR_ADMIN_UNREACHABLE", "{}: {}", host, e))?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    // Generous: an export on a loaded machine waits for a checkpoint and runs helmctl export.
+    s.set_read_timeout(Some(Duration::from_secs(300))).ok();
     let mut req = format!("{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", method, path, host);
     if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("accept")) {
         req.push_str("Accept: application/json\r\n");

@@ -106,6 +106,9 @@ pub fn decode_node(entry: &[u8]) -> Result<Node, Error> {
     if env.payload_type != IN_TOTO_PAYLOAD_TYPE {
         return Err(err!("ERR_PAYLOAD_TYPE", "payloadType {} is not {}", env.payload_type, IN_TOTO_PAYLOAD_TYPE));
     }
+    if lone_surrogate(&env.payload) {
+        return Err(err!("ERR_SCHEMA", "statement has a lone surrogate escape (\\uD800-\\uDFFF without its pair)"));
+    }
     let st = parse_json(&env.payload)?;
     let pt = st.get("predicateType").and_then(Value::as_str).unwrap_or("");
     let kind = pt.strip_prefix(PREDICATE_BASE).and_then(|k| k.strip_suffix("/v1")).unwrap_or("").to_string();
@@ -196,4 +199,32 @@ fn check_statement(kind: &str, st: &Value, required: &[&str]) -> Result<(String,
         return Err(bad(format!("/predicate/body must have required property '{}'", f)));
     }
     Ok((origin.to_string(), index))
+}
+
+/// A \\u escape of a UTF-16 surrogate without its pair: the TypeScript verifier refuses it as a
+/// schema error (serde_json would refuse the text as JSON).
+fn lone_surrogate(text: &[u8]) -> bool {
+    let hex4 = |i: usize| -> Option<u32> {
+        if i + 6 > text.len() || text[i] != b'\\' || text[i + 1] != b'u' {
+            return None;
+        }
+        u32::from_str_radix(std::str::from_utf8(&text[i + 2..i + 6]).ok()?, 16).ok()
+    };
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match hex4(i) {
+            None => i += 2, // an escaped character: skip it (it may be a backslash)
+            Some(v) if (0xD800..=0xDBFF).contains(&v) => match hex4(i + 6) {
+                Some(w) if (0xDC00..=0xDFFF).contains(&w) => i += 12,
+                _ => return true,
+            },
+            Some(v) if (0xDC00..=0xDFFF).contains(&v) => return true,
+            Some(_) => i += 6,
+        }
+    }
+    false
 }

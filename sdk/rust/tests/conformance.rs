@@ -111,3 +111,14 @@ fn governance_vectors() {
     let t = parse_mcp_tool_governance(&m["tool"]["_meta"]).unwrap();
     assert!(t.pinned && t.upstream == "crm" && t.side_effect == "read" && t.definition_hash.starts_with("sha256:"));
 }
+
+#[test]
+fn lone_surrogate_is_a_schema_error() {
+    let v: Value = serde_json::from_slice(&read(&spec_dir().join("nodes/03-decision.json"))).unwrap();
+    let jcs = v["payloadJcs"].as_str().unwrap();
+    for (with, want) in [("\"call_\\ud800\"", "ERR_SCHEMA"), ("\"call_\\udc00x\"", "ERR_SCHEMA"), ("\"call_\\ud83d\\ude00\"", "ERR_NOT_CANONICAL")] {
+        let payload = jcs.replacen("\"call_01\"", with, 1);
+        let entry = format!("{{\"payload\":\"{}\",\"payloadType\":\"application/vnd.in-toto+json\",\"signatures\":[{{\"keyid\":\"k+00000000\",\"sig\":\"{}\"}}]}}", base64::encode(payload), base64::encode([0u8; 64]));
+        assert_eq!(code(decode_node(entry.as_bytes())), want, "{}", with);
+    }
+}

@@ -87,6 +87,7 @@ public record Node(String kind, JsonNode statement, String origin, long index, b
     String pt = st.path("predicateType").isTextual() ? st.get("predicateType").textValue() : "";
     String kind = pt.startsWith(PREDICATE_BASE) && pt.endsWith("/v1") ? pt.substring(PREDICATE_BASE.length(), pt.length() - 3) : "";
     if (!BODY_REQUIRED.containsKey(kind)) throw new HelmException("ERR_PREDICATE_TYPE", "unknown predicateType " + pt + " (expected " + PREDICATE_BASE + "<kind>/v1)");
+    if (loneSurrogate(env.payload())) throw new HelmException("ERR_SCHEMA", kind + " statement has a lone surrogate escape (\\uD800-\\uDFFF without its pair)");
     checkStatement(kind, st);
     if (!Arrays.equals(Jcs.canonicalize(st), env.payload())) throw new HelmException("ERR_NOT_CANONICAL", "payload is not the JCS form of its statement");
     String digest = HexFormat.of().formatHex(Hashes.sha256(Jcs.canonicalize(st.get("predicate").get("body"))));
@@ -150,5 +151,34 @@ public record Node(String kind, JsonNode statement, String origin, long index, b
     JsonNode body = p.path("body");
     if (!body.isObject()) throw new HelmException("ERR_SCHEMA", pre + "/predicate/body must be an object");
     for (String f : BODY_REQUIRED.get(kind)) if (!body.has(f)) throw new HelmException("ERR_SCHEMA", pre + "/predicate/body must have required property '" + f + "'");
+  }
+
+  private static int hex4(byte[] t, int i) {
+    if (i + 6 > t.length || t[i] != '\\' || t[i + 1] != 'u') return -1;
+    try {
+      return Integer.parseInt(new String(t, i + 2, 4, StandardCharsets.US_ASCII), 16);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /** A \\u escape of a UTF-16 surrogate without its pair: the TypeScript verifier refuses it as a schema error. */
+  static boolean loneSurrogate(byte[] t) {
+    int i = 0;
+    while (i < t.length) {
+      if (t[i] != '\\') {
+        i++;
+        continue;
+      }
+      int v = hex4(t, i);
+      if (v < 0) i += 2; // an escaped character: skip it (it may be a backslash)
+      else if (v >= 0xD800 && v <= 0xDBFF) {
+        int w = hex4(t, i + 6);
+        if (w < 0xDC00 || w > 0xDFFF) return true;
+        i += 12;
+      } else if (v >= 0xDC00 && v <= 0xDFFF) return true;
+      else i += 6;
+    }
+    return false;
   }
 }

@@ -120,4 +120,15 @@ class ConformanceTest {
     Governance.McpToolGovernance t = Governance.parseMcpToolGovernance(m.get("tool").get("_meta")).orElseThrow();
     assertTrue(t.pinned() && t.upstream().equals("crm") && t.sideEffect().equals("read") && t.definitionHash().startsWith("sha256:"));
   }
+
+  @Test
+  void loneSurrogateIsASchemaError() throws Exception {
+    String jcs = Jcs.MAPPER.readTree(read(SPEC.resolve("nodes/03-decision.json"))).get("payloadJcs").textValue();
+    String zeros = Base64.getEncoder().encodeToString(new byte[64]);
+    for (String[] c : new String[][] {{"\"call_\\ud800\"", "ERR_SCHEMA"}, {"\"call_\\udc00x\"", "ERR_SCHEMA"}, {"\"call_\\ud83d\\ude00\"", "ERR_NOT_CANONICAL"}}) {
+      String payload = jcs.replace("\"call_01\"", c[0]);
+      String entry = "{\"payload\":\"" + Base64.getEncoder().encodeToString(payload.getBytes(StandardCharsets.UTF_8)) + "\",\"payloadType\":\"application/vnd.in-toto+json\",\"signatures\":[{\"keyid\":\"k+00000000\",\"sig\":\"" + zeros + "\"}]}";
+      assertEquals(c[1], code(() -> Node.decode(entry.getBytes(StandardCharsets.UTF_8))), c[0]);
+    }
+  }
 }
