@@ -75,6 +75,8 @@ function once(base: URL, agent: Agent): Promise<number> {
       { hostname: base.hostname, port: base.port, method: 'POST', path: `${base.pathname}/chat/completions`, agent, headers: { 'content-type': 'application/json', 'content-length': BODY.length, authorization: 'Bearer bench' } },
       (r: IncomingMessage) => {
         const parts: Buffer[] = [];
+        // A connection reset after the head arrives is an error of the response, not the request.
+        r.on('error', rej);
         r.on('data', (c: Buffer) => parts.push(c));
         r.on('end', () => {
           const ns = Number(process.hrtime.bigint() - t0);

@@ -38,6 +38,7 @@ for (const name of names) {
   const t = Date.now();
   process.stderr.write(`running ${name} ...\n`);
   results[name] = await BENCHES[name]!();
-  process.stderr.write(`  ${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+  // Each result as soon as it is known (one JSON line on stderr): a later crash loses nothing.
+  process.stderr.write(`  ${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s\n  ${name} result ${JSON.stringify(results[name])}\n`);
 }
 console.log(JSON.stringify({ node: process.version, cpus: (await import('node:os')).cpus().length, results }, null, 2));

@@ -8,7 +8,7 @@ import type { CryptoSuite } from '../crypto/suite.js';
 import type { HashRef } from '../contracts/node.js';
 import type { JsonValue } from '../guardian/bundle-types.js';
 import { checkOutput } from '../guardian/output.js';
-import type { AppendedNode, ProofGraphWriter } from '../proofgraph/graph-writer.js';
+import type { AppendedNode, ProofGraphWriter, StagedNode } from '../proofgraph/graph-writer.js';
 import type { BundleShelf } from './bundles.js';
 import type { PepState } from './state.js';
 import type { EffectOutcome, EffectReport, RecordRefusalCode, ResultOutcome, ResultReport } from './types.js';
@@ -30,7 +30,19 @@ function effectProblem(e: EffectReport): string | null {
   return null;
 }
 
-export async function recordEffect(ctx: Ctx, decision: HashRef, e: EffectReport): Promise<EffectOutcome> {
+function effectBody(d: { callId: string; tool: string }, e: EffectReport): Record<string, unknown> {
+  return {
+    callId: d.callId,
+    tool: d.tool,
+    status: e.status,
+    confirmed: e.confirmed ?? false,
+    ...(e.durationUs !== undefined ? { durationUs: e.durationUs } : {}),
+    ...(e.error !== undefined ? { error: e.error } : {}),
+  };
+}
+
+/** Why an effect cannot follow this decision (null: it can). */
+function effectRefusal(ctx: Ctx, decision: HashRef, e: EffectReport): EffectOutcome | null {
   const d = ctx.state.decisions.get(decision);
   if (!d) return refused('ERR_PEP_UNKNOWN_DECISION', `no recorded decision ${decision}`);
   const problem = effectProblem(e);
@@ -39,18 +51,18 @@ export async function recordEffect(ctx: Ctx, decision: HashRef, e: EffectReport)
   if (d.effect !== null) return refused('ERR_IDEMPOTENCY_DUPLICATE', `decision ${decision} already has an effect${d.effect === 'pending' ? ' being recorded' : ` (${d.effect})`}: a call is executed at most once`);
   const down = ctx.refusal();
   if (down) return refused('ERR_PEP_UNRECORDED', down);
+  return null;
+}
+
+export async function recordEffect(ctx: Ctx, decision: HashRef, e: EffectReport): Promise<EffectOutcome> {
+  const no = effectRefusal(ctx, decision, e);
+  if (no) return no;
+  const d = ctx.state.decisions.get(decision)!;
   // An effect is an execution: recording one takes an open ALLOW's claim (pep.md §6.1). A claim is
   // never given back, also when the append fails: the call may have run.
   if (d.verdict === 'ALLOW') d.claimed = true;
   d.effect = 'pending';
-  const body = {
-    callId: d.callId,
-    tool: d.tool,
-    status: e.status,
-    confirmed: e.confirmed ?? false,
-    ...(e.durationUs !== undefined ? { durationUs: e.durationUs } : {}),
-    ...(e.error !== undefined ? { error: e.error } : {}),
-  };
+  const body = effectBody(d, e);
   let node: AppendedNode;
   try {
     node = await ctx.writer.append('effect', body, { parents: [{ hash: decision }] });
@@ -63,12 +75,10 @@ export async function recordEffect(ctx: Ctx, decision: HashRef, e: EffectReport)
   return { recorded: true, node };
 }
 
-export async function recordResult(ctx: Ctx & { readonly bundles: BundleShelf; readonly suite: CryptoSuite }, effect: HashRef, r: ResultReport): Promise<ResultOutcome> {
-  const e = ctx.state.effects.get(effect);
-  if (!e) return refused('ERR_PEP_UNKNOWN_EFFECT', `no recorded effect ${effect}`);
-  if (typeof r !== 'object' || r === null || (r.status !== 'ok' && r.status !== 'error')) return refused('ERR_PEP_MALFORMED', 'status must be ok or error');
-  if (e.result !== null) return refused('ERR_IDEMPOTENCY_DUPLICATE', `effect ${effect} already has a result`);
-  e.result = 'pending';
+type ResultCtx = Ctx & { readonly bundles: BundleShelf; readonly suite: CryptoSuite };
+
+/** The RESULT body: the output's digest and its check against the pinned output schema. */
+async function resultBody(ctx: ResultCtx, e: { callId: string; tool: string; policyDigest: HashRef | null }, r: ResultReport) {
   let text: string | null;
   try {
     text = jcsString(r.output);
@@ -86,13 +96,23 @@ export async function recordResult(ctx: Ctx & { readonly bundles: BundleShelf; r
       if (!check.ok) drift = check.message;
     }
   }
+  const status = drift !== null ? ('rejected' as const) : r.status;
+  const body = { callId: e.callId, tool: e.tool, status, outputDigest, ...(drift !== null ? { reasonCode: 'ERR_CONNECTOR_CONTRACT_DRIFT' } : {}) };
+  return { body, outputDigest, drift, status };
+}
+
+export async function recordResult(ctx: ResultCtx, effect: HashRef, r: ResultReport): Promise<ResultOutcome> {
+  const e = ctx.state.effects.get(effect);
+  if (!e) return refused('ERR_PEP_UNKNOWN_EFFECT', `no recorded effect ${effect}`);
+  if (typeof r !== 'object' || r === null || (r.status !== 'ok' && r.status !== 'error')) return refused('ERR_PEP_MALFORMED', 'status must be ok or error');
+  if (e.result !== null) return refused('ERR_IDEMPOTENCY_DUPLICATE', `effect ${effect} already has a result`);
+  e.result = 'pending';
+  const { body, outputDigest, drift, status } = await resultBody(ctx, e, r);
   const down = ctx.refusal();
   if (down) {
     e.result = null;
     return refused('ERR_PEP_UNRECORDED', down);
   }
-  const status = drift !== null ? ('rejected' as const) : r.status;
-  const body = { callId: e.callId, tool: e.tool, status, outputDigest, ...(drift !== null ? { reasonCode: 'ERR_CONNECTOR_CONTRACT_DRIFT' } : {}) };
   let node: AppendedNode;
   try {
     node = await ctx.writer.append('result', body, { parents: [{ hash: effect }] });
@@ -102,4 +122,65 @@ export async function recordResult(ctx: Ctx & { readonly bundles: BundleShelf; r
   }
   e.result = node.entryHash;
   return drift !== null ? { recorded: true, node, status, outputDigest, reasonCode: 'ERR_CONNECTOR_CONTRACT_DRIFT', detail: drift } : { recorded: true, node, status, outputDigest };
+}
+
+/**
+ * An execution the caller reports whole (it ran the call and has its output): the EFFECT and its
+ * RESULT are staged in the same tick, so both become durable in one group commit instead of two
+ * rounds one after the other. Same checks and outcomes as recordEffect then recordResult.
+ */
+export async function recordExecution(ctx: ResultCtx, decision: HashRef, eff: EffectReport, r: ResultReport): Promise<{ effect: EffectOutcome; result: ResultOutcome | null }> {
+  const no = effectRefusal(ctx, decision, eff);
+  if (no) return { effect: no, result: null };
+  if (typeof r !== 'object' || r === null || (r.status !== 'ok' && r.status !== 'error')) return { effect: refused('ERR_PEP_MALFORMED', 'status must be ok or error'), result: null };
+  const d = ctx.state.decisions.get(decision)!;
+  // Taken now, before the output check awaits: a second execution of this decision is refused.
+  if (d.verdict === 'ALLOW') d.claimed = true;
+  d.effect = 'pending';
+  const res = await resultBody(ctx, { callId: d.callId, tool: d.tool, policyDigest: d.policyDigest }, r);
+  const down = ctx.refusal();
+  if (down) {
+    d.effect = null;
+    return { effect: refused('ERR_PEP_UNRECORDED', down), result: null };
+  }
+  let effectNode: StagedNode;
+  try {
+    effectNode = ctx.writer.stage('effect', effectBody(d, eff), { parents: [{ hash: decision }] });
+  } catch (err) {
+    d.effect = null;
+    return { effect: refused('ERR_PEP_UNRECORDED', `the effect could not be recorded: ${(err as Error).message}`), result: null };
+  }
+  effectNode.durable.catch(() => undefined);
+  let resultNode: StagedNode | null = null;
+  let resultFault: unknown = null;
+  try {
+    resultNode = ctx.writer.stage('result', res.body, { parents: [{ hash: effectNode.node.entryHash }] });
+    resultNode.durable.catch(() => undefined);
+  } catch (err) {
+    resultFault = err;
+  }
+  try {
+    await effectNode.durable;
+  } catch (err) {
+    d.effect = null;
+    return { effect: refused('ERR_PEP_UNRECORDED', `the effect could not be recorded: ${(err as Error).message}`), result: null };
+  }
+  const effectHash = effectNode.node.entryHash;
+  d.effect = effectHash;
+  const info = { decision, callId: d.callId, tool: d.tool, policyDigest: d.policyDigest, result: 'pending' as HashRef | 'pending' | null };
+  ctx.state.effects.set(effectHash, info);
+  const effect: EffectOutcome = { recorded: true, node: effectNode.node };
+  try {
+    if (resultNode === null) throw resultFault;
+    await resultNode.durable;
+  } catch (err) {
+    info.result = null;
+    return { effect, result: refused('ERR_PEP_UNRECORDED', `the result could not be recorded: ${(err as Error)?.message ?? String(err)}`) };
+  }
+  info.result = resultNode.node.entryHash;
+  const node = resultNode.node;
+  return {
+    effect,
+    result: res.drift !== null ? { recorded: true, node, status: res.status, outputDigest: res.outputDigest, reasonCode: 'ERR_CONNECTOR_CONTRACT_DRIFT', detail: res.drift } : { recorded: true, node, status: res.status, outputDigest: res.outputDigest },
+  };
 }

@@ -23,7 +23,7 @@ import { adjudicate, type Adjudication } from './adjudicate.js';
 import { approve, type ApprovalResult } from './approve.js';
 import { BlobStore } from './blob-store.js';
 import { BundleShelf } from './bundles.js';
-import { recordEffect, recordResult } from './effects.js';
+import { recordEffect, recordExecution, recordResult } from './effects.js';
 import { PepError } from './errors.js';
 import type { RebuildReport } from './rebuild.js';
 import { restoreState } from './snapshot.js';
@@ -357,6 +357,14 @@ export class Pep {
   /** Records the RESULT of an effect (parent: the effect), checking the output against the pinned schema. */
   recordResult(effect: HashRef, result: ResultReport): Promise<ResultOutcome> {
     return recordResult({ state: this.state, writer: this.o.writer, bundles: this.bundles, suite: this.suite, refusal: () => this.refusal() }, effect, result);
+  }
+
+  /**
+   * Records the EFFECT of an allowed call and its RESULT together, in one group commit (one
+   * fdatasync round instead of two): for a caller that reports an execution with its output.
+   */
+  recordExecution(decision: HashRef, effect: EffectReport, result: ResultReport): Promise<{ effect: EffectOutcome; result: ResultOutcome | null }> {
+    return recordExecution({ state: this.state, writer: this.o.writer, bundles: this.bundles, suite: this.suite, refusal: () => this.refusal() }, decision, effect, result);
   }
 
   /** Waits for every decision in flight, then closes the blob store (the caller closes the writer). */

@@ -6,7 +6,7 @@
 import { parseStrictJson } from '../../kernel/json/index.js';
 import { MAX_ARGUMENT_DEPTH } from './calls.js';
 import { createHash } from 'node:crypto';
-import type { Pep } from '../../kernel/pep/index.js';
+import type { Pep, ResultOutcome } from '../../kernel/pep/index.js';
 import { ProxyError } from './errors.js';
 import { usableCallId, type CallDecision, type ToolCallGate } from './gate.js';
 import type { LedgerEntry, ToolCallLedger } from './ledger.js';
@@ -105,14 +105,21 @@ async function recordOne(ctx: ResultContext, e: LedgerEntry, m: ToolMessage): Pr
       throw await refusal(ctx, 409, 'tool_result_unlinkable', `the call ${m.id} cannot be claimed for this result: it was taken for execution elsewhere (the MCP gateway) without a recorded result, or the PEP no longer holds its decision; its output cannot be recorded here`, { toolCallId: m.id, tool: e.tool });
     }
     e.claimed = true;
-    const eff = await ctx.pep.recordEffect(e.decision, { status: 'executed', confirmed: false });
+    // Effect and result in one group commit (one fdatasync round).
+    const both = await ctx.pep.recordExecution(e.decision, { status: 'executed', confirmed: false }, { status: 'ok', output: outputOf(text) });
+    const eff = both.effect;
     if (!eff.recorded) {
       if (eff.code === 'ERR_PEP_UNRECORDED') throw new ProxyError(503, 'receipt_unavailable', `the effect of ${m.id} could not be recorded: ${eff.message}`);
       throw await refusal(ctx, 409, 'tool_result_unlinkable', `the effect of ${m.id} cannot be recorded here: ${eff.message}`, { toolCallId: m.id, tool: e.tool });
     }
     e.effect = eff.node.entryHash;
+    return noteResult(ctx, e, m, both.result!);
   }
-  const res = await ctx.pep.recordResult(e.effect, { status: 'ok', output: outputOf(text) });
+  return noteResult(ctx, e, m, await ctx.pep.recordResult(e.effect, { status: 'ok', output: outputOf(text) }));
+}
+
+async function noteResult(ctx: ResultContext, e: LedgerEntry, m: ToolMessage, res: ResultOutcome): Promise<void> {
+  const text = m.content;
   if (!res.recorded) {
     if (res.code === 'ERR_PEP_UNRECORDED') throw new ProxyError(503, 'receipt_unavailable', `the result of ${m.id} could not be recorded: ${res.message}`);
     throw await refusal(ctx, 409, 'tool_result_unlinkable', `the result of ${m.id} cannot be recorded: ${res.message}`, { toolCallId: m.id, tool: e.tool });

@@ -83,5 +83,5 @@ describe('PEP crash safety under SIGKILL', () => {
     } finally {
       await t.cleanup();
     }
-  }, 240_000);
+  }, Math.max(240_000, ROUNDS * 40_000));
 });

@@ -39,4 +39,23 @@ describe('one durable round per decision', () => {
     const indexes = outcomes.map((o) => o.decision!.index);
     expect([...indexes].sort((x, y) => x - y)).toEqual(indexes);
   });
+
+  it('an execution reported whole: effect and result in one log batch, chained to the decision', async () => {
+    const o = await h.pep.decide(lookup({ callId: 'executed-once' }));
+    const before = h.writer.storeStats;
+    const both = await h.pep.recordExecution(o.decision!.entryHash, { status: 'executed' }, { status: 'ok', output: { id: 'cus_12345678', name: 'Ann' } });
+    const after = h.writer.storeStats;
+    expect(both.effect.recorded && both.result?.recorded).toBe(true);
+    expect(after.appends - before.appends).toBe(2);
+    expect(after.batches - before.batches).toBe(1);
+    if (!both.effect.recorded || !both.result?.recorded) return;
+    const nodes = new Map((await readLog(h.logDir)).entries.map((e) => decodeNode(nodeSuite, e)).map((n) => [n.entryHash, n]));
+    expect(nodes.get(both.effect.node.entryHash)!.statement.predicate.parents).toEqual([{ hash: o.decision!.entryHash }]);
+    expect(nodes.get(both.result.node.entryHash)!.statement.predicate.parents).toEqual([{ hash: both.effect.node.entryHash }]);
+    expect(h.pep.executionOf(o.decision!.entryHash)).toEqual({ effect: both.effect.node.entryHash, result: both.result.node.entryHash });
+    // A call is executed at most once, however it is reported.
+    const again = await h.pep.recordExecution(o.decision!.entryHash, { status: 'executed' }, { status: 'ok', output: {} });
+    expect(again.effect).toMatchObject({ recorded: false, code: 'ERR_IDEMPOTENCY_DUPLICATE' });
+    expect(await h.pep.recordEffect(o.decision!.entryHash, { status: 'executed' })).toMatchObject({ recorded: false, code: 'ERR_IDEMPOTENCY_DUPLICATE' });
+  });
 });
