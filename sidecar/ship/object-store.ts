@@ -50,7 +50,7 @@ export class FleetBucket {
       throw new ObjectStoreError('ERR_OBJECT_CONFLICT', `s3://${this.config.bucket}/${key} exists with digest ${head.Metadata?.sha256 ?? '(none)'}, not ${digest}: a locked object is never overwritten`);
     } catch (e) {
       if (e instanceof ObjectStoreError) throw e;
-      if (status(e) !== 404) throw this.fail('HEAD', this.config.bucket, key, e);
+      if (status(e) !== 404) throw this.fail('head', this.config.bucket, key, e);
     }
     await this.put(this.config.bucket, key, body, digest);
     return 'written';
@@ -65,7 +65,7 @@ export class FleetBucket {
     try {
       await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: { sha256: digest } }));
     } catch (e) {
-      throw this.fail('PUT', bucket, key, e);
+      throw this.fail('put', bucket, key, e);
     }
   }
 
@@ -84,7 +84,7 @@ export class FleetBucket {
       return await r.Body!.transformToByteArray();
     } catch (e) {
       if (status(e) === 404) return null;
-      throw this.fail('GET', bucket, key, e);
+      throw this.fail('get', bucket, key, e);
     }
   }
 
@@ -97,7 +97,7 @@ export class FleetBucket {
       try {
         r = await this.s3.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, ContinuationToken: token }));
       } catch (e) {
-        throw this.fail('LIST', this.config.bucket, prefix, e);
+        throw this.fail('list', this.config.bucket, prefix, e);
       }
       for (const o of r.Contents ?? []) if (o.Key) keys.push(o.Key);
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
@@ -107,7 +107,7 @@ export class FleetBucket {
 
   private fail(op: string, bucket: string, key: string, e: unknown): ObjectStoreError {
     const name = (e as Error)?.name ?? 'Error';
-    return new ObjectStoreError('ERR_OBJECT_STORE', `${op} s3://${bucket}/${key} failed: ${name} ${status(e) ?? ''} ${(e as Error)?.message ?? String(e)}`.trim());
+    return new ObjectStoreError('ERR_OBJECT_STORE', `${op.toUpperCase()} s3://${bucket}/${key} failed: ${name} ${status(e) ?? ''} ${(e as Error)?.message ?? String(e)}`.trim());
   }
 
   destroy(): void {
