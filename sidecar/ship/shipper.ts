@@ -31,8 +31,8 @@ export interface ShipperOptions {
   bucket: FleetBucket;
   collector: CollectorClient;
   namespace: string;
-  /** The root-signed certification of the log key (trust event, purpose log). */
-  certification: unknown;
+  /** The root-signed certification of the log key (trust event, purpose log), or how to find it. */
+  certification: unknown | (() => Promise<unknown>);
   /** Past this many unshipped bytes, calls are denied RECEIPT_BACKLOG. */
   highWaterBytes: number;
   intervalMs?: number;
@@ -165,7 +165,10 @@ export class Shipper {
   }
 
   private async open(): Promise<void> {
-    const r = await this.o.collector.open({ origin: this.o.source.origin, namespace: this.o.namespace, certification: this.o.certification });
+    const c = this.o.certification;
+    const certification = typeof c === 'function' ? await (c as () => Promise<unknown>)() : c;
+    if (certification === null || certification === undefined) throw new ShipError('ERR_SHIP_REFUSED', `no certification of the log key of ${this.o.source.origin} yet: the collector only opens certified writers`);
+    const r = await this.o.collector.open({ origin: this.o.source.origin, namespace: this.o.namespace, certification });
     if (r.status !== 200) throw new ShipError('ERR_SHIP_REFUSED', `collector refused WRITER_OPEN for ${this.o.source.origin}: ${r.status} ${r.detail}`);
     this.opened = true;
   }

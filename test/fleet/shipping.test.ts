@@ -14,8 +14,11 @@ import { FleetBucket, type BucketConfig } from '../../sidecar/ship/object-store.
 import { publishGrowth, readEntries } from '../../sidecar/ship/publish.js';
 import { Shipper } from '../../sidecar/ship/shipper.js';
 import { signKeyEvent } from '../../kernel/trust/events.js';
-import { buckets, fleetKey, key, mirrorKey, relay, simWriter, startCollector, type SimWriter } from './fleet-support.js';
+import { buckets, certify, fleetKey, key, mirrorKey, relay, simWriter, startCollector, type SimWriter } from './fleet-support.js';
 import { describeWithRgw, startRgw, type Rgw } from './rgw-support.js';
+import { attachShipping } from '../../sidecar/ship/attach.js';
+import { memoryLogger } from '../../sidecar/log.js';
+import { lookup, openHarness } from '../pep/support.js';
 
 const post = (url: string, path: string, body: string): Promise<Response> => fetch(new URL(path, url), { method: 'POST', body });
 
@@ -213,6 +216,55 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
     } finally {
       await w.close();
       bucket.destroy();
+      await col.stop();
+      await net.close();
+    }
+  }, 120_000);
+
+  it('a sidecar with shipping on (attachShipping, as serve wires it): allows until the high-water mark while the bucket is down, denies RECEIPT_BACKLOG with receipts, ships everything and closes', async () => {
+    const net = await relay(rgw.endpoint);
+    const config = await buckets(rgw, 'fleet-sidecar');
+    const col = await startCollector(config);
+    const h = await openHarness();
+    try {
+      const origin = h.writer.origin;
+      // The operator's certification of the log key, recorded in the log as the certifier does.
+      await h.writer.append('trust', { event: certify(origin, h.keys.logs[origin]!.log) as Record<string, unknown> }, { subjectName: `log/${origin}` });
+      const env = {
+        HELM_SHIP: 'on',
+        HELM_COLLECTOR_URL: col.url,
+        HELM_FLEET_BUCKET: config.bucket,
+        AWS_ENDPOINT_URL: net.endpoint,
+        AWS_ACCESS_KEY_ID: rgw.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey,
+        HELM_SHIP_NAMESPACE: 'ns-s',
+        HELM_SHIP_HIGH_WATER_BYTES: '6000',
+        HELM_SHIP_INTERVAL_MS: '3600000',
+      };
+      const shipping = (await attachShipping({ env, pep: h.pep, writer: h.writer, logDir: h.logDir, log: memoryLogger() }))!;
+      expect((await h.pep.decide(lookup())).verdict).toBe('ALLOW');
+      await shipping.shipper.round();
+      expect(shipping.shipper.metrics).toMatchObject({ cosignedSize: h.writer.size, unshippedBytes: 0 });
+      net.cut();
+      const verdicts: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        verdicts.push((await h.pep.decide(lookup())).reasonCode);
+        await shipping.shipper.round().catch(() => undefined);
+      }
+      // Allowed while under the mark, then denied with a durable local receipt, never allowed past it.
+      expect(verdicts[0]).not.toBe('RECEIPT_BACKLOG');
+      expect(verdicts.at(-1)).toBe('RECEIPT_BACKLOG');
+      expect(verdicts.slice(verdicts.indexOf('RECEIPT_BACKLOG')).every((v) => v === 'RECEIPT_BACKLOG')).toBe(true);
+      const denied = await h.pep.decide(lookup());
+      expect(denied).toMatchObject({ verdict: 'DENY', reasonCode: 'RECEIPT_BACKLOG', recorded: true });
+      net.restore();
+      await shipping.shipper.round();
+      expect(shipping.shipper.overHighWater).toBe(false);
+      expect((await h.pep.decide(lookup())).verdict).toBe('ALLOW');
+      await h.writer.close();
+      expect(col.collector.writer(origin)).toMatchObject({ status: 'closed', size: h.writer.size });
+    } finally {
+      await h.cleanup();
       await col.stop();
       await net.close();
     }
