@@ -54,7 +54,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equa
 
 export class Collector {
   private readonly writers = new Map<string, Writer>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queues = new Map<string, Promise<unknown>>();
   private readonly now: () => number;
 
   private constructor(
@@ -96,11 +96,22 @@ export class Collector {
     }
   }
 
-  /** Mutations run one at a time: each ends with the fleet log published. */
-  private serial(f: () => Promise<Answer>): Promise<Answer> {
-    const run = this.queue.then(f, f);
-    this.queue = run.catch(() => undefined);
+  /** Requests about one writer run one at a time; different writers proceed in parallel. */
+  private serial(origin: unknown, f: () => Promise<Answer>): Promise<Answer> {
+    const key = typeof origin === 'string' ? origin : '';
+    const run = (this.queues.get(key) ?? Promise.resolve()).then(f, f);
+    const tail = run.catch(() => undefined);
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
     return run;
+  }
+
+  /** The origin a tlog-witness body names (its checkpoint's first line), for per-writer ordering. */
+  private static originOf(body: string): string {
+    const at = body.indexOf('\n\n');
+    return at < 0 ? '' : body.slice(at + 2).split('\n', 1)[0]!;
   }
 
   writer(origin: string): Readonly<Pick<Writer, 'origin' | 'namespace' | 'size' | 'status' | 'note'>> | undefined {
@@ -108,7 +119,7 @@ export class Collector {
   }
 
   open(body: unknown): Promise<Answer> {
-    return this.serial(async () => {
+    return this.serial((body as { origin?: unknown } | null)?.origin, async () => {
       const b = body as { origin?: unknown; namespace?: unknown; certification?: unknown } | null;
       if (!b || typeof b.origin !== 'string' || typeof b.namespace !== 'string' || b.namespace === '' || b.certification === undefined) {
         return text(400, 'writer/open needs {origin, namespace, certification}');
@@ -135,7 +146,7 @@ export class Collector {
   }
 
   close(body: unknown): Promise<Answer> {
-    return this.serial(async () => {
+    return this.serial((body as { origin?: unknown } | null)?.origin, async () => {
       const b = body as { origin?: unknown; size?: unknown } | null;
       if (!b || typeof b.origin !== 'string' || !Number.isSafeInteger(b.size)) return text(400, 'writer/close needs {origin, size}');
       const w = this.writers.get(b.origin);
@@ -150,7 +161,7 @@ export class Collector {
   }
 
   addCheckpoint(body: string): Promise<Answer> {
-    return this.serial(() => this.add(body));
+    return this.serial(Collector.originOf(body), () => this.add(body));
   }
 
   private async add(body: string): Promise<Answer> {

@@ -5,7 +5,8 @@ import { nodeSuite } from '../kernel/crypto/node.js';
 import { addSignatures } from '../kernel/crypto/note.js';
 import type { SigningKey } from '../kernel/crypto/signing-key.js';
 import { encodeFleetEvent, decodeFleetEvent, type FleetEvent } from '../kernel/fleet/events.js';
-import { FLEET_PREFIX, fleetCheckpointKey, parseFleetCheckpointKey } from '../kernel/fleet/layout.js';
+import { FLEET_PREFIX, bundleKey, fleetCheckpointKey, parseFleetCheckpointKey } from '../kernel/fleet/layout.js';
+import { TILE_WIDTH, decodeEntryBundle } from '../kernel/fleet/tiles.js';
 import { openCheckpoint, signCheckpoint } from '../kernel/proofgraph/checkpoint.js';
 import { MerkleTree } from '../kernel/proofgraph/merkle.js';
 import type { FleetBucket } from '../sidecar/ship/object-store.js';
@@ -54,11 +55,52 @@ export class FleetLog {
       log.published = size;
       log.note = note;
     }
+    // A collector killed mid-append may have written full bundles past its last checkpoint. They
+    // are write-once, so they are adopted (their events are valid, only never answered); otherwise
+    // the next append would conflict with them forever. Partial (staged) ones are simply rewritten.
+    for (;;) {
+      const index = Math.floor(log.tree.size / TILE_WIDTH);
+      const body = await bucket.get(bundleKey(FLEET_PREFIX, { level: 0, index, width: TILE_WIDTH }));
+      if (!body) break;
+      const bundle = decodeEntryBundle(body, TILE_WIDTH);
+      for (const e of bundle.slice(log.tree.size - index * TILE_WIDTH)) {
+        log.tree.appendEntry(e);
+        log.entries.push(e);
+        events.push(decodeFleetEvent(e));
+      }
+    }
     return { log, events };
   }
 
-  /** Appends events and publishes the fleet log with a new cosigned checkpoint. */
-  async append(events: readonly FleetEvent[]): Promise<string> {
+  private pending: Array<{ events: readonly FleetEvent[]; resolve: (note: string) => void; reject: (e: unknown) => void }> = [];
+  private flushing = false;
+
+  /**
+   * Appends events; resolves once they are published under a new cosigned checkpoint. Appends that
+   * arrive while a publish runs go out together in the next one (group commit), so concurrent
+   * writers share bucket round trips instead of queueing behind each other.
+   */
+  append(events: readonly FleetEvent[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ events, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.flushing || this.pending.length === 0) return;
+    this.flushing = true;
+    const batch = this.pending.splice(0);
+    this.publish(batch.flatMap((b) => b.events)).then(
+      (note) => batch.forEach((b) => b.resolve(note)),
+      (e: unknown) => batch.forEach((b) => b.reject(e)),
+    ).finally(() => {
+      this.flushing = false;
+      this.kick();
+    });
+  }
+
+  private async publish(events: readonly FleetEvent[]): Promise<string> {
     for (const ev of events) {
       const bytes = encodeFleetEvent(ev);
       this.tree.appendEntry(bytes);
