@@ -10,7 +10,7 @@ export type AddCheckpointResult =
 export class CollectorClient {
   constructor(
     readonly url: string,
-    private readonly timeoutMs = 10_000,
+    private readonly timeoutMs = 60_000,
   ) {}
 
   private post(path: string, body: string, type: string): Promise<Response> {
