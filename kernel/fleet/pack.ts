@@ -101,12 +101,12 @@ export interface FleetVerdict {
   receipts: number;
 }
 
-const fail = (code: FleetPackCode, message: string): never => {
+const packError = (code: FleetPackCode, message: string): never => {
   throw new FleetPackError(code, message);
 };
 
 function need(files: ReadonlyMap<string, Uint8Array>, path: string, code: FleetPackCode = 'ERR_FLEET_PACK_MALFORMED'): Uint8Array {
-  return files.get(path) ?? fail(code, `${path} is missing from the pack`);
+  return files.get(path) ?? packError(code, `${path} is missing from the pack`);
 }
 
 /** Verifies a fleet pack offline. Throws FleetPackError with the first problem found. */
@@ -116,44 +116,44 @@ export function verifyFleetPack(suite: CryptoSuite, files: ReadonlyMap<string, U
     m = JSON.parse(fromUtf8(need(files, MANIFEST))) as FleetManifest;
   } catch (e) {
     if (e instanceof FleetPackError) throw e;
-    return fail('ERR_FLEET_PACK_MALFORMED', `${MANIFEST} is not JSON`);
+    return packError('ERR_FLEET_PACK_MALFORMED', `${MANIFEST} is not JSON`);
   }
   if (m.format !== FLEET_PACK_FORMAT || typeof m.namespace !== 'string' || !Number.isSafeInteger(m.from) || !Number.isSafeInteger(m.to) || !Array.isArray(m.writers)) {
-    fail('ERR_FLEET_PACK_MALFORMED', `${MANIFEST} is not a ${FLEET_PACK_FORMAT} manifest`);
+    packError('ERR_FLEET_PACK_MALFORMED', `${MANIFEST} is not a ${FLEET_PACK_FORMAT} manifest`);
   }
   // 1. The fleet checkpoint, its log signature and the witness quorum.
   let fleet;
   try {
     fleet = verifyCheckpointWithPolicy(fromUtf8(need(files, FLEET_NOTE)), policy, suite);
   } catch (e) {
-    if (e instanceof PolicyError) fail(e.code === 'ERR_QUORUM_NOT_MET' ? 'ERR_FLEET_QUORUM' : 'ERR_FLEET_CHECKPOINT', e.message);
+    if (e instanceof PolicyError) packError(e.code === 'ERR_QUORUM_NOT_MET' ? 'ERR_FLEET_QUORUM' : 'ERR_FLEET_CHECKPOINT', e.message);
     throw e;
   }
   const cp = fleet!.checkpoint;
-  if (cp.origin !== m.fleet?.origin || cp.size !== m.fleet?.size) fail('ERR_FLEET_CHECKPOINT', `${MANIFEST} names fleet ${m.fleet?.origin}@${m.fleet?.size}, the checkpoint is ${cp.origin}@${cp.size}`);
+  if (cp.origin !== m.fleet?.origin || cp.size !== m.fleet?.size) packError('ERR_FLEET_CHECKPOINT', `${MANIFEST} names fleet ${m.fleet?.origin}@${m.fleet?.size}, the checkpoint is ${cp.origin}@${cp.size}`);
   // 2. Every fleet leaf under it: completeness of the writer set follows from the root.
   const text = fromUtf8(need(files, FLEET_LEAVES));
   const lines = text === '' ? [] : text.slice(0, -1).split('\n');
   const tree = new MerkleTree(suite);
   for (const l of lines) tree.appendLeafHash(leafHash(suite, utf8(l)));
-  if (!text.endsWith('\n') && text !== '') fail('ERR_FLEET_LOG_MISMATCH', `${FLEET_LEAVES} does not end in a newline`);
-  if (tree.size !== cp.size || toHex(tree.root()) !== toHex(cp.root)) fail('ERR_FLEET_LOG_MISMATCH', `${FLEET_LEAVES} holds ${tree.size} leaves that do not hash to the fleet checkpoint ${cp.origin}@${cp.size}`);
+  if (!text.endsWith('\n') && text !== '') packError('ERR_FLEET_LOG_MISMATCH', `${FLEET_LEAVES} does not end in a newline`);
+  if (tree.size !== cp.size || toHex(tree.root()) !== toHex(cp.root)) packError('ERR_FLEET_LOG_MISMATCH', `${FLEET_LEAVES} holds ${tree.size} leaves that do not hash to the fleet checkpoint ${cp.origin}@${cp.size}`);
   let events: FleetEvent[];
   try {
     events = lines.map((l) => decodeFleetEvent(utf8(l)));
   } catch (e) {
-    if (e instanceof FleetEventError) return fail('ERR_FLEET_LOG_MISMATCH', e.message);
+    if (e instanceof FleetEventError) return packError('ERR_FLEET_LOG_MISMATCH', e.message);
     throw e;
   }
   // 3. The writer set and each window, recomputed from the fleet log.
   const expected = selectWindows(events, m.namespace, m.from, m.to);
   const claimed = new Map(m.writers.map((w) => [w.origin, w]));
-  for (const w of expected) if (!claimed.has(w.origin)) fail('ERR_FLEET_WRITER_MISSING', `writer ${w.origin} was open in ${m.namespace} during the window but is not in the pack`);
-  for (const w of m.writers) if (!expected.some((x) => x.origin === w.origin)) fail('ERR_FLEET_WRITER_UNKNOWN', `writer ${w.origin} is in the pack but not open in ${m.namespace} during the window`);
+  for (const w of expected) if (!claimed.has(w.origin)) packError('ERR_FLEET_WRITER_MISSING', `writer ${w.origin} was open in ${m.namespace} during the window but is not in the pack`);
+  for (const w of m.writers) if (!expected.some((x) => x.origin === w.origin)) packError('ERR_FLEET_WRITER_UNKNOWN', `writer ${w.origin} is in the pack but not open in ${m.namespace} during the window`);
   for (const w of expected) {
     const c = claimed.get(w.origin)!;
     if (c.from !== w.from || c.to !== w.to || c.checkpointLeaf !== w.checkpointLeaf || c.closed !== w.closed) {
-      fail('ERR_FLEET_BOUNDARY', `writer ${w.origin}: the pack claims leaves [${c.from}, ${c.to}) at fleet leaf ${c.checkpointLeaf}; the fleet log gives [${w.from}, ${w.to}) at ${w.checkpointLeaf}`);
+      packError('ERR_FLEET_BOUNDARY', `writer ${w.origin}: the pack claims leaves [${c.from}, ${c.to}) at fleet leaf ${c.checkpointLeaf}; the fleet log gives [${w.from}, ${w.to}) at ${w.checkpointLeaf}`);
     }
   }
   const logKeys = certifiedLogKeys(suite, events, policy);
@@ -163,7 +163,7 @@ export function verifyFleetPack(suite: CryptoSuite, files: ReadonlyMap<string, U
     if (w.checkpointLeaf === null) continue;
     receipts += checkWriter(suite, files, policy, w, events[w.checkpointLeaf] as WriterCheckpoint, logKeys, expectedFiles);
   }
-  for (const path of files.keys()) if (!expectedFiles.has(path)) fail('ERR_FLEET_PACK_MALFORMED', `unexpected file ${path} in the pack`);
+  for (const path of files.keys()) if (!expectedFiles.has(path)) packError('ERR_FLEET_PACK_MALFORMED', `unexpected file ${path} in the pack`);
   return {
     namespace: m.namespace,
     from: m.from,
@@ -192,20 +192,20 @@ function certifiedLogKeys(suite: CryptoSuite, events: readonly FleetEvent[], pol
 }
 
 function checkWriter(suite: CryptoSuite, files: ReadonlyMap<string, Uint8Array>, policy: TrustPolicy, w: WriterWindow, leaf: WriterCheckpoint, logKeys: Map<string, string>, expectedFiles: Set<string>): number {
-  const vkey = logKeys.get(w.origin) ?? fail('ERR_FLEET_WRITER_CHECKPOINT', `writer ${w.origin} has no log key certified by the policy root`);
+  const vkey = logKeys.get(w.origin) ?? packError('ERR_FLEET_WRITER_CHECKPOINT', `writer ${w.origin} has no log key certified by the policy root`);
   let cp;
   try {
     const v = verifyNote(leaf.note, [...[...policy.witnesses.values()].map((x) => x.key), parseVerifierKey(vkey)], suite);
-    if (!v.verified.some((x) => x.key.vkey === vkey)) fail('ERR_FLEET_WRITER_CHECKPOINT', `writer checkpoint of ${w.origin} is not signed by its certified log key`);
+    if (!v.verified.some((x) => x.key.vkey === vkey)) packError('ERR_FLEET_WRITER_CHECKPOINT', `writer checkpoint of ${w.origin} is not signed by its certified log key`);
     const cosigners = new Set<string>();
     for (const [name, wk] of policy.witnesses) if (v.verified.some((x) => x.key.vkey === wk.key.vkey)) cosigners.add(name);
-    if (!quorumSatisfied(policy, cosigners)) fail('ERR_FLEET_WRITER_CHECKPOINT', `writer checkpoint of ${w.origin} lacks the collector cosignatures the policy's quorum needs`);
+    if (!quorumSatisfied(policy, cosigners)) packError('ERR_FLEET_WRITER_CHECKPOINT', `writer checkpoint of ${w.origin} lacks the collector cosignatures the policy's quorum needs`);
     cp = parseCheckpointText(v.text);
   } catch (e) {
-    if (e instanceof NoteError) return fail('ERR_FLEET_WRITER_CHECKPOINT', `writer checkpoint of ${w.origin}: ${e.message}`);
+    if (e instanceof NoteError) return packError('ERR_FLEET_WRITER_CHECKPOINT', `writer checkpoint of ${w.origin}: ${e.message}`);
     throw e;
   }
-  if (cp.origin !== w.origin || cp.size !== w.to) fail('ERR_FLEET_WRITER_CHECKPOINT', `fleet leaf ${w.checkpointLeaf} holds ${cp.origin}@${cp.size}, not ${w.origin}@${w.to}`);
+  if (cp.origin !== w.origin || cp.size !== w.to) packError('ERR_FLEET_WRITER_CHECKPOINT', `fleet leaf ${w.checkpointLeaf} holds ${cp.origin}@${cp.size}, not ${w.origin}@${w.to}`);
   const dir = writerDir(suite, w.origin);
   const lo = Math.floor(w.from / TILE_WIDTH) * TILE_WIDTH;
   const leaves: Uint8Array[] = [];
@@ -217,7 +217,7 @@ function checkWriter(suite: CryptoSuite, files: ReadonlyMap<string, Uint8Array>,
     try {
       entries = decodeEntryBundle(need(files, path, 'ERR_FLEET_RECEIPT_MISSING'), width);
     } catch (e) {
-      if (e instanceof TileError) return fail('ERR_FLEET_RECEIPT_MISSING', `${path}: ${e.message} (leaves ${n * TILE_WIDTH}..${n * TILE_WIDTH + width} of ${w.origin} must all be there)`);
+      if (e instanceof TileError) return packError('ERR_FLEET_RECEIPT_MISSING', `${path}: ${e.message} (leaves ${n * TILE_WIDTH}..${n * TILE_WIDTH + width} of ${w.origin} must all be there)`);
       throw e;
     }
     for (const e of entries) leaves.push(leafHash(suite, e));
@@ -231,8 +231,8 @@ function checkWriter(suite: CryptoSuite, files: ReadonlyMap<string, Uint8Array>,
     root = rootFromRange(suite, cp.size, lo, leaves, proof);
   } catch (e) {
     // A malformed hash line (fromBase64) or a proof of the wrong length (MerkleError).
-    return fail('ERR_FLEET_TILE_MISMATCH', `${proofPath}: ${(e as Error).message}`);
+    return packError('ERR_FLEET_TILE_MISMATCH', `${proofPath}: ${(e as Error).message}`);
   }
-  if (toHex(root) !== toHex(cp.root)) fail('ERR_FLEET_TILE_MISMATCH', `the bundles of ${w.origin} and its range proof do not hash to its cosigned root at size ${cp.size}`);
+  if (toHex(root) !== toHex(cp.root)) packError('ERR_FLEET_TILE_MISMATCH', `the bundles of ${w.origin} and its range proof do not hash to its cosigned root at size ${cp.size}`);
   return w.to - w.from;
 }
