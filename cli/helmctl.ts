@@ -14,10 +14,11 @@ import { replay } from './commands/replay.js';
 import { serve } from './commands/serve.js';
 import { trust } from './commands/trust.js';
 import { verify } from './commands/verify.js';
+import { fleet } from './commands/fleet.js';
 import type { Command } from './commands/command.js';
 import { CliError, EXIT_ERROR, EXIT_OK, UsageError, type Io } from './io.js';
 
-const COMMANDS: readonly Command[] = [keygen, trust, exportCmd, verify, replay, proof, bundle, approve, serve, mcp, conformance];
+const COMMANDS: readonly Command[] = [keygen, trust, exportCmd, verify, replay, proof, bundle, approve, serve, mcp, conformance, fleet];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

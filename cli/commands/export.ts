@@ -13,6 +13,7 @@ import { CliError, EXIT_OK } from '../io.js';
 import { loadSigningKey } from '../key-files.js';
 import { findLogs, selectLogs } from '../store-logs.js';
 import type { Command } from './command.js';
+import { fleetExport } from './fleet.js';
 import { formatProblem, loadPolicy } from './verify.js';
 
 export const exportCmd: Command = {
@@ -20,6 +21,7 @@ export const exportCmd: Command = {
   summary: 'export an evidence pack (.tar.gz) from a ProofGraph store',
   usage: 'helmctl export --store DIR --out PACK --key EXPORTER_KEY [--namespace NS] [--pod POD] [--from RFC3339] [--to RFC3339] [--trust-policy FILE] [--json]',
   async run(argv, io) {
+    if (argv.includes('--bucket')) return fleetExport(argv, io); // a fleet pack from the bucket (fleet.ts)
     const p = parse(
       argv,
       { store: { type: 'string' }, out: { type: 'string' }, key: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, namespace: { type: 'string' }, pod: { type: 'string' }, 'trust-policy': { type: 'string' }, json: { type: 'boolean' } },

@@ -9,6 +9,7 @@ import { verifyPackNode } from '../../kernel/evidence/verify-node.js';
 import { flag, nonNegativeInt, optional, parse, required } from '../args.js';
 import { CliError, EXIT_ERROR, EXIT_INVALID, EXIT_OK, UsageError, type Io } from '../io.js';
 import type { Command } from './command.js';
+import { fleetVerify } from './fleet.js';
 
 export async function readInput(path: string, what: string): Promise<Uint8Array> {
   try {
@@ -76,6 +77,7 @@ export const verify: Command = {
   summary: 'verify an evidence pack offline against a trust policy',
   usage: 'helmctl verify PACK --trust-policy FILE [--json] [--workers N] [--max-pack-mib N]',
   async run(argv, io: Io) {
+    if (argv.includes('--fleet')) return fleetVerify(argv, io); // a fleet pack (fleet.ts)
     const p = parse(argv, { 'trust-policy': { type: 'string' }, json: { type: 'boolean' }, workers: { type: 'string' }, 'max-pack-mib': { type: 'string' } }, { min: 1, max: 1 });
     const pack = p.positionals[0]!;
     const policy = await loadPolicy(required(p, 'trust-policy'));

@@ -91,6 +91,7 @@ export const REASON_CODES = {
   INSUFFICIENT_PRIVILEGE: e('DENY', 'security', 'upstream', 'reserved', 'The principal lacks the privilege tier the call needs.'),
   SYSTEM_FROZEN: e('DENY', 'security', 'upstream', 'reserved', 'The system is frozen by an operator: every effect is denied.'),
   IDENTITY_UNCERTIFIED: e('DENY', 'security', 'helm-oss', 'guardian', "The sidecar's signing keys are not yet certified by the operator (identity certified): every call is denied, with a receipt signed by the uncertified key, until the certification is recorded."),
+  RECEIPT_BACKLOG: e('DENY', 'resource', 'helm-oss', 'guardian', 'More receipt bytes than the high-water mark are not yet cosigned by the fleet collector (bucket or collector unreachable): the call is denied, with a local durable receipt, until shipping catches up (docs/fleet.md).'),
 
   // Refusals a surface makes before the call is judged (kernel/guardian/refusal.ts).
   INPUT_DUPLICATE_KEY: e('DENY', 'input', 'helm-oss', 'surface', 'The arguments (or request) name the same key twice in one object: executors disagree on which one counts, so the call is refused.'),

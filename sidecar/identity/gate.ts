@@ -11,17 +11,22 @@ import type { ProofGraphWriter } from '../../kernel/proofgraph/graph-writer.js';
 
 const DETAIL = "the sidecar's signing keys are not yet certified by the operator; every call is denied until they are (see /readyz)";
 
-async function denyUncertified(writer: ProofGraphWriter, suite: CryptoSuite, request: unknown): Promise<PepOutcome> {
+function denyUncertified(writer: ProofGraphWriter, suite: CryptoSuite, request: unknown): Promise<PepOutcome> {
+  return denyBeforeGuardian(writer, suite, request, 'IDENTITY_UNCERTIFIED', DETAIL);
+}
+
+/** Denies with a signed local receipt (intent + decision) without consulting the guardian. */
+export async function denyBeforeGuardian(writer: ProofGraphWriter, suite: CryptoSuite, request: unknown, reasonCode: 'IDENTITY_UNCERTIFIED' | 'RECEIPT_BACKLOG', detail: string): Promise<PepOutcome> {
   const req = readRequest(request, suite, 'rest');
   const inputDigest = `sha256:${toHex(suite.sha256(new Uint8Array(0)))}` as const;
   const base = { callId: req.intent.callId, verdict: 'DENY' as const, ruleIds: [], policyDigest: null, inputDigest };
   let intent = null;
   try {
     intent = await writer.append('intent', { ...req.intent });
-    const decision = await writer.append('decision', { callId: req.intent.callId, tool: req.intent.tool, verdict: 'DENY', reasonCode: 'IDENTITY_UNCERTIFIED', ruleIds: [], policyDigest: null, inputDigest, engine: ENGINE }, { parents: [{ hash: intent.entryHash }] });
-    return { ...base, reasonCode: 'IDENTITY_UNCERTIFIED', detail: DETAIL, recorded: true, intent, decision };
+    const decision = await writer.append('decision', { callId: req.intent.callId, tool: req.intent.tool, verdict: 'DENY', reasonCode, ruleIds: [], policyDigest: null, inputDigest, engine: ENGINE }, { parents: [{ hash: intent.entryHash }] });
+    return { ...base, reasonCode, detail, recorded: true, intent, decision };
   } catch (e) {
-    return { ...base, reasonCode: 'RECEIPT_UNAVAILABLE', detail: `recording failed: ${(e as Error)?.message ?? String(e)} (the decision would have been DENY IDENTITY_UNCERTIFIED)`, recorded: false, intent, decision: null };
+    return { ...base, reasonCode: 'RECEIPT_UNAVAILABLE', detail: `recording failed: ${(e as Error)?.message ?? String(e)} (the decision would have been DENY ${reasonCode})`, recorded: false, intent, decision: null };
   }
 }
 

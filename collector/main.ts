@@ -1,0 +1,63 @@
+// Entry point of the fleet collector (docs/fleet.md §Running the collector). Configuration comes
+// from the environment; the keys are files (a Secret mounted only into the collector):
+//   HELM_COLLECTOR_LISTEN        host:port (default 0.0.0.0:8090)
+//   HELM_FLEET_BUCKET, HELM_FLEET_STAGING_BUCKET, AWS_ENDPOINT_URL, AWS_REGION,
+//   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+//   HELM_FLEET_KEY (signs fleet checkpoints), HELM_COLLECTOR_KEY (cosignature/v1 key),
+//   HELM_TRUST_ROOT (vkey, or a file holding it: the root that certifies writer log keys)
+import { loadSigningKey, loadVerifierKey } from '../cli/key-files.js';
+import { jsonLogger, errorText } from '../sidecar/log.js';
+import { FleetBucket } from '../sidecar/ship/object-store.js';
+import { Collector } from './collector.js';
+import { collectorServer } from './http.js';
+
+function need(env: NodeJS.ProcessEnv, name: string): string {
+  const v = env[name];
+  if (!v) throw new Error(`ERR_COLLECTOR_CONFIG: set ${name} (see docs/fleet.md)`);
+  return v;
+}
+
+export async function startCollectorFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; close(): Promise<void> }> {
+  const log = jsonLogger('info');
+  const bucketName = need(env, 'HELM_FLEET_BUCKET');
+  const bucket = new FleetBucket({
+    endpoint: need(env, 'AWS_ENDPOINT_URL'),
+    region: env.AWS_REGION ?? 'us-east-1',
+    accessKeyId: need(env, 'AWS_ACCESS_KEY_ID'),
+    secretAccessKey: need(env, 'AWS_SECRET_ACCESS_KEY'),
+    bucket: bucketName,
+    stagingBucket: env.HELM_FLEET_STAGING_BUCKET ?? `${bucketName}-staging`,
+  });
+  const collector = await Collector.open({
+    bucket,
+    fleetKey: await loadSigningKey(need(env, 'HELM_FLEET_KEY'), 'fleet key'),
+    mirrorKey: await loadSigningKey(need(env, 'HELM_COLLECTOR_KEY'), 'collector cosignature key'),
+    rootKey: await loadVerifierKey(need(env, 'HELM_TRUST_ROOT'), 'trust root'),
+  });
+  const server = collectorServer(collector, (e) => log.error('collector request failed', { error: errorText(e) }));
+  const [host, port] = (env.HELM_COLLECTOR_LISTEN ?? '0.0.0.0:8090').split(/:(?=[^:]*$)/) as [string, string];
+  await new Promise<void>((r) => server.listen(Number(port), host, r));
+  const url = `http://${host}:${(server.address() as { port: number }).port}`;
+  log.info('fleet collector listening', { url, bucket: bucketName, writers: collector.list().length, fleetSize: collector.fleet.tree.size });
+  return {
+    url,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      bucket.destroy();
+    },
+  };
+}
+
+if (process.argv[1]?.endsWith('collector/main.js')) {
+  startCollectorFromEnv().then(
+    (c) => {
+      const stop = (): void => void c.close().then(() => process.exit(0));
+      process.on('SIGTERM', stop).on('SIGINT', stop);
+    },
+    (e: unknown) => {
+      process.stderr.write(`${errorText(e)}\n`);
+      process.exit(2);
+    },
+  );
+}

@@ -1,0 +1,96 @@
+// Turns shipping on for a running sidecar (off unless HELM_SHIP=on). One call from the sidecar's
+// start: it starts the shipper loop, puts the RECEIPT_BACKLOG gate in front of pep.decide, and
+// wraps writer.close so a graceful stop ships the final checkpoint and sends WRITER_CLOSED.
+// Settings (docs/fleet.md §Shipping):
+//   HELM_SHIP=on, HELM_COLLECTOR_URL, HELM_FLEET_BUCKET [, HELM_FLEET_STAGING_BUCKET],
+//   AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (write access to the
+//   writer prefixes only), HELM_SHIP_NAMESPACE, HELM_SHIP_HIGH_WATER_BYTES (default 256 MiB),
+//   HELM_SHIP_INTERVAL_MS (default 2000).
+import { fromBase64, fromUtf8 } from '../../kernel/crypto/bytes.js';
+import { nodeSuite } from '../../kernel/crypto/node.js';
+import { decodeNode } from '../../kernel/contracts/node.js';
+import type { Pep } from '../../kernel/pep/index.js';
+import type { ProofGraphWriter } from '../../kernel/proofgraph/graph-writer.js';
+import { readLog } from '../../kernel/proofgraph/store/index.js';
+import { errorText, type Logger } from '../log.js';
+import { gateOnBacklog } from './backlog-gate.js';
+import { CollectorClient } from './collector-client.js';
+import { FleetBucket } from './object-store.js';
+import { Shipper } from './shipper.js';
+
+export class ShipConfigError extends Error {
+  readonly code = 'ERR_SHIP_CONFIG';
+}
+
+function need(env: NodeJS.ProcessEnv, name: string): string {
+  const v = env[name];
+  if (!v) throw new ShipConfigError(`HELM_SHIP=on needs ${name} (see docs/fleet.md)`);
+  return v;
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
+  const v = env[name];
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new ShipConfigError(`${name}=${v} is not a positive integer`);
+  return n;
+}
+
+/** The root-signed certification of this log's key, from the trust nodes of the log itself. */
+export async function findLogCertification(logDir: string, origin: string): Promise<unknown> {
+  for (const entry of (await readLog(logDir)).entries) {
+    const node = decodeNode(nodeSuite, entry);
+    if (node.kind !== 'trust') continue;
+    const ev = (node.statement.predicate.body as { event?: { payload?: string } }).event;
+    if (typeof ev?.payload !== 'string') continue;
+    const st = JSON.parse(fromUtf8(fromBase64(ev.payload))) as { predicate?: { purpose?: string; origin?: string; event?: string } };
+    if (st.predicate?.purpose === 'log' && st.predicate.origin === origin && st.predicate.event === 'KEY_PUBLISH') return ev;
+  }
+  return null;
+}
+
+export interface Shipping {
+  shipper: Shipper;
+}
+
+export async function attachShipping(o: { env: NodeJS.ProcessEnv; pep: Pep; writer: ProofGraphWriter; logDir: string; log: Logger }): Promise<Shipping | null> {
+  if (o.env.HELM_SHIP !== 'on') return null;
+  const bucketName = need(o.env, 'HELM_FLEET_BUCKET');
+  const bucket = new FleetBucket({
+    endpoint: need(o.env, 'AWS_ENDPOINT_URL'),
+    region: o.env.AWS_REGION ?? 'us-east-1',
+    accessKeyId: need(o.env, 'AWS_ACCESS_KEY_ID'),
+    secretAccessKey: need(o.env, 'AWS_SECRET_ACCESS_KEY'),
+    bucket: bucketName,
+    stagingBucket: o.env.HELM_FLEET_STAGING_BUCKET ?? `${bucketName}-staging`,
+  });
+  const { writer, logDir } = o;
+  const highWaterBytes = positive(o.env, 'HELM_SHIP_HIGH_WATER_BYTES', 256 * 1024 * 1024);
+  let closed = false;
+  const shipper = new Shipper({
+    source: {
+      dir: logDir,
+      origin: writer.origin,
+      // After the writer has closed, its final checkpoint is the last one stored.
+      checkpoint: async () => (closed ? (await readLog(logDir)).checkpoints.at(-1)! : writer.checkpoint()),
+    },
+    bucket,
+    collector: new CollectorClient(need(o.env, 'HELM_COLLECTOR_URL')),
+    namespace: need(o.env, 'HELM_SHIP_NAMESPACE'),
+    certification: () => findLogCertification(logDir, writer.origin),
+    highWaterBytes,
+    intervalMs: positive(o.env, 'HELM_SHIP_INTERVAL_MS', 2000),
+    onError: (e) => o.log.warn('shipping round failed; the backlog grows until it succeeds', { error: errorText(e), ...shipper.metrics, cosignedNote: undefined }),
+  });
+  gateOnBacklog(o.pep, writer, nodeSuite, () => ({ over: shipper.overHighWater, unshippedBytes: shipper.metrics.unshippedBytes, highWaterBytes }));
+  const close = writer.close.bind(writer);
+  writer.close = async () => {
+    await close();
+    closed = true;
+    await shipper.close().catch((e: unknown) => o.log.warn('final shipping round or WRITER_CLOSED failed: the collector reports this writer as a gap', { error: errorText(e) }));
+    bucket.destroy();
+  };
+  shipper.start();
+  o.log.info('shipping to the fleet collector', { bucket: bucketName, highWaterBytes });
+  return { shipper };
+}
