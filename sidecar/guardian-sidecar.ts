@@ -21,6 +21,7 @@ import { SidecarError } from './errors.js';
 import { GovernedHandler, type GovernedSurface, type Refusal } from './governed/handler.js';
 import { openAiSurface } from './governed/openai-surface.js';
 import { mcpSurface } from './governed/mcp-surface.js';
+import { a2aSurface, loadA2aKey } from './a2a/surface.js';
 import { HeartbeatTimer } from './heartbeat.js';
 import { StartSnapshotKeeper } from '../kernel/pep/start-keeper.js';
 import { close, listen } from './listen.js';
@@ -106,6 +107,7 @@ export class GuardianSidecar {
     const clock = o.clock ?? Date.now;
     const random = o.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
     const m = await loadMaterials(c, random, clock());
+    const a2aKey = c.a2aKey !== null ? await loadA2aKey(c.a2aKey) : null;
     const logDir = join(m.logRoot, m.writerId);
     if (!m.certified) await checkStaticIdentity({ suite: nodeSuite, nodeKey: m.nodeKey, logKey: m.logKey, origin: m.origin, trustEvents: m.trustEvents, logDir });
     redact.add([m.upstreamApiKey]);
@@ -209,6 +211,7 @@ export class GuardianSidecar {
       }
       surfaces.push(mcp);
     }
+    if (a2aKey) surfaces.push(a2aSurface({ pep, principal: c.principal, key: a2aKey, agentUrl: c.a2aAgentUrl, log, random }));
     const handler = new GovernedHandler({ surfaces, refusal: () => sidecar?.refusal() ?? null, tracer: tracing.tracer, metrics, log });
     sidecar = new GuardianSidecar(c, writer, pep, metrics, pending, tracing, handler, log, clock, policy, certifier);
     sidecar.heartbeats = heartbeats;
