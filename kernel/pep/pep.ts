@@ -232,7 +232,7 @@ export class Pep {
         input: prepared.ok ? prepared.input : null,
         request: req,
         nowMs,
-        snapshotVersion: snap?.version ?? -1,
+        snapshotVersion: snap?.version ?? this.state.ledger.currentVersion,
         overloaded: this.sequencer.waiting >= (this.o.maxPending ?? 10_000),
         overloadRetryMs: this.o.overloadRetryMs ?? 100,
         random: this.o.random,

@@ -56,12 +56,14 @@ export async function relay(up: Response, res: ServerResponse, id: string | numb
     }
     res.writeHead(up.status, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...headers });
     res.end(text);
-    return up.ok && !/"error"\s*:/.test(text.slice(0, 200)) ? { status: 'executed' } : { status: 'failed', error: `upstream answered ${up.status}` };
+    const error = rpcErrorOf(text);
+    return up.ok && !error ? { status: 'executed' } : { status: 'failed', error: error ?? `upstream answered ${up.status}` };
   }
   res.writeHead(up.status, { 'content-type': type, 'cache-control': 'no-cache', ...headers });
   const reader = up.body!.getReader();
   const decoder = new TextDecoder();
   let buf = '';
+  let failed: string | null = null;
   try {
     for (;;) {
       const { value, done } = await reader.read();
@@ -77,6 +79,7 @@ export async function relay(up: Response, res: ServerResponse, id: string | numb
           await reader.cancel().catch(() => undefined);
           return { status: 'failed', error: cut.reasonCode };
         }
+        if (data && rpcErrorOf(data)) failed ??= rpcErrorOf(data);
         res.write(event);
       }
       if (done) break;
@@ -86,5 +89,16 @@ export async function relay(up: Response, res: ServerResponse, id: string | numb
     return { status: 'failed', error: (e as Error).message };
   }
   res.end(buf);
-  return { status: 'executed' };
+  // A stream the remote side ended with a JSON-RPC error did not do what was asked.
+  return failed ? { status: 'failed', error: failed } : { status: 'executed' };
+}
+
+/** The message of a JSON-RPC error answer, or null. */
+function rpcErrorOf(json: string): string | null {
+  try {
+    const v = JSON.parse(json) as { error?: { message?: unknown } };
+    return v && typeof v === 'object' && v.error ? String(v.error.message ?? 'JSON-RPC error').slice(0, 500) : null;
+  } catch {
+    return null;
+  }
 }
