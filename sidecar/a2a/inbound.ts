@@ -29,8 +29,8 @@ export async function inboundCard(ctx: A2aContext, agentUrl: string, req: Incomi
 }
 
 /** What the sidecar observes with state: replay (nonce store) and calls made under the token. */
-function observe(ctx: A2aContext, a2a: CompiledA2a | null, r: SignedRequest | null): { replayed: boolean; uses: number; caller: string | null } {
-  if (!a2a || !r) return { replayed: false, uses: 0, caller: null };
+function observe(ctx: A2aContext, a2a: CompiledA2a | null, r: SignedRequest | null): { replayed: boolean; uses: number; jti: string | null; caller: string | null } {
+  if (!a2a || !r) return { replayed: false, uses: 0, jti: null, caller: null };
   const trust = {
     caller: (h: string) => {
       const c = a2a.callerByKey.get(h);
@@ -45,7 +45,11 @@ function observe(ctx: A2aContext, a2a: CompiledA2a | null, r: SignedRequest | nu
   };
   const v = authenticateRequest(r, trust, ctx.nonces);
   const jti = isObj(r.auth.delegation) && typeof r.auth.delegation.jti === 'string' ? r.auth.delegation.jti : null;
-  return { replayed: !v.ok && v.code === 'A2A_REQUEST_REPLAYED', uses: jti ? (ctx.uses.get(jti) ?? 0) : 0, caller: v.ok ? v.caller : null };
+  const uses = jti ? (ctx.uses.get(jti) ?? 0) : 0;
+  // Reserved now, in the same tick, so concurrent calls under one token see each other's use;
+  // given back when the call is not allowed.
+  if (jti) ctx.uses.set(jti, uses + 1);
+  return { replayed: !v.ok && v.code === 'A2A_REQUEST_REPLAYED', uses, jti, caller: v.ok ? v.caller : null };
 }
 
 /** POST /a2a/in: one governed call from a remote agent. */
@@ -76,9 +80,11 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
   const causes = seen.caller !== null && signed?.auth.parent ? [signed.auth.parent] : [];
   const o = await ctx.pep.decide(request, { causes });
   const v = verdictOf(o);
-  if (o.verdict !== 'ALLOW' || !o.decision || !call || !b || !signed) return rpcError(res, call?.id ?? null, v, o.recorded ? 200 : 503);
+  if (o.verdict !== 'ALLOW' || !o.decision || !call || !b || !signed) {
+    if (seen.jti !== null) ctx.uses.set(seen.jti, Math.max(0, (ctx.uses.get(seen.jti) ?? 1) - 1));
+    return rpcError(res, call?.id ?? null, v, o.recorded ? 200 : 503);
+  }
   const token = signed.auth.delegation;
-  if (token) ctx.uses.set(token.jti, (ctx.uses.get(token.jti) ?? 0) + 1);
 
   const card = await fetchJson(`${agentUrl}/${AGENT_CARD_PATH}`, ctx.fetchTimeoutMs);
   const interfaces = card && Array.isArray(card.supportedInterfaces) ? card.supportedInterfaces.filter(isObj) : [];

@@ -1,7 +1,8 @@
 // Two agent pods on one ProofGraph volume, each sidecar a real `helmctl serve` child process from
 // dist/ (run `npm run build` first), with its own node and log keys, its own A2A key and its own
 // signed bundle. One volume, so one `helmctl export` carries both logs and the cross-log links.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { main as helmctlMain } from '../../cli/helmctl.js';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -110,10 +111,12 @@ export class Volume {
     this.sidecars.length = 0;
   }
 
-  /** helmctl (dist) with args; its exit code and output. */
-  helmctl(args: string[]): { code: number; out: string } {
-    const r = spawnSync(process.execPath, [HELMCTL, ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
-    return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+  /** helmctl with args, in process (the CLI the dist binary runs); its exit code and output. */
+  async helmctl(args: string[]): Promise<{ code: number; out: string }> {
+    let out = '';
+    const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (out += s) } };
+    const code = await helmctlMain(args, io);
+    return { code, out };
   }
 
   async cleanup(): Promise<void> {

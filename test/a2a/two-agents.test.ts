@@ -98,6 +98,12 @@ describe('A2A between two governed agents', () => {
     expect(got.statement.predicate.lamport).toBeGreaterThan(sent.statement.predicate.lamport);
   }, 30_000);
 
+  test('the token’s calls budget is spent: presenting it again is A2A_DELEGATION_BUDGET_EXHAUSTED', async () => {
+    const token = JSON.parse(JSON.stringify(agentB.seen.find((m) => m['helm.delegation'])!['helm.delegation'])) as never;
+    const r = await direct(a2aKey(A), rpc('summarize', 'again'), { delegation: token });
+    expect(errorOf(r.json)?.data.helm.reasonCode).toBe('A2A_DELEGATION_BUDGET_EXHAUSTED');
+  }, 30_000);
+
   test('a delegation asking for more than the delegator holds is denied A2A_DELEGATION_EXCEEDS_GRANT and never reaches B', async () => {
     const c = await client(`${sa.url}/a2a/out/agent-b/`);
     const before = agentB.seen.length;
@@ -164,17 +170,17 @@ describe('A2A between two governed agents', () => {
   test('one pack of both logs verifies with the cross-log links, and helmctl replay re-decides every A2A decision identically', async () => {
     await vol.stop();
     const pack = vol.path('pack.tar.gz');
-    const ex = vol.helmctl(['export', '--store', vol.path('pg'), '--out', pack, '--key', vol.path('exporter.key')]);
+    const ex = await vol.helmctl(['export', '--store', vol.path('pg'), '--out', pack, '--key', vol.path('exporter.key')]);
     expect(ex).toMatchObject({ code: 0 });
-    const v = vol.helmctl(['verify', pack, '--trust-policy', vol.path('trust-policy.txt'), '--json']);
+    const v = await vol.helmctl(['verify', pack, '--trust-policy', vol.path('trust-policy.txt'), '--json']);
     expect(v.code).toBe(0);
     expect(v.out).not.toMatch(/W_LAMPORT_UNVERIFIED|ERR_NODE_PARENT/);
-    const r = vol.helmctl(['replay', pack, '--json']);
+    const r = await vol.helmctl(['replay', pack, '--json']);
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.out) as { decisions: { diverged: number; results: Array<{ status: string; callId: string }> }; chains: unknown[] };
     expect(rep.decisions.diverged).toBe(0);
     const a2a = rep.decisions.results.filter((x) => x.callId.startsWith('a2a-'));
-    expect(a2a.length).toBeGreaterThanOrEqual(14);
+    expect(a2a.length).toBeGreaterThanOrEqual(15);
     expect(a2a.every((x) => x.status === 'identical')).toBe(true);
   }, 60_000);
 });
