@@ -16,6 +16,9 @@ import { jsonAnswer, readBody, relay, rpcError } from './http.js';
 import { forwardHeaders, tooLarge } from './outbound.js';
 import { CALLER_KEY, DELEGATION_KEY, readRpc, withVerifiedMetadata } from './rpc.js';
 
+/** Delegation tokens whose use counts are kept (docs/spec/a2a.md §9). */
+const MAX_TRACKED_TOKENS = 100_000;
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** GET /a2a/in/.well-known/agent-card.json: the agent's card, re-pointed here and signed. */
@@ -48,7 +51,12 @@ function observe(ctx: A2aContext, a2a: CompiledA2a | null, r: SignedRequest | nu
   const uses = jti ? (ctx.uses.get(jti) ?? 0) : 0;
   // Reserved now, in the same tick, so concurrent calls under one token see each other's use;
   // given back when the call is not allowed.
-  if (jti) ctx.uses.set(jti, uses + 1);
+  if (jti) {
+    ctx.uses.delete(jti);
+    ctx.uses.set(jti, uses + 1);
+    // Bounded: the oldest tokens are forgotten first (their exp has most likely passed).
+    if (ctx.uses.size > MAX_TRACKED_TOKENS) ctx.uses.delete(ctx.uses.keys().next().value!);
+  }
   return { replayed: !v.ok && v.code === 'A2A_REQUEST_REPLAYED', uses, jti, caller: v.ok ? v.caller : null };
 }
 
