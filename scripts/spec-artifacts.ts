@@ -15,6 +15,8 @@ import { formatTlogProof } from '../kernel/proofgraph/tlog-proof.js';
 import { leafHash, MerkleTree } from '../kernel/proofgraph/merkle.js';
 import { signKeyEvent } from '../kernel/trust/events.js';
 import { bundleSignatureSchema, policyBundleSchema } from '../kernel/guardian/index.js';
+import { delegationTokenSchema, requestAuthSchema } from '../kernel/a2a/schemas.js';
+import { a2aVectors } from './a2a-vectors.js';
 
 const pretty = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
 
@@ -25,6 +27,8 @@ export function buildSchemas(): Map<string, string> {
   out.set('dsse-envelope.json', pretty(dsseEnvelopeSchema));
   out.set('policy-bundle.v1.json', pretty(policyBundleSchema));
   out.set('policy-bundle-signature.v1.json', pretty(bundleSignatureSchema));
+  out.set('a2a-delegation-token.v1.json', pretty(delegationTokenSchema));
+  out.set('a2a-request-auth.v1.json', pretty(requestAuthSchema));
   return out;
 }
 
@@ -132,5 +136,6 @@ export function buildVectors(): Map<string, string> {
     neg('float in a signed field', 'ERR_SCHEMA', jcsString(JSON.parse(floatLamport))),
     neg('extra envelope field', 'ERR_ENVELOPE_MALFORMED', jcsString({ ...good, extra: 1 })),
   ]));
+  for (const [name, text] of a2aVectors(vectorKey)) out.set(name, text);
   return out;
 }

@@ -10,6 +10,7 @@ export type SidecarErrorCode =
   | 'ERR_SIDECAR_STORE'
   | 'ERR_SIDECAR_LISTEN'
   | 'ERR_SIDECAR_MCP'
+  | 'ERR_SIDECAR_A2A_KEY'
   | 'ERR_SIDECAR_STOPPED';
 
 export class SidecarError extends Error {

@@ -18,7 +18,8 @@ import type { SidecarConfig } from './config/load.js';
 import { SidecarError } from './errors.js';
 import { GovernedHandler, type GovernedSurface, type Refusal } from './governed/handler.js';
 import { openAiSurface } from './governed/openai-surface.js';
-// Type only: the MCP SDKs load only when MCP upstreams are configured (start-to-ready time).
+// Type only: the MCP SDKs load only when MCP upstreams are configured, the A2A surface only with
+// an A2A key (start-to-ready time).
 import type { mcpSurface } from './governed/mcp-surface.js';
 import { HeartbeatTimer } from './heartbeat.js';
 import { StartSnapshotKeeper } from '../kernel/pep/start-keeper.js';
@@ -103,6 +104,8 @@ export class GuardianSidecar {
     const clock = o.clock ?? Date.now;
     const random = o.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
     const m = await loadMaterials(c, random, clock());
+    const a2a = c.a2aKey !== null ? await import('./a2a/surface.js') : null;
+    const a2aKey = a2a && c.a2aKey !== null ? await a2a.loadA2aKey(c.a2aKey) : null;
     const logDir = join(m.logRoot, m.writerId);
     if (!m.certified) await checkStaticIdentity({ suite: nodeSuite, nodeKey: m.nodeKey, logKey: m.logKey, origin: m.origin, trustEvents: m.trustEvents, logDir });
     redact.add([m.upstreamApiKey]);
@@ -207,6 +210,7 @@ export class GuardianSidecar {
       }
       surfaces.push(mcp);
     }
+    if (a2a && a2aKey) surfaces.push(a2a.a2aSurface({ pep, principal: c.principal, key: a2aKey, agentUrl: c.a2aAgentUrl, log, random }));
     const handler = new GovernedHandler({ surfaces, refusal: () => sidecar?.refusal() ?? null, tracer: tracing.tracer, metrics, log });
     sidecar = new GuardianSidecar(c, writer, pep, metrics, pending, tracing, handler, log, clock, policy, certifier);
     sidecar.heartbeats = heartbeats;

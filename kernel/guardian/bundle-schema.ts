@@ -3,6 +3,7 @@
 // between sections, CEL, argument schemas and reason codes are checked by lint.ts.
 import { BUNDLE_API_VERSION, LIMIT_SCOPES, SIDE_EFFECTS, SURFACES } from './bundle-types.js';
 import { VERDICTS } from './reason-codes.js';
+import { a2aSchemaDef } from './a2a-policy.js';
 
 export const POLICY_BUNDLE_SCHEMA_ID = 'https://helm.mindburn.org/schemas/policy-bundle.v1.json';
 
@@ -184,6 +185,7 @@ const bundle = obj(
     domains: mapOf(obj({ description: text })),
     sandbox: obj({ profiles: mapOf({ $ref: '#/$defs/sandboxProfile' }), classes: { $ref: '#/$defs/sandboxClasses' } }, ['profiles']),
     tools: { type: 'object', propertyNames: toolName, additionalProperties: { $ref: '#/$defs/tool' }, maxProperties: 4096 },
+    a2a: { $ref: '#/$defs/a2a' },
   },
   ['apiVersion', 'kind', 'metadata', 'domains', 'grants', 'tools', 'rules'],
 );
@@ -203,7 +205,7 @@ export const policyBundleSchema = {
   $id: POLICY_BUNDLE_SCHEMA_ID,
   title: 'HELM policy bundle or overlay',
   oneOf: [{ $ref: '#/$defs/bundle' }, { $ref: '#/$defs/overlay' }],
-  $defs: { ...defs, bundle, overlay },
+  $defs: { ...defs, bundle, overlay, a2a: a2aSchemaDef({ obj, list, mapOf, id, text, vkey, principalId }) },
 } as const;
 
 /** The detached signature object (docs/spec/policy-bundle.md §Signature). */

@@ -2,6 +2,7 @@
 // docs/spec/policy-bundle.md; schema: bundle-schema.ts. Every number is an integer.
 import type { PathScope } from './paths.js';
 import type { Verdict } from './reason-codes.js';
+import type { A2aPolicyDoc } from './a2a-policy.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 export type JsonObject = { [k: string]: JsonValue };
@@ -162,6 +163,8 @@ export interface PolicyBundleDoc {
   rateLimits?: RateLimit[];
   approvals?: Record<string, ApprovalRequirement>;
   fixtures?: Fixture[];
+  /** Agent-to-agent calls (docs/spec/a2a.md). */
+  a2a?: A2aPolicyDoc;
 }
 
 /** An overlay narrows a base bundle; see composeBundles. */

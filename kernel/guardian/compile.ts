@@ -4,6 +4,7 @@
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { ALG_ED25519, parseVerifierKey, type VerifierKey } from '../crypto/keys.js';
 import type { CryptoSuite } from '../crypto/suite.js';
+import { a2aIssues } from './a2a-policy.js';
 import { compileToolSchema, newSchemaCompiler } from './arg-schema.js';
 import { bundleContentHash, checkProfile, type HashRef } from './bundle-parse.js';
 import * as bundleValidators from './bundle-validators.gen.js';
@@ -193,6 +194,7 @@ export function compileBundle(raw: unknown, suite: CryptoSuite): CompileResult {
   }
   checkDestinationLists(doc.destinations, errors);
   const approvals = compileApprovals(doc.approvals, errors);
+  for (const x of a2aIssues(doc)) errors.push({ code: 'ERR_REFERENCE', ...x });
 
   const ajv = newSchemaCompiler();
   const tools = new Map<string, Omit<CompiledTool, 'rules' | 'budgets' | 'rateLimits' | 'allowLayers'>>();

@@ -12,6 +12,7 @@ import type { GuardianPolicy } from './policy.js';
 import type { ReasonCode, Verdict } from './reason-codes.js';
 import { checkConnector, checkEgress, checkGrants, checkPathScopes, checkSandbox } from './surface.js';
 import { surfaceRefusal } from './refusal.js';
+import { isA2aTool, judgeA2a } from './a2a-evaluate.js';
 
 export const ENGINE = 'helm-guardian/0.1.0';
 
@@ -97,6 +98,7 @@ function evaluateChecked(policy: GuardianPolicy, rawInput: unknown, canon: Canon
   if (!canon.ok) return deny(base, canon.reasonCode ?? 'ENVELOPE_INVALID', canon.message);
   const input = canon.input;
   if (input.policyDigest !== b.contentHash) return deny(base, 'POLICY_DIGEST_MISMATCH', `input pins ${input.policyDigest}; the bundle in force is ${b.contentHash}`);
+  if (isA2aTool(input.tool)) return a2aDecision(b, input, base);
   const tool = b.tools.get(input.tool);
   if (!tool) return deny(base, 'TOOL_NOT_DECLARED', `tool ${input.tool} is not declared in bundle ${b.doc.metadata.name}`);
 
@@ -264,4 +266,11 @@ function evaluateRules(b: CompiledBundle, tool: CompiledTool, input: DecisionInp
   }
   const first = allows.find((r) => r.layer === 0)!;
   return { verdict: 'ALLOW', reasonCode: first.reasonCode, ruleIds: allows.map((r) => r.rule.id), detail: `allowed by rule ${first.rule.id}` };
+}
+
+/** An A2A call (a2a.send, a2a.receive) is judged by the bundle's a2a section alone (docs/spec/a2a.md §6). */
+function a2aDecision(b: CompiledBundle, input: DecisionInput, base: Base): Decision {
+  const r = judgeA2a(b, input);
+  if (!r.ok) return deny(base, r.code, r.message);
+  return { verdict: 'ALLOW', reasonCode: 'ALLOWED', ruleIds: [], ...base, engine: ENGINE, detail: r.detail, consumed: { budgets: [], rates: [] } };
 }

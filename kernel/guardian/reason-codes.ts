@@ -100,6 +100,23 @@ export const REASON_CODES = {
   INPUT_TOO_DEEP: e('DENY', 'input', 'helm-oss', 'surface', 'The arguments (or request) nest objects and arrays deeper than the surface limit.'),
   INPUT_TOO_LARGE: e('DENY', 'input', 'helm-oss', 'surface', 'The arguments (or request) exceed the surface size limit.'),
   TOOL_CALL_ID_REUSED: e('DENY', 'surface', 'helm-oss', 'surface', 'The provider proposed a tool call with an id an earlier call of this principal already used; the id links the result to its decision, so the repeat is refused.'),
+
+  // Agent-to-agent calls (docs/spec/a2a.md): the A2A surface of the sidecar and kernel/a2a.
+  A2A_AGENT_NOT_ALLOWED: e('DENY', 'surface', 'helm-oss', 'guardian', 'No A2A grant lets the principal call this remote agent (or the bundle declares no such agent).'),
+  A2A_SKILL_NOT_ALLOWED: e('DENY', 'surface', 'helm-oss', 'guardian', 'The A2A call names no skill, a skill the agent card does not declare, or one outside the grant or the delegated scope.'),
+  A2A_METHOD_NOT_ALLOWED: e('DENY', 'surface', 'helm-oss', 'guardian', 'The A2A JSON-RPC method is not one the grant allows.'),
+  A2A_MESSAGE_TOO_LARGE: e('DENY', 'input', 'helm-oss', 'guardian', 'The A2A message exceeds the bundle limit on bytes or parts.'),
+  A2A_CARD_UNTRUSTED: e('DENY', 'security', 'helm-oss', 'guardian', 'The remote agent card is unsigned, malformed, or no signature verifies under a card key the bundle trusts for that agent.'),
+  A2A_CARD_KEY_REVOKED: e('DENY', 'security', 'helm-oss', 'guardian', 'The remote agent card is signed only by a revoked card key.'),
+  A2A_CALLER_UNKNOWN: e('DENY', 'security', 'helm-oss', 'guardian', 'The inbound A2A request is unsigned, or signed by a key that is not (or no longer) an accepted caller.'),
+  A2A_REQUEST_SIGNATURE_INVALID: e('DENY', 'security', 'helm-oss', 'guardian', 'The inbound A2A request signature is malformed, addressed to another agent, or does not verify over method, path, body digest and auth.'),
+  A2A_REQUEST_STALE: e('DENY', 'security', 'helm-oss', 'guardian', 'The inbound A2A request was signed outside the allowed clock skew.'),
+  A2A_REQUEST_REPLAYED: e('DENY', 'security', 'helm-oss', 'guardian', 'The inbound A2A request reuses a nonce already accepted: a signed request is accepted once.'),
+  A2A_DELEGATION_INVALID: e('DENY', 'security', 'helm-oss', 'guardian', 'A delegation token (or a link of its chain) is malformed, not signed by a trusted unrevoked issuer, not addressed along the chain, or too deep.'),
+  A2A_DELEGATION_EXPIRED: e('DENY', 'security', 'helm-oss', 'guardian', 'A delegation token (or a link of its chain) is expired or not yet valid.'),
+  A2A_DELEGATION_EXCEEDS_GRANT: e('DENY', 'policy', 'helm-oss', 'guardian', 'A delegation asks for more skills, tools, budget or lifetime than the delegator holds (its grant, or the token it acts under).'),
+  A2A_DELEGATION_REQUIRED: e('DENY', 'policy', 'helm-oss', 'guardian', 'The caller must present a delegation token for this agent and presented none.'),
+  A2A_DELEGATION_BUDGET_EXHAUSTED: e('DENY', 'resource', 'helm-oss', 'guardian', 'The calls budget of the delegation token is used up.'),
 } as const satisfies Record<string, ReasonCodeEntry>;
 
 export type ReasonCode = keyof typeof REASON_CODES;

@@ -1,5 +1,5 @@
 // The Policy Enforcement Point (docs/spec/pep.md): Guardian + state + receipts.
-export { Pep, type PepOptions } from './pep.js';
+export { Pep, type DecideOptions, type PepOptions } from './pep.js';
 export { PepError, type PepErrorCode } from './errors.js';
 export type { ApprovalResult, ApprovalRefusalCode } from './approve.js';
 export { APPROVAL_DOMAIN, approvalMessage, signApproval, submissionProblem, verifyApproval, type ApprovalSubmission, type ApprovalTarget, type ApprovalVerdict } from './approval-message.js';

@@ -29,6 +29,11 @@ export class LimitLedger {
    * The counters the Guardian needs for this call: the current window of each budget (zero when
    * the stored counter belongs to an earlier window) and each bucket (full when never used).
    */
+  /** The version a call without limit state (an A2A call: no tool) commits against. */
+  get currentVersion(): number {
+    return this.version;
+  }
+
   snapshot(tool: CompiledTool, principalId: string, nowMs: number): { state: LimitState; version: number } {
     const state: LimitState = { budgets: {}, rates: {} };
     for (const b of tool.budgets) {

@@ -9,7 +9,7 @@ import { toHex, utf8 } from '../crypto/bytes.js';
 import { jcsString } from '../crypto/jcs.js';
 import { nodeSuite } from '../crypto/node.js';
 import type { CryptoSuite } from '../crypto/suite.js';
-import type { HashRef } from '../contracts/node.js';
+import type { CrossLogParent, HashRef } from '../contracts/node.js';
 import { canonicalBundleBytes } from '../guardian/bundle-parse.js';
 import type { BundleTrust } from '../guardian/bundle-trust.js';
 import type { Surface } from '../guardian/bundle-types.js';
@@ -58,6 +58,15 @@ export interface PepOptions {
   maxOpenAllows?: number;
   /** Decision inputs in the blob store's in-memory index (default 10,000; bundles always stay). */
   maxIndexedBlobs?: number;
+}
+
+/** Per-call options of decide. */
+export interface DecideOptions {
+  /**
+   * Decisions in other logs this one follows from (an A2A caller's decision, docs/spec/a2a.md §7):
+   * cited as cross-log parents of the decision node. Never this log's own origin.
+   */
+  causes?: ReadonlyArray<CrossLogParent & { lamport: number }>;
 }
 
 interface PolicyInForce {
@@ -209,13 +218,13 @@ export class Pep {
   }
 
   /** Judges one proposed tool call. Never rejects: every failure is a DENY outcome. */
-  decide(request: unknown): Promise<PepOutcome> {
-    const p = this.plan(request);
+  decide(request: unknown, o: DecideOptions = {}): Promise<PepOutcome> {
+    const p = this.plan(request, o);
     this.inflight.add(p);
     return p.finally(() => this.inflight.delete(p));
   }
 
-  private plan(request: unknown): Promise<PepOutcome> {
+  private plan(request: unknown, o: DecideOptions): Promise<PepOutcome> {
     const nowMs = this.tick();
     const req = readRequest(request, this.suite, this.o.surface ?? 'rest');
     const { policy, stored } = this.current;
@@ -251,7 +260,7 @@ export class Pep {
         input: prepared.ok ? prepared.input : null,
         request: req,
         nowMs,
-        snapshotVersion: snap?.version ?? -1,
+        snapshotVersion: snap?.version ?? this.state.ledger.currentVersion,
         overloaded: this.awaiting >= (this.o.maxPending ?? 10_000),
         overloadRetryMs: this.o.overloadRetryMs ?? 100,
         random: this.o.random,
@@ -287,7 +296,7 @@ export class Pep {
       };
       if (intent === null) return lost(intentFault, null);
       const intentNode = intent.node;
-      const append = (): Promise<AppendedNode> => this.o.writer.append('decision', { ...record }, { parents: [{ hash: intentNode.entryHash }] });
+      const append = (): Promise<AppendedNode> => this.o.writer.append('decision', { ...record }, { parents: [{ hash: intentNode.entryHash }, ...causesOf(o, this.o.writer.origin)] });
       const settle = (decision: Promise<AppendedNode>, first: ReadonlyArray<Promise<unknown>>) =>
         Promise.all([decision, ...first]).then(
           ([node]) => resolve(this.recorded(record, a, intentNode, node, req.intent)),
@@ -374,6 +383,14 @@ export class Pep {
     this.closed = true;
     await this.blobs.close();
   }
+}
+
+/**
+ * The causes a decision node may cite: other logs only, with a Lamport value the writer can
+ * carry. A cause from a hostile caller must not make the node unrecordable (and the store fail).
+ */
+function causesOf(o: DecideOptions, origin: string): Array<CrossLogParent & { lamport: number }> {
+  return (o.causes ?? []).filter((c) => typeof c.origin === 'string' && c.origin.length >= 1 && c.origin.length <= 256 && c.origin !== origin && /^sha256:[0-9a-f]{64}$/.test(c.hash) && Number.isSafeInteger(c.lamport) && c.lamport >= 1 && c.lamport < 2 ** 48 && Number.isSafeInteger(c.index) && c.index >= 0);
 }
 
 function policyDigestOf(p: GuardianPolicy): HashRef | null {

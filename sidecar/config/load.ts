@@ -59,6 +59,9 @@ export interface SidecarConfig {
   maxBodyBytes: number | null;
   toolRoutes: ToolRoutes;
   mcpUpstreams: McpUpstreamConfig[];
+  /** A2A surface (docs/spec/a2a.md): the A2A key file, and this agent's own A2A server. */
+  a2aKey: string | null;
+  a2aAgentUrl: string | null;
   principal: Principal;
   shutdownTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -256,6 +259,8 @@ function assemble(values: Record<ConfigKeyName, Value>, sources: Record<ConfigKe
     maxBodyBytes: typeof values.maxBodyBytes === 'number' ? values.maxBodyBytes : null,
     toolRoutes: (values.toolRoutes as ToolRoutes | null) ?? {},
     mcpUpstreams: (values.mcpUpstreams as McpUpstreamConfig[] | null) ?? [],
+    a2aKey: str(values.a2aKey),
+    a2aAgentUrl: str(values.a2aAgentUrl),
     principal: { id: principalId, roles, attributes },
     shutdownTimeoutMs: values.shutdownTimeoutMs as number,
     logLevel: values.logLevel as SidecarConfig['logLevel'],

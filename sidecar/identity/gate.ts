@@ -5,7 +5,7 @@
 import { toHex } from '../../kernel/crypto/bytes.js';
 import type { CryptoSuite } from '../../kernel/crypto/suite.js';
 import { ENGINE } from '../../kernel/guardian/evaluate.js';
-import type { Pep, PepOutcome } from '../../kernel/pep/index.js';
+import type { DecideOptions, Pep, PepOutcome } from '../../kernel/pep/index.js';
 import { readRequest } from '../../kernel/pep/request.js';
 import type { ProofGraphWriter } from '../../kernel/proofgraph/graph-writer.js';
 
@@ -34,5 +34,5 @@ export async function denyBeforeGuardian(writer: ProofGraphWriter, suite: Crypto
 export function gateUntilCertified(pep: Pep, writer: ProofGraphWriter, suite: CryptoSuite, certified: () => boolean): void {
   const decide = pep.decide.bind(pep);
   // Instrumentation wraps decide afterwards, so metrics and approvals see these denials too.
-  pep.decide = (request: unknown): Promise<PepOutcome> => (certified() ? decide(request) : denyUncertified(writer, suite, request));
+  pep.decide = (request: unknown, options?: DecideOptions): Promise<PepOutcome> => (certified() ? decide(request, options) : denyUncertified(writer, suite, request));
 }

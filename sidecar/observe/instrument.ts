@@ -3,7 +3,7 @@
 // store-fault detector. The wrappers sit on the instances the surfaces are handed, so any surface
 // that decides through this PEP is observed the same way. (Decision and upstream spans are the
 // surfaces' own: they know the model and the tool-call id.)
-import type { Pep, PepOutcome } from '../../kernel/pep/index.js';
+import type { DecideOptions, Pep, PepOutcome } from '../../kernel/pep/index.js';
 import type { ProofGraphWriter } from '../../kernel/proofgraph/graph-writer.js';
 import type { PendingApprovals } from '../approvals/pending.js';
 import type { SidecarMetrics } from './metrics.js';
@@ -23,8 +23,8 @@ export function instrumentWriter(writer: ProofGraphWriter, metrics: SidecarMetri
 
 export function instrumentPep(pep: Pep, pending: PendingApprovals, onOutcome: (o: PepOutcome) => void): void {
   const decide = pep.decide.bind(pep);
-  pep.decide = (request: unknown) =>
-    decide(request).then((o) => {
+  pep.decide = (request: unknown, options?: DecideOptions) =>
+    decide(request, options).then((o) => {
       pending.observeDecision(request, o);
       onOutcome(o);
       return o;

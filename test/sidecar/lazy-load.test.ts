@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../support/shared.js';
 
-const HEAVY = /^(@modelcontextprotocol\/|@opentelemetry\/sdk|@opentelemetry\/exporter|@kubernetes\/client-node|zod)/;
+const HEAVY = /^(@modelcontextprotocol\/|@a2a-js\/|@opentelemetry\/sdk|@opentelemetry\/exporter|@kubernetes\/client-node|zod)/;
 
 function packagesLoadedBy(modulePath: string): string[] {
   const script = `

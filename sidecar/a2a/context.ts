@@ -1,0 +1,56 @@
+// What both directions of the A2A surface share: the PEP, this agent's A2A key and principal,
+// the nonce store and the count of calls made under each delegation token.
+import { randomUUID } from 'node:crypto';
+import type { NonceStore } from '../../kernel/a2a/nonces.js';
+import type { SigningKey } from '../../kernel/crypto/signing-key.js';
+import { a2aOf } from '../../kernel/guardian/a2a-evaluate.js';
+import type { CompiledA2a } from '../../kernel/guardian/a2a-policy.js';
+import type { CompiledBundle } from '../../kernel/guardian/compile.js';
+import type { Pep, PepOutcome } from '../../kernel/pep/index.js';
+import type { Principal } from '../config/load.js';
+import type { Logger } from '../log.js';
+import type { Verdict } from './http.js';
+
+export interface A2aContext {
+  pep: Pep;
+  principal: Principal;
+  key: SigningKey;
+  /** This agent's own A2A server (inbound target); null: no inbound surface. */
+  agentUrl: string | null;
+  nonces: NonceStore;
+  /** Calls already allowed under each delegation token (by jti). */
+  uses: Map<string, number>;
+  random(n: number): Uint8Array;
+  log: Logger;
+  /** Largest body read, in bytes (a larger one is judged as that size + 1 and denied). */
+  maxBodyBytes: number;
+  fetchTimeoutMs: number;
+}
+
+export function callId(): string {
+  return `a2a-${randomUUID()}`;
+}
+
+/** The bundle in force and its a2a section, when a bundle is in force. */
+export function bundleInForce(pep: Pep): { bundle: CompiledBundle; a2a: CompiledA2a } | null {
+  const p = pep.policy;
+  return p.status === 'ready' ? { bundle: p.bundle, a2a: a2aOf(p.bundle) } : null;
+}
+
+export function verdictOf(o: PepOutcome): Verdict {
+  return { verdict: o.verdict, reasonCode: o.reasonCode, decision: o.decision?.entryHash ?? null, detail: o.detail };
+}
+
+/** Fetches JSON (bounded, with a timeout); null on any failure. */
+export async function fetchJson(url: string, timeoutMs: number, max = 65536): Promise<Record<string, unknown> | null> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!r.ok) return null;
+    const text = await r.text();
+    if (text.length > max) return null;
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

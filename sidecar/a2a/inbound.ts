@@ -1,0 +1,114 @@
+// Inbound A2A: the sidecar fronts this agent's A2A server at /a2a/in. It serves the agent's card
+// (its interface rewritten to this route) signed with this sidecar's A2A key, and judges every
+// JSON-RPC call: who is calling (the Ed25519 request signature, never a header it could set),
+// freshness and replay, the skill against the caller's grant and the delegation token's scope,
+// and message limits. The decision cites the caller's decision as a cross-log parent. An ALLOW is
+// forwarded to the agent with HELM's metadata set by the sidecar alone (caller, verified token).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AGENT_CARD_PATH } from '@a2a-js/sdk';
+import { signCard } from '../../kernel/a2a/card.js';
+import { authenticateRequest, AUTH_HEADER, bodyDigest, readSignedRequest, SIGNATURE_HEADER, type SignedRequest } from '../../kernel/a2a/request-auth.js';
+import { nodeSuite } from '../../kernel/crypto/node.js';
+import { A2A_RECEIVE } from '../../kernel/guardian/a2a-evaluate.js';
+import type { CompiledA2a } from '../../kernel/guardian/a2a-policy.js';
+import { bundleInForce, callId, fetchJson, verdictOf, type A2aContext } from './context.js';
+import { jsonAnswer, readBody, relay, rpcError } from './http.js';
+import { forwardHeaders, tooLarge } from './outbound.js';
+import { CALLER_KEY, DELEGATION_KEY, readRpc, withVerifiedMetadata } from './rpc.js';
+
+/** Delegation tokens whose use counts are kept (docs/spec/a2a.md §9). */
+const MAX_TRACKED_TOKENS = 100_000;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** GET /a2a/in/.well-known/agent-card.json: the agent's card, re-pointed here and signed. */
+export async function inboundCard(ctx: A2aContext, agentUrl: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const card = await fetchJson(`${agentUrl}/${AGENT_CARD_PATH}`, ctx.fetchTimeoutMs);
+  if (!card) return jsonAnswer(res, 502, { error: { code: 'agent_unavailable', message: `the agent's card could not be fetched from ${agentUrl}` } });
+  const { signatures: _s, ...rest } = card;
+  const interfaces = Array.isArray(card.supportedInterfaces) ? card.supportedInterfaces.filter(isObj) : [];
+  const jsonrpc = interfaces.find((i) => i.protocolBinding === 'JSONRPC') ?? { protocolBinding: 'JSONRPC', protocolVersion: '1.0' };
+  jsonAnswer(res, 200, signCard({ ...rest, supportedInterfaces: [{ ...jsonrpc, url: `http://${req.headers.host ?? 'localhost'}/a2a/in` }] }, ctx.key));
+}
+
+/** What the sidecar observes with state: replay (nonce store) and calls made under the token. */
+function observe(ctx: A2aContext, a2a: CompiledA2a | null, r: SignedRequest | null): { replayed: boolean; uses: number; jti: string | null; caller: string | null } {
+  if (!a2a || !r) return { replayed: false, uses: 0, jti: null, caller: null };
+  const trust = {
+    caller: (h: string) => {
+      const c = a2a.callerByKey.get(h);
+      const key = c?.keys.find((k) => k.handle === h);
+      return c && key ? { id: c.id, key } : null;
+    },
+    revoked: a2a.revoked,
+    self: ctx.key.verifier.handle,
+    nowMs: ctx.pep.now(),
+    maxSkewMs: a2a.limits.maxSkewSeconds * 1000,
+    suite: nodeSuite,
+  };
+  const v = authenticateRequest(r, trust, ctx.nonces);
+  const jti = isObj(r.auth.delegation) && typeof r.auth.delegation.jti === 'string' ? r.auth.delegation.jti : null;
+  const uses = jti ? (ctx.uses.get(jti) ?? 0) : 0;
+  // Reserved now, in the same tick, so concurrent calls under one token see each other's use;
+  // given back when the call is not allowed.
+  if (jti) {
+    ctx.uses.delete(jti);
+    ctx.uses.set(jti, uses + 1);
+    // Bounded: the oldest tokens are forgotten first (their exp has most likely passed).
+    if (ctx.uses.size > MAX_TRACKED_TOKENS) ctx.uses.delete(ctx.uses.keys().next().value!);
+  }
+  return { replayed: !v.ok && v.code === 'A2A_REQUEST_REPLAYED', uses, jti, caller: v.ok ? v.caller : null };
+}
+
+/** POST /a2a/in: one governed call from a remote agent. */
+export async function inboundCall(ctx: A2aContext, agentUrl: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { bytes, over } = await readBody(req, ctx.maxBodyBytes);
+  const call = readRpc(bytes);
+  const path = (req.url ?? '/a2a/in').split('?', 1)[0]!;
+  const digest = bodyDigest(nodeSuite, bytes);
+  const read = readSignedRequest('POST', path, digest, req.headers[AUTH_HEADER], req.headers[SIGNATURE_HEADER]);
+  const signed = read.ok ? read.request : null;
+  const b = bundleInForce(ctx.pep);
+  const seen = observe(ctx, b?.a2a ?? null, signed);
+  const request = {
+    callId: callId(),
+    surface: 'rest',
+    // Recorded as the key the request claims; the evaluation authenticates it.
+    principal: { id: signed?.auth.keyid ?? 'a2a:unsigned' },
+    tool: A2A_RECEIVE,
+    args: {
+      skill: call?.skill ?? null,
+      method: call?.method ?? '(not JSON-RPC)',
+      message: { bytes: over ? ctx.maxBodyBytes + 1 : bytes.length, parts: call?.parts ?? 0 },
+      request: signed ? { ...signed } : { method: 'POST', path, bodyDigest: digest, auth: null, signature: '' },
+    },
+    context: { a2a: { self: ctx.key.verifier.handle, replayed: seen.replayed, delegationUses: seen.uses } },
+  };
+  // Only an authenticated caller's decision is cited: nobody else can name our parents.
+  const causes = seen.caller !== null && signed?.auth.parent ? [signed.auth.parent] : [];
+  const o = await ctx.pep.decide(request, { causes });
+  const v = verdictOf(o);
+  if (o.verdict !== 'ALLOW' || !o.decision || !call || !b || !signed) {
+    if (seen.jti !== null) ctx.uses.set(seen.jti, Math.max(0, (ctx.uses.get(seen.jti) ?? 1) - 1));
+    return rpcError(res, call?.id ?? null, v, o.recorded ? 200 : 503);
+  }
+  const token = signed.auth.delegation;
+
+  const card = await fetchJson(`${agentUrl}/${AGENT_CARD_PATH}`, ctx.fetchTimeoutMs);
+  const interfaces = card && Array.isArray(card.supportedInterfaces) ? card.supportedInterfaces.filter(isObj) : [];
+  const target = interfaces.find((i) => i.protocolBinding === 'JSONRPC')?.url;
+  if (typeof target !== 'string') {
+    await ctx.pep.recordEffect(o.decision.entryHash, { status: 'failed', error: 'the agent card names no JSON-RPC interface' });
+    return rpcError(res, call.id, { ...v, detail: 'allowed, but the agent card names no JSON-RPC interface' }, 502);
+  }
+  const body = withVerifiedMetadata(call.body, { [CALLER_KEY]: seen.caller, [DELEGATION_KEY]: token ?? null });
+  let up: Response;
+  try {
+    up = await fetch(target, { method: 'POST', body, headers: { 'content-type': 'application/json', ...forwardHeaders(req) }, signal: AbortSignal.timeout(ctx.fetchTimeoutMs) });
+  } catch (e) {
+    await ctx.pep.recordEffect(o.decision.entryHash, { status: 'failed', error: `the agent did not answer: ${(e as Error).message}` });
+    return rpcError(res, call.id, { ...v, detail: `allowed, but the agent did not answer: ${(e as Error).message}` }, 502);
+  }
+  const ended = await relay(up, res, call.id, tooLarge(b.a2a.limits.maxMessageBytes, v.decision), { 'x-helm-decision': 'ALLOW', 'x-helm-reason-code': o.reasonCode, 'x-helm-decision-hash': o.decision.entryHash });
+  await ctx.pep.recordEffect(o.decision.entryHash, { status: ended.status, ...(ended.error ? { error: ended.error } : {}) });
+}
