@@ -2,6 +2,7 @@
 // docs/spec/policy-bundle.md; schema: bundle-schema.ts. Every number is an integer.
 import type { PathScope } from './paths.js';
 import type { Verdict } from './reason-codes.js';
+import type { ComputeProfile, WasmToolDecl } from './sandboxed-tools.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 export type JsonObject = { [k: string]: JsonValue };
@@ -59,6 +60,8 @@ export interface ToolDecl {
    * {description, inputSchema, outputSchema}); a gateway withholds a tool whose definition differs.
    */
   definitionHash?: string;
+  /** A WebAssembly module the sidecar runs in the tool's sandbox profile (sandboxed-tools.ts). */
+  wasm?: WasmToolDecl;
 }
 
 export interface CapabilityProfile {
@@ -81,6 +84,8 @@ export interface SandboxProfile {
   network: 'none' | 'destinations';
   filesystem: 'none' | 'read-only' | 'read-write';
   limits?: { wallMs?: number; cpuMs?: number; memoryMb?: number; gas?: number };
+  /** Enforced limits and grants for WebAssembly tools (sandboxed-tools.ts). */
+  compute?: ComputeProfile;
 }
 
 export interface Rule {

@@ -10,6 +10,7 @@ import type { JsonValue } from '../guardian/bundle-types.js';
 import { checkOutput } from '../guardian/output.js';
 import type { AppendedNode, ProofGraphWriter } from '../proofgraph/graph-writer.js';
 import type { BundleShelf } from './bundles.js';
+import { resultExtras } from './result-extras.js';
 import type { PepState } from './state.js';
 import type { EffectOutcome, EffectReport, RecordRefusalCode, ResultOutcome, ResultReport } from './types.js';
 
@@ -68,6 +69,8 @@ export async function recordResult(ctx: Ctx & { readonly bundles: BundleShelf; r
   if (!e) return refused('ERR_PEP_UNKNOWN_EFFECT', `no recorded effect ${effect}`);
   if (typeof r !== 'object' || r === null || (r.status !== 'ok' && r.status !== 'error')) return refused('ERR_PEP_MALFORMED', 'status must be ok or error');
   if (e.result !== null) return refused('ERR_IDEMPOTENCY_DUPLICATE', `effect ${effect} already has a result`);
+  const extra = resultExtras(r);
+  if (typeof extra === 'string') return refused('ERR_PEP_MALFORMED', extra);
   e.result = 'pending';
   let text: string | null;
   try {
@@ -92,7 +95,7 @@ export async function recordResult(ctx: Ctx & { readonly bundles: BundleShelf; r
     return refused('ERR_PEP_UNRECORDED', down);
   }
   const status = drift !== null ? ('rejected' as const) : r.status;
-  const body = { callId: e.callId, tool: e.tool, status, outputDigest, ...(drift !== null ? { reasonCode: 'ERR_CONNECTOR_CONTRACT_DRIFT' } : {}) };
+  const body = { callId: e.callId, tool: e.tool, status, outputDigest, ...extra, ...(drift !== null ? { reasonCode: 'ERR_CONNECTOR_CONTRACT_DRIFT' } : {}) };
   let node: AppendedNode;
   try {
     node = await ctx.writer.append('result', body, { parents: [{ hash: effect }] });
