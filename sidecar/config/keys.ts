@@ -81,6 +81,9 @@ export const KEYS = [
     doc: 'Upstream MCP servers governed at /mcp (Streamable HTTP), /sse + /messages (legacy SSE) and /mcp/v1/capabilities|execute: a list of {name, transport: stdio, command, args?, env?, cwd?} or {name, transport: http, url, headers?, authFile?} (authFile: a file holding a bearer token, sent as Authorization) (docs/mcp-gateway.md). Config file: a YAML/JSON list; flag and environment: the same as JSON. Tools appear as <name>__<tool>. None: no MCP surface.',
   }),
 
+  k({ key: 'sandboxModuleDir', flag: 'sandbox-module-dir', env: ['HELM_SANDBOX_MODULE_DIR'], type: 'string', default: null, group: 'upstream', doc: "Directory the bundle's wasm tool modules are read from (docs/sandbox.md). Default: the bundle file's directory. The MCP gateway serves the bundle's wasm tools (built-in sandbox upstream) when the bundle in force at start declares one or when this directory is set." }),
+  k({ key: 'sandboxWorkers', flag: 'sandbox-workers', env: ['HELM_SANDBOX_WORKERS'], type: 'int', min: 1, max: 64, default: 2, group: 'upstream', doc: 'Worker threads running sandboxed tools at once (each guest runs alone in one; a runaway guest is killed without blocking the others).' }),
+
   k({ key: 'principalId', flag: 'principal-id', env: ['HELM_PRINCIPAL_ID'], type: 'string', default: null, group: 'identity', doc: 'Principal of every decision. Default: system:serviceaccount:<namespace>:<serviceAccount> from the pod fields below. Never taken from a request header.' }),
   k({ key: 'principalRoles', flag: 'principal-role', env: ['HELM_PRINCIPAL_ROLES'], type: 'list', default: [], group: 'identity', doc: 'Roles of the principal (bundle grants match on them).' }),
   k({ key: 'podNamespace', flag: 'pod-namespace', env: ['HELM_POD_NAMESPACE', 'POD_NAMESPACE'], type: 'string', default: null, group: 'identity', doc: 'Pod namespace (Downward API metadata.namespace); recorded as principal attribute namespace.' }),

@@ -59,6 +59,8 @@ export interface SidecarConfig {
   maxBodyBytes: number | null;
   toolRoutes: ToolRoutes;
   mcpUpstreams: McpUpstreamConfig[];
+  sandboxModuleDir: string | null;
+  sandboxWorkers: number;
   principal: Principal;
   shutdownTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -256,6 +258,8 @@ function assemble(values: Record<ConfigKeyName, Value>, sources: Record<ConfigKe
     maxBodyBytes: typeof values.maxBodyBytes === 'number' ? values.maxBodyBytes : null,
     toolRoutes: (values.toolRoutes as ToolRoutes | null) ?? {},
     mcpUpstreams: (values.mcpUpstreams as McpUpstreamConfig[] | null) ?? [],
+    sandboxModuleDir: str(values.sandboxModuleDir),
+    sandboxWorkers: values.sandboxWorkers as number,
     principal: { id: principalId, roles, attributes },
     shutdownTimeoutMs: values.shutdownTimeoutMs as number,
     logLevel: values.logLevel as SidecarConfig['logLevel'],
