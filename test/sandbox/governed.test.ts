@@ -2,6 +2,8 @@
 // sandbox upstream, REST /mcp/v1/execute): decided by the PEP, run only after a durable ALLOW, and
 // each limit, denial and failure ended by a signed RESULT with its own ERR_COMPUTE_* code.
 import { createHash } from 'node:crypto';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { main as helmctl } from '../../cli/helmctl.js';
 import type { DecodedNode } from '../../kernel/contracts/node.js';
 import { body, keys, Pod, type Running } from '../sidecar/support.js';
 import { chainOf } from '../sidecar/mcp/support.js';
@@ -131,5 +133,29 @@ describe('sandboxed tools through the sidecar', () => {
   it('the pack with all these receipts verifies offline', async () => {
     const v = await pod.exportAndVerify();
     expect(v.code).toBe(0);
+  });
+
+  it('helmctl replay --modules re-runs the recorded sandboxed calls: identical with the pinned modules, diverged when a module changed', async () => {
+    await running.sidecar.writer.checkpoint();
+    const pack = pod.path('replay.tar.gz');
+    const run = async (...argv: string[]) => {
+      let out = '';
+      const io = { stdout: { write: (t: string) => void (out += t) }, stderr: { write: (t: string) => void (out += t) } };
+      return { code: await helmctl(argv, io), out };
+    };
+    expect((await run('export', '--store', pod.path('proofgraph'), '--out', pack, '--key', pod.path('keys/exporter.key'))).code).toBe(0);
+    const same = await run('replay', pack, '--json', '--modules', pod.path('bundle'));
+    const report = JSON.parse(same.out) as { compute: Array<{ callId: string; status: string; reasons: string[] }> };
+    const by = new Map(report.compute.map((c) => [c.callId, c]));
+    for (const id of ['sb-csv-1', 'sb-det-1', 'sb-loop', 'sb-bomb', 'sb-huge', 'sb-cat', 'sb-clock', 'sb-random', 'sb-impostor', 'sb-upper']) expect([id, by.get(id)?.status]).toEqual([id, 'identical']);
+    expect(by.get('sb-spin')?.status).toBe('skipped');
+    expect(same.code).toBe(0);
+    // Other bytes under csv2json's name: the pin refuses them, and replay says the call diverged.
+    const changed = pod.path('changed-modules');
+    await mkdir(changed);
+    await copyFile(pod.path('bundle/upper.wasm'), `${changed}/csv2json.wasm`);
+    const diff = await run('replay', pack, '--modules', changed);
+    expect(diff.code).not.toBe(0);
+    expect(diff.out).toMatch(/diverged \S+ sb-csv-1 \(csv2json\): .*ended ok recorded, ERR_COMPUTE_MODULE_MISMATCH replayed/);
   });
 });
