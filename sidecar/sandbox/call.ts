@@ -107,7 +107,7 @@ export async function sandboxedCall(core: GatewayCore, host: SandboxHost, bundle
   receipts.result = result.node.entryHash;
   const usage = settled.usage ?? { gas: 0, wallMs: 0, peakMemoryPages: 0, outputBytes: 0 };
   if (!settled.ok) {
-    return refused({ kind: 'denied', verdict: 'DENY', reasonCode: settled.reasonCode, message: `${req.tool} denied: ${core.redact.text(settled.message)}`, receipts });
+    return refused({ kind: 'denied', verdict: 'DENY', reasonCode: settled.reasonCode, message: `${req.tool} denied ${settled.reasonCode}: ${core.redact.text(settled.message)}`, receipts });
   }
   if (result.status === 'rejected') {
     return refused({ kind: 'denied', verdict: 'DENY', reasonCode: result.reasonCode ?? 'ERR_CONNECTOR_CONTRACT_DRIFT', failure: 'output-rejected', message: `the output of ${req.tool} does not match its pinned output schema (${result.detail ?? 'drift'}); it is withheld`, receipts });
@@ -117,7 +117,7 @@ export async function sandboxedCall(core: GatewayCore, host: SandboxHost, bundle
   const out: CallToolResult = {
     content: [{ type: 'text', text: settled.text }],
     ...structured,
-    _meta: { [META_RECEIPT]: { verdict: 'ALLOW', reasonCode, ...receipts }, [META_COMPUTE]: { moduleSha256: `sha256:${tool.sha256}`, ...usage, outputDigest: `sha256:${settled.outputDigest}` } },
+    _meta: { [META_RECEIPT]: { verdict: 'ALLOW', reasonCode, ...receipts }, [META_COMPUTE]: { moduleSha256: `sha256:${tool.sha256}`, ...usage, wallMs: Math.round(usage.wallMs), outputDigest: `sha256:${settled.outputDigest}` } },
   };
   return { ok: true, result: out, receipts, reasonCode, linked: linked !== null, outputSchema: undefined };
 }
