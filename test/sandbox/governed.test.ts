@@ -17,7 +17,7 @@ beforeAll(async () => {
   const f = await sandboxFixture();
   await pod.writeBundle(f.doc);
   await writeModules(pod.path('bundle'), f.files);
-  running = await pod.start({ flags: ['--sandbox-workers', '2'] });
+  running = await pod.start({ flags: ['--sandbox-workers', '2'], env: { HELM_TOOL_ROUTES: JSON.stringify({ csv2json: { sandbox: 'base' } }) } });
 }, 60_000);
 
 afterAll(async () => {
@@ -121,6 +121,21 @@ describe('sandboxed tools through the sidecar', () => {
     expect((await chain('sb-spin')).result).toMatchObject({ status: 'error', reasonCode: 'ERR_COMPUTE_TIME_EXHAUSTED' });
     // The pool replaced the killed Worker: the next call runs.
     expect((await execute('upper', { text: 'after' }, 'sb-after')).status).toBe(200);
+  });
+
+  it('an OpenAI-proxy agent: the proxy allows the tool call (routed to the profile), the REST execute with its tool_call id continues that one decision', async () => {
+    pod.script(() => ({ toolCalls: [{ id: 'call_sb_proxy', name: 'csv2json', arguments: JSON.stringify({ text: CSV }) }] }));
+    const completion = await running.client.chat.completions.create({ model: 'scripted-model', messages: [{ role: 'user', content: 'convert' }] });
+    expect(completion.choices[0]!.message.tool_calls?.map((t) => t.id)).toEqual(['call_sb_proxy']);
+    const r = await execute('csv2json', { text: CSV }, 'call_sb_proxy');
+    expect(r.status).toBe(200);
+    const c = await chainOf({ logDir: pod.logDir, node: keys.node }, 'call_sb_proxy'); // exactly one decision
+    expect(body(c.intent).surface).toBe('openai');
+    expect((r.body.receipts as Record<string, string>).decision).toBe(c.decision.entryHash);
+    expect(body(c.result!).status).toBe('ok');
+    // Executing it a second time is not a second run of that decision: it is decided anew.
+    const again = await execute('csv2json', { text: CSV }, 'call_sb_proxy');
+    expect((again.body.receipts as Record<string, string>).decision).not.toBe(c.decision.entryHash);
   });
 
   it('a denied call never runs: arguments outside the schema are a receipted DENY without an effect', async () => {
