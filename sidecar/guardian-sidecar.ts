@@ -21,7 +21,7 @@ import { SidecarError } from './errors.js';
 import { GovernedHandler, type GovernedSurface, type Refusal } from './governed/handler.js';
 import { openAiSurface } from './governed/openai-surface.js';
 import { mcpSurface } from './governed/mcp-surface.js';
-import { sandboxUpstreamFor } from './sandbox/wiring.js';
+import { sandboxModuleDir, startSandboxUpstream } from './sandbox/wiring.js';
 import { HeartbeatTimer } from './heartbeat.js';
 import { StartSnapshotKeeper } from '../kernel/pep/start-keeper.js';
 import { close, listen } from './listen.js';
@@ -198,10 +198,11 @@ export class GuardianSidecar {
       }),
     ];
     let mcp: Awaited<ReturnType<typeof mcpSurface>> | null = null;
-    const sandbox = sandboxUpstreamFor(c, pep);
-    if (c.mcpUpstreams.length > 0 || sandbox !== null) {
+    const sandboxDir = sandboxModuleDir(c, pep);
+    if (c.mcpUpstreams.length > 0 || sandboxDir !== null) {
       try {
-        mcp = await mcpSurface({ pep, principal: c.principal, upstreams: c.mcpUpstreams, metrics, redact, log, inProcess: sandbox ? [sandbox] : [] });
+        const inProcess = sandboxDir !== null ? [await startSandboxUpstream(sandboxDir, c.sandboxWorkers)] : [];
+        mcp = await mcpSurface({ pep, principal: c.principal, upstreams: c.mcpUpstreams, metrics, redact, log, inProcess });
       } catch (e) {
         await heartbeats.stop();
         await pep.close().catch(() => undefined);
