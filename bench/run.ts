@@ -8,6 +8,7 @@ import { benchMcp } from './mcp.js';
 import { benchNodeSign } from './node-sign.js';
 import { benchProxy } from './proxy.js';
 import { benchSandbox } from './sandbox.js';
+import { benchSandboxSidecar } from './sandbox-sidecar.js';
 import { benchSidecar } from './sidecar.js';
 import { benchStartup } from './startup.js';
 import { benchStoreAppend } from './store-append.js';
@@ -28,6 +29,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   webhook: () => benchWebhook(smoke ? { ratePerSecond: 20, seconds: 1 } : {}),
   compare: () => benchCompare(smoke ? { rounds: 1, c1: 20, c16: 48 } : {}),
   sandbox: () => benchSandbox(smoke ? { iterations: 20, coldStarts: 1, concurrentCalls: 40 } : {}),
+  'sandbox-sidecar': () => benchSandboxSidecar(smoke ? { seconds: 1 } : {}),
   startup: () => benchStartup({ sizes: smoke ? [200] : (process.env.HELM_BENCH_STARTUP_SIZES ?? '10000,100000').split(',').map(Number) }),
 };
 

@@ -24,6 +24,7 @@ import type { GuardianSidecar } from '../sidecar/guardian-sidecar.js';
 import { runSidecar } from '../sidecar/serve.js';
 import { startScriptedModel, type ScriptedTurn } from '../sidecar/scripted-model/server.js';
 import { addMcpDemoPolicy, everythingServerPath } from '../sidecar/mcp/demo-part.js';
+import { addSandboxDemoPolicy, sandboxDemoCalls } from '../sidecar/sandbox/demo-part.js';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
@@ -109,7 +110,9 @@ async function main(): Promise<void> {
 
   console.log('\n3. Policy: the example bundle, with the demo approver as the manager, signed by the bundle signer');
   // The example bundle plus the tools of a real MCP server (server-everything) for the MCP part.
-  const doc = addMcpDemoPolicy(parseBundleText(await readFile(join(repo, 'examples/bundles/support-desk.yaml'), 'utf8')) as PolicyBundleDoc, ['support']);
+  await mkdir(join(out, 'policy'), { recursive: true });
+  // ...and the sandboxed csv2json tool of examples/sandbox (its module is copied beside the bundle).
+  const doc = await addSandboxDemoPolicy(addMcpDemoPolicy(parseBundleText(await readFile(join(repo, 'examples/bundles/support-desk.yaml'), 'utf8')) as PolicyBundleDoc, ['support']), ['support'], repo, join(out, 'policy'));
   doc.metadata.version = `${doc.metadata.version ?? '0'}-demo`;
   doc.approvals!.manager = { ...doc.approvals!.manager!, approvers: [await vkey('approver-alice')], quorum: 1, timelockSeconds: 0, holdSeconds: 0 };
   const sig = signBundle(doc, await signer('bundle-signer'), nodeSuite);
@@ -223,6 +226,8 @@ async function main(): Promise<void> {
       console.log(`  tools/call everything__echo ${JSON.stringify(message)}: refused: ${(e as Error).message.slice(0, 120)}`);
     }
   }
+  console.log('\n6c. A sandboxed tool: csv2json is a WebAssembly module the sidecar runs itself (built-in sandbox upstream, no filesystem, network, clock or randomness)');
+  await sandboxDemoCalls(mcp, (line) => console.log(`  ${line}`));
   await mcp.close();
 
   signals.emit('SIGTERM');

@@ -121,6 +121,21 @@ export function buildVectors(): Map<string, string> {
     '',
   ].join('\n'));
 
+  // A sandboxed call's RESULT (docs/sandbox.md): its own one-node example, outside the log above.
+  const computeResult = encodeNode(
+    suite,
+    {
+      kind: 'result',
+      subjectName: 'call/call_02',
+      predicate: {
+        origin: VECTOR_ORIGIN, index: 0, lamport: 1, prev: null, parents: [], time: new Date(t0).toISOString(),
+        body: { callId: 'call_02', tool: 'csv2json', status: 'error', outputDigest: digest({ reasonCode: 'ERR_COMPUTE_GAS_EXHAUSTED' }), reasonCode: 'ERR_COMPUTE_GAS_EXHAUSTED', compute: { moduleSha256: digest('module'), gas: 50_000_000, wallMs: 212, peakMemoryPages: 2, outputBytes: 0, outputDigest: `sha256:${toHex(suite.sha256(new Uint8Array()))}` } },
+      },
+    },
+    [{ keyid: nodeKey.verifier.handle, signer: nodeKey }],
+  );
+  out.set('examples/result-compute.json', pretty({ kind: 'result', statement: computeResult.statement, payloadJcs: jcsString(computeResult.statement), envelope: computeResult.envelope, entryHash: computeResult.entryHash }));
+
   // Negative vectors: each must be rejected with the given code by decodeNode or signature checks.
   const good = JSON.parse(new TextDecoder().decode(nodes[3]!.entry));
   const payload = JSON.parse(Buffer.from(good.payload, 'base64').toString('utf8'));

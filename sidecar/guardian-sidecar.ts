@@ -18,9 +18,10 @@ import type { SidecarConfig } from './config/load.js';
 import { SidecarError } from './errors.js';
 import { GovernedHandler, type GovernedSurface, type Refusal } from './governed/handler.js';
 import { openAiSurface } from './governed/openai-surface.js';
-// Type only: the MCP SDKs load only when MCP upstreams are configured, the A2A surface only with
-// an A2A key (start-to-ready time).
+// Type only: the MCP SDKs load only when MCP upstreams (or sandboxed tools) are configured, the A2A
+// surface only with an A2A key (start-to-ready time).
 import type { mcpSurface } from './governed/mcp-surface.js';
+import { sandboxModuleDir, startSandboxUpstream } from './sandbox/wiring.js';
 import { HeartbeatTimer } from './heartbeat.js';
 import { StartSnapshotKeeper } from '../kernel/pep/start-keeper.js';
 import { close, listen } from './listen.js';
@@ -198,9 +199,11 @@ export class GuardianSidecar {
       }),
     ];
     let mcp: Awaited<ReturnType<typeof mcpSurface>> | null = null;
-    if (c.mcpUpstreams.length > 0) {
+    const sandboxDir = sandboxModuleDir(c, pep);
+    if (c.mcpUpstreams.length > 0 || sandboxDir !== null) {
       try {
-        mcp = await (await import('./governed/mcp-surface.js')).mcpSurface({ pep, principal: c.principal, upstreams: c.mcpUpstreams, metrics, redact, log });
+        const inProcess = sandboxDir !== null ? [await startSandboxUpstream(sandboxDir, c.sandboxWorkers)] : [];
+        mcp = await (await import('./governed/mcp-surface.js')).mcpSurface({ pep, principal: c.principal, upstreams: c.mcpUpstreams, metrics, redact, log, inProcess });
       } catch (e) {
         await heartbeats.stop();
         await pep.close().catch(() => undefined);

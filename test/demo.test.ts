@@ -30,7 +30,9 @@ describe('npm run demo', () => {
       expect(r.stdout).toMatch(/turn 2 \(streamed, finalChatCompletion\): tool calls delivered \[\]/);
       expect(r.stdout).toMatch(/POST \/v1\/approvals signed by \S+: 201 /);
       expect(r.stdout).toMatch(/the model provider saw only the sidecar's key: \["Bearer sk-demo-held-by-the-sidecar-only"\]/);
-      expect(r.stdout).toMatch(/tools\/list \(only what the bundle grants\): everything__echo, everything__get-sum\n/);
+      expect(r.stdout).toMatch(/tools\/list \(only what the bundle grants\): everything__echo, everything__get-sum, csv2json\n/);
+      expect(r.stdout).toMatch(/tools\/call csv2json \(a CSV export\): \[\{"sku":"B-12","name":"bolt, hex","qty":"40"\}/);
+      expect(r.stdout).toMatch(/tools\/call csv2json \(a CSV with an unterminated quote\): refused: .*ERR_COMPUTE_GUEST_FAULT/);
       expect(r.stdout).toMatch(/mcp:\S+\s+everything__echo\s+ALLOW\s+ALLOWED\s+#\d+\s+the tool result \(MCP\)/);
       expect(r.stdout).toMatch(/mcp:\S+\s+everything__echo\s+DENY\s+POLICY_VIOLATION\s+#\d+\s+an MCP error with the reason/);
       expect(r.stdout).toMatch(/\n {4}VALID: /);

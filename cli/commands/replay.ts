@@ -4,10 +4,12 @@ import { nodeSuite } from '../../kernel/crypto/node.js';
 import { replayPack, type CausalChain, type NodeRef } from '../../kernel/evidence/replay.js';
 import { compileBundle } from '../../kernel/guardian/index.js';
 import { guardianReplayer } from '../../kernel/pep/index.js';
+import { collectComputeCalls } from '../../sandbox/replay.js';
 import { flag, optional, parse } from '../args.js';
 import { CliError, EXIT_ERROR, EXIT_INVALID, EXIT_OK } from '../io.js';
 import { readBundle } from './bundle/files.js';
 import type { Command } from './command.js';
+import { computeLines, replaySandboxed } from './replay-compute.js';
 import { formatProblem, readInput } from './verify.js';
 
 const at = (r: NodeRef): string => `${r.origin}#${r.index}`;
@@ -34,13 +36,16 @@ async function whatIf(path: string | undefined) {
 export const replay: Command = {
   name: 'replay',
   summary: 're-derive every node of a pack, list causal chains, re-evaluate every decision (no trust policy needed)',
-  usage: 'helmctl replay PACK [--json] [--bundle WHAT_IF_BUNDLE]',
+  usage: 'helmctl replay PACK [--json] [--bundle WHAT_IF_BUNDLE] [--modules DIR]',
   async run(argv, io) {
-    const p = parse(argv, { json: { type: 'boolean' }, bundle: { type: 'string' } }, { min: 1, max: 1 });
+    const p = parse(argv, { json: { type: 'boolean' }, bundle: { type: 'string' }, modules: { type: 'string' } }, { min: 1, max: 1 });
     const pack = p.positionals[0]!;
     const bundle = await whatIf(optional(p, 'bundle'));
-    const r = replayPack(await readInput(pack, 'pack'), { suite: nodeSuite, decisions: guardianReplayer({ suite: nodeSuite, ...(bundle ? { bundle } : {}) }) });
-    if (flag(p, 'json')) io.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    const collected = collectComputeCalls(guardianReplayer({ suite: nodeSuite, ...(bundle ? { bundle } : {}) }), nodeSuite);
+    const r = replayPack(await readInput(pack, 'pack'), { suite: nodeSuite, decisions: collected.replayer });
+    const compute = await replaySandboxed(collected.calls, optional(p, 'modules'));
+    const computeOk = compute.every((c) => c.status !== 'diverged');
+    if (flag(p, 'json')) io.stdout.write(JSON.stringify({ ...r, ok: r.ok && computeOk, compute }, null, 2) + '\n');
     else {
       const out = [`${r.ok ? 'REPLAYED' : 'REPLAY FAILED'}: ${pack} (signatures and checkpoints are not checked here: use helmctl verify)`];
       for (const l of r.logs) out.push(`log ${l.dir} (origin ${l.origin}): entries ${l.from}..${l.size - 1} (${l.entries})`);
@@ -51,10 +56,11 @@ export const replay: Command = {
         out.push('', `decisions re-evaluated${under}: ${d.decisions} (${d.identical} identical, ${d.diverged} diverged, ${d.skipped} skipped)`);
         for (const x of d.results.filter((y) => y.status === 'skipped')) out.push(`  skipped ${x.origin}#${x.index} ${x.callId}: ${x.reasons.join('; ')}`);
       }
+      out.push(...computeLines(compute, optional(p, 'modules')));
       if (r.problems.length > 0) out.push('', `problems (${r.problems.length}):`, ...r.problems.map((x) => `  ${formatProblem(x)}`));
       if (r.warnings.length > 0) out.push('', `warnings (${r.warnings.length}):`, ...r.warnings.map((x) => `  ${formatProblem(x)}`));
       io.stdout.write(out.join('\n') + '\n');
     }
-    return !r.readable ? EXIT_ERROR : r.ok ? EXIT_OK : EXIT_INVALID;
+    return !r.readable ? EXIT_ERROR : r.ok && computeOk ? EXIT_OK : EXIT_INVALID;
   },
 };

@@ -120,6 +120,11 @@ export const bodySchemas: Record<NodeKind, Record<string, unknown>> = {
       status: { enum: ['ok', 'error', 'rejected'] },
       outputDigest: hash,
       reasonCode,
+      // A sandboxed call (docs/sandbox.md): the module and what the run consumed.
+      compute: strict(
+        { moduleSha256: hash, gas: uint, wallMs: uint, peakMemoryPages: uint, outputBytes: uint, outputDigest: hash },
+        ['moduleSha256', 'gas', 'wallMs', 'peakMemoryPages', 'outputBytes', 'outputDigest'],
+      ),
     },
     ['callId', 'tool', 'status', 'outputDigest'],
   ),

@@ -3932,7 +3932,7 @@ return errors === 0;
 validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const result = validate23;
-const schema34 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://helm.mindburn.org/schemas/proofgraph/result.v1.json","title":"ProofGraph result node statement","type":"object","additionalProperties":false,"required":["_type","subject","predicateType","predicate"],"properties":{"_type":{"const":"https://in-toto.io/Statement/v1"},"subject":{"type":"array","minItems":1,"maxItems":1,"items":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":512},"digest":{"type":"object","additionalProperties":false,"properties":{"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}},"required":["sha256"]}},"required":["name","digest"]}},"predicateType":{"const":"https://helm.mindburn.org/proofgraph/result/v1"},"predicate":{"type":"object","additionalProperties":false,"properties":{"origin":{"type":"string","minLength":1,"maxLength":512},"index":{"type":"integer","minimum":0,"maximum":9007199254740991},"lamport":{"type":"integer","minimum":1,"maximum":9007199254740991},"prev":{"anyOf":[{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},{"type":"null"}]},"parents":{"type":"array","items":{"oneOf":[{"type":"object","additionalProperties":false,"properties":{"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"}},"required":["hash"]},{"type":"object","additionalProperties":false,"properties":{"origin":{"type":"string","minLength":1,"maxLength":512},"index":{"type":"integer","minimum":0,"maximum":9007199254740991},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"}},"required":["origin","index","hash"]}]},"maxItems":64},"time":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"},"body":{"type":"object","additionalProperties":false,"properties":{"callId":{"type":"string","minLength":1,"maxLength":256},"tool":{"type":"string","minLength":1,"maxLength":512},"status":{"enum":["ok","error","rejected"]},"outputDigest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},"reasonCode":{"type":"string","pattern":"^[A-Z][A-Z0-9_]{1,63}$"}},"required":["callId","tool","status","outputDigest"]}},"required":["origin","index","lamport","prev","parents","time","body"]}}};
+const schema34 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://helm.mindburn.org/schemas/proofgraph/result.v1.json","title":"ProofGraph result node statement","type":"object","additionalProperties":false,"required":["_type","subject","predicateType","predicate"],"properties":{"_type":{"const":"https://in-toto.io/Statement/v1"},"subject":{"type":"array","minItems":1,"maxItems":1,"items":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":512},"digest":{"type":"object","additionalProperties":false,"properties":{"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}},"required":["sha256"]}},"required":["name","digest"]}},"predicateType":{"const":"https://helm.mindburn.org/proofgraph/result/v1"},"predicate":{"type":"object","additionalProperties":false,"properties":{"origin":{"type":"string","minLength":1,"maxLength":512},"index":{"type":"integer","minimum":0,"maximum":9007199254740991},"lamport":{"type":"integer","minimum":1,"maximum":9007199254740991},"prev":{"anyOf":[{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},{"type":"null"}]},"parents":{"type":"array","items":{"oneOf":[{"type":"object","additionalProperties":false,"properties":{"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"}},"required":["hash"]},{"type":"object","additionalProperties":false,"properties":{"origin":{"type":"string","minLength":1,"maxLength":512},"index":{"type":"integer","minimum":0,"maximum":9007199254740991},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"}},"required":["origin","index","hash"]}]},"maxItems":64},"time":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"},"body":{"type":"object","additionalProperties":false,"properties":{"callId":{"type":"string","minLength":1,"maxLength":256},"tool":{"type":"string","minLength":1,"maxLength":512},"status":{"enum":["ok","error","rejected"]},"outputDigest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},"reasonCode":{"type":"string","pattern":"^[A-Z][A-Z0-9_]{1,63}$"},"compute":{"type":"object","additionalProperties":false,"properties":{"moduleSha256":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},"gas":{"type":"integer","minimum":0,"maximum":9007199254740991},"wallMs":{"type":"integer","minimum":0,"maximum":9007199254740991},"peakMemoryPages":{"type":"integer","minimum":0,"maximum":9007199254740991},"outputBytes":{"type":"integer","minimum":0,"maximum":9007199254740991},"outputDigest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"}},"required":["moduleSha256","gas","wallMs","peakMemoryPages","outputBytes","outputDigest"]}},"required":["callId","tool","status","outputDigest"]}},"required":["origin","index","lamport","prev","parents","time","body"]}}};
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://helm.mindburn.org/schemas/proofgraph/result.v1.json" */;
@@ -4655,7 +4655,7 @@ return false;
 else {
 const _errs53 = errors;
 for(const key6 in data19){
-if(!(((((key6 === "callId") || (key6 === "tool")) || (key6 === "status")) || (key6 === "outputDigest")) || (key6 === "reasonCode"))){
+if(!((((((key6 === "callId") || (key6 === "tool")) || (key6 === "status")) || (key6 === "outputDigest")) || (key6 === "reasonCode")) || (key6 === "compute"))){
 validate23.errors = [{instancePath:instancePath+"/predicate/body",schemaPath:"#/properties/predicate/properties/body/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -4769,6 +4769,195 @@ var valid10 = _errs61 === errors;
 }
 else {
 var valid10 = true;
+}
+if(valid10){
+if(data19.compute !== undefined){
+let data25 = data19.compute;
+const _errs63 = errors;
+if(errors === _errs63){
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+let missing7;
+if(((((((data25.moduleSha256 === undefined) && (missing7 = "moduleSha256")) || ((data25.gas === undefined) && (missing7 = "gas"))) || ((data25.wallMs === undefined) && (missing7 = "wallMs"))) || ((data25.peakMemoryPages === undefined) && (missing7 = "peakMemoryPages"))) || ((data25.outputBytes === undefined) && (missing7 = "outputBytes"))) || ((data25.outputDigest === undefined) && (missing7 = "outputDigest"))){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute",schemaPath:"#/properties/predicate/properties/body/properties/compute/required",keyword:"required",params:{missingProperty: missing7},message:"must have required property '"+missing7+"'"}];
+return false;
+}
+else {
+const _errs65 = errors;
+for(const key7 in data25){
+if(!((((((key7 === "moduleSha256") || (key7 === "gas")) || (key7 === "wallMs")) || (key7 === "peakMemoryPages")) || (key7 === "outputBytes")) || (key7 === "outputDigest"))){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute",schemaPath:"#/properties/predicate/properties/body/properties/compute/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs65 === errors){
+if(data25.moduleSha256 !== undefined){
+let data26 = data25.moduleSha256;
+const _errs66 = errors;
+if(errors === _errs66){
+if(typeof data26 === "string"){
+if(!pattern5.test(data26)){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/moduleSha256",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/moduleSha256/pattern",keyword:"pattern",params:{pattern: "^sha256:[0-9a-f]{64}$"},message:"must match pattern \""+"^sha256:[0-9a-f]{64}$"+"\""}];
+return false;
+}
+}
+else {
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/moduleSha256",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/moduleSha256/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid11 = _errs66 === errors;
+}
+else {
+var valid11 = true;
+}
+if(valid11){
+if(data25.gas !== undefined){
+let data27 = data25.gas;
+const _errs68 = errors;
+if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/gas",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/gas/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs68){
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 > 9007199254740991 || isNaN(data27)){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/gas",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/gas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data27 < 0 || isNaN(data27)){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/gas",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/gas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+}
+var valid11 = _errs68 === errors;
+}
+else {
+var valid11 = true;
+}
+if(valid11){
+if(data25.wallMs !== undefined){
+let data28 = data25.wallMs;
+const _errs70 = errors;
+if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/wallMs",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/wallMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs70){
+if((typeof data28 == "number") && (isFinite(data28))){
+if(data28 > 9007199254740991 || isNaN(data28)){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/wallMs",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/wallMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data28 < 0 || isNaN(data28)){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/wallMs",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/wallMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+}
+var valid11 = _errs70 === errors;
+}
+else {
+var valid11 = true;
+}
+if(valid11){
+if(data25.peakMemoryPages !== undefined){
+let data29 = data25.peakMemoryPages;
+const _errs72 = errors;
+if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/peakMemoryPages",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/peakMemoryPages/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs72){
+if((typeof data29 == "number") && (isFinite(data29))){
+if(data29 > 9007199254740991 || isNaN(data29)){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/peakMemoryPages",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/peakMemoryPages/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data29 < 0 || isNaN(data29)){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/peakMemoryPages",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/peakMemoryPages/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+}
+var valid11 = _errs72 === errors;
+}
+else {
+var valid11 = true;
+}
+if(valid11){
+if(data25.outputBytes !== undefined){
+let data30 = data25.outputBytes;
+const _errs74 = errors;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/outputBytes",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/outputBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs74){
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 > 9007199254740991 || isNaN(data30)){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/outputBytes",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/outputBytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data30 < 0 || isNaN(data30)){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/outputBytes",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/outputBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+}
+var valid11 = _errs74 === errors;
+}
+else {
+var valid11 = true;
+}
+if(valid11){
+if(data25.outputDigest !== undefined){
+let data31 = data25.outputDigest;
+const _errs76 = errors;
+if(errors === _errs76){
+if(typeof data31 === "string"){
+if(!pattern5.test(data31)){
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/outputDigest",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/outputDigest/pattern",keyword:"pattern",params:{pattern: "^sha256:[0-9a-f]{64}$"},message:"must match pattern \""+"^sha256:[0-9a-f]{64}$"+"\""}];
+return false;
+}
+}
+else {
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute/outputDigest",schemaPath:"#/properties/predicate/properties/body/properties/compute/properties/outputDigest/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid11 = _errs76 === errors;
+}
+else {
+var valid11 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate23.errors = [{instancePath:instancePath+"/predicate/body/compute",schemaPath:"#/properties/predicate/properties/body/properties/compute/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid10 = _errs63 === errors;
+}
+else {
+var valid10 = true;
+}
 }
 }
 }
@@ -7553,7 +7742,7 @@ validate26.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const approval = validate27;
 const schema39 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://helm.mindburn.org/schemas/proofgraph/approval.v1.json","title":"ProofGraph approval node statement","type":"object","additionalProperties":false,"required":["_type","subject","predicateType","predicate"],"properties":{"_type":{"const":"https://in-toto.io/Statement/v1"},"subject":{"type":"array","minItems":1,"maxItems":1,"items":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":512},"digest":{"type":"object","additionalProperties":false,"properties":{"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}},"required":["sha256"]}},"required":["name","digest"]}},"predicateType":{"const":"https://helm.mindburn.org/proofgraph/approval/v1"},"predicate":{"type":"object","additionalProperties":false,"properties":{"origin":{"type":"string","minLength":1,"maxLength":512},"index":{"type":"integer","minimum":0,"maximum":9007199254740991},"lamport":{"type":"integer","minimum":1,"maximum":9007199254740991},"prev":{"anyOf":[{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},{"type":"null"}]},"parents":{"type":"array","items":{"oneOf":[{"type":"object","additionalProperties":false,"properties":{"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"}},"required":["hash"]},{"type":"object","additionalProperties":false,"properties":{"origin":{"type":"string","minLength":1,"maxLength":512},"index":{"type":"integer","minimum":0,"maximum":9007199254740991},"hash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"}},"required":["origin","index","hash"]}]},"maxItems":64},"time":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"},"body":{"type":"object","additionalProperties":false,"properties":{"callId":{"type":"string","minLength":1,"maxLength":256},"decision":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},"approver":{"type":"string","minLength":1,"maxLength":512},"verdict":{"enum":["approve","reject"]},"nonce":{"type":"string","pattern":"^[A-Za-z0-9_-]{16,128}$"},"policyDigest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},"signature":{"type":"string","pattern":"^[A-Za-z0-9+/]{86}==$"},"acceptedAt":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"}},"required":["callId","decision","approver","verdict","nonce"]}},"required":["origin","index","lamport","prev","parents","time","body"]}}};
-const pattern69 = new RegExp("^[A-Za-z0-9+/]{86}==$", "u");
+const pattern71 = new RegExp("^[A-Za-z0-9+/]{86}==$", "u");
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://helm.mindburn.org/schemas/proofgraph/approval.v1.json" */;
@@ -8418,7 +8607,7 @@ let data26 = data19.signature;
 const _errs65 = errors;
 if(errors === _errs65){
 if(typeof data26 === "string"){
-if(!pattern69.test(data26)){
+if(!pattern71.test(data26)){
 validate27.errors = [{instancePath:instancePath+"/predicate/body/signature",schemaPath:"#/properties/predicate/properties/body/properties/signature/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9+/]{86}==$"},message:"must match pattern \""+"^[A-Za-z0-9+/]{86}==$"+"\""}];
 return false;
 }

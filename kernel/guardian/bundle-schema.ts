@@ -4,6 +4,7 @@
 import { BUNDLE_API_VERSION, LIMIT_SCOPES, SIDE_EFFECTS, SURFACES } from './bundle-types.js';
 import { VERDICTS } from './reason-codes.js';
 import { a2aSchemaDef } from './a2a-policy.js';
+import { sandboxedDefs } from './sandboxed-schema.js';
 
 export const POLICY_BUNDLE_SCHEMA_ID = 'https://helm.mindburn.org/schemas/policy-bundle.v1.json';
 
@@ -33,6 +34,7 @@ function mapOf(value: unknown): Record<string, unknown> {
 const uniqueList = (items: unknown) => list(items, { uniqueItems: true });
 
 const defs = {
+  ...sandboxedDefs,
   selector: obj({
     tools: uniqueList(toolPattern),
     domains: uniqueList(id),
@@ -67,6 +69,7 @@ const defs = {
       destinations: list({ $ref: '#/$defs/destinationScope' }),
       paths: list({ $ref: '#/$defs/pathScope' }),
       definitionHash: hash,
+      wasm: { $ref: '#/$defs/wasmTool' },
     },
     ['domain', 'sideEffect', 'args'],
   ),
@@ -87,6 +90,7 @@ const defs = {
       network: { enum: ['none', 'destinations'] },
       filesystem: { enum: ['none', 'read-only', 'read-write'] },
       limits: obj({ wallMs: posint, cpuMs: posint, memoryMb: posint, gas: posint }),
+      compute: { $ref: '#/$defs/computeProfile' },
     },
     ['network', 'filesystem'],
   ),

@@ -3,6 +3,7 @@
 import type { PathScope } from './paths.js';
 import type { Verdict } from './reason-codes.js';
 import type { A2aPolicyDoc } from './a2a-policy.js';
+import type { ComputeProfile, WasmToolDecl } from './sandboxed-tools.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 export type JsonObject = { [k: string]: JsonValue };
@@ -60,6 +61,8 @@ export interface ToolDecl {
    * {description, inputSchema, outputSchema}); a gateway withholds a tool whose definition differs.
    */
   definitionHash?: string;
+  /** A WebAssembly module the sidecar runs in the tool's sandbox profile (sandboxed-tools.ts). */
+  wasm?: WasmToolDecl;
 }
 
 export interface CapabilityProfile {
@@ -82,6 +85,8 @@ export interface SandboxProfile {
   network: 'none' | 'destinations';
   filesystem: 'none' | 'read-only' | 'read-write';
   limits?: { wallMs?: number; cpuMs?: number; memoryMb?: number; gas?: number };
+  /** Enforced limits and grants for WebAssembly tools (sandboxed-tools.ts). */
+  compute?: ComputeProfile;
 }
 
 export interface Rule {

@@ -25,6 +25,7 @@ import { parseDestinationPattern } from './destinations.js';
 import { prefixProblem } from './paths.js';
 import { DEFAULT_RULE_REASON, isReasonCode, REASON_CODES, type ReasonCode } from './reason-codes.js';
 import { isToolPattern, selects, toolPatternMatches } from './selectors.js';
+import { lintSandboxed } from './sandboxed-tools.js';
 
 export interface LintIssue {
   readonly code: 'ERR_BUNDLE_SCHEMA' | 'ERR_BUNDLE_PROFILE' | 'ERR_REFERENCE' | 'ERR_DUPLICATE' | 'ERR_CEL' | 'ERR_TOOL_SCHEMA' | 'ERR_REASON_CODE' | 'ERR_APPROVAL' | 'ERR_DESTINATION' | 'ERR_PATH' | 'ERR_PROFILE' | 'WARN_UNREACHABLE';
@@ -193,6 +194,7 @@ export function compileBundle(raw: unknown, suite: CryptoSuite): CompileResult {
     if (p !== undefined && !Object.hasOwn(sandboxProfiles, p)) errors.push({ code: 'ERR_REFERENCE', path: `/sandbox/classes/${s}`, message: `unknown sandbox profile ${p}` });
   }
   checkDestinationLists(doc.destinations, errors);
+  errors.push(...lintSandboxed(doc, (t) => sandboxFor(doc, t)));
   const approvals = compileApprovals(doc.approvals, errors);
   for (const x of a2aIssues(doc)) errors.push({ code: 'ERR_REFERENCE', ...x });
 

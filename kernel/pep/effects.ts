@@ -10,6 +10,7 @@ import type { JsonValue } from '../guardian/bundle-types.js';
 import { checkOutput } from '../guardian/output.js';
 import type { AppendedNode, ProofGraphWriter, StagedNode } from '../proofgraph/graph-writer.js';
 import type { BundleShelf } from './bundles.js';
+import { resultExtras } from './result-extras.js';
 import type { PepState } from './state.js';
 import type { EffectOutcome, EffectReport, RecordRefusalCode, ResultOutcome, ResultReport } from './types.js';
 
@@ -78,7 +79,7 @@ export async function recordEffect(ctx: Ctx, decision: HashRef, e: EffectReport)
 type ResultCtx = Ctx & { readonly bundles: BundleShelf; readonly suite: CryptoSuite };
 
 /** The RESULT body: the output's digest and its check against the pinned output schema. */
-async function resultBody(ctx: ResultCtx, e: { callId: string; tool: string; policyDigest: HashRef | null }, r: ResultReport) {
+async function resultBody(ctx: ResultCtx, e: { callId: string; tool: string; policyDigest: HashRef | null }, r: ResultReport, extra: Record<string, unknown>) {
   let text: string | null;
   try {
     text = jcsString(r.output);
@@ -97,7 +98,7 @@ async function resultBody(ctx: ResultCtx, e: { callId: string; tool: string; pol
     }
   }
   const status = drift !== null ? ('rejected' as const) : r.status;
-  const body = { callId: e.callId, tool: e.tool, status, outputDigest, ...(drift !== null ? { reasonCode: 'ERR_CONNECTOR_CONTRACT_DRIFT' } : {}) };
+  const body = { callId: e.callId, tool: e.tool, status, outputDigest, ...extra, ...(drift !== null ? { reasonCode: 'ERR_CONNECTOR_CONTRACT_DRIFT' } : {}) };
   return { body, outputDigest, drift, status };
 }
 
@@ -106,8 +107,10 @@ export async function recordResult(ctx: ResultCtx, effect: HashRef, r: ResultRep
   if (!e) return refused('ERR_PEP_UNKNOWN_EFFECT', `no recorded effect ${effect}`);
   if (typeof r !== 'object' || r === null || (r.status !== 'ok' && r.status !== 'error')) return refused('ERR_PEP_MALFORMED', 'status must be ok or error');
   if (e.result !== null) return refused('ERR_IDEMPOTENCY_DUPLICATE', `effect ${effect} already has a result`);
+  const extra = resultExtras(r);
+  if (typeof extra === 'string') return refused('ERR_PEP_MALFORMED', extra);
   e.result = 'pending';
-  const { body, outputDigest, drift, status } = await resultBody(ctx, e, r);
+  const { body, outputDigest, drift, status } = await resultBody(ctx, e, r, extra);
   const down = ctx.refusal();
   if (down) {
     e.result = null;
@@ -133,11 +136,13 @@ export async function recordExecution(ctx: ResultCtx, decision: HashRef, eff: Ef
   const no = effectRefusal(ctx, decision, eff);
   if (no) return { effect: no, result: null };
   if (typeof r !== 'object' || r === null || (r.status !== 'ok' && r.status !== 'error')) return { effect: refused('ERR_PEP_MALFORMED', 'status must be ok or error'), result: null };
+  const extra = resultExtras(r);
+  if (typeof extra === 'string') return { effect: refused('ERR_PEP_MALFORMED', extra), result: null };
   const d = ctx.state.decisions.get(decision)!;
   // Taken now, before the output check awaits: a second execution of this decision is refused.
   if (d.verdict === 'ALLOW') d.claimed = true;
   d.effect = 'pending';
-  const res = await resultBody(ctx, { callId: d.callId, tool: d.tool, policyDigest: d.policyDigest }, r);
+  const res = await resultBody(ctx, { callId: d.callId, tool: d.tool, policyDigest: d.policyDigest }, r, extra);
   const down = ctx.refusal();
   if (down) {
     d.effect = null;

@@ -122,6 +122,21 @@ export interface ResultReport {
   status: 'ok' | 'error';
   /** The tool's output, checked against the tool's pinned output schema. */
   output: unknown;
+  /** A sandboxed call: what the module consumed (recorded in the RESULT node). */
+  compute?: ComputeRecord;
+  /** status error: the registered code that ended the call (a sandbox limit, a guest fault). */
+  reasonCode?: ReasonCode;
+}
+
+/** The RESULT node's record of a sandboxed run. Hashes are `sha256:<hex>`. */
+export interface ComputeRecord {
+  moduleSha256: HashRef;
+  gas: number;
+  wallMs: number;
+  peakMemoryPages: number;
+  outputBytes: number;
+  /** Digest of the guest's raw stdout (replay compares it). */
+  outputDigest: HashRef;
 }
 
 export type RecordRefusalCode =

@@ -62,6 +62,8 @@ export interface SidecarConfig {
   /** A2A surface (docs/spec/a2a.md): the A2A key file, and this agent's own A2A server. */
   a2aKey: string | null;
   a2aAgentUrl: string | null;
+  sandboxModuleDir: string | null;
+  sandboxWorkers: number;
   principal: Principal;
   shutdownTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -261,6 +263,8 @@ function assemble(values: Record<ConfigKeyName, Value>, sources: Record<ConfigKe
     mcpUpstreams: (values.mcpUpstreams as McpUpstreamConfig[] | null) ?? [],
     a2aKey: str(values.a2aKey),
     a2aAgentUrl: str(values.a2aAgentUrl),
+    sandboxModuleDir: str(values.sandboxModuleDir),
+    sandboxWorkers: values.sandboxWorkers as number,
     principal: { id: principalId, roles, attributes },
     shutdownTimeoutMs: values.shutdownTimeoutMs as number,
     logLevel: values.logLevel as SidecarConfig['logLevel'],

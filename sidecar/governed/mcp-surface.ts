@@ -6,6 +6,7 @@ import type { Principal } from '../config/load.js';
 import { redactingLogger, type Logger } from '../log.js';
 import { createMcpGateway } from '../mcp/gateway.js';
 import type { LinkedDecision } from '../mcp/core.js';
+import type { InProcessUpstream } from '../mcp/in-process.js';
 import type { McpObserver, McpUpstreamConfig } from '../mcp/types.js';
 import type { SidecarMetrics } from '../observe/metrics.js';
 import { configuredSecrets, Redactor } from '../redact.js';
@@ -57,7 +58,7 @@ export function linkedDecisionOf(pep: Pep): LinkedDecision {
   return (q) => pep.allowedDecisionFor(q);
 }
 
-export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams: McpUpstreamConfig[]; metrics: SidecarMetrics; redact?: Redactor; log?: Logger }): Promise<GovernedSurface & { close(): Promise<void> }> {
+export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams: McpUpstreamConfig[]; metrics: SidecarMetrics; redact?: Redactor; log?: Logger; inProcess?: InProcessUpstream[] }): Promise<GovernedSurface & { close(): Promise<void> }> {
   const upstreams = await resolveUpstreamAuth(o.upstreams);
   // The auth tokens read from files are secrets too (header values include them).
   const redact = o.redact ?? new Redactor();
@@ -73,6 +74,7 @@ export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams:
     observer: mcpObserver(o.metrics, o.log ? redactingLogger(o.log, redact) : undefined),
     // A call the OpenAI proxy allowed and the agent executes here continues that causal chain.
     linkedDecision: linkedDecisionOf(o.pep),
+    ...(o.inProcess ? { inProcess: o.inProcess } : {}),
   });
   return {
     name: 'mcp',

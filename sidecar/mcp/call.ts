@@ -11,6 +11,7 @@ import type { CatalogEntry } from './catalog.js';
 import { tracked, type GatewayCore } from './core.js';
 import { driftConnector, driftContext, driftError } from './drift.js';
 import { GatewayError } from './errors.js';
+import { inProcessCall } from './in-process.js';
 import { splitName } from './names.js';
 import type { FailureKind, Receipts, Refusal } from './refusal.js';
 import { connectorFor } from './visibility.js';
@@ -49,7 +50,7 @@ export function governedCall(core: GatewayCore, req: CallRequest): Promise<CallO
   if (core.draining) {
     return Promise.resolve(refused({ kind: 'unavailable', verdict: 'DENY', reasonCode: 'RECEIPT_UNAVAILABLE', failure: 'draining', message: 'the MCP gateway is shutting down; the call was not decided', receipts: { callId: req.callId ?? '' } }));
   }
-  return tracked(core, run(core, req));
+  return tracked(core, inProcessCall(core, req) ?? run(core, req));
 }
 
 const refused = (refusal: Refusal): CallOutcome => ({ ok: false, refusal });

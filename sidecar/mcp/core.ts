@@ -4,6 +4,7 @@ import type { HashRef } from '../../kernel/contracts/node.js';
 import type { Pep } from '../../kernel/pep/pep.js';
 import type { Redactor } from '../redact.js';
 import type { Catalog } from './catalog.js';
+import type { InProcessUpstream } from './in-process.js';
 import type { McpObserver } from './types.js';
 import type { Principal } from './visibility.js';
 
@@ -25,6 +26,8 @@ export interface GatewayCore {
   /** Calls in flight: drain() waits for them. */
   readonly inflight: Set<Promise<unknown>>;
   draining: boolean;
+  /** Tool providers inside the sidecar (in-process.ts). */
+  readonly inProcess?: readonly InProcessUpstream[];
 }
 
 /** Track a call so drain() can wait for it. */

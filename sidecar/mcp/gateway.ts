@@ -19,6 +19,7 @@ import { serveOverStdio } from './stdio.js';
 import type { McpObserver, McpUpstreamConfig } from './types.js';
 import { configuredSecrets, Redactor } from '../redact.js';
 import { Upstream } from './upstream.js';
+import type { InProcessUpstream } from './in-process.js';
 import type { Principal } from './visibility.js';
 
 export type { McpObserver, McpUpstreamConfig } from './types.js';
@@ -46,6 +47,8 @@ export interface McpGatewayOptions {
   log?: (line: string) => void;
   /** Removes configured secrets (upstream auth) from errors and results the gateway passes on or records. */
   redact?: Redactor;
+  /** Tool providers inside the sidecar (the WASI sandbox): listed and called beside the upstreams. */
+  inProcess?: InProcessUpstream[];
 }
 
 export interface McpGateway {
@@ -105,6 +108,7 @@ export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway
     redact,
     inflight: new Set(),
     draining: false,
+    inProcess: o.inProcess ?? [],
   };
   const drifts = new DriftLedger(core);
   const factory = serverFactory(core, drifts);
@@ -170,7 +174,7 @@ export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway
       closed = true;
       await sse.close();
       await handler.close();
-      await Promise.allSettled(upstreams.map((u) => u.close()));
+      await Promise.allSettled([...upstreams.map((u) => u.close()), ...(o.inProcess ?? []).map((u) => u.close())]);
     },
   };
 }

@@ -8,6 +8,7 @@ import type { DriftLedger } from './drift.js';
 import { refusalCodeOf } from '../../kernel/json/codes.js';
 import { parseStrictJson } from '../../kernel/json/index.js';
 import { isJsonContentType, readBodyBytes, sendJson } from './http-io.js';
+import { inProcessTools } from './in-process.js';
 import { governedList, META_GOVERNANCE } from './list.js';
 import { httpStatus, lastReceipt, refusalData, rpcCode } from './refusal.js';
 import { judgedArguments, type ScreenRefusal } from './screen.js';
@@ -21,7 +22,7 @@ export async function capabilities(core: GatewayCore, drifts: DriftLedger, upstr
   sendJson(res, 200, {
     principal: core.principal.id,
     policy: policy.status === 'ready' ? { ready: true, policyDigest: policy.bundle.contentHash } : { ready: false, reasonCode: policy.reasonCode, policyDigest: policy.policyDigest },
-    tools: l.tools.map(({ tool }) => {
+    tools: [...l.tools.map(({ tool }) => tool), ...inProcessTools(core)].map((tool) => {
       const { _meta, ...rest } = tool;
       return { ...rest, governance: (_meta as Record<string, unknown>)[META_GOVERNANCE] };
     }),

@@ -5,6 +5,7 @@ import { ProtocolError, ProtocolErrorCode, Server, type CallToolResult, type Mcp
 import { governedCall, META_IDEMPOTENCY_KEY, META_TOOL_CALL_ID } from './call.js';
 import type { GatewayCore } from './core.js';
 import type { DriftLedger } from './drift.js';
+import { inProcessTools } from './in-process.js';
 import { governedList } from './list.js';
 import { toProtocolError } from './refusal.js';
 import { judgedArguments } from './screen.js';
@@ -23,7 +24,7 @@ function stringMeta(meta: Record<string, unknown> | undefined, key: string): str
 export function serverFactory(core: GatewayCore, drifts: DriftLedger): McpServerFactory {
   return () => {
     const server = new Server(GATEWAY_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
-    server.setRequestHandler('tools/list', async () => ({ tools: (await governedList(core, drifts)).tools.map((t) => t.tool) }));
+    server.setRequestHandler('tools/list', async () => ({ tools: [...(await governedList(core, drifts)).tools.map((t) => t.tool), ...inProcessTools(core)] }));
     server.setRequestHandler('tools/call', async (request, ctx) => {
       const p = request.params;
       if (typeof p.name !== 'string' || p.name.length === 0) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'tools/call needs a tool name');
