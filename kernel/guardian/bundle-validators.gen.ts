@@ -5,15 +5,15 @@ const equal = equalModule.default;
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 const ucs2length = ucs2lengthModule.default;
 "use strict";
-export const bundle = validate36;
-const schema32 = {"type":"object","additionalProperties":false,"properties":{"apiVersion":{"const":"helm-policy-bundle/v1"},"metadata":{"$ref":"#/$defs/metadata"},"profiles":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"$ref":"#/$defs/profile"},"maxProperties":4096},"grants":{"type":"array","items":{"$ref":"#/$defs/grant"},"maxItems":4096},"connectors":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"type":"object","additionalProperties":false,"properties":{"description":{"type":"string","maxLength":4096}},"required":[]},"maxProperties":4096},"destinations":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"type":"array","items":{"type":"string","minLength":1,"maxLength":300},"maxItems":4096,"uniqueItems":true},"maxProperties":4096},"rules":{"type":"array","items":{"$ref":"#/$defs/rule"},"maxItems":4096},"budgets":{"type":"array","items":{"$ref":"#/$defs/budget"},"maxItems":4096},"rateLimits":{"type":"array","items":{"$ref":"#/$defs/rateLimit"},"maxItems":4096},"approvals":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"$ref":"#/$defs/approval"},"maxProperties":4096},"fixtures":{"type":"array","items":{"$ref":"#/$defs/fixture"},"maxItems":4096},"kind":{"const":"PolicyBundle"},"domains":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"type":"object","additionalProperties":false,"properties":{"description":{"type":"string","maxLength":4096}},"required":[]},"maxProperties":4096},"sandbox":{"type":"object","additionalProperties":false,"properties":{"profiles":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"$ref":"#/$defs/sandboxProfile"},"maxProperties":4096},"classes":{"$ref":"#/$defs/sandboxClasses"}},"required":["profiles"]},"tools":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"$ref":"#/$defs/tool"},"maxProperties":4096}},"required":["apiVersion","kind","metadata","domains","grants","tools","rules"]};
+export const bundle = validate38;
+const schema32 = {"type":"object","additionalProperties":false,"properties":{"apiVersion":{"const":"helm-policy-bundle/v1"},"metadata":{"$ref":"#/$defs/metadata"},"profiles":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"$ref":"#/$defs/profile"},"maxProperties":4096},"grants":{"type":"array","items":{"$ref":"#/$defs/grant"},"maxItems":4096},"connectors":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"type":"object","additionalProperties":false,"properties":{"description":{"type":"string","maxLength":4096}},"required":[]},"maxProperties":4096},"destinations":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"type":"array","items":{"type":"string","minLength":1,"maxLength":300},"maxItems":4096,"uniqueItems":true},"maxProperties":4096},"rules":{"type":"array","items":{"$ref":"#/$defs/rule"},"maxItems":4096},"budgets":{"type":"array","items":{"$ref":"#/$defs/budget"},"maxItems":4096},"rateLimits":{"type":"array","items":{"$ref":"#/$defs/rateLimit"},"maxItems":4096},"approvals":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"$ref":"#/$defs/approval"},"maxProperties":4096},"fixtures":{"type":"array","items":{"$ref":"#/$defs/fixture"},"maxItems":4096},"kind":{"const":"PolicyBundle"},"domains":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"type":"object","additionalProperties":false,"properties":{"description":{"type":"string","maxLength":4096}},"required":[]},"maxProperties":4096},"sandbox":{"type":"object","additionalProperties":false,"properties":{"profiles":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"$ref":"#/$defs/sandboxProfile"},"maxProperties":4096},"classes":{"$ref":"#/$defs/sandboxClasses"}},"required":["profiles"]},"tools":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"$ref":"#/$defs/tool"},"maxProperties":4096},"a2a":{"$ref":"#/$defs/a2a"}},"required":["apiVersion","kind","metadata","domains","grants","tools","rules"]};
 const schema33 = {"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"version":{"type":"string","maxLength":128},"description":{"type":"string","maxLength":4096},"composedFrom":{"type":"array","items":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},"maxItems":4096}},"required":["name"]};
 const schema34 = {"type":"object","additionalProperties":false,"properties":{"description":{"type":"string","maxLength":4096},"sideEffects":{"type":"array","items":{"enum":["read","write","destructive","external"]},"maxItems":4096,"uniqueItems":true},"tools":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}\\*?$|^\\*$"},"maxItems":4096,"uniqueItems":true}},"required":["sideEffects"]};
 const schema35 = {"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"description":{"type":"string","maxLength":4096},"principals":{"type":"object","additionalProperties":false,"properties":{"ids":{"type":"array","items":{"type":"string","minLength":1,"maxLength":512},"maxItems":4096,"uniqueItems":true},"roles":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"maxItems":4096,"uniqueItems":true}},"required":[]},"domains":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"maxItems":4096,"uniqueItems":true},"profile":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"}},"required":["id","principals","domains","profile"]};
 const schema42 = {"type":"object","additionalProperties":false,"properties":{"description":{"type":"string","maxLength":4096},"approvers":{"type":"array","items":{"type":"string","pattern":"^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$"},"maxItems":4096,"minItems":1,"uniqueItems":true},"quorum":{"type":"integer","minimum":1,"maximum":9007199254740991},"timelockSeconds":{"type":"integer","minimum":0,"maximum":9007199254740991},"holdSeconds":{"type":"integer","minimum":0,"maximum":9007199254740991},"timeoutSeconds":{"type":"integer","minimum":1,"maximum":9007199254740991}},"required":["approvers","quorum","timeoutSeconds"]};
 const schema43 = {"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":256},"input":{"type":"object","additionalProperties":false,"properties":{"callId":{"type":"string","minLength":1,"maxLength":256},"surface":{"enum":["openai","mcp","rest","cli"]},"principal":{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","minLength":1,"maxLength":512},"roles":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"maxItems":4096,"uniqueItems":true},"attributes":{"type":"object"}},"required":["id"]},"tool":{"type":"string","minLength":1,"maxLength":512},"args":{"type":"object"},"connector":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},{"type":"null"}]},"sandbox":{"anyOf":[{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},{"type":"null"}]},"context":{"type":"object"},"time":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"},"state":{"type":"object"}},"required":["principal","tool","args","time"]},"expect":{"type":"object","additionalProperties":false,"properties":{"verdict":{"enum":["ALLOW","DENY","ESCALATE"]},"reasonCode":{"type":"string","pattern":"^[A-Z][A-Z0-9_]{1,63}$"},"ruleIds":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"maxItems":4096}},"required":["verdict"]}},"required":["name","input","expect"]};
-const schema44 = {"type":"object","additionalProperties":false,"properties":{"description":{"type":"string","maxLength":4096},"network":{"enum":["none","destinations"]},"filesystem":{"enum":["none","read-only","read-write"]},"limits":{"type":"object","additionalProperties":false,"properties":{"wallMs":{"type":"integer","minimum":1,"maximum":9007199254740991},"cpuMs":{"type":"integer","minimum":1,"maximum":9007199254740991},"memoryMb":{"type":"integer","minimum":1,"maximum":9007199254740991},"gas":{"type":"integer","minimum":1,"maximum":9007199254740991}},"required":[]}},"required":["network","filesystem"]};
-const schema45 = {"type":"object","additionalProperties":false,"properties":{"read":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"write":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"destructive":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"external":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"}},"required":[]};
+const schema46 = {"type":"object","additionalProperties":false,"properties":{"read":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"write":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"destructive":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"external":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"}},"required":[]};
+const schema51 = {"type":"object","additionalProperties":false,"properties":{"agents":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"type":"object","additionalProperties":false,"properties":{"description":{"type":"string","maxLength":4096},"url":{"type":"string","pattern":"^https?://[^\\s]{1,2000}$"},"cardKeys":{"type":"array","items":{"type":"string","pattern":"^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$"},"maxItems":16,"uniqueItems":true,"minItems":1}},"required":["url","cardKeys"]},"maxProperties":4096},"outbound":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"description":{"type":"string","maxLength":4096},"principals":{"type":"object","additionalProperties":false,"properties":{"ids":{"type":"array","items":{"type":"string","minLength":1,"maxLength":512},"maxItems":4096,"uniqueItems":true},"roles":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"maxItems":4096,"uniqueItems":true}},"required":[]},"agents":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"maxItems":4096,"uniqueItems":true,"minItems":1},"skills":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"},"maxItems":64,"uniqueItems":true},"methods":{"type":"array","items":{"enum":["SendMessage","SendStreamingMessage"]},"maxItems":4096,"uniqueItems":true,"minItems":1},"delegate":{"type":"object","additionalProperties":false,"properties":{"skills":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"},"maxItems":64,"uniqueItems":true},"tools":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"},"maxItems":64,"uniqueItems":true},"maxBudget":{"type":"integer","minimum":1,"maximum":1000000},"maxTtlSeconds":{"type":"integer","minimum":1,"maximum":86400}},"required":["skills","tools","maxBudget","maxTtlSeconds"]}},"required":["id","principals","agents","skills"]},"maxItems":4096},"inbound":{"type":"object","additionalProperties":false,"properties":{"callers":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"description":{"type":"string","maxLength":4096},"keys":{"type":"array","items":{"type":"string","pattern":"^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$"},"maxItems":16,"uniqueItems":true,"minItems":1},"skills":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"},"maxItems":64,"uniqueItems":true},"tools":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"},"maxItems":64,"uniqueItems":true},"methods":{"type":"array","items":{"enum":["SendMessage","SendStreamingMessage"]},"maxItems":4096,"uniqueItems":true,"minItems":1},"requireDelegation":{"type":"boolean"}},"required":["id","keys","skills"]},"maxItems":4096}},"required":["callers"]},"delegators":{"type":"array","items":{"type":"string","pattern":"^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$"},"maxItems":64,"uniqueItems":true},"revoked":{"type":"array","items":{"type":"string","pattern":"^[^+\\s]+\\+[0-9a-f]{8}$"},"maxItems":4096,"uniqueItems":true},"limits":{"type":"object","additionalProperties":false,"properties":{"maxMessageBytes":{"type":"integer","minimum":1,"maximum":16777216},"maxParts":{"type":"integer","minimum":1,"maximum":1024},"maxSkewSeconds":{"type":"integer","minimum":1,"maximum":3600},"maxChainDepth":{"type":"integer","minimum":1,"maximum":8}},"required":[]}},"required":[]};
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = ucs2length;
 const func0 = equal;
@@ -23,6 +23,9 @@ const pattern7 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}\\*?$|^\\*$", "u
 const pattern26 = new RegExp("^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$", "u");
 const pattern30 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$", "u");
 const pattern17 = new RegExp("^[A-Z][A-Z0-9_]{1,63}$", "u");
+const pattern56 = new RegExp("^https?://[^\\s]{1,2000}$", "u");
+const pattern61 = new RegExp("^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$", "u");
+const pattern69 = new RegExp("^[^+\\s]+\\+[0-9a-f]{8}$", "u");
 const schema36 = {"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"description":{"type":"string","maxLength":4096},"match":{"$ref":"#/$defs/selector"},"when":{"type":"string","minLength":1,"maxLength":8192},"verdict":{"enum":["ALLOW","DENY","ESCALATE"]},"reason":{"type":"string","pattern":"^[A-Z][A-Z0-9_]{1,63}$"},"approval":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"layer":{"type":"integer","minimum":0,"maximum":9007199254740991}},"required":["id","verdict"]};
 const schema37 = {"type":"object","additionalProperties":false,"properties":{"tools":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}\\*?$|^\\*$"},"maxItems":4096,"uniqueItems":true},"domains":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"maxItems":4096,"uniqueItems":true},"sideEffects":{"type":"array","items":{"enum":["read","write","destructive","external"]},"maxItems":4096,"uniqueItems":true}},"required":[]};
 
@@ -1474,17 +1477,791 @@ return errors === 0;
 }
 validate26.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema46 = {"type":"object","additionalProperties":false,"properties":{"description":{"type":"string","maxLength":4096},"domain":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"sideEffect":{"enum":["read","write","destructive","external"]},"args":{"type":"object"},"output":{"type":"object"},"connectors":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"maxItems":4096,"uniqueItems":true},"sandbox":{"anyOf":[{"type":"boolean"},{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"}]},"cost":{"type":"integer","minimum":0,"maximum":9007199254740991},"destinations":{"type":"array","items":{"$ref":"#/$defs/destinationScope"},"maxItems":4096},"paths":{"type":"array","items":{"$ref":"#/$defs/pathScope"},"maxItems":4096},"definitionHash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"}},"required":["domain","sideEffect","args"]};
-const schema47 = {"type":"object","additionalProperties":false,"properties":{"arg":{"type":"string","pattern":"^(/([^/~]|~[01])*)+$"},"kind":{"enum":["url","host"]},"allow":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"maxItems":4096,"uniqueItems":true},"schemes":{"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9+.-]*$"},"maxItems":4096,"uniqueItems":true}},"required":["arg","kind","allow"]};
-const schema48 = {"type":"object","additionalProperties":false,"properties":{"arg":{"type":"string","pattern":"^(/([^/~]|~[01])*)+$"},"under":{"type":"array","items":{"type":"string","minLength":1,"maxLength":4096,"pattern":"^/"},"maxItems":4096,"uniqueItems":true,"minItems":1}},"required":["arg","under"]};
-const pattern43 = new RegExp("^(/([^/~]|~[01])*)+$", "u");
-const pattern45 = new RegExp("^[a-z][a-z0-9+.-]*$", "u");
-const pattern47 = new RegExp("^/", "u");
+const schema44 = {"type":"object","additionalProperties":false,"properties":{"description":{"type":"string","maxLength":4096},"network":{"enum":["none","destinations"]},"filesystem":{"enum":["none","read-only","read-write"]},"limits":{"type":"object","additionalProperties":false,"properties":{"wallMs":{"type":"integer","minimum":1,"maximum":9007199254740991},"cpuMs":{"type":"integer","minimum":1,"maximum":9007199254740991},"memoryMb":{"type":"integer","minimum":1,"maximum":9007199254740991},"gas":{"type":"integer","minimum":1,"maximum":9007199254740991}},"required":[]},"compute":{"$ref":"#/$defs/computeProfile"}},"required":["network","filesystem"]};
+const schema45 = {"type":"object","additionalProperties":false,"properties":{"gas":{"type":"integer","minimum":1,"maximum":9007199254740991},"wallMs":{"type":"integer","minimum":1,"maximum":600000},"memoryPages":{"type":"integer","minimum":1,"maximum":65536},"outputBytes":{"type":"integer","minimum":0,"maximum":67108864},"grants":{"type":"object","additionalProperties":false,"properties":{"preopens":{"type":"array","maxItems":16,"items":{"type":"object","additionalProperties":false,"properties":{"guestPath":{"type":"string","pattern":"^/[A-Za-z0-9._/-]{0,255}$"},"hostPath":{"type":"string","pattern":"^/","maxLength":4096},"mode":{"enum":["ro","rw"]}},"required":["guestPath","hostPath","mode"]}},"env":{"type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]{0,127}$"},"additionalProperties":{"type":"string","maxLength":4096},"maxProperties":64},"clock":{"type":"boolean"},"random":{"type":"boolean"}},"required":[]}},"required":["gas","wallMs","memoryPages","outputBytes"]};
+const pattern35 = new RegExp("^/[A-Za-z0-9._/-]{0,255}$", "u");
+const pattern36 = new RegExp("^/", "u");
+const pattern37 = new RegExp("^[A-Za-z_][A-Za-z0-9_]{0,127}$", "u");
 
 function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate28.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.network === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "network"},message:"must have required property '"+"network"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.filesystem === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "filesystem"},message:"must have required property '"+"filesystem"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((((key0 === "description") || (key0 === "network")) || (key0 === "filesystem")) || (key0 === "limits")) || (key0 === "compute"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.description !== undefined){
+let data0 = data.description;
+if(typeof data0 === "string"){
+if(func2(data0) > 4096){
+const err3 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.network !== undefined){
+let data1 = data.network;
+if(!((data1 === "none") || (data1 === "destinations"))){
+const err5 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/enum",keyword:"enum",params:{allowedValues: schema44.properties.network.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.filesystem !== undefined){
+let data2 = data.filesystem;
+if(!(((data2 === "none") || (data2 === "read-only")) || (data2 === "read-write"))){
+const err6 = {instancePath:instancePath+"/filesystem",schemaPath:"#/properties/filesystem/enum",keyword:"enum",params:{allowedValues: schema44.properties.filesystem.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.limits !== undefined){
+let data3 = data.limits;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+for(const key1 in data3){
+if(!((((key1 === "wallMs") || (key1 === "cpuMs")) || (key1 === "memoryMb")) || (key1 === "gas"))){
+const err7 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data3.wallMs !== undefined){
+let data4 = data3.wallMs;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err8 = {instancePath:instancePath+"/limits/wallMs",schemaPath:"#/properties/limits/properties/wallMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+const err9 = {instancePath:instancePath+"/limits/wallMs",schemaPath:"#/properties/limits/properties/wallMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(data4 < 1 || isNaN(data4)){
+const err10 = {instancePath:instancePath+"/limits/wallMs",schemaPath:"#/properties/limits/properties/wallMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+if(data3.cpuMs !== undefined){
+let data5 = data3.cpuMs;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err11 = {instancePath:instancePath+"/limits/cpuMs",schemaPath:"#/properties/limits/properties/cpuMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 9007199254740991 || isNaN(data5)){
+const err12 = {instancePath:instancePath+"/limits/cpuMs",schemaPath:"#/properties/limits/properties/cpuMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(data5 < 1 || isNaN(data5)){
+const err13 = {instancePath:instancePath+"/limits/cpuMs",schemaPath:"#/properties/limits/properties/cpuMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+if(data3.memoryMb !== undefined){
+let data6 = data3.memoryMb;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err14 = {instancePath:instancePath+"/limits/memoryMb",schemaPath:"#/properties/limits/properties/memoryMb/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 9007199254740991 || isNaN(data6)){
+const err15 = {instancePath:instancePath+"/limits/memoryMb",schemaPath:"#/properties/limits/properties/memoryMb/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(data6 < 1 || isNaN(data6)){
+const err16 = {instancePath:instancePath+"/limits/memoryMb",schemaPath:"#/properties/limits/properties/memoryMb/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+if(data3.gas !== undefined){
+let data7 = data3.gas;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+const err17 = {instancePath:instancePath+"/limits/gas",schemaPath:"#/properties/limits/properties/gas/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 9007199254740991 || isNaN(data7)){
+const err18 = {instancePath:instancePath+"/limits/gas",schemaPath:"#/properties/limits/properties/gas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(data7 < 1 || isNaN(data7)){
+const err19 = {instancePath:instancePath+"/limits/gas",schemaPath:"#/properties/limits/properties/gas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data.compute !== undefined){
+let data8 = data.compute;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.gas === undefined){
+const err21 = {instancePath:instancePath+"/compute",schemaPath:"#/$defs/computeProfile/required",keyword:"required",params:{missingProperty: "gas"},message:"must have required property '"+"gas"+"'"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if(data8.wallMs === undefined){
+const err22 = {instancePath:instancePath+"/compute",schemaPath:"#/$defs/computeProfile/required",keyword:"required",params:{missingProperty: "wallMs"},message:"must have required property '"+"wallMs"+"'"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(data8.memoryPages === undefined){
+const err23 = {instancePath:instancePath+"/compute",schemaPath:"#/$defs/computeProfile/required",keyword:"required",params:{missingProperty: "memoryPages"},message:"must have required property '"+"memoryPages"+"'"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(data8.outputBytes === undefined){
+const err24 = {instancePath:instancePath+"/compute",schemaPath:"#/$defs/computeProfile/required",keyword:"required",params:{missingProperty: "outputBytes"},message:"must have required property '"+"outputBytes"+"'"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+for(const key2 in data8){
+if(!(((((key2 === "gas") || (key2 === "wallMs")) || (key2 === "memoryPages")) || (key2 === "outputBytes")) || (key2 === "grants"))){
+const err25 = {instancePath:instancePath+"/compute",schemaPath:"#/$defs/computeProfile/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data8.gas !== undefined){
+let data9 = data8.gas;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err26 = {instancePath:instancePath+"/compute/gas",schemaPath:"#/$defs/computeProfile/properties/gas/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 9007199254740991 || isNaN(data9)){
+const err27 = {instancePath:instancePath+"/compute/gas",schemaPath:"#/$defs/computeProfile/properties/gas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+if(data9 < 1 || isNaN(data9)){
+const err28 = {instancePath:instancePath+"/compute/gas",schemaPath:"#/$defs/computeProfile/properties/gas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+}
+if(data8.wallMs !== undefined){
+let data10 = data8.wallMs;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err29 = {instancePath:instancePath+"/compute/wallMs",schemaPath:"#/$defs/computeProfile/properties/wallMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 600000 || isNaN(data10)){
+const err30 = {instancePath:instancePath+"/compute/wallMs",schemaPath:"#/$defs/computeProfile/properties/wallMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+if(data10 < 1 || isNaN(data10)){
+const err31 = {instancePath:instancePath+"/compute/wallMs",schemaPath:"#/$defs/computeProfile/properties/wallMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+}
+if(data8.memoryPages !== undefined){
+let data11 = data8.memoryPages;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err32 = {instancePath:instancePath+"/compute/memoryPages",schemaPath:"#/$defs/computeProfile/properties/memoryPages/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 > 65536 || isNaN(data11)){
+const err33 = {instancePath:instancePath+"/compute/memoryPages",schemaPath:"#/$defs/computeProfile/properties/memoryPages/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+if(data11 < 1 || isNaN(data11)){
+const err34 = {instancePath:instancePath+"/compute/memoryPages",schemaPath:"#/$defs/computeProfile/properties/memoryPages/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+}
+if(data8.outputBytes !== undefined){
+let data12 = data8.outputBytes;
+if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
+const err35 = {instancePath:instancePath+"/compute/outputBytes",schemaPath:"#/$defs/computeProfile/properties/outputBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+if((typeof data12 == "number") && (isFinite(data12))){
+if(data12 > 67108864 || isNaN(data12)){
+const err36 = {instancePath:instancePath+"/compute/outputBytes",schemaPath:"#/$defs/computeProfile/properties/outputBytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 67108864},message:"must be <= 67108864"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+if(data12 < 0 || isNaN(data12)){
+const err37 = {instancePath:instancePath+"/compute/outputBytes",schemaPath:"#/$defs/computeProfile/properties/outputBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+}
+if(data8.grants !== undefined){
+let data13 = data8.grants;
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+for(const key3 in data13){
+if(!((((key3 === "preopens") || (key3 === "env")) || (key3 === "clock")) || (key3 === "random"))){
+const err38 = {instancePath:instancePath+"/compute/grants",schemaPath:"#/$defs/computeProfile/properties/grants/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+if(data13.preopens !== undefined){
+let data14 = data13.preopens;
+if(Array.isArray(data14)){
+if(data14.length > 16){
+const err39 = {instancePath:instancePath+"/compute/grants/preopens",schemaPath:"#/$defs/computeProfile/properties/grants/properties/preopens/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+const len0 = data14.length;
+for(let i0=0; i0<len0; i0++){
+let data15 = data14[i0];
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+if(data15.guestPath === undefined){
+const err40 = {instancePath:instancePath+"/compute/grants/preopens/" + i0,schemaPath:"#/$defs/computeProfile/properties/grants/properties/preopens/items/required",keyword:"required",params:{missingProperty: "guestPath"},message:"must have required property '"+"guestPath"+"'"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+if(data15.hostPath === undefined){
+const err41 = {instancePath:instancePath+"/compute/grants/preopens/" + i0,schemaPath:"#/$defs/computeProfile/properties/grants/properties/preopens/items/required",keyword:"required",params:{missingProperty: "hostPath"},message:"must have required property '"+"hostPath"+"'"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+if(data15.mode === undefined){
+const err42 = {instancePath:instancePath+"/compute/grants/preopens/" + i0,schemaPath:"#/$defs/computeProfile/properties/grants/properties/preopens/items/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+for(const key4 in data15){
+if(!(((key4 === "guestPath") || (key4 === "hostPath")) || (key4 === "mode"))){
+const err43 = {instancePath:instancePath+"/compute/grants/preopens/" + i0,schemaPath:"#/$defs/computeProfile/properties/grants/properties/preopens/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+if(data15.guestPath !== undefined){
+let data16 = data15.guestPath;
+if(typeof data16 === "string"){
+if(!pattern35.test(data16)){
+const err44 = {instancePath:instancePath+"/compute/grants/preopens/" + i0+"/guestPath",schemaPath:"#/$defs/computeProfile/properties/grants/properties/preopens/items/properties/guestPath/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._/-]{0,255}$"},message:"must match pattern \""+"^/[A-Za-z0-9._/-]{0,255}$"+"\""};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+else {
+const err45 = {instancePath:instancePath+"/compute/grants/preopens/" + i0+"/guestPath",schemaPath:"#/$defs/computeProfile/properties/grants/properties/preopens/items/properties/guestPath/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+if(data15.hostPath !== undefined){
+let data17 = data15.hostPath;
+if(typeof data17 === "string"){
+if(func2(data17) > 4096){
+const err46 = {instancePath:instancePath+"/compute/grants/preopens/" + i0+"/hostPath",schemaPath:"#/$defs/computeProfile/properties/grants/properties/preopens/items/properties/hostPath/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+if(!pattern36.test(data17)){
+const err47 = {instancePath:instancePath+"/compute/grants/preopens/" + i0+"/hostPath",schemaPath:"#/$defs/computeProfile/properties/grants/properties/preopens/items/properties/hostPath/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+else {
+const err48 = {instancePath:instancePath+"/compute/grants/preopens/" + i0+"/hostPath",schemaPath:"#/$defs/computeProfile/properties/grants/properties/preopens/items/properties/hostPath/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data15.mode !== undefined){
+let data18 = data15.mode;
+if(!((data18 === "ro") || (data18 === "rw"))){
+const err49 = {instancePath:instancePath+"/compute/grants/preopens/" + i0+"/mode",schemaPath:"#/$defs/computeProfile/properties/grants/properties/preopens/items/properties/mode/enum",keyword:"enum",params:{allowedValues: schema45.properties.grants.properties.preopens.items.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+}
+else {
+const err50 = {instancePath:instancePath+"/compute/grants/preopens/" + i0,schemaPath:"#/$defs/computeProfile/properties/grants/properties/preopens/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+}
+else {
+const err51 = {instancePath:instancePath+"/compute/grants/preopens",schemaPath:"#/$defs/computeProfile/properties/grants/properties/preopens/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+if(data13.env !== undefined){
+let data19 = data13.env;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+if(Object.keys(data19).length > 64){
+const err52 = {instancePath:instancePath+"/compute/grants/env",schemaPath:"#/$defs/computeProfile/properties/grants/properties/env/maxProperties",keyword:"maxProperties",params:{limit: 64},message:"must NOT have more than 64 properties"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+for(const key5 in data19){
+const _errs44 = errors;
+if(typeof key5 === "string"){
+if(!pattern37.test(key5)){
+const err53 = {instancePath:instancePath+"/compute/grants/env",schemaPath:"#/$defs/computeProfile/properties/grants/properties/env/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]{0,127}$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]{0,127}$"+"\"",propertyName:key5};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+}
+var valid8 = _errs44 === errors;
+if(!valid8){
+const err54 = {instancePath:instancePath+"/compute/grants/env",schemaPath:"#/$defs/computeProfile/properties/grants/properties/env/propertyNames",keyword:"propertyNames",params:{propertyName: key5},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+for(const key6 in data19){
+let data20 = data19[key6];
+if(typeof data20 === "string"){
+if(func2(data20) > 4096){
+const err55 = {instancePath:instancePath+"/compute/grants/env/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/computeProfile/properties/grants/properties/env/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+else {
+const err56 = {instancePath:instancePath+"/compute/grants/env/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/computeProfile/properties/grants/properties/env/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+}
+}
+else {
+const err57 = {instancePath:instancePath+"/compute/grants/env",schemaPath:"#/$defs/computeProfile/properties/grants/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+}
+if(data13.clock !== undefined){
+if(typeof data13.clock !== "boolean"){
+const err58 = {instancePath:instancePath+"/compute/grants/clock",schemaPath:"#/$defs/computeProfile/properties/grants/properties/clock/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+}
+if(data13.random !== undefined){
+if(typeof data13.random !== "boolean"){
+const err59 = {instancePath:instancePath+"/compute/grants/random",schemaPath:"#/$defs/computeProfile/properties/grants/properties/random/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+}
+else {
+const err60 = {instancePath:instancePath+"/compute/grants",schemaPath:"#/$defs/computeProfile/properties/grants/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+}
+else {
+const err61 = {instancePath:instancePath+"/compute",schemaPath:"#/$defs/computeProfile/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+}
+else {
+const err62 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+validate28.errors = vErrors;
+return errors === 0;
+}
+validate28.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+const schema47 = {"type":"object","additionalProperties":false,"properties":{"description":{"type":"string","maxLength":4096},"domain":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"sideEffect":{"enum":["read","write","destructive","external"]},"args":{"type":"object"},"output":{"type":"object"},"connectors":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"maxItems":4096,"uniqueItems":true},"sandbox":{"anyOf":[{"type":"boolean"},{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"}]},"cost":{"type":"integer","minimum":0,"maximum":9007199254740991},"destinations":{"type":"array","items":{"$ref":"#/$defs/destinationScope"},"maxItems":4096},"paths":{"type":"array","items":{"$ref":"#/$defs/pathScope"},"maxItems":4096},"definitionHash":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},"wasm":{"$ref":"#/$defs/wasmTool"}},"required":["domain","sideEffect","args"]};
+const schema48 = {"type":"object","additionalProperties":false,"properties":{"arg":{"type":"string","pattern":"^(/([^/~]|~[01])*)+$"},"kind":{"enum":["url","host"]},"allow":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"maxItems":4096,"uniqueItems":true},"schemes":{"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9+.-]*$"},"maxItems":4096,"uniqueItems":true}},"required":["arg","kind","allow"]};
+const schema49 = {"type":"object","additionalProperties":false,"properties":{"arg":{"type":"string","pattern":"^(/([^/~]|~[01])*)+$"},"under":{"type":"array","items":{"type":"string","minLength":1,"maxLength":4096,"pattern":"^/"},"maxItems":4096,"uniqueItems":true,"minItems":1}},"required":["arg","under"]};
+const schema50 = {"type":"object","additionalProperties":false,"properties":{"module":{"type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,1023}$"},"sha256":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},"stdin":{"anyOf":[{"const":"args"},{"type":"object","additionalProperties":false,"properties":{"arg":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]{0,127}$"}},"required":["arg"]}]},"stdout":{"enum":["json","text"]},"argv":{"type":"array","maxItems":64,"items":{"type":"string","maxLength":4096}}},"required":["module","sha256"]};
+const pattern46 = new RegExp("^(/([^/~]|~[01])*)+$", "u");
+const pattern48 = new RegExp("^[a-z][a-z0-9+.-]*$", "u");
+const pattern52 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9._/-]{0,1023}$", "u");
+
+function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate30.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1523,7 +2300,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema46.properties, key0))){
+if(!(func1.call(schema47.properties, key0))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err3];
@@ -1587,7 +2364,7 @@ errors++;
 if(data.sideEffect !== undefined){
 let data2 = data.sideEffect;
 if(!((((data2 === "read") || (data2 === "write")) || (data2 === "destructive")) || (data2 === "external"))){
-const err8 = {instancePath:instancePath+"/sideEffect",schemaPath:"#/properties/sideEffect/enum",keyword:"enum",params:{allowedValues: schema46.properties.sideEffect.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/sideEffect",schemaPath:"#/properties/sideEffect/enum",keyword:"enum",params:{allowedValues: schema47.properties.sideEffect.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1859,7 +2636,7 @@ errors++;
 if(data10.arg !== undefined){
 let data11 = data10.arg;
 if(typeof data11 === "string"){
-if(!pattern43.test(data11)){
+if(!pattern46.test(data11)){
 const err28 = {instancePath:instancePath+"/destinations/" + i2+"/arg",schemaPath:"#/$defs/destinationScope/properties/arg/pattern",keyword:"pattern",params:{pattern: "^(/([^/~]|~[01])*)+$"},message:"must match pattern \""+"^(/([^/~]|~[01])*)+$"+"\""};
 if(vErrors === null){
 vErrors = [err28];
@@ -1884,7 +2661,7 @@ errors++;
 if(data10.kind !== undefined){
 let data12 = data10.kind;
 if(!((data12 === "url") || (data12 === "host"))){
-const err30 = {instancePath:instancePath+"/destinations/" + i2+"/kind",schemaPath:"#/$defs/destinationScope/properties/kind/enum",keyword:"enum",params:{allowedValues: schema47.properties.kind.enum},message:"must be equal to one of the allowed values"};
+const err30 = {instancePath:instancePath+"/destinations/" + i2+"/kind",schemaPath:"#/$defs/destinationScope/properties/kind/enum",keyword:"enum",params:{allowedValues: schema48.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1986,7 +2763,7 @@ const len3 = data15.length;
 for(let i5=0; i5<len3; i5++){
 let data16 = data15[i5];
 if(typeof data16 === "string"){
-if(!pattern45.test(data16)){
+if(!pattern48.test(data16)){
 const err37 = {instancePath:instancePath+"/destinations/" + i2+"/schemes/" + i5,schemaPath:"#/$defs/destinationScope/properties/schemes/items/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9+.-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9+.-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err37];
@@ -2120,7 +2897,7 @@ errors++;
 if(data18.arg !== undefined){
 let data19 = data18.arg;
 if(typeof data19 === "string"){
-if(!pattern43.test(data19)){
+if(!pattern46.test(data19)){
 const err47 = {instancePath:instancePath+"/paths/" + i7+"/arg",schemaPath:"#/$defs/pathScope/properties/arg/pattern",keyword:"pattern",params:{pattern: "^(/([^/~]|~[01])*)+$"},message:"must match pattern \""+"^(/([^/~]|~[01])*)+$"+"\""};
 if(vErrors === null){
 vErrors = [err47];
@@ -2189,7 +2966,7 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(!pattern47.test(data21)){
+if(!pattern36.test(data21)){
 const err53 = {instancePath:instancePath+"/paths/" + i7+"/under/" + i8,schemaPath:"#/$defs/pathScope/properties/under/items/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err53];
@@ -2296,9 +3073,11 @@ vErrors.push(err60);
 errors++;
 }
 }
-}
-else {
-const err61 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.wasm !== undefined){
+let data23 = data.wasm;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+if(data23.module === undefined){
+const err61 = {instancePath:instancePath+"/wasm",schemaPath:"#/$defs/wasmTool/required",keyword:"required",params:{missingProperty: "module"},message:"must have required property '"+"module"+"'"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -2307,16 +3086,276 @@ vErrors.push(err61);
 }
 errors++;
 }
-validate28.errors = vErrors;
+if(data23.sha256 === undefined){
+const err62 = {instancePath:instancePath+"/wasm",schemaPath:"#/$defs/wasmTool/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+for(const key3 in data23){
+if(!(((((key3 === "module") || (key3 === "sha256")) || (key3 === "stdin")) || (key3 === "stdout")) || (key3 === "argv"))){
+const err63 = {instancePath:instancePath+"/wasm",schemaPath:"#/$defs/wasmTool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+if(data23.module !== undefined){
+let data24 = data23.module;
+if(typeof data24 === "string"){
+if(!pattern52.test(data24)){
+const err64 = {instancePath:instancePath+"/wasm/module",schemaPath:"#/$defs/wasmTool/properties/module/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9._/-]{0,1023}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,1023}$"+"\""};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+else {
+const err65 = {instancePath:instancePath+"/wasm/module",schemaPath:"#/$defs/wasmTool/properties/module/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+if(data23.sha256 !== undefined){
+let data25 = data23.sha256;
+if(typeof data25 === "string"){
+if(!pattern5.test(data25)){
+const err66 = {instancePath:instancePath+"/wasm/sha256",schemaPath:"#/$defs/wasmTool/properties/sha256/pattern",keyword:"pattern",params:{pattern: "^sha256:[0-9a-f]{64}$"},message:"must match pattern \""+"^sha256:[0-9a-f]{64}$"+"\""};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/wasm/sha256",schemaPath:"#/$defs/wasmTool/properties/sha256/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+if(data23.stdin !== undefined){
+let data26 = data23.stdin;
+const _errs63 = errors;
+let valid24 = false;
+const _errs64 = errors;
+if("args" !== data26){
+const err68 = {instancePath:instancePath+"/wasm/stdin",schemaPath:"#/$defs/wasmTool/properties/stdin/anyOf/0/const",keyword:"const",params:{allowedValue: "args"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+var _valid1 = _errs64 === errors;
+valid24 = valid24 || _valid1;
+const _errs65 = errors;
+if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
+if(data26.arg === undefined){
+const err69 = {instancePath:instancePath+"/wasm/stdin",schemaPath:"#/$defs/wasmTool/properties/stdin/anyOf/1/required",keyword:"required",params:{missingProperty: "arg"},message:"must have required property '"+"arg"+"'"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+for(const key4 in data26){
+if(!(key4 === "arg")){
+const err70 = {instancePath:instancePath+"/wasm/stdin",schemaPath:"#/$defs/wasmTool/properties/stdin/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+if(data26.arg !== undefined){
+let data27 = data26.arg;
+if(typeof data27 === "string"){
+if(!pattern37.test(data27)){
+const err71 = {instancePath:instancePath+"/wasm/stdin/arg",schemaPath:"#/$defs/wasmTool/properties/stdin/anyOf/1/properties/arg/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]{0,127}$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]{0,127}$"+"\""};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+}
+else {
+const err72 = {instancePath:instancePath+"/wasm/stdin/arg",schemaPath:"#/$defs/wasmTool/properties/stdin/anyOf/1/properties/arg/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/wasm/stdin",schemaPath:"#/$defs/wasmTool/properties/stdin/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+var _valid1 = _errs65 === errors;
+valid24 = valid24 || _valid1;
+if(!valid24){
+const err74 = {instancePath:instancePath+"/wasm/stdin",schemaPath:"#/$defs/wasmTool/properties/stdin/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+else {
+errors = _errs63;
+if(vErrors !== null){
+if(_errs63){
+vErrors.length = _errs63;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data23.stdout !== undefined){
+let data28 = data23.stdout;
+if(!((data28 === "json") || (data28 === "text"))){
+const err75 = {instancePath:instancePath+"/wasm/stdout",schemaPath:"#/$defs/wasmTool/properties/stdout/enum",keyword:"enum",params:{allowedValues: schema50.properties.stdout.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+if(data23.argv !== undefined){
+let data29 = data23.argv;
+if(Array.isArray(data29)){
+if(data29.length > 64){
+const err76 = {instancePath:instancePath+"/wasm/argv",schemaPath:"#/$defs/wasmTool/properties/argv/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+const len6 = data29.length;
+for(let i10=0; i10<len6; i10++){
+let data30 = data29[i10];
+if(typeof data30 === "string"){
+if(func2(data30) > 4096){
+const err77 = {instancePath:instancePath+"/wasm/argv/" + i10,schemaPath:"#/$defs/wasmTool/properties/argv/items/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+else {
+const err78 = {instancePath:instancePath+"/wasm/argv/" + i10,schemaPath:"#/$defs/wasmTool/properties/argv/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+}
+}
+else {
+const err79 = {instancePath:instancePath+"/wasm/argv",schemaPath:"#/$defs/wasmTool/properties/argv/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/wasm",schemaPath:"#/$defs/wasmTool/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+}
+else {
+const err81 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+validate30.errors = vErrors;
 return errors === 0;
 }
-validate28.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate30.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate36.evaluated;
+const evaluated0 = validate38.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4937,10 +5976,14 @@ errors++;
 }
 }
 for(const key24 in data75){
-let data76 = data75[key24];
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-if(data76.network === undefined){
-const err203 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/sandboxProfile/required",keyword:"required",params:{missingProperty: "network"},message:"must have required property '"+"network"+"'"};
+if(!(validate28(data75[key24], {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data75,parentDataProperty:key24,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err203 = {instancePath:instancePath+"/sandbox/profiles",schemaPath:"#/properties/sandbox/properties/profiles/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -4949,8 +5992,13 @@ vErrors.push(err203);
 }
 errors++;
 }
-if(data76.filesystem === undefined){
-const err204 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/sandboxProfile/required",keyword:"required",params:{missingProperty: "filesystem"},message:"must have required property '"+"filesystem"+"'"};
+}
+if(data74.classes !== undefined){
+let data77 = data74.classes;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key25 in data77){
+if(!((((key25 === "read") || (key25 === "write")) || (key25 === "destructive")) || (key25 === "external"))){
+const err204 = {instancePath:instancePath+"/sandbox/classes",schemaPath:"#/$defs/sandboxClasses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -4959,9 +6007,12 @@ vErrors.push(err204);
 }
 errors++;
 }
-for(const key25 in data76){
-if(!((((key25 === "description") || (key25 === "network")) || (key25 === "filesystem")) || (key25 === "limits"))){
-const err205 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/sandboxProfile/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
+}
+if(data77.read !== undefined){
+let data78 = data77.read;
+if(typeof data78 === "string"){
+if(!pattern4.test(data78)){
+const err205 = {instancePath:instancePath+"/sandbox/classes/read",schemaPath:"#/$defs/sandboxClasses/properties/read/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\""};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -4971,11 +6022,8 @@ vErrors.push(err205);
 errors++;
 }
 }
-if(data76.description !== undefined){
-let data77 = data76.description;
-if(typeof data77 === "string"){
-if(func2(data77) > 4096){
-const err206 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/sandboxProfile/properties/description/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+else {
+const err206 = {instancePath:instancePath+"/sandbox/classes/read",schemaPath:"#/$defs/sandboxClasses/properties/read/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -4985,8 +6033,11 @@ vErrors.push(err206);
 errors++;
 }
 }
-else {
-const err207 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/sandboxProfile/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data77.write !== undefined){
+let data79 = data77.write;
+if(typeof data79 === "string"){
+if(!pattern4.test(data79)){
+const err207 = {instancePath:instancePath+"/sandbox/classes/write",schemaPath:"#/$defs/sandboxClasses/properties/write/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\""};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -4996,10 +6047,8 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data76.network !== undefined){
-let data78 = data76.network;
-if(!((data78 === "none") || (data78 === "destinations"))){
-const err208 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/network",schemaPath:"#/$defs/sandboxProfile/properties/network/enum",keyword:"enum",params:{allowedValues: schema44.properties.network.enum},message:"must be equal to one of the allowed values"};
+else {
+const err208 = {instancePath:instancePath+"/sandbox/classes/write",schemaPath:"#/$defs/sandboxClasses/properties/write/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -5009,10 +6058,11 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data76.filesystem !== undefined){
-let data79 = data76.filesystem;
-if(!(((data79 === "none") || (data79 === "read-only")) || (data79 === "read-write"))){
-const err209 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/filesystem",schemaPath:"#/$defs/sandboxProfile/properties/filesystem/enum",keyword:"enum",params:{allowedValues: schema44.properties.filesystem.enum},message:"must be equal to one of the allowed values"};
+if(data77.destructive !== undefined){
+let data80 = data77.destructive;
+if(typeof data80 === "string"){
+if(!pattern4.test(data80)){
+const err209 = {instancePath:instancePath+"/sandbox/classes/destructive",schemaPath:"#/$defs/sandboxClasses/properties/destructive/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\""};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -5022,12 +6072,8 @@ vErrors.push(err209);
 errors++;
 }
 }
-if(data76.limits !== undefined){
-let data80 = data76.limits;
-if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
-for(const key26 in data80){
-if(!((((key26 === "wallMs") || (key26 === "cpuMs")) || (key26 === "memoryMb")) || (key26 === "gas"))){
-const err210 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits",schemaPath:"#/$defs/sandboxProfile/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
+else {
+const err210 = {instancePath:instancePath+"/sandbox/classes/destructive",schemaPath:"#/$defs/sandboxClasses/properties/destructive/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -5037,10 +6083,11 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data80.wallMs !== undefined){
-let data81 = data80.wallMs;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err211 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/wallMs",schemaPath:"#/$defs/sandboxProfile/properties/limits/properties/wallMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data77.external !== undefined){
+let data81 = data77.external;
+if(typeof data81 === "string"){
+if(!pattern4.test(data81)){
+const err211 = {instancePath:instancePath+"/sandbox/classes/external",schemaPath:"#/$defs/sandboxClasses/properties/external/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\""};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -5049,9 +6096,9 @@ vErrors.push(err211);
 }
 errors++;
 }
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 > 9007199254740991 || isNaN(data81)){
-const err212 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/wallMs",schemaPath:"#/$defs/sandboxProfile/properties/limits/properties/wallMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+else {
+const err212 = {instancePath:instancePath+"/sandbox/classes/external",schemaPath:"#/$defs/sandboxClasses/properties/external/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -5060,8 +6107,10 @@ vErrors.push(err212);
 }
 errors++;
 }
-if(data81 < 1 || isNaN(data81)){
-const err213 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/wallMs",schemaPath:"#/$defs/sandboxProfile/properties/limits/properties/wallMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err213 = {instancePath:instancePath+"/sandbox/classes",schemaPath:"#/$defs/sandboxClasses/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -5072,10 +6121,8 @@ errors++;
 }
 }
 }
-if(data80.cpuMs !== undefined){
-let data82 = data80.cpuMs;
-if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-const err214 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/cpuMs",schemaPath:"#/$defs/sandboxProfile/properties/limits/properties/cpuMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err214 = {instancePath:instancePath+"/sandbox",schemaPath:"#/properties/sandbox/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -5084,9 +6131,12 @@ vErrors.push(err214);
 }
 errors++;
 }
-if((typeof data82 == "number") && (isFinite(data82))){
-if(data82 > 9007199254740991 || isNaN(data82)){
-const err215 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/cpuMs",schemaPath:"#/$defs/sandboxProfile/properties/limits/properties/cpuMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data.tools !== undefined){
+let data82 = data.tools;
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+if(Object.keys(data82).length > 4096){
+const err215 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/maxProperties",keyword:"maxProperties",params:{limit: 4096},message:"must NOT have more than 4096 properties"};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -5095,8 +6145,11 @@ vErrors.push(err215);
 }
 errors++;
 }
-if(data82 < 1 || isNaN(data82)){
-const err216 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/cpuMs",schemaPath:"#/$defs/sandboxProfile/properties/limits/properties/cpuMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key26 in data82){
+const _errs204 = errors;
+if(typeof key26 === "string"){
+if(!pattern4.test(key26)){
+const err216 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\"",propertyName:key26};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -5106,11 +6159,8 @@ vErrors.push(err216);
 errors++;
 }
 }
-}
-if(data80.memoryMb !== undefined){
-let data83 = data80.memoryMb;
-if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
-const err217 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/memoryMb",schemaPath:"#/$defs/sandboxProfile/properties/limits/properties/memoryMb/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err217 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key26};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -5119,9 +6169,9 @@ vErrors.push(err217);
 }
 errors++;
 }
-if((typeof data83 == "number") && (isFinite(data83))){
-if(data83 > 9007199254740991 || isNaN(data83)){
-const err218 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/memoryMb",schemaPath:"#/$defs/sandboxProfile/properties/limits/properties/memoryMb/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+var valid72 = _errs204 === errors;
+if(!valid72){
+const err218 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/propertyNames",keyword:"propertyNames",params:{propertyName: key26},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -5130,8 +6180,16 @@ vErrors.push(err218);
 }
 errors++;
 }
-if(data83 < 1 || isNaN(data83)){
-const err219 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/memoryMb",schemaPath:"#/$defs/sandboxProfile/properties/limits/properties/memoryMb/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+for(const key27 in data82){
+if(!(validate30(data82[key27], {instancePath:instancePath+"/tools/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data82,parentDataProperty:key27,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err219 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -5141,11 +6199,12 @@ vErrors.push(err219);
 errors++;
 }
 }
-}
-if(data80.gas !== undefined){
-let data84 = data80.gas;
-if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
-const err220 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/gas",schemaPath:"#/$defs/sandboxProfile/properties/limits/properties/gas/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.a2a !== undefined){
+let data84 = data.a2a;
+if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
+for(const key28 in data84){
+if(!((((((key28 === "agents") || (key28 === "outbound")) || (key28 === "inbound")) || (key28 === "delegators")) || (key28 === "revoked")) || (key28 === "limits"))){
+const err220 = {instancePath:instancePath+"/a2a",schemaPath:"#/$defs/a2a/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -5154,9 +6213,12 @@ vErrors.push(err220);
 }
 errors++;
 }
-if((typeof data84 == "number") && (isFinite(data84))){
-if(data84 > 9007199254740991 || isNaN(data84)){
-const err221 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/gas",schemaPath:"#/$defs/sandboxProfile/properties/limits/properties/gas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data84.agents !== undefined){
+let data85 = data84.agents;
+if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
+if(Object.keys(data85).length > 4096){
+const err221 = {instancePath:instancePath+"/a2a/agents",schemaPath:"#/$defs/a2a/properties/agents/maxProperties",keyword:"maxProperties",params:{limit: 4096},message:"must NOT have more than 4096 properties"};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -5165,8 +6227,11 @@ vErrors.push(err221);
 }
 errors++;
 }
-if(data84 < 1 || isNaN(data84)){
-const err222 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/gas",schemaPath:"#/$defs/sandboxProfile/properties/limits/properties/gas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key29 in data85){
+const _errs214 = errors;
+if(typeof key29 === "string"){
+if(!pattern4.test(key29)){
+const err222 = {instancePath:instancePath+"/a2a/agents",schemaPath:"#/$defs/a2a/properties/agents/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\"",propertyName:key29};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -5176,10 +6241,8 @@ vErrors.push(err222);
 errors++;
 }
 }
-}
-}
 else {
-const err223 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits",schemaPath:"#/$defs/sandboxProfile/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err223 = {instancePath:instancePath+"/a2a/agents",schemaPath:"#/$defs/a2a/properties/agents/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key29};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -5188,10 +6251,9 @@ vErrors.push(err223);
 }
 errors++;
 }
-}
-}
-else {
-const err224 = {instancePath:instancePath+"/sandbox/profiles/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/sandboxProfile/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var valid76 = _errs214 === errors;
+if(!valid76){
+const err224 = {instancePath:instancePath+"/a2a/agents",schemaPath:"#/$defs/a2a/properties/agents/propertyNames",keyword:"propertyNames",params:{propertyName: key29},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -5201,9 +6263,11 @@ vErrors.push(err224);
 errors++;
 }
 }
-}
-else {
-const err225 = {instancePath:instancePath+"/sandbox/profiles",schemaPath:"#/properties/sandbox/properties/profiles/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key30 in data85){
+let data86 = data85[key30];
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+if(data86.url === undefined){
+const err225 = {instancePath:instancePath+"/a2a/agents/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/a2a/properties/agents/additionalProperties/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -5212,13 +6276,8 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-if(data74.classes !== undefined){
-let data85 = data74.classes;
-if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
-for(const key27 in data85){
-if(!((((key27 === "read") || (key27 === "write")) || (key27 === "destructive")) || (key27 === "external"))){
-const err226 = {instancePath:instancePath+"/sandbox/classes",schemaPath:"#/$defs/sandboxClasses/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
+if(data86.cardKeys === undefined){
+const err226 = {instancePath:instancePath+"/a2a/agents/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/a2a/properties/agents/additionalProperties/required",keyword:"required",params:{missingProperty: "cardKeys"},message:"must have required property '"+"cardKeys"+"'"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -5227,12 +6286,9 @@ vErrors.push(err226);
 }
 errors++;
 }
-}
-if(data85.read !== undefined){
-let data86 = data85.read;
-if(typeof data86 === "string"){
-if(!pattern4.test(data86)){
-const err227 = {instancePath:instancePath+"/sandbox/classes/read",schemaPath:"#/$defs/sandboxClasses/properties/read/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\""};
+for(const key31 in data86){
+if(!(((key31 === "description") || (key31 === "url")) || (key31 === "cardKeys"))){
+const err227 = {instancePath:instancePath+"/a2a/agents/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/a2a/properties/agents/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -5242,8 +6298,11 @@ vErrors.push(err227);
 errors++;
 }
 }
-else {
-const err228 = {instancePath:instancePath+"/sandbox/classes/read",schemaPath:"#/$defs/sandboxClasses/properties/read/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data86.description !== undefined){
+let data87 = data86.description;
+if(typeof data87 === "string"){
+if(func2(data87) > 4096){
+const err228 = {instancePath:instancePath+"/a2a/agents/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/a2a/properties/agents/additionalProperties/properties/description/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -5253,11 +6312,8 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data85.write !== undefined){
-let data87 = data85.write;
-if(typeof data87 === "string"){
-if(!pattern4.test(data87)){
-const err229 = {instancePath:instancePath+"/sandbox/classes/write",schemaPath:"#/$defs/sandboxClasses/properties/write/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\""};
+else {
+const err229 = {instancePath:instancePath+"/a2a/agents/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/$defs/a2a/properties/agents/additionalProperties/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -5267,8 +6323,11 @@ vErrors.push(err229);
 errors++;
 }
 }
-else {
-const err230 = {instancePath:instancePath+"/sandbox/classes/write",schemaPath:"#/$defs/sandboxClasses/properties/write/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data86.url !== undefined){
+let data88 = data86.url;
+if(typeof data88 === "string"){
+if(!pattern56.test(data88)){
+const err230 = {instancePath:instancePath+"/a2a/agents/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/a2a/properties/agents/additionalProperties/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]{1,2000}$"},message:"must match pattern \""+"^https?://[^\\s]{1,2000}$"+"\""};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -5278,11 +6337,8 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data85.destructive !== undefined){
-let data88 = data85.destructive;
-if(typeof data88 === "string"){
-if(!pattern4.test(data88)){
-const err231 = {instancePath:instancePath+"/sandbox/classes/destructive",schemaPath:"#/$defs/sandboxClasses/properties/destructive/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\""};
+else {
+const err231 = {instancePath:instancePath+"/a2a/agents/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/url",schemaPath:"#/$defs/a2a/properties/agents/additionalProperties/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -5292,8 +6348,11 @@ vErrors.push(err231);
 errors++;
 }
 }
-else {
-const err232 = {instancePath:instancePath+"/sandbox/classes/destructive",schemaPath:"#/$defs/sandboxClasses/properties/destructive/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data86.cardKeys !== undefined){
+let data89 = data86.cardKeys;
+if(Array.isArray(data89)){
+if(data89.length > 16){
+const err232 = {instancePath:instancePath+"/a2a/agents/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/cardKeys",schemaPath:"#/$defs/a2a/properties/agents/additionalProperties/properties/cardKeys/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -5302,12 +6361,8 @@ vErrors.push(err232);
 }
 errors++;
 }
-}
-if(data85.external !== undefined){
-let data89 = data85.external;
-if(typeof data89 === "string"){
-if(!pattern4.test(data89)){
-const err233 = {instancePath:instancePath+"/sandbox/classes/external",schemaPath:"#/$defs/sandboxClasses/properties/external/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\""};
+if(data89.length < 1){
+const err233 = {instancePath:instancePath+"/a2a/agents/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/cardKeys",schemaPath:"#/$defs/a2a/properties/agents/additionalProperties/properties/cardKeys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -5316,9 +6371,12 @@ vErrors.push(err233);
 }
 errors++;
 }
-}
-else {
-const err234 = {instancePath:instancePath+"/sandbox/classes/external",schemaPath:"#/$defs/sandboxClasses/properties/external/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len15 = data89.length;
+for(let i23=0; i23<len15; i23++){
+let data90 = data89[i23];
+if(typeof data90 === "string"){
+if(!pattern26.test(data90)){
+const err234 = {instancePath:instancePath+"/a2a/agents/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/cardKeys/" + i23,schemaPath:"#/$defs/a2a/properties/agents/additionalProperties/properties/cardKeys/items/pattern",keyword:"pattern",params:{pattern: "^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$"},message:"must match pattern \""+"^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$"+"\""};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -5328,9 +6386,8 @@ vErrors.push(err234);
 errors++;
 }
 }
-}
 else {
-const err235 = {instancePath:instancePath+"/sandbox/classes",schemaPath:"#/$defs/sandboxClasses/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err235 = {instancePath:instancePath+"/a2a/agents/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/cardKeys/" + i23,schemaPath:"#/$defs/a2a/properties/agents/additionalProperties/properties/cardKeys/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -5340,9 +6397,18 @@ vErrors.push(err235);
 errors++;
 }
 }
+let i24 = data89.length;
+let j8;
+if(i24 > 1){
+const indices7 = {};
+for(;i24--;){
+let item7 = data89[i24];
+if(typeof item7 !== "string"){
+continue;
 }
-else {
-const err236 = {instancePath:instancePath+"/sandbox",schemaPath:"#/properties/sandbox/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(typeof indices7[item7] == "number"){
+j8 = indices7[item7];
+const err236 = {instancePath:instancePath+"/a2a/agents/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/cardKeys",schemaPath:"#/$defs/a2a/properties/agents/additionalProperties/properties/cardKeys/uniqueItems",keyword:"uniqueItems",params:{i: i24, j: j8},message:"must NOT have duplicate items (items ## "+j8+" and "+i24+" are identical)"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -5350,13 +6416,14 @@ else {
 vErrors.push(err236);
 }
 errors++;
+break;
+}
+indices7[item7] = i24;
 }
 }
-if(data.tools !== undefined){
-let data90 = data.tools;
-if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
-if(Object.keys(data90).length > 4096){
-const err237 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/maxProperties",keyword:"maxProperties",params:{limit: 4096},message:"must NOT have more than 4096 properties"};
+}
+else {
+const err237 = {instancePath:instancePath+"/a2a/agents/" + key30.replace(/~/g, "~0").replace(/\//g, "~1")+"/cardKeys",schemaPath:"#/$defs/a2a/properties/agents/additionalProperties/properties/cardKeys/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -5365,11 +6432,10 @@ vErrors.push(err237);
 }
 errors++;
 }
-for(const key28 in data90){
-const _errs222 = errors;
-if(typeof key28 === "string"){
-if(!pattern4.test(key28)){
-const err238 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\"",propertyName:key28};
+}
+}
+else {
+const err238 = {instancePath:instancePath+"/a2a/agents/" + key30.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/a2a/properties/agents/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -5379,8 +6445,9 @@ vErrors.push(err238);
 errors++;
 }
 }
+}
 else {
-const err239 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key28};
+const err239 = {instancePath:instancePath+"/a2a/agents",schemaPath:"#/$defs/a2a/properties/agents/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -5389,9 +6456,12 @@ vErrors.push(err239);
 }
 errors++;
 }
-var valid75 = _errs222 === errors;
-if(!valid75){
-const err240 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/propertyNames",keyword:"propertyNames",params:{propertyName: key28},message:"property name must be valid"};
+}
+if(data84.outbound !== undefined){
+let data91 = data84.outbound;
+if(Array.isArray(data91)){
+if(data91.length > 4096){
+const err240 = {instancePath:instancePath+"/a2a/outbound",schemaPath:"#/$defs/a2a/properties/outbound/maxItems",keyword:"maxItems",params:{limit: 4096},message:"must NOT have more than 4096 items"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -5400,16 +6470,12 @@ vErrors.push(err240);
 }
 errors++;
 }
-}
-for(const key29 in data90){
-if(!(validate28(data90[key29], {instancePath:instancePath+"/tools/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data90,parentDataProperty:key29,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err241 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const len16 = data91.length;
+for(let i25=0; i25<len16; i25++){
+let data92 = data91[i25];
+if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
+if(data92.id === undefined){
+const err241 = {instancePath:instancePath+"/a2a/outbound/" + i25,schemaPath:"#/$defs/a2a/properties/outbound/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -5418,10 +6484,8 @@ vErrors.push(err241);
 }
 errors++;
 }
-}
-}
-else {
-const err242 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data92.principals === undefined){
+const err242 = {instancePath:instancePath+"/a2a/outbound/" + i25,schemaPath:"#/$defs/a2a/properties/outbound/items/required",keyword:"required",params:{missingProperty: "principals"},message:"must have required property '"+"principals"+"'"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -5430,18 +6494,1653 @@ vErrors.push(err242);
 }
 errors++;
 }
-validate36.errors = vErrors;
+if(data92.agents === undefined){
+const err243 = {instancePath:instancePath+"/a2a/outbound/" + i25,schemaPath:"#/$defs/a2a/properties/outbound/items/required",keyword:"required",params:{missingProperty: "agents"},message:"must have required property '"+"agents"+"'"};
+if(vErrors === null){
+vErrors = [err243];
+}
+else {
+vErrors.push(err243);
+}
+errors++;
+}
+if(data92.skills === undefined){
+const err244 = {instancePath:instancePath+"/a2a/outbound/" + i25,schemaPath:"#/$defs/a2a/properties/outbound/items/required",keyword:"required",params:{missingProperty: "skills"},message:"must have required property '"+"skills"+"'"};
+if(vErrors === null){
+vErrors = [err244];
+}
+else {
+vErrors.push(err244);
+}
+errors++;
+}
+for(const key32 in data92){
+if(!(((((((key32 === "id") || (key32 === "description")) || (key32 === "principals")) || (key32 === "agents")) || (key32 === "skills")) || (key32 === "methods")) || (key32 === "delegate"))){
+const err245 = {instancePath:instancePath+"/a2a/outbound/" + i25,schemaPath:"#/$defs/a2a/properties/outbound/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err245];
+}
+else {
+vErrors.push(err245);
+}
+errors++;
+}
+}
+if(data92.id !== undefined){
+let data93 = data92.id;
+if(typeof data93 === "string"){
+if(!pattern4.test(data93)){
+const err246 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/id",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\""};
+if(vErrors === null){
+vErrors = [err246];
+}
+else {
+vErrors.push(err246);
+}
+errors++;
+}
+}
+else {
+const err247 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/id",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err247];
+}
+else {
+vErrors.push(err247);
+}
+errors++;
+}
+}
+if(data92.description !== undefined){
+let data94 = data92.description;
+if(typeof data94 === "string"){
+if(func2(data94) > 4096){
+const err248 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/description",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/description/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(vErrors === null){
+vErrors = [err248];
+}
+else {
+vErrors.push(err248);
+}
+errors++;
+}
+}
+else {
+const err249 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/description",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err249];
+}
+else {
+vErrors.push(err249);
+}
+errors++;
+}
+}
+if(data92.principals !== undefined){
+let data95 = data92.principals;
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+for(const key33 in data95){
+if(!((key33 === "ids") || (key33 === "roles"))){
+const err250 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/principals",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/principals/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err250];
+}
+else {
+vErrors.push(err250);
+}
+errors++;
+}
+}
+if(data95.ids !== undefined){
+let data96 = data95.ids;
+if(Array.isArray(data96)){
+if(data96.length > 4096){
+const err251 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/principals/ids",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/principals/properties/ids/maxItems",keyword:"maxItems",params:{limit: 4096},message:"must NOT have more than 4096 items"};
+if(vErrors === null){
+vErrors = [err251];
+}
+else {
+vErrors.push(err251);
+}
+errors++;
+}
+const len17 = data96.length;
+for(let i26=0; i26<len17; i26++){
+let data97 = data96[i26];
+if(typeof data97 === "string"){
+if(func2(data97) > 512){
+const err252 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/principals/ids/" + i26,schemaPath:"#/$defs/a2a/properties/outbound/items/properties/principals/properties/ids/items/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
+if(vErrors === null){
+vErrors = [err252];
+}
+else {
+vErrors.push(err252);
+}
+errors++;
+}
+if(func2(data97) < 1){
+const err253 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/principals/ids/" + i26,schemaPath:"#/$defs/a2a/properties/outbound/items/properties/principals/properties/ids/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err253];
+}
+else {
+vErrors.push(err253);
+}
+errors++;
+}
+}
+else {
+const err254 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/principals/ids/" + i26,schemaPath:"#/$defs/a2a/properties/outbound/items/properties/principals/properties/ids/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err254];
+}
+else {
+vErrors.push(err254);
+}
+errors++;
+}
+}
+let i27 = data96.length;
+let j9;
+if(i27 > 1){
+const indices8 = {};
+for(;i27--;){
+let item8 = data96[i27];
+if(typeof item8 !== "string"){
+continue;
+}
+if(typeof indices8[item8] == "number"){
+j9 = indices8[item8];
+const err255 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/principals/ids",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/principals/properties/ids/uniqueItems",keyword:"uniqueItems",params:{i: i27, j: j9},message:"must NOT have duplicate items (items ## "+j9+" and "+i27+" are identical)"};
+if(vErrors === null){
+vErrors = [err255];
+}
+else {
+vErrors.push(err255);
+}
+errors++;
+break;
+}
+indices8[item8] = i27;
+}
+}
+}
+else {
+const err256 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/principals/ids",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/principals/properties/ids/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err256];
+}
+else {
+vErrors.push(err256);
+}
+errors++;
+}
+}
+if(data95.roles !== undefined){
+let data98 = data95.roles;
+if(Array.isArray(data98)){
+if(data98.length > 4096){
+const err257 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/principals/roles",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/principals/properties/roles/maxItems",keyword:"maxItems",params:{limit: 4096},message:"must NOT have more than 4096 items"};
+if(vErrors === null){
+vErrors = [err257];
+}
+else {
+vErrors.push(err257);
+}
+errors++;
+}
+const len18 = data98.length;
+for(let i28=0; i28<len18; i28++){
+let data99 = data98[i28];
+if(typeof data99 === "string"){
+if(!pattern4.test(data99)){
+const err258 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/principals/roles/" + i28,schemaPath:"#/$defs/a2a/properties/outbound/items/properties/principals/properties/roles/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\""};
+if(vErrors === null){
+vErrors = [err258];
+}
+else {
+vErrors.push(err258);
+}
+errors++;
+}
+}
+else {
+const err259 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/principals/roles/" + i28,schemaPath:"#/$defs/a2a/properties/outbound/items/properties/principals/properties/roles/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err259];
+}
+else {
+vErrors.push(err259);
+}
+errors++;
+}
+}
+let i29 = data98.length;
+let j10;
+if(i29 > 1){
+const indices9 = {};
+for(;i29--;){
+let item9 = data98[i29];
+if(typeof item9 !== "string"){
+continue;
+}
+if(typeof indices9[item9] == "number"){
+j10 = indices9[item9];
+const err260 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/principals/roles",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/principals/properties/roles/uniqueItems",keyword:"uniqueItems",params:{i: i29, j: j10},message:"must NOT have duplicate items (items ## "+j10+" and "+i29+" are identical)"};
+if(vErrors === null){
+vErrors = [err260];
+}
+else {
+vErrors.push(err260);
+}
+errors++;
+break;
+}
+indices9[item9] = i29;
+}
+}
+}
+else {
+const err261 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/principals/roles",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/principals/properties/roles/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err261];
+}
+else {
+vErrors.push(err261);
+}
+errors++;
+}
+}
+}
+else {
+const err262 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/principals",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/principals/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err262];
+}
+else {
+vErrors.push(err262);
+}
+errors++;
+}
+}
+if(data92.agents !== undefined){
+let data100 = data92.agents;
+if(Array.isArray(data100)){
+if(data100.length > 4096){
+const err263 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/agents",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/agents/maxItems",keyword:"maxItems",params:{limit: 4096},message:"must NOT have more than 4096 items"};
+if(vErrors === null){
+vErrors = [err263];
+}
+else {
+vErrors.push(err263);
+}
+errors++;
+}
+if(data100.length < 1){
+const err264 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/agents",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/agents/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err264];
+}
+else {
+vErrors.push(err264);
+}
+errors++;
+}
+const len19 = data100.length;
+for(let i30=0; i30<len19; i30++){
+let data101 = data100[i30];
+if(typeof data101 === "string"){
+if(!pattern4.test(data101)){
+const err265 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/agents/" + i30,schemaPath:"#/$defs/a2a/properties/outbound/items/properties/agents/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\""};
+if(vErrors === null){
+vErrors = [err265];
+}
+else {
+vErrors.push(err265);
+}
+errors++;
+}
+}
+else {
+const err266 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/agents/" + i30,schemaPath:"#/$defs/a2a/properties/outbound/items/properties/agents/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err266];
+}
+else {
+vErrors.push(err266);
+}
+errors++;
+}
+}
+let i31 = data100.length;
+let j11;
+if(i31 > 1){
+const indices10 = {};
+for(;i31--;){
+let item10 = data100[i31];
+if(typeof item10 !== "string"){
+continue;
+}
+if(typeof indices10[item10] == "number"){
+j11 = indices10[item10];
+const err267 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/agents",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/agents/uniqueItems",keyword:"uniqueItems",params:{i: i31, j: j11},message:"must NOT have duplicate items (items ## "+j11+" and "+i31+" are identical)"};
+if(vErrors === null){
+vErrors = [err267];
+}
+else {
+vErrors.push(err267);
+}
+errors++;
+break;
+}
+indices10[item10] = i31;
+}
+}
+}
+else {
+const err268 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/agents",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/agents/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err268];
+}
+else {
+vErrors.push(err268);
+}
+errors++;
+}
+}
+if(data92.skills !== undefined){
+let data102 = data92.skills;
+if(Array.isArray(data102)){
+if(data102.length > 64){
+const err269 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/skills",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/skills/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"};
+if(vErrors === null){
+vErrors = [err269];
+}
+else {
+vErrors.push(err269);
+}
+errors++;
+}
+const len20 = data102.length;
+for(let i32=0; i32<len20; i32++){
+let data103 = data102[i32];
+if(typeof data103 === "string"){
+if(!pattern61.test(data103)){
+const err270 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/skills/" + i32,schemaPath:"#/$defs/a2a/properties/outbound/items/properties/skills/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"},message:"must match pattern \""+"^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"+"\""};
+if(vErrors === null){
+vErrors = [err270];
+}
+else {
+vErrors.push(err270);
+}
+errors++;
+}
+}
+else {
+const err271 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/skills/" + i32,schemaPath:"#/$defs/a2a/properties/outbound/items/properties/skills/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err271];
+}
+else {
+vErrors.push(err271);
+}
+errors++;
+}
+}
+let i33 = data102.length;
+let j12;
+if(i33 > 1){
+const indices11 = {};
+for(;i33--;){
+let item11 = data102[i33];
+if(typeof item11 !== "string"){
+continue;
+}
+if(typeof indices11[item11] == "number"){
+j12 = indices11[item11];
+const err272 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/skills",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/skills/uniqueItems",keyword:"uniqueItems",params:{i: i33, j: j12},message:"must NOT have duplicate items (items ## "+j12+" and "+i33+" are identical)"};
+if(vErrors === null){
+vErrors = [err272];
+}
+else {
+vErrors.push(err272);
+}
+errors++;
+break;
+}
+indices11[item11] = i33;
+}
+}
+}
+else {
+const err273 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/skills",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/skills/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err273];
+}
+else {
+vErrors.push(err273);
+}
+errors++;
+}
+}
+if(data92.methods !== undefined){
+let data104 = data92.methods;
+if(Array.isArray(data104)){
+if(data104.length > 4096){
+const err274 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/methods",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/methods/maxItems",keyword:"maxItems",params:{limit: 4096},message:"must NOT have more than 4096 items"};
+if(vErrors === null){
+vErrors = [err274];
+}
+else {
+vErrors.push(err274);
+}
+errors++;
+}
+if(data104.length < 1){
+const err275 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/methods",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err275];
+}
+else {
+vErrors.push(err275);
+}
+errors++;
+}
+const len21 = data104.length;
+for(let i34=0; i34<len21; i34++){
+let data105 = data104[i34];
+if(!((data105 === "SendMessage") || (data105 === "SendStreamingMessage"))){
+const err276 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/methods/" + i34,schemaPath:"#/$defs/a2a/properties/outbound/items/properties/methods/items/enum",keyword:"enum",params:{allowedValues: schema51.properties.outbound.items.properties.methods.items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err276];
+}
+else {
+vErrors.push(err276);
+}
+errors++;
+}
+}
+let i35 = data104.length;
+let j13;
+if(i35 > 1){
+outer1:
+for(;i35--;){
+for(j13 = i35; j13--;){
+if(func0(data104[i35], data104[j13])){
+const err277 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/methods",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/methods/uniqueItems",keyword:"uniqueItems",params:{i: i35, j: j13},message:"must NOT have duplicate items (items ## "+j13+" and "+i35+" are identical)"};
+if(vErrors === null){
+vErrors = [err277];
+}
+else {
+vErrors.push(err277);
+}
+errors++;
+break outer1;
+}
+}
+}
+}
+}
+else {
+const err278 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/methods",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err278];
+}
+else {
+vErrors.push(err278);
+}
+errors++;
+}
+}
+if(data92.delegate !== undefined){
+let data106 = data92.delegate;
+if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
+if(data106.skills === undefined){
+const err279 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/required",keyword:"required",params:{missingProperty: "skills"},message:"must have required property '"+"skills"+"'"};
+if(vErrors === null){
+vErrors = [err279];
+}
+else {
+vErrors.push(err279);
+}
+errors++;
+}
+if(data106.tools === undefined){
+const err280 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/required",keyword:"required",params:{missingProperty: "tools"},message:"must have required property '"+"tools"+"'"};
+if(vErrors === null){
+vErrors = [err280];
+}
+else {
+vErrors.push(err280);
+}
+errors++;
+}
+if(data106.maxBudget === undefined){
+const err281 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/required",keyword:"required",params:{missingProperty: "maxBudget"},message:"must have required property '"+"maxBudget"+"'"};
+if(vErrors === null){
+vErrors = [err281];
+}
+else {
+vErrors.push(err281);
+}
+errors++;
+}
+if(data106.maxTtlSeconds === undefined){
+const err282 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/required",keyword:"required",params:{missingProperty: "maxTtlSeconds"},message:"must have required property '"+"maxTtlSeconds"+"'"};
+if(vErrors === null){
+vErrors = [err282];
+}
+else {
+vErrors.push(err282);
+}
+errors++;
+}
+for(const key34 in data106){
+if(!((((key34 === "skills") || (key34 === "tools")) || (key34 === "maxBudget")) || (key34 === "maxTtlSeconds"))){
+const err283 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err283];
+}
+else {
+vErrors.push(err283);
+}
+errors++;
+}
+}
+if(data106.skills !== undefined){
+let data107 = data106.skills;
+if(Array.isArray(data107)){
+if(data107.length > 64){
+const err284 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/skills",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/skills/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"};
+if(vErrors === null){
+vErrors = [err284];
+}
+else {
+vErrors.push(err284);
+}
+errors++;
+}
+const len22 = data107.length;
+for(let i36=0; i36<len22; i36++){
+let data108 = data107[i36];
+if(typeof data108 === "string"){
+if(!pattern61.test(data108)){
+const err285 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/skills/" + i36,schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/skills/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"},message:"must match pattern \""+"^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"+"\""};
+if(vErrors === null){
+vErrors = [err285];
+}
+else {
+vErrors.push(err285);
+}
+errors++;
+}
+}
+else {
+const err286 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/skills/" + i36,schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/skills/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err286];
+}
+else {
+vErrors.push(err286);
+}
+errors++;
+}
+}
+let i37 = data107.length;
+let j14;
+if(i37 > 1){
+const indices12 = {};
+for(;i37--;){
+let item12 = data107[i37];
+if(typeof item12 !== "string"){
+continue;
+}
+if(typeof indices12[item12] == "number"){
+j14 = indices12[item12];
+const err287 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/skills",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/skills/uniqueItems",keyword:"uniqueItems",params:{i: i37, j: j14},message:"must NOT have duplicate items (items ## "+j14+" and "+i37+" are identical)"};
+if(vErrors === null){
+vErrors = [err287];
+}
+else {
+vErrors.push(err287);
+}
+errors++;
+break;
+}
+indices12[item12] = i37;
+}
+}
+}
+else {
+const err288 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/skills",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/skills/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err288];
+}
+else {
+vErrors.push(err288);
+}
+errors++;
+}
+}
+if(data106.tools !== undefined){
+let data109 = data106.tools;
+if(Array.isArray(data109)){
+if(data109.length > 64){
+const err289 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/tools",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/tools/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"};
+if(vErrors === null){
+vErrors = [err289];
+}
+else {
+vErrors.push(err289);
+}
+errors++;
+}
+const len23 = data109.length;
+for(let i38=0; i38<len23; i38++){
+let data110 = data109[i38];
+if(typeof data110 === "string"){
+if(!pattern61.test(data110)){
+const err290 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/tools/" + i38,schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/tools/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"},message:"must match pattern \""+"^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"+"\""};
+if(vErrors === null){
+vErrors = [err290];
+}
+else {
+vErrors.push(err290);
+}
+errors++;
+}
+}
+else {
+const err291 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/tools/" + i38,schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/tools/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err291];
+}
+else {
+vErrors.push(err291);
+}
+errors++;
+}
+}
+let i39 = data109.length;
+let j15;
+if(i39 > 1){
+const indices13 = {};
+for(;i39--;){
+let item13 = data109[i39];
+if(typeof item13 !== "string"){
+continue;
+}
+if(typeof indices13[item13] == "number"){
+j15 = indices13[item13];
+const err292 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/tools",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/tools/uniqueItems",keyword:"uniqueItems",params:{i: i39, j: j15},message:"must NOT have duplicate items (items ## "+j15+" and "+i39+" are identical)"};
+if(vErrors === null){
+vErrors = [err292];
+}
+else {
+vErrors.push(err292);
+}
+errors++;
+break;
+}
+indices13[item13] = i39;
+}
+}
+}
+else {
+const err293 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/tools",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/tools/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err293];
+}
+else {
+vErrors.push(err293);
+}
+errors++;
+}
+}
+if(data106.maxBudget !== undefined){
+let data111 = data106.maxBudget;
+if(!(((typeof data111 == "number") && (!(data111 % 1) && !isNaN(data111))) && (isFinite(data111)))){
+const err294 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/maxBudget",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/maxBudget/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err294];
+}
+else {
+vErrors.push(err294);
+}
+errors++;
+}
+if((typeof data111 == "number") && (isFinite(data111))){
+if(data111 > 1000000 || isNaN(data111)){
+const err295 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/maxBudget",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/maxBudget/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
+if(vErrors === null){
+vErrors = [err295];
+}
+else {
+vErrors.push(err295);
+}
+errors++;
+}
+if(data111 < 1 || isNaN(data111)){
+const err296 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/maxBudget",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/maxBudget/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err296];
+}
+else {
+vErrors.push(err296);
+}
+errors++;
+}
+}
+}
+if(data106.maxTtlSeconds !== undefined){
+let data112 = data106.maxTtlSeconds;
+if(!(((typeof data112 == "number") && (!(data112 % 1) && !isNaN(data112))) && (isFinite(data112)))){
+const err297 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/maxTtlSeconds",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/maxTtlSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err297];
+}
+else {
+vErrors.push(err297);
+}
+errors++;
+}
+if((typeof data112 == "number") && (isFinite(data112))){
+if(data112 > 86400 || isNaN(data112)){
+const err298 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/maxTtlSeconds",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/maxTtlSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+if(vErrors === null){
+vErrors = [err298];
+}
+else {
+vErrors.push(err298);
+}
+errors++;
+}
+if(data112 < 1 || isNaN(data112)){
+const err299 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate/maxTtlSeconds",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/properties/maxTtlSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err299];
+}
+else {
+vErrors.push(err299);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err300 = {instancePath:instancePath+"/a2a/outbound/" + i25+"/delegate",schemaPath:"#/$defs/a2a/properties/outbound/items/properties/delegate/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err300];
+}
+else {
+vErrors.push(err300);
+}
+errors++;
+}
+}
+}
+else {
+const err301 = {instancePath:instancePath+"/a2a/outbound/" + i25,schemaPath:"#/$defs/a2a/properties/outbound/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err301];
+}
+else {
+vErrors.push(err301);
+}
+errors++;
+}
+}
+}
+else {
+const err302 = {instancePath:instancePath+"/a2a/outbound",schemaPath:"#/$defs/a2a/properties/outbound/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err302];
+}
+else {
+vErrors.push(err302);
+}
+errors++;
+}
+}
+if(data84.inbound !== undefined){
+let data113 = data84.inbound;
+if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
+if(data113.callers === undefined){
+const err303 = {instancePath:instancePath+"/a2a/inbound",schemaPath:"#/$defs/a2a/properties/inbound/required",keyword:"required",params:{missingProperty: "callers"},message:"must have required property '"+"callers"+"'"};
+if(vErrors === null){
+vErrors = [err303];
+}
+else {
+vErrors.push(err303);
+}
+errors++;
+}
+for(const key35 in data113){
+if(!(key35 === "callers")){
+const err304 = {instancePath:instancePath+"/a2a/inbound",schemaPath:"#/$defs/a2a/properties/inbound/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err304];
+}
+else {
+vErrors.push(err304);
+}
+errors++;
+}
+}
+if(data113.callers !== undefined){
+let data114 = data113.callers;
+if(Array.isArray(data114)){
+if(data114.length > 4096){
+const err305 = {instancePath:instancePath+"/a2a/inbound/callers",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/maxItems",keyword:"maxItems",params:{limit: 4096},message:"must NOT have more than 4096 items"};
+if(vErrors === null){
+vErrors = [err305];
+}
+else {
+vErrors.push(err305);
+}
+errors++;
+}
+const len24 = data114.length;
+for(let i40=0; i40<len24; i40++){
+let data115 = data114[i40];
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+if(data115.id === undefined){
+const err306 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40,schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err306];
+}
+else {
+vErrors.push(err306);
+}
+errors++;
+}
+if(data115.keys === undefined){
+const err307 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40,schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/required",keyword:"required",params:{missingProperty: "keys"},message:"must have required property '"+"keys"+"'"};
+if(vErrors === null){
+vErrors = [err307];
+}
+else {
+vErrors.push(err307);
+}
+errors++;
+}
+if(data115.skills === undefined){
+const err308 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40,schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/required",keyword:"required",params:{missingProperty: "skills"},message:"must have required property '"+"skills"+"'"};
+if(vErrors === null){
+vErrors = [err308];
+}
+else {
+vErrors.push(err308);
+}
+errors++;
+}
+for(const key36 in data115){
+if(!(((((((key36 === "id") || (key36 === "description")) || (key36 === "keys")) || (key36 === "skills")) || (key36 === "tools")) || (key36 === "methods")) || (key36 === "requireDelegation"))){
+const err309 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40,schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err309];
+}
+else {
+vErrors.push(err309);
+}
+errors++;
+}
+}
+if(data115.id !== undefined){
+let data116 = data115.id;
+if(typeof data116 === "string"){
+if(!pattern4.test(data116)){
+const err310 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/id",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"+"\""};
+if(vErrors === null){
+vErrors = [err310];
+}
+else {
+vErrors.push(err310);
+}
+errors++;
+}
+}
+else {
+const err311 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/id",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err311];
+}
+else {
+vErrors.push(err311);
+}
+errors++;
+}
+}
+if(data115.description !== undefined){
+let data117 = data115.description;
+if(typeof data117 === "string"){
+if(func2(data117) > 4096){
+const err312 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/description",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/description/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(vErrors === null){
+vErrors = [err312];
+}
+else {
+vErrors.push(err312);
+}
+errors++;
+}
+}
+else {
+const err313 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/description",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err313];
+}
+else {
+vErrors.push(err313);
+}
+errors++;
+}
+}
+if(data115.keys !== undefined){
+let data118 = data115.keys;
+if(Array.isArray(data118)){
+if(data118.length > 16){
+const err314 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/keys",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/keys/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items"};
+if(vErrors === null){
+vErrors = [err314];
+}
+else {
+vErrors.push(err314);
+}
+errors++;
+}
+if(data118.length < 1){
+const err315 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/keys",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err315];
+}
+else {
+vErrors.push(err315);
+}
+errors++;
+}
+const len25 = data118.length;
+for(let i41=0; i41<len25; i41++){
+let data119 = data118[i41];
+if(typeof data119 === "string"){
+if(!pattern26.test(data119)){
+const err316 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/keys/" + i41,schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/keys/items/pattern",keyword:"pattern",params:{pattern: "^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$"},message:"must match pattern \""+"^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$"+"\""};
+if(vErrors === null){
+vErrors = [err316];
+}
+else {
+vErrors.push(err316);
+}
+errors++;
+}
+}
+else {
+const err317 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/keys/" + i41,schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/keys/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err317];
+}
+else {
+vErrors.push(err317);
+}
+errors++;
+}
+}
+let i42 = data118.length;
+let j16;
+if(i42 > 1){
+const indices14 = {};
+for(;i42--;){
+let item14 = data118[i42];
+if(typeof item14 !== "string"){
+continue;
+}
+if(typeof indices14[item14] == "number"){
+j16 = indices14[item14];
+const err318 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/keys",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/keys/uniqueItems",keyword:"uniqueItems",params:{i: i42, j: j16},message:"must NOT have duplicate items (items ## "+j16+" and "+i42+" are identical)"};
+if(vErrors === null){
+vErrors = [err318];
+}
+else {
+vErrors.push(err318);
+}
+errors++;
+break;
+}
+indices14[item14] = i42;
+}
+}
+}
+else {
+const err319 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/keys",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err319];
+}
+else {
+vErrors.push(err319);
+}
+errors++;
+}
+}
+if(data115.skills !== undefined){
+let data120 = data115.skills;
+if(Array.isArray(data120)){
+if(data120.length > 64){
+const err320 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/skills",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/skills/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"};
+if(vErrors === null){
+vErrors = [err320];
+}
+else {
+vErrors.push(err320);
+}
+errors++;
+}
+const len26 = data120.length;
+for(let i43=0; i43<len26; i43++){
+let data121 = data120[i43];
+if(typeof data121 === "string"){
+if(!pattern61.test(data121)){
+const err321 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/skills/" + i43,schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/skills/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"},message:"must match pattern \""+"^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"+"\""};
+if(vErrors === null){
+vErrors = [err321];
+}
+else {
+vErrors.push(err321);
+}
+errors++;
+}
+}
+else {
+const err322 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/skills/" + i43,schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/skills/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err322];
+}
+else {
+vErrors.push(err322);
+}
+errors++;
+}
+}
+let i44 = data120.length;
+let j17;
+if(i44 > 1){
+const indices15 = {};
+for(;i44--;){
+let item15 = data120[i44];
+if(typeof item15 !== "string"){
+continue;
+}
+if(typeof indices15[item15] == "number"){
+j17 = indices15[item15];
+const err323 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/skills",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/skills/uniqueItems",keyword:"uniqueItems",params:{i: i44, j: j17},message:"must NOT have duplicate items (items ## "+j17+" and "+i44+" are identical)"};
+if(vErrors === null){
+vErrors = [err323];
+}
+else {
+vErrors.push(err323);
+}
+errors++;
+break;
+}
+indices15[item15] = i44;
+}
+}
+}
+else {
+const err324 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/skills",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/skills/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err324];
+}
+else {
+vErrors.push(err324);
+}
+errors++;
+}
+}
+if(data115.tools !== undefined){
+let data122 = data115.tools;
+if(Array.isArray(data122)){
+if(data122.length > 64){
+const err325 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/tools",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/tools/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"};
+if(vErrors === null){
+vErrors = [err325];
+}
+else {
+vErrors.push(err325);
+}
+errors++;
+}
+const len27 = data122.length;
+for(let i45=0; i45<len27; i45++){
+let data123 = data122[i45];
+if(typeof data123 === "string"){
+if(!pattern61.test(data123)){
+const err326 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/tools/" + i45,schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/tools/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"},message:"must match pattern \""+"^[A-Za-z0-9._:/-]{1,128}\\*?$|^\\*$"+"\""};
+if(vErrors === null){
+vErrors = [err326];
+}
+else {
+vErrors.push(err326);
+}
+errors++;
+}
+}
+else {
+const err327 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/tools/" + i45,schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/tools/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err327];
+}
+else {
+vErrors.push(err327);
+}
+errors++;
+}
+}
+let i46 = data122.length;
+let j18;
+if(i46 > 1){
+const indices16 = {};
+for(;i46--;){
+let item16 = data122[i46];
+if(typeof item16 !== "string"){
+continue;
+}
+if(typeof indices16[item16] == "number"){
+j18 = indices16[item16];
+const err328 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/tools",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/tools/uniqueItems",keyword:"uniqueItems",params:{i: i46, j: j18},message:"must NOT have duplicate items (items ## "+j18+" and "+i46+" are identical)"};
+if(vErrors === null){
+vErrors = [err328];
+}
+else {
+vErrors.push(err328);
+}
+errors++;
+break;
+}
+indices16[item16] = i46;
+}
+}
+}
+else {
+const err329 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/tools",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/tools/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err329];
+}
+else {
+vErrors.push(err329);
+}
+errors++;
+}
+}
+if(data115.methods !== undefined){
+let data124 = data115.methods;
+if(Array.isArray(data124)){
+if(data124.length > 4096){
+const err330 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/methods",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/methods/maxItems",keyword:"maxItems",params:{limit: 4096},message:"must NOT have more than 4096 items"};
+if(vErrors === null){
+vErrors = [err330];
+}
+else {
+vErrors.push(err330);
+}
+errors++;
+}
+if(data124.length < 1){
+const err331 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/methods",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err331];
+}
+else {
+vErrors.push(err331);
+}
+errors++;
+}
+const len28 = data124.length;
+for(let i47=0; i47<len28; i47++){
+let data125 = data124[i47];
+if(!((data125 === "SendMessage") || (data125 === "SendStreamingMessage"))){
+const err332 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/methods/" + i47,schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/methods/items/enum",keyword:"enum",params:{allowedValues: schema51.properties.inbound.properties.callers.items.properties.methods.items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err332];
+}
+else {
+vErrors.push(err332);
+}
+errors++;
+}
+}
+let i48 = data124.length;
+let j19;
+if(i48 > 1){
+outer2:
+for(;i48--;){
+for(j19 = i48; j19--;){
+if(func0(data124[i48], data124[j19])){
+const err333 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/methods",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/methods/uniqueItems",keyword:"uniqueItems",params:{i: i48, j: j19},message:"must NOT have duplicate items (items ## "+j19+" and "+i48+" are identical)"};
+if(vErrors === null){
+vErrors = [err333];
+}
+else {
+vErrors.push(err333);
+}
+errors++;
+break outer2;
+}
+}
+}
+}
+}
+else {
+const err334 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/methods",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err334];
+}
+else {
+vErrors.push(err334);
+}
+errors++;
+}
+}
+if(data115.requireDelegation !== undefined){
+if(typeof data115.requireDelegation !== "boolean"){
+const err335 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40+"/requireDelegation",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/properties/requireDelegation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err335];
+}
+else {
+vErrors.push(err335);
+}
+errors++;
+}
+}
+}
+else {
+const err336 = {instancePath:instancePath+"/a2a/inbound/callers/" + i40,schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err336];
+}
+else {
+vErrors.push(err336);
+}
+errors++;
+}
+}
+}
+else {
+const err337 = {instancePath:instancePath+"/a2a/inbound/callers",schemaPath:"#/$defs/a2a/properties/inbound/properties/callers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err337];
+}
+else {
+vErrors.push(err337);
+}
+errors++;
+}
+}
+}
+else {
+const err338 = {instancePath:instancePath+"/a2a/inbound",schemaPath:"#/$defs/a2a/properties/inbound/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err338];
+}
+else {
+vErrors.push(err338);
+}
+errors++;
+}
+}
+if(data84.delegators !== undefined){
+let data127 = data84.delegators;
+if(Array.isArray(data127)){
+if(data127.length > 64){
+const err339 = {instancePath:instancePath+"/a2a/delegators",schemaPath:"#/$defs/a2a/properties/delegators/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"};
+if(vErrors === null){
+vErrors = [err339];
+}
+else {
+vErrors.push(err339);
+}
+errors++;
+}
+const len29 = data127.length;
+for(let i49=0; i49<len29; i49++){
+let data128 = data127[i49];
+if(typeof data128 === "string"){
+if(!pattern26.test(data128)){
+const err340 = {instancePath:instancePath+"/a2a/delegators/" + i49,schemaPath:"#/$defs/a2a/properties/delegators/items/pattern",keyword:"pattern",params:{pattern: "^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$"},message:"must match pattern \""+"^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$"+"\""};
+if(vErrors === null){
+vErrors = [err340];
+}
+else {
+vErrors.push(err340);
+}
+errors++;
+}
+}
+else {
+const err341 = {instancePath:instancePath+"/a2a/delegators/" + i49,schemaPath:"#/$defs/a2a/properties/delegators/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err341];
+}
+else {
+vErrors.push(err341);
+}
+errors++;
+}
+}
+let i50 = data127.length;
+let j20;
+if(i50 > 1){
+const indices17 = {};
+for(;i50--;){
+let item17 = data127[i50];
+if(typeof item17 !== "string"){
+continue;
+}
+if(typeof indices17[item17] == "number"){
+j20 = indices17[item17];
+const err342 = {instancePath:instancePath+"/a2a/delegators",schemaPath:"#/$defs/a2a/properties/delegators/uniqueItems",keyword:"uniqueItems",params:{i: i50, j: j20},message:"must NOT have duplicate items (items ## "+j20+" and "+i50+" are identical)"};
+if(vErrors === null){
+vErrors = [err342];
+}
+else {
+vErrors.push(err342);
+}
+errors++;
+break;
+}
+indices17[item17] = i50;
+}
+}
+}
+else {
+const err343 = {instancePath:instancePath+"/a2a/delegators",schemaPath:"#/$defs/a2a/properties/delegators/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err343];
+}
+else {
+vErrors.push(err343);
+}
+errors++;
+}
+}
+if(data84.revoked !== undefined){
+let data129 = data84.revoked;
+if(Array.isArray(data129)){
+if(data129.length > 4096){
+const err344 = {instancePath:instancePath+"/a2a/revoked",schemaPath:"#/$defs/a2a/properties/revoked/maxItems",keyword:"maxItems",params:{limit: 4096},message:"must NOT have more than 4096 items"};
+if(vErrors === null){
+vErrors = [err344];
+}
+else {
+vErrors.push(err344);
+}
+errors++;
+}
+const len30 = data129.length;
+for(let i51=0; i51<len30; i51++){
+let data130 = data129[i51];
+if(typeof data130 === "string"){
+if(!pattern69.test(data130)){
+const err345 = {instancePath:instancePath+"/a2a/revoked/" + i51,schemaPath:"#/$defs/a2a/properties/revoked/items/pattern",keyword:"pattern",params:{pattern: "^[^+\\s]+\\+[0-9a-f]{8}$"},message:"must match pattern \""+"^[^+\\s]+\\+[0-9a-f]{8}$"+"\""};
+if(vErrors === null){
+vErrors = [err345];
+}
+else {
+vErrors.push(err345);
+}
+errors++;
+}
+}
+else {
+const err346 = {instancePath:instancePath+"/a2a/revoked/" + i51,schemaPath:"#/$defs/a2a/properties/revoked/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err346];
+}
+else {
+vErrors.push(err346);
+}
+errors++;
+}
+}
+let i52 = data129.length;
+let j21;
+if(i52 > 1){
+const indices18 = {};
+for(;i52--;){
+let item18 = data129[i52];
+if(typeof item18 !== "string"){
+continue;
+}
+if(typeof indices18[item18] == "number"){
+j21 = indices18[item18];
+const err347 = {instancePath:instancePath+"/a2a/revoked",schemaPath:"#/$defs/a2a/properties/revoked/uniqueItems",keyword:"uniqueItems",params:{i: i52, j: j21},message:"must NOT have duplicate items (items ## "+j21+" and "+i52+" are identical)"};
+if(vErrors === null){
+vErrors = [err347];
+}
+else {
+vErrors.push(err347);
+}
+errors++;
+break;
+}
+indices18[item18] = i52;
+}
+}
+}
+else {
+const err348 = {instancePath:instancePath+"/a2a/revoked",schemaPath:"#/$defs/a2a/properties/revoked/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err348];
+}
+else {
+vErrors.push(err348);
+}
+errors++;
+}
+}
+if(data84.limits !== undefined){
+let data131 = data84.limits;
+if(data131 && typeof data131 == "object" && !Array.isArray(data131)){
+for(const key37 in data131){
+if(!((((key37 === "maxMessageBytes") || (key37 === "maxParts")) || (key37 === "maxSkewSeconds")) || (key37 === "maxChainDepth"))){
+const err349 = {instancePath:instancePath+"/a2a/limits",schemaPath:"#/$defs/a2a/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err349];
+}
+else {
+vErrors.push(err349);
+}
+errors++;
+}
+}
+if(data131.maxMessageBytes !== undefined){
+let data132 = data131.maxMessageBytes;
+if(!(((typeof data132 == "number") && (!(data132 % 1) && !isNaN(data132))) && (isFinite(data132)))){
+const err350 = {instancePath:instancePath+"/a2a/limits/maxMessageBytes",schemaPath:"#/$defs/a2a/properties/limits/properties/maxMessageBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err350];
+}
+else {
+vErrors.push(err350);
+}
+errors++;
+}
+if((typeof data132 == "number") && (isFinite(data132))){
+if(data132 > 16777216 || isNaN(data132)){
+const err351 = {instancePath:instancePath+"/a2a/limits/maxMessageBytes",schemaPath:"#/$defs/a2a/properties/limits/properties/maxMessageBytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216"};
+if(vErrors === null){
+vErrors = [err351];
+}
+else {
+vErrors.push(err351);
+}
+errors++;
+}
+if(data132 < 1 || isNaN(data132)){
+const err352 = {instancePath:instancePath+"/a2a/limits/maxMessageBytes",schemaPath:"#/$defs/a2a/properties/limits/properties/maxMessageBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err352];
+}
+else {
+vErrors.push(err352);
+}
+errors++;
+}
+}
+}
+if(data131.maxParts !== undefined){
+let data133 = data131.maxParts;
+if(!(((typeof data133 == "number") && (!(data133 % 1) && !isNaN(data133))) && (isFinite(data133)))){
+const err353 = {instancePath:instancePath+"/a2a/limits/maxParts",schemaPath:"#/$defs/a2a/properties/limits/properties/maxParts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err353];
+}
+else {
+vErrors.push(err353);
+}
+errors++;
+}
+if((typeof data133 == "number") && (isFinite(data133))){
+if(data133 > 1024 || isNaN(data133)){
+const err354 = {instancePath:instancePath+"/a2a/limits/maxParts",schemaPath:"#/$defs/a2a/properties/limits/properties/maxParts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024"};
+if(vErrors === null){
+vErrors = [err354];
+}
+else {
+vErrors.push(err354);
+}
+errors++;
+}
+if(data133 < 1 || isNaN(data133)){
+const err355 = {instancePath:instancePath+"/a2a/limits/maxParts",schemaPath:"#/$defs/a2a/properties/limits/properties/maxParts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err355];
+}
+else {
+vErrors.push(err355);
+}
+errors++;
+}
+}
+}
+if(data131.maxSkewSeconds !== undefined){
+let data134 = data131.maxSkewSeconds;
+if(!(((typeof data134 == "number") && (!(data134 % 1) && !isNaN(data134))) && (isFinite(data134)))){
+const err356 = {instancePath:instancePath+"/a2a/limits/maxSkewSeconds",schemaPath:"#/$defs/a2a/properties/limits/properties/maxSkewSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err356];
+}
+else {
+vErrors.push(err356);
+}
+errors++;
+}
+if((typeof data134 == "number") && (isFinite(data134))){
+if(data134 > 3600 || isNaN(data134)){
+const err357 = {instancePath:instancePath+"/a2a/limits/maxSkewSeconds",schemaPath:"#/$defs/a2a/properties/limits/properties/maxSkewSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+if(vErrors === null){
+vErrors = [err357];
+}
+else {
+vErrors.push(err357);
+}
+errors++;
+}
+if(data134 < 1 || isNaN(data134)){
+const err358 = {instancePath:instancePath+"/a2a/limits/maxSkewSeconds",schemaPath:"#/$defs/a2a/properties/limits/properties/maxSkewSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err358];
+}
+else {
+vErrors.push(err358);
+}
+errors++;
+}
+}
+}
+if(data131.maxChainDepth !== undefined){
+let data135 = data131.maxChainDepth;
+if(!(((typeof data135 == "number") && (!(data135 % 1) && !isNaN(data135))) && (isFinite(data135)))){
+const err359 = {instancePath:instancePath+"/a2a/limits/maxChainDepth",schemaPath:"#/$defs/a2a/properties/limits/properties/maxChainDepth/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err359];
+}
+else {
+vErrors.push(err359);
+}
+errors++;
+}
+if((typeof data135 == "number") && (isFinite(data135))){
+if(data135 > 8 || isNaN(data135)){
+const err360 = {instancePath:instancePath+"/a2a/limits/maxChainDepth",schemaPath:"#/$defs/a2a/properties/limits/properties/maxChainDepth/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8},message:"must be <= 8"};
+if(vErrors === null){
+vErrors = [err360];
+}
+else {
+vErrors.push(err360);
+}
+errors++;
+}
+if(data135 < 1 || isNaN(data135)){
+const err361 = {instancePath:instancePath+"/a2a/limits/maxChainDepth",schemaPath:"#/$defs/a2a/properties/limits/properties/maxChainDepth/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err361];
+}
+else {
+vErrors.push(err361);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err362 = {instancePath:instancePath+"/a2a/limits",schemaPath:"#/$defs/a2a/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err362];
+}
+else {
+vErrors.push(err362);
+}
+errors++;
+}
+}
+}
+else {
+const err363 = {instancePath:instancePath+"/a2a",schemaPath:"#/$defs/a2a/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err363];
+}
+else {
+vErrors.push(err363);
+}
+errors++;
+}
+}
+}
+else {
+const err364 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err364];
+}
+else {
+vErrors.push(err364);
+}
+errors++;
+}
+validate38.errors = vErrors;
 return errors === 0;
 }
-validate36.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate38.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const overlay = validate41;
-const schema49 = {"type":"object","additionalProperties":false,"properties":{"apiVersion":{"const":"helm-policy-bundle/v1"},"metadata":{"$ref":"#/$defs/metadata"},"profiles":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"$ref":"#/$defs/profile"},"maxProperties":4096},"grants":{"type":"array","items":{"$ref":"#/$defs/grant"},"maxItems":4096},"connectors":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"type":"object","additionalProperties":false,"properties":{"description":{"type":"string","maxLength":4096}},"required":[]},"maxProperties":4096},"destinations":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"type":"array","items":{"type":"string","minLength":1,"maxLength":300},"maxItems":4096,"uniqueItems":true},"maxProperties":4096},"rules":{"type":"array","items":{"$ref":"#/$defs/rule"},"maxItems":4096},"budgets":{"type":"array","items":{"$ref":"#/$defs/budget"},"maxItems":4096},"rateLimits":{"type":"array","items":{"$ref":"#/$defs/rateLimit"},"maxItems":4096},"approvals":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"$ref":"#/$defs/approval"},"maxProperties":4096},"fixtures":{"type":"array","items":{"$ref":"#/$defs/fixture"},"maxItems":4096},"kind":{"const":"PolicyOverlay"},"sandbox":{"type":"object","additionalProperties":false,"properties":{"classes":{"$ref":"#/$defs/sandboxClasses"}},"required":["classes"]}},"required":["apiVersion","kind","metadata"]};
+export const overlay = validate44;
+const schema52 = {"type":"object","additionalProperties":false,"properties":{"apiVersion":{"const":"helm-policy-bundle/v1"},"metadata":{"$ref":"#/$defs/metadata"},"profiles":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"$ref":"#/$defs/profile"},"maxProperties":4096},"grants":{"type":"array","items":{"$ref":"#/$defs/grant"},"maxItems":4096},"connectors":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"type":"object","additionalProperties":false,"properties":{"description":{"type":"string","maxLength":4096}},"required":[]},"maxProperties":4096},"destinations":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"type":"array","items":{"type":"string","minLength":1,"maxLength":300},"maxItems":4096,"uniqueItems":true},"maxProperties":4096},"rules":{"type":"array","items":{"$ref":"#/$defs/rule"},"maxItems":4096},"budgets":{"type":"array","items":{"$ref":"#/$defs/budget"},"maxItems":4096},"rateLimits":{"type":"array","items":{"$ref":"#/$defs/rateLimit"},"maxItems":4096},"approvals":{"type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"},"additionalProperties":{"$ref":"#/$defs/approval"},"maxProperties":4096},"fixtures":{"type":"array","items":{"$ref":"#/$defs/fixture"},"maxItems":4096},"kind":{"const":"PolicyOverlay"},"sandbox":{"type":"object","additionalProperties":false,"properties":{"classes":{"$ref":"#/$defs/sandboxClasses"}},"required":["classes"]}},"required":["apiVersion","kind","metadata"]};
 
-function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate41.evaluated;
+const evaluated0 = validate44.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5480,7 +8179,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema49.properties, key0))){
+if(!(func1.call(schema52.properties, key0))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err3];
@@ -8009,7 +10708,7 @@ vErrors.push(err197);
 }
 errors++;
 }
-validate41.errors = vErrors;
+validate44.errors = vErrors;
 return errors === 0;
 }
-validate41.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate44.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
