@@ -99,6 +99,14 @@ export const REASON_CODES = {
   INPUT_TOO_DEEP: e('DENY', 'input', 'helm-oss', 'surface', 'The arguments (or request) nest objects and arrays deeper than the surface limit.'),
   INPUT_TOO_LARGE: e('DENY', 'input', 'helm-oss', 'surface', 'The arguments (or request) exceed the surface size limit.'),
   TOOL_CALL_ID_REUSED: e('DENY', 'surface', 'helm-oss', 'surface', 'The provider proposed a tool call with an id an earlier call of this principal already used; the id links the result to its decision, so the repeat is refused.'),
+  // The MCP gateway (sidecar/mcp, docs/mcp-gateway.md): refusals of a message before or instead of a decision.
+  MCP_DEFINITION_DRIFT: e('DENY', 'security', 'helm-oss', 'surface', "A pinned MCP tool's upstream definition no longer hashes to the bundle's definitionHash (tool poisoning): the tool is withheld and its calls are refused."),
+  MCP_REQUEST_UNATTRIBUTED: e('DENY', 'surface', 'helm-oss', 'surface', 'An upstream sent a server-to-client request (sampling, elicitation) that no single governed call of that upstream can have caused: it is refused, never forwarded to a client.'),
+  MCP_MESSAGE_INVALID: e('DENY', 'input', 'helm-oss', 'surface', 'The MCP message is not a valid JSON-RPC 2.0 message (or not valid JSON): refused before any decision.'),
+  MCP_METHOD_UNKNOWN: e('DENY', 'input', 'helm-oss', 'surface', 'The MCP method is not one the gateway relays: refused before any decision.'),
+  MCP_REQUEST_ID_REUSED: e('DENY', 'input', 'helm-oss', 'surface', 'A client request reuses the id of a request still in flight in the same MCP session.'),
+  MCP_RESPONSE_UNSOLICITED: e('DENY', 'input', 'helm-oss', 'surface', 'A client answered a server-to-client request (sampling, elicitation) that the gateway never sent it, or already got an answer to.'),
+  MCP_SESSION_UNKNOWN: e('DENY', 'input', 'helm-oss', 'surface', 'The Mcp-Session-Id names no open session of this gateway (expired, closed or never issued); the client starts a new session with initialize.'),
 } as const satisfies Record<string, ReasonCodeEntry>;
 
 export type ReasonCode = keyof typeof REASON_CODES;

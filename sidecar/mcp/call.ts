@@ -9,9 +9,8 @@ import type { SurfaceRefusalCode } from '../../kernel/guardian/refusal.js';
 import type { PepOutcome } from '../../kernel/pep/types.js';
 import type { CatalogEntry } from './catalog.js';
 import { tracked, type GatewayCore } from './core.js';
-import { driftConnector, driftContext, driftError } from './drift.js';
+import { driftContext, driftError } from './drift.js';
 import { GatewayError } from './errors.js';
-import { splitName } from './names.js';
 import type { FailureKind, Receipts, Refusal } from './refusal.js';
 import { connectorFor } from './visibility.js';
 
@@ -64,7 +63,7 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
   const bundle = policy.status === 'ready' ? policy.bundle : null;
   const pinned = bundle?.tools.get(req.tool)?.decl.definitionHash ?? null;
   const drifted = entry !== undefined && pinned !== null && pinned !== entry.definitionHash;
-  const upstreamName = entry?.upstream.name ?? splitName(req.tool)?.upstream ?? null;
+  const upstreamName = entry?.upstream.name ?? core.catalog.naming.resolve(req.tool)?.upstream ?? null;
 
   const found = drifted ? null : (core.linked?.({ principal: principal.id, callId, tool: req.tool, args }) ?? null);
   // Claimed in the same tick as found (Pep.claim): of concurrent calls naming the same proxy
@@ -80,7 +79,7 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
     reasonCode = 'ALLOWED';
   } else {
     const t0 = performance.now();
-    const connector = drifted ? driftConnector(entry) : bundle && upstreamName ? connectorFor(bundle, req.tool, upstreamName) : null;
+    const connector = bundle && upstreamName ? connectorFor(bundle, req.tool, upstreamName) : null;
     const context = drifted ? driftContext(entry, pinned, req.method) : { mcp: { upstream: upstreamName ?? '(none)', method: req.method, ...(entry ? { definitionHash: entry.definitionHash } : {}) } };
     const outcome = await pep.decide({
       callId,
@@ -90,7 +89,7 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
       args,
       connector,
       sandbox: null,
-      context: req.refusal ? { ...context, refusal: req.refusal } : context,
+      context: req.refusal && !drifted ? { ...context, refusal: req.refusal } : context,
       ...(req.idempotencyKey !== undefined ? { idempotencyKey: req.idempotencyKey } : {}),
     });
     observer?.decision({ surface: 'mcp', tool: req.tool, verdict: outcome.verdict, reasonCode: outcome.reasonCode, seconds: (performance.now() - t0) / 1000, recorded: outcome.recorded, method: req.method });
@@ -105,7 +104,7 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
         reasonCode: outcome.reasonCode,
         failure: 'definition-drift',
         drift: { pinned, upstream: entry.definitionHash },
-        message: `${req.tool} is withheld: ${driftError(entry, pinned)}`,
+        message: `${req.tool} is withheld (${outcome.reasonCode}): ${driftError(entry, pinned)}`,
         receipts,
       });
     }

@@ -11,7 +11,7 @@ import type { GatewayCore, LinkedDecision } from './core.js';
 import { DriftLedger } from './drift.js';
 import { GatewayError } from './errors.js';
 import { isJsonContentType, readScreened, rpcError, sendJson } from './http-io.js';
-import { UPSTREAM_NAME } from './names.js';
+import { namingFor, UPSTREAM_NAME, type NamingMode } from './names.js';
 import { capabilities, execute } from './rest.js';
 import { serverFactory } from './server.js';
 import { SseSessions } from './sse.js';
@@ -27,6 +27,8 @@ export interface McpGatewayOptions {
   pep: Pep;
   principal: Principal;
   upstreams: McpUpstreamConfig[];
+  /** `prefixed` (default): `<upstream>__<name>`; `own`: the upstream's own names, with exactly one upstream. */
+  naming?: NamingMode;
   /** Upstream tools/call timeout; a timeout is a receipted deny (default 60 s). */
   callTimeoutMs?: number;
   /** Largest JSON-RPC message accepted on any transport (default 4 MiB). */
@@ -62,7 +64,11 @@ export interface McpGateway {
 
 const DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024;
 
-function checkConfig(upstreams: McpUpstreamConfig[]): void {
+function checkConfig(upstreams: McpUpstreamConfig[], naming: NamingMode): void {
+  if (naming !== 'prefixed' && naming !== 'own') throw new GatewayError('ERR_MCP_CONFIG', `naming must be "prefixed" or "own", not ${JSON.stringify(naming)}`);
+  if (naming === 'own' && upstreams.length !== 1) {
+    throw new GatewayError('ERR_MCP_CONFIG', `naming "own" keeps upstream names and needs exactly one upstream; with ${upstreams.length} (${upstreams.map((u) => u.name).join(', ')}) two could publish the same name. Use naming "prefixed" (<upstream>__<name>)`);
+  }
   const seen = new Set<string>();
   for (const u of upstreams) {
     if (!UPSTREAM_NAME.test(u.name)) throw new GatewayError('ERR_MCP_CONFIG', `upstream name ${JSON.stringify(u.name)} must match ${UPSTREAM_NAME} (letters, digits, '-', single '_')`);
@@ -85,7 +91,8 @@ function checkConfig(upstreams: McpUpstreamConfig[]): void {
 }
 
 export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway> {
-  checkConfig(o.upstreams);
+  const naming = o.naming ?? 'prefixed';
+  checkConfig(o.upstreams, naming);
   const maxMessageBytes = o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE;
   const redact = o.redact ?? new Redactor(configuredSecrets({ mcpUpstreams: o.upstreams }));
   const plain = o.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
@@ -94,7 +101,7 @@ export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway
   const upstreams = o.upstreams.map(
     (cfg) => new Upstream(cfg, { observer: o.observer, requestTimeoutMs: o.requestTimeoutMs ?? 10_000, backoffMs: o.restartBackoffMs ?? 250, onToolsChanged: () => catalog?.invalidate() }),
   );
-  catalog = new Catalog(upstreams, o.catalogMaxAgeMs ?? 30_000);
+  catalog = new Catalog(upstreams, namingFor(naming, o.upstreams.map((u) => u.name)), o.catalogMaxAgeMs ?? 30_000);
   const core: GatewayCore = {
     pep: o.pep,
     principal: o.principal,

@@ -24,3 +24,38 @@ export function splitName(name: string): { upstream: string; tool: string } | nu
   if (i <= 0 || i + SEPARATOR.length >= name.length) return null;
   return { upstream: name.slice(0, i), tool: name.slice(i + SEPARATOR.length) };
 }
+
+/**
+ * How the gateway publishes upstream names (tools, prompts): `prefixed` (default) is
+ * `<upstream>__<name>`; `own` keeps the upstream's own names and is allowed with exactly one
+ * upstream (with several, two upstreams could publish the same name: the gateway refuses to start).
+ */
+export type NamingMode = 'prefixed' | 'own';
+
+export interface Naming {
+  readonly mode: NamingMode;
+  /** The published name of an upstream's tool or prompt, or null when it cannot be published. */
+  publish(upstream: string, name: string): string | null;
+  /** The upstream and its own name behind a published name (null: no upstream could publish it). */
+  resolve(published: string): { upstream: string; name: string } | null;
+}
+
+export function namingFor(mode: NamingMode, upstreams: readonly string[]): Naming {
+  if (mode === 'prefixed') {
+    return {
+      mode,
+      publish: publishedName,
+      resolve(published) {
+        const s = splitName(published);
+        return s && { upstream: s.upstream, name: s.tool };
+      },
+    };
+  }
+  const [only, ...more] = upstreams;
+  if (only === undefined || more.length > 0) throw new Error(`naming "own" needs exactly one upstream; got ${upstreams.length}`);
+  return {
+    mode,
+    publish: (upstream, name) => (upstream === only && BUNDLE_TOOL_NAME.test(name) ? name : null),
+    resolve: (published) => ({ upstream: only, name: published }),
+  };
+}

@@ -61,8 +61,13 @@ export function rpcCode(r: Refusal): number {
   return r.kind === 'denied' ? RPC_DENIED : r.kind === 'approval-pending' ? RPC_APPROVAL_PENDING : RPC_UNAVAILABLE;
 }
 
+/** The error message a client sees: it always names the reason code (not only error.data). */
+export function refusalMessage(r: Refusal): string {
+  return r.message.includes(r.reasonCode) ? r.message : `${r.reasonCode}: ${r.message}`;
+}
+
 export function toProtocolError(r: Refusal): ProtocolError {
-  return new ProtocolError(rpcCode(r), r.message, refusalData(r));
+  return new ProtocolError(rpcCode(r), refusalMessage(r), refusalData(r));
 }
 
 export function httpStatus(r: Refusal): number {
