@@ -8,6 +8,7 @@ import type { HashRef } from '../../kernel/contracts/node.js';
 import type { SurfaceRefusalCode } from '../../kernel/guardian/refusal.js';
 import type { PepOutcome } from '../../kernel/pep/types.js';
 import type { CatalogEntry } from './catalog.js';
+import type { ClientLink } from './hub.js';
 import { tracked, type GatewayCore } from './core.js';
 import { driftContext, driftError } from './drift.js';
 import { GatewayError } from './errors.js';
@@ -28,6 +29,10 @@ export interface CallRequest {
   /** mcp.method.name for metrics: tools/call, or rest/execute. */
   method: string;
   signal?: AbortSignal;
+  /** The client's request context: progress, log messages and sampling/elicitation requests of the call go there. */
+  client?: ClientLink;
+  /** The client's progress token (its request `_meta.progressToken`): upstream progress is relayed under it. */
+  progressToken?: string | number;
   /** Set when the message was refused before judging (sidecar/mcp/screen.ts): denied with this code. */
   refusal?: { reasonCode: SurfaceRefusalCode; detail: string };
 }
@@ -121,11 +126,23 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
 
   const t1 = performance.now();
   let result: CallToolResult;
+  // While it runs, the upstream's log messages and requests (sampling, elicitation) belong to this call.
+  const client = req.client;
+  const end = client ? core.hub.begin({ upstream: entry.upstream.name, callId, decision, client }) : null;
+  const token = req.progressToken;
+  const onprogress =
+    client && token !== undefined
+      ? (p: { progress: number; total?: number; message?: string }) => void client.notify({ method: 'notifications/progress', params: core.redact.deep({ ...p, progressToken: token }) }).catch(() => undefined)
+      : undefined;
   try {
     // The output is recorded and released without any configured secret an upstream echoed.
-    result = core.redact.deep(await entry.upstream.callTool(entry.tool.name, args as Record<string, unknown>, { timeoutMs: core.callTimeoutMs, definition: entry.tool, ...(req.signal ? { signal: req.signal } : {}) }));
+    result = core.redact.deep(
+      await entry.upstream.callTool(entry.tool.name, args as Record<string, unknown>, { timeoutMs: core.callTimeoutMs, definition: entry.tool, ...(req.signal ? { signal: req.signal } : {}), ...(onprogress ? { onprogress } : {}) }),
+    );
   } catch (e) {
     return failedCall(core, entry, decision, receipts, e, Math.round((performance.now() - t1) * 1000));
+  } finally {
+    end?.();
   }
   const effect = await pep.recordEffect(decision, { status: 'executed', confirmed: true, durationUs: Math.round((performance.now() - t1) * 1000) });
   if (!effect.recorded) return unrecorded(receipts, `the effect of ${req.tool} could not be recorded (${effect.code}: ${effect.message}); its output is withheld`);
@@ -147,11 +164,11 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
   return { ok: true, result: withReceipt(result, receipts, reasonCode), receipts, reasonCode, linked: linked !== null, outputSchema: entry.tool.outputSchema as Record<string, unknown> | undefined };
 }
 
-function receiptsOf(o: PepOutcome): Receipts {
+export function receiptsOf(o: PepOutcome): Receipts {
   return { callId: o.callId, ...(o.intent ? { intent: o.intent.entryHash } : {}), ...(o.decision ? { decision: o.decision.entryHash } : {}) };
 }
 
-function refusalFor(o: PepOutcome, receipts: Receipts, tool: string): Refusal | null {
+export function refusalFor(o: PepOutcome, receipts: Receipts, tool: string): Refusal | null {
   if (!o.recorded) return { kind: 'unavailable', verdict: 'DENY', reasonCode: o.reasonCode, failure: 'unrecorded', message: `${tool} denied: the decision could not be recorded (${o.detail})`, receipts };
   const rules = o.ruleIds.length > 0 ? ` (rule ${o.ruleIds.join(', ')})` : '';
   if (o.verdict === 'DENY') {
@@ -191,7 +208,7 @@ async function failedCall(core: GatewayCore, entry: CatalogEntry, decision: Hash
   return refused({ kind: 'unavailable', verdict: 'ALLOW', reasonCode: 'ALLOWED', failure, message: `${entry.name} was allowed but the upstream call failed: ${text}`, receipts });
 }
 
-function unrecorded(receipts: Receipts, message: string): CallOutcome {
+export function unrecorded(receipts: Receipts, message: string): CallOutcome {
   return refused({ kind: 'unavailable', verdict: 'DENY', reasonCode: 'RECEIPT_UNAVAILABLE', failure: 'unrecorded', message, receipts });
 }
 

@@ -36,6 +36,11 @@ export class Catalog {
     private readonly maxAgeMs = 30_000,
   ) {}
 
+  /** Waits for upstreams still making their first connection (one that is down is not waited for). */
+  async settled(): Promise<void> {
+    await Promise.all(this.upstreams.filter((u) => u.state === 'starting').map((u) => u.start()));
+  }
+
   /** Marks the listing stale (an upstream connected, dropped or announced new tools). */
   invalidate(): void {
     this.stale = true;

@@ -14,9 +14,12 @@ export const UPSTREAM_NAME = /^(?!.*__)(?!.*_$)[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 /** Bundle tool names (kernel/guardian/bundle-schema.ts); a longer or odder name cannot be declared. */
 const BUNDLE_TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 
+/** Bundle tool names under `mcp:` are reserved for relayed requests (kernel/guardian/mcp-kinds.ts). */
+const RESERVED = /^mcp:/;
+
 export function publishedName(upstream: string, tool: string): string | null {
   const name = `${upstream}${SEPARATOR}${tool}`;
-  return BUNDLE_TOOL_NAME.test(name) ? name : null;
+  return BUNDLE_TOOL_NAME.test(name) && !RESERVED.test(name) ? name : null;
 }
 
 export function splitName(name: string): { upstream: string; tool: string } | null {
@@ -55,7 +58,7 @@ export function namingFor(mode: NamingMode, upstreams: readonly string[]): Namin
   if (only === undefined || more.length > 0) throw new Error(`naming "own" needs exactly one upstream; got ${upstreams.length}`);
   return {
     mode,
-    publish: (upstream, name) => (upstream === only && BUNDLE_TOOL_NAME.test(name) ? name : null),
+    publish: (upstream, name) => (upstream === only && BUNDLE_TOOL_NAME.test(name) && !RESERVED.test(name) ? name : null),
     resolve: (published) => ({ upstream: only, name: published }),
   };
 }
