@@ -142,6 +142,7 @@ export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway
   const connection = () => builder.connection();
   const onerror = (e: Error) => log(`helm mcp gateway: ${e.message}`);
   const handler = createMcpHandler(builder.perRequest, { maxRequestBodySize: maxMessageBytes, onerror });
+  hub.modern = handler.notify;
   const streamable = toNodeHandler(handler, { maxRequestBodySize: maxMessageBytes, onerror });
   const sessions = new HttpSessions(connection, { onerror, ...(o.sessionIdleMs ? { idleMs: o.sessionIdleMs } : {}), ...(o.sseRetryMs ? { retryMs: o.sseRetryMs } : {}) });
   const sse = new SseSessions(connection, maxMessageBytes, '/messages', onerror);

@@ -40,8 +40,17 @@ export function levelAllows(threshold: LogLevel | null, level: unknown): boolean
   return i === -1 || i >= LOG_LEVELS.indexOf(threshold);
 }
 
+/** The 2026-07-28 side: list changes and resource updates go to open subscriptions/listen streams. */
+export interface ModernNotifier {
+  toolsChanged(): void;
+  promptsChanged(): void;
+  resourcesChanged(): void;
+  resourceUpdated(uri: string): void;
+}
+
 export class Hub {
   readonly downstreams = new Set<Downstream>();
+  modern: ModernNotifier | null = null;
   private readonly calls = new Map<string, Set<InflightCall>>();
 
   constructor(private readonly redact: <T>(v: T) => T) {}
@@ -84,9 +93,14 @@ export class Hub {
     }
     if (n.method === 'notifications/resources/updated') {
       const uri = n.params?.uri;
-      for (const d of this.downstreams) if (typeof uri === 'string' && d.subscriptions.has(uri)) send(d);
+      if (typeof uri !== 'string') return;
+      for (const d of this.downstreams) if (d.subscriptions.has(uri)) send(d);
+      this.modern?.resourceUpdated(uri);
       return;
     }
     for (const d of this.downstreams) send(d);
+    if (n.method === 'notifications/tools/list_changed') this.modern?.toolsChanged();
+    else if (n.method === 'notifications/prompts/list_changed') this.modern?.promptsChanged();
+    else if (n.method === 'notifications/resources/list_changed') this.modern?.resourcesChanged();
   }
 }

@@ -20,8 +20,14 @@ export interface OpRequest<T> {
   args: JsonObject;
   /** mcp.method.name for metrics and the recorded context. */
   method: string;
-  /** Extra recorded context (e.g. causedBy: the tool call a sampling request belongs to). */
+  /** Extra recorded context. */
   context?: JsonObject;
+  /**
+   * The tools/call this request belongs to (sampling, elicitation): its callId and decision are in
+   * the recorded context, and the decision's hash ends this request's callId, so the signed intent
+   * itself names the decision that caused it.
+   */
+  causedBy?: { callId: string; decision: string };
   /** Refused before judging: denied with this code (kernel/guardian/refusal.ts). */
   refusal?: { reasonCode: SurfaceRefusalCode; detail: string };
   timeoutMs?: number;
@@ -43,9 +49,10 @@ async function run<T>(core: GatewayCore, req: OpRequest<T>): Promise<OpOutcome<T
   const { pep, principal, observer } = core;
   const tool = MCP_KIND_TOOLS[req.kind];
   const t0 = performance.now();
-  const context: JsonObject = { mcp: { upstream: req.upstream, method: req.method, ...(req.context ?? {}) } };
+  const cause = req.causedBy;
+  const context: JsonObject = { mcp: { upstream: req.upstream, method: req.method, ...(cause ? { causedBy: { callId: cause.callId, decision: cause.decision } } : {}), ...(req.context ?? {}) } };
   const outcome = await pep.decide({
-    callId: `mcp:${randomUUID()}`,
+    callId: cause ? `mcp:${req.method}:${randomUUID()}@${cause.decision}` : `mcp:${randomUUID()}`,
     surface: 'mcp',
     principal,
     tool,

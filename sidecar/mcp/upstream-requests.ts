@@ -37,7 +37,7 @@ export function upstreamRequestRelay(core: () => GatewayCore) {
       upstream,
       args,
       method,
-      context: cause ? { causedBy: { callId: cause.callId, decision: cause.decision } } : {},
+      ...(cause ? { causedBy: { callId: cause.callId, decision: cause.decision } } : {}),
       ...(cause ? {} : { refusal: { reasonCode: 'MCP_REQUEST_UNATTRIBUTED' as const, detail: `upstream ${upstream} sent ${method} while ${c.hub.inflightOn(upstream)} of its tools/calls were in flight; it can be relayed only during exactly one` } }),
       run: (timeoutSignal) => {
         const both = AbortSignal.any([signal, timeoutSignal]);

@@ -47,6 +47,7 @@ export const CONFORMANCE_TOOLS = [
   { name: 'test_elicitation_sep1034_defaults', description: 'Elicitation with defaults', inputSchema: EMPTY },
   { name: 'test_elicitation_sep1330_enums', description: 'Elicitation with enum variants', inputSchema: EMPTY },
   { name: 'test_reconnection', description: 'Closes its SSE stream mid-call', inputSchema: EMPTY },
+  { name: 'test_list_changed', description: 'Announces that its tools, prompts and resources changed', inputSchema: EMPTY },
   {
     name: 'json_schema_2020_12_tool',
     description: 'Tool with JSON Schema 2020-12 features',
@@ -175,6 +176,9 @@ function build(): Server {
         extra.closeSSEStream?.();
         await sleep(200);
         return text('Reconnection test completed successfully');
+      case 'test_list_changed':
+        for (const m of ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']) await extra.sendNotification({ method: m } as never);
+        return text('announced');
       case 'json_schema_2020_12_tool':
         return text(`got ${JSON.stringify(args)}`);
       default:
