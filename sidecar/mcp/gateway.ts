@@ -44,6 +44,12 @@ export interface McpGatewayOptions {
   restartBackoffMs?: number;
   /** How long a tools/call may reuse the last upstream listing (default 30 s). */
   catalogMaxAgeMs?: number;
+  /**
+   * Relay an upstream's roots/list to the client whose call is in flight (decided as mcp:roots/list).
+   * Off by default: roots a client names can widen what a server such as server-filesystem may
+   * touch, so the gateway does not declare the roots capability to its upstreams unless asked.
+   */
+  relayRoots?: boolean;
   /** Stateful 2025-era Streamable HTTP sessions: idle timeout and SSE retry field (ms). */
   sessionIdleMs?: number;
   sseRetryMs?: number;
@@ -121,6 +127,7 @@ export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway
         onToolsChanged: () => catalog?.invalidate(),
         onNotification: (u, n) => hub.relay(u, n),
         onRequest,
+        relayRoots: o.relayRoots ?? false,
       }),
   );
   catalog = new Catalog(upstreams, namingFor(naming, o.upstreams.map((u) => u.name)), o.catalogMaxAgeMs ?? 30_000);

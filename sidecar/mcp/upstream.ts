@@ -18,6 +18,8 @@ export interface UpstreamOptions {
   /** Notifications the upstream sends (log messages, resource updates, list changes): relayed to clients. */
   onNotification?(upstream: string, n: { method: string; params?: Record<string, unknown> }): void;
   /** Requests the upstream sends to the client (sampling, elicitation, roots): decided, then relayed. */
+  /** Declare roots to upstreams and relay their roots/list (off by default: a client's roots can widen a server's scope). */
+  relayRoots?: boolean;
   onRequest?(upstream: string, method: UpstreamRequestMethod, params: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>>;
   /** First restart delay; doubles up to maxBackoffMs. */
   backoffMs?: number;
@@ -93,7 +95,7 @@ export class Upstream {
       {
         versionNegotiation: { mode: mode === 'auto' || mode === 'legacy' ? mode : { pin: mode } },
         // What the gateway can relay to its clients; each request is decided before it is relayed.
-        capabilities: this.o.onRequest ? { sampling: {}, elicitation: {}, roots: { listChanged: true } } : {},
+        capabilities: this.o.onRequest ? { sampling: {}, elicitation: {}, ...(this.o.relayRoots ? { roots: { listChanged: true } } : {}) } : {},
       },
     );
     for (const method of RELAYED_NOTIFICATIONS) {
@@ -104,7 +106,7 @@ export class Upstream {
     }
     if (this.o.onRequest) {
       const relay = this.o.onRequest;
-      for (const method of UPSTREAM_REQUESTS) {
+      for (const method of UPSTREAM_REQUESTS.filter((m) => m !== 'roots/list' || this.o.relayRoots)) {
         client.setRequestHandler(method, (req: { params?: Record<string, unknown> }, ctx: { mcpReq: { signal: AbortSignal } }) => relay(this.name, method, req.params ?? {}, ctx.mcpReq.signal) as never);
       }
     }
