@@ -40,7 +40,8 @@ it('passes through the gateway every server scenario the server passes directly'
   const [direct, governed] = await Promise.all([runServerSuite(server.url), runServerSuite(`${rig.url}/mcp`)]);
   const ok = passing(direct.results);
   const through = passing(governed.results);
-  process.stdout.write(`conformance ${CONFORMANCE_VERSION}: direct ${ok.length}/${direct.results.size}, through the gateway ${through.length}/${governed.results.size}\n`);
+  const checks = (r: typeof direct) => [...r.results.values()].reduce((a, x) => [a[0]! + x.passed, a[1]! + x.failed], [0, 0]).join('/');
+  process.stdout.write(`conformance ${CONFORMANCE_VERSION}: direct ${ok.length}/${direct.results.size} scenarios (${checks(direct)} checks passed/failed), through the gateway ${through.length}/${governed.results.size} (${checks(governed)})\n`);
   expect(direct.results.size).toBeGreaterThanOrEqual(30);
   expect(ok.length).toBeGreaterThanOrEqual(30);
   const lost = ok.filter((n) => !through.includes(n));
