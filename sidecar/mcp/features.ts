@@ -96,17 +96,30 @@ export function resourceHandlers(core: GatewayCore, routes: ResourceRoutes) {
       const uri = requireString(params, 'uri');
       const u = routes.route(core, uri);
       if (!u.capabilities?.resources?.subscribe) throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `upstream ${u.name} does not offer resource subscriptions`);
-      await governed(core, {
+      // Subscribed here before the upstream is asked: its first update may come before the receipts are durable.
+      const had = downstream?.subscriptions.has(uri) ?? false;
+      if (on) downstream?.subscriptions.add(uri);
+      try {
+        await governed(core, {
         kind: 'resourcesSubscribe',
         upstream: u.name,
         args: mcpKindArgs.resourcesSubscribe(u.name, uri, on),
         method: on ? 'resources/subscribe' : 'resources/unsubscribe',
-        run: () => u.request('resources/subscribe', (c, timeout) => (on ? c.subscribeResource({ uri }, { timeout }) : c.unsubscribeResource({ uri }, { timeout }))),
-        output: () => ({}),
-      });
-      // The upstream connection is shared: updates reach only the clients that subscribed here.
-      if (on) downstream?.subscriptions.add(uri);
-      else downstream?.subscriptions.delete(uri);
+        // The upstream connection is shared by every client: it is subscribed while any client is.
+        run: async () => {
+          const others = [...core.hub.downstreams].some((d) => d !== downstream && d.subscriptions.has(uri));
+          if (others) return { upstream: 'unchanged' };
+          await u.request('resources/subscribe', (c, timeout) => (on ? c.subscribeResource({ uri }, { timeout }) : c.unsubscribeResource({ uri }, { timeout })));
+          return { upstream: on ? 'subscribed' : 'unsubscribed' };
+        },
+        output: (x) => x,
+        });
+      } catch (e) {
+        if (on && !had) downstream?.subscriptions.delete(uri);
+        throw e;
+      }
+      // Updates reach only the clients that subscribed here (the upstream connection is shared).
+      if (!on) downstream?.subscriptions.delete(uri);
       return {};
     },
   };

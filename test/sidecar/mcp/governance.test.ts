@@ -58,3 +58,16 @@ it("denies an upstream's sampling request the bundle does not allow; the client'
   const denied = nodes.filter((n) => n.kind === 'decision' && nodeBody(n).tool === 'mcp:sampling/createMessage');
   expect(denied.map((n) => [nodeBody(n).verdict, nodeBody(n).reasonCode])).toEqual([['DENY', 'TOOL_NOT_DECLARED']]);
 });
+
+it('relays resources/updated only to the client that subscribed', async () => {
+  const { ResourceUpdatedNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
+  const other = new Client({ name: 'other', version: '1.0.0' });
+  await other.connect(new StreamableHTTPClientTransport(new URL(`${rig.url}/mcp`)));
+  const seen = { client: 0, other: 0 };
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, () => void (seen.client += 1));
+  other.setNotificationHandler(ResourceUpdatedNotificationSchema, () => void (seen.other += 1));
+  await client.subscribeResource({ uri: 'test://watched-resource' });
+  for (let i = 0; i < 100 && seen.client === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(seen).toEqual({ client: 1, other: 0 });
+  await other.close();
+});
