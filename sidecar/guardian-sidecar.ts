@@ -60,6 +60,8 @@ export class GuardianSidecar {
   private watcher: BundleWatcher | null = null;
   private heartbeats: HeartbeatTimer | null = null;
   private keeper: StartSnapshotKeeper | null = null;
+  /** Per MCP upstream state: reported by readiness, never blocking it (upstreams start in the background). */
+  private mcpUpstreams: (() => Array<Record<string, unknown>>) | null = null;
   private readonly governedServer: Server;
   private readonly adminServer: Server;
 
@@ -218,6 +220,7 @@ export class GuardianSidecar {
     sidecar = new GuardianSidecar(c, writer, pep, metrics, pending, tracing, handler, log, clock, policy, certifier);
     sidecar.heartbeats = heartbeats;
     sidecar.keeper = keeper;
+    sidecar.mcpUpstreams = mcp ? () => mcp!.upstreams() : null;
     try {
       sidecar.adminUrl = await listen(sidecar.adminServer, c.adminListen, 'admin');
       sidecar.governedUrl = await listen(sidecar.governedServer, c.listen, 'governed');
@@ -278,6 +281,7 @@ export class GuardianSidecar {
       const st = this.certifier.state;
       checks.identity = { ok: st.certified, certified: st.certified, attempts: st.attempts, ...(st.lastError ? { error: `${st.lastError.code}: ${st.lastError.message}` } : {}), ...(!st.certified ? { reasonCode: 'IDENTITY_UNCERTIFIED' } : {}) };
     }
+    if (this.mcpUpstreams) checks.mcp = { ok: true, upstreams: this.mcpUpstreams() };
     return { ready: Object.values(checks).every((x) => x.ok), checks };
   }
 

@@ -117,6 +117,14 @@ export const REASON_CODES = {
   A2A_DELEGATION_EXCEEDS_GRANT: e('DENY', 'policy', 'helm-oss', 'guardian', 'A delegation asks for more skills, tools, budget or lifetime than the delegator holds (its grant, or the token it acts under).'),
   A2A_DELEGATION_REQUIRED: e('DENY', 'policy', 'helm-oss', 'guardian', 'The caller must present a delegation token for this agent and presented none.'),
   A2A_DELEGATION_BUDGET_EXHAUSTED: e('DENY', 'resource', 'helm-oss', 'guardian', 'The calls budget of the delegation token is used up.'),
+  // The MCP gateway (sidecar/mcp, docs/mcp-gateway.md): refusals of a message before or instead of a decision.
+  MCP_DEFINITION_DRIFT: e('DENY', 'security', 'helm-oss', 'surface', "A pinned MCP tool's upstream definition no longer hashes to the bundle's definitionHash (tool poisoning): the tool is withheld and its calls are refused."),
+  MCP_REQUEST_UNATTRIBUTED: e('DENY', 'surface', 'helm-oss', 'surface', 'An upstream sent a server-to-client request (sampling, elicitation) that no single governed call of that upstream can have caused: it is refused, never forwarded to a client.'),
+  MCP_MESSAGE_INVALID: e('DENY', 'input', 'helm-oss', 'surface', 'The MCP message is not a valid JSON-RPC 2.0 message (or not valid JSON): refused before any decision.'),
+  MCP_METHOD_UNKNOWN: e('DENY', 'input', 'helm-oss', 'surface', 'The MCP method is not one the gateway relays: refused before any decision.'),
+  MCP_REQUEST_ID_REUSED: e('DENY', 'input', 'helm-oss', 'surface', 'A client request reuses the id of a request still in flight in the same MCP session.'),
+  MCP_RESPONSE_UNSOLICITED: e('DENY', 'input', 'helm-oss', 'surface', 'A client answered a server-to-client request (sampling, elicitation) that the gateway never sent it, or already got an answer to.'),
+  MCP_SESSION_UNKNOWN: e('DENY', 'input', 'helm-oss', 'surface', 'The Mcp-Session-Id names no open session of this gateway (expired, closed or never issued); the client starts a new session with initialize.'),
 } as const satisfies Record<string, ReasonCodeEntry>;
 
 export type ReasonCode = keyof typeof REASON_CODES;

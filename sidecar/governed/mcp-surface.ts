@@ -58,7 +58,7 @@ export function linkedDecisionOf(pep: Pep): LinkedDecision {
   return (q) => pep.allowedDecisionFor(q);
 }
 
-export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams: McpUpstreamConfig[]; metrics: SidecarMetrics; redact?: Redactor; log?: Logger; inProcess?: InProcessUpstream[] }): Promise<GovernedSurface & { close(): Promise<void> }> {
+export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams: McpUpstreamConfig[]; metrics: SidecarMetrics; redact?: Redactor; log?: Logger; inProcess?: InProcessUpstream[] }): Promise<GovernedSurface & { close(): Promise<void>; upstreams(): Array<Record<string, unknown>> }> {
   const upstreams = await resolveUpstreamAuth(o.upstreams);
   // The auth tokens read from files are secrets too (header values include them).
   const redact = o.redact ?? new Redactor();
@@ -87,5 +87,6 @@ export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams:
     },
     drain: () => gateway.drain(),
     close: () => gateway.close(),
+    upstreams: () => gateway.readiness(),
   };
 }

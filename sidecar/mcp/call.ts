@@ -8,11 +8,11 @@ import type { HashRef } from '../../kernel/contracts/node.js';
 import type { SurfaceRefusalCode } from '../../kernel/guardian/refusal.js';
 import type { PepOutcome } from '../../kernel/pep/types.js';
 import type { CatalogEntry } from './catalog.js';
+import type { ClientLink } from './hub.js';
 import { tracked, type GatewayCore } from './core.js';
-import { driftConnector, driftContext, driftError } from './drift.js';
+import { driftContext, driftError } from './drift.js';
 import { GatewayError } from './errors.js';
 import { inProcessCall } from './in-process.js';
-import { splitName } from './names.js';
 import type { FailureKind, Receipts, Refusal } from './refusal.js';
 import { connectorFor } from './visibility.js';
 
@@ -30,6 +30,10 @@ export interface CallRequest {
   /** mcp.method.name for metrics: tools/call, or rest/execute. */
   method: string;
   signal?: AbortSignal;
+  /** The client's request context: progress, log messages and sampling/elicitation requests of the call go there. */
+  client?: ClientLink;
+  /** The client's progress token (its request `_meta.progressToken`): upstream progress is relayed under it. */
+  progressToken?: string | number;
   /** Set when the message was refused before judging (sidecar/mcp/screen.ts): denied with this code. */
   refusal?: { reasonCode: SurfaceRefusalCode; detail: string };
 }
@@ -65,7 +69,7 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
   const bundle = policy.status === 'ready' ? policy.bundle : null;
   const pinned = bundle?.tools.get(req.tool)?.decl.definitionHash ?? null;
   const drifted = entry !== undefined && pinned !== null && pinned !== entry.definitionHash;
-  const upstreamName = entry?.upstream.name ?? splitName(req.tool)?.upstream ?? null;
+  const upstreamName = entry?.upstream.name ?? core.catalog.naming.resolve(req.tool)?.upstream ?? null;
 
   const found = drifted ? null : (core.linked?.({ principal: principal.id, callId, tool: req.tool, args }) ?? null);
   // Claimed in the same tick as found (Pep.claim): of concurrent calls naming the same proxy
@@ -81,7 +85,7 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
     reasonCode = 'ALLOWED';
   } else {
     const t0 = performance.now();
-    const connector = drifted ? driftConnector(entry) : bundle && upstreamName ? connectorFor(bundle, req.tool, upstreamName) : null;
+    const connector = bundle && upstreamName ? connectorFor(bundle, req.tool, upstreamName) : null;
     const context = drifted ? driftContext(entry, pinned, req.method) : { mcp: { upstream: upstreamName ?? '(none)', method: req.method, ...(entry ? { definitionHash: entry.definitionHash } : {}) } };
     const outcome = await pep.decide({
       callId,
@@ -91,7 +95,7 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
       args,
       connector,
       sandbox: null,
-      context: req.refusal ? { ...context, refusal: req.refusal } : context,
+      context: req.refusal && !drifted ? { ...context, refusal: req.refusal } : context,
       ...(req.idempotencyKey !== undefined ? { idempotencyKey: req.idempotencyKey } : {}),
     });
     observer?.decision({ surface: 'mcp', tool: req.tool, verdict: outcome.verdict, reasonCode: outcome.reasonCode, seconds: (performance.now() - t0) / 1000, recorded: outcome.recorded, method: req.method });
@@ -106,7 +110,7 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
         reasonCode: outcome.reasonCode,
         failure: 'definition-drift',
         drift: { pinned, upstream: entry.definitionHash },
-        message: `${req.tool} is withheld: ${driftError(entry, pinned)}`,
+        message: `${req.tool} is withheld (${outcome.reasonCode}): ${driftError(entry, pinned)}`,
         receipts,
       });
     }
@@ -123,11 +127,23 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
 
   const t1 = performance.now();
   let result: CallToolResult;
+  // While it runs, the upstream's log messages and requests (sampling, elicitation) belong to this call.
+  const client = req.client;
+  const end = client ? core.hub.begin({ upstream: entry.upstream.name, callId, decision, client }) : null;
+  const token = req.progressToken;
+  const onprogress =
+    client && token !== undefined
+      ? (p: { progress: number; total?: number; message?: string }) => void client.notify({ method: 'notifications/progress', params: core.redact.deep({ ...p, progressToken: token }) }).catch(() => undefined)
+      : undefined;
   try {
     // The output is recorded and released without any configured secret an upstream echoed.
-    result = core.redact.deep(await entry.upstream.callTool(entry.tool.name, args as Record<string, unknown>, { timeoutMs: core.callTimeoutMs, definition: entry.tool, ...(req.signal ? { signal: req.signal } : {}) }));
+    result = core.redact.deep(
+      await entry.upstream.callTool(entry.tool.name, args as Record<string, unknown>, { timeoutMs: core.callTimeoutMs, definition: entry.tool, ...(req.signal ? { signal: req.signal } : {}), ...(onprogress ? { onprogress } : {}) }),
+    );
   } catch (e) {
     return failedCall(core, entry, decision, receipts, e, Math.round((performance.now() - t1) * 1000));
+  } finally {
+    end?.();
   }
   const effect = await pep.recordEffect(decision, { status: 'executed', confirmed: true, durationUs: Math.round((performance.now() - t1) * 1000) });
   if (!effect.recorded) return unrecorded(receipts, `the effect of ${req.tool} could not be recorded (${effect.code}: ${effect.message}); its output is withheld`);
@@ -149,11 +165,11 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
   return { ok: true, result: withReceipt(result, receipts, reasonCode), receipts, reasonCode, linked: linked !== null, outputSchema: entry.tool.outputSchema as Record<string, unknown> | undefined };
 }
 
-function receiptsOf(o: PepOutcome): Receipts {
+export function receiptsOf(o: PepOutcome): Receipts {
   return { callId: o.callId, ...(o.intent ? { intent: o.intent.entryHash } : {}), ...(o.decision ? { decision: o.decision.entryHash } : {}) };
 }
 
-function refusalFor(o: PepOutcome, receipts: Receipts, tool: string): Refusal | null {
+export function refusalFor(o: PepOutcome, receipts: Receipts, tool: string): Refusal | null {
   if (!o.recorded) return { kind: 'unavailable', verdict: 'DENY', reasonCode: o.reasonCode, failure: 'unrecorded', message: `${tool} denied: the decision could not be recorded (${o.detail})`, receipts };
   const rules = o.ruleIds.length > 0 ? ` (rule ${o.ruleIds.join(', ')})` : '';
   if (o.verdict === 'DENY') {
@@ -193,7 +209,7 @@ async function failedCall(core: GatewayCore, entry: CatalogEntry, decision: Hash
   return refused({ kind: 'unavailable', verdict: 'ALLOW', reasonCode: 'ALLOWED', failure, message: `${entry.name} was allowed but the upstream call failed: ${text}`, receipts });
 }
 
-function unrecorded(receipts: Receipts, message: string): CallOutcome {
+export function unrecorded(receipts: Receipts, message: string): CallOutcome {
   return refused({ kind: 'unavailable', verdict: 'DENY', reasonCode: 'RECEIPT_UNAVAILABLE', failure: 'unrecorded', message, receipts });
 }
 

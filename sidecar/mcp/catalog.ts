@@ -4,11 +4,11 @@
 // maxAgeMs. An upstream that is not ready contributes nothing: its tools fail closed.
 import type { Tool } from '@modelcontextprotocol/client';
 import { definitionHash } from './definition.js';
-import { publishedName } from './names.js';
+import type { Naming } from './names.js';
 import type { Upstream } from './upstream.js';
 
 export interface CatalogEntry {
-  /** The published name `<upstream>__<tool>`: the bundle's tool name. */
+  /** The published name (`<upstream>__<tool>`, or the tool's own name with `own` naming): the bundle's tool name. */
   readonly name: string;
   readonly upstream: Upstream;
   /** The upstream's definition as listed (its own name). */
@@ -20,6 +20,8 @@ export interface Listing {
   readonly entries: ReadonlyMap<string, CatalogEntry>;
   /** Upstreams that could not be listed, with the reason. */
   readonly unavailable: ReadonlyArray<{ upstream: string; error: string }>;
+  /** Published names that more than one listed tool maps to: none of them is offered. */
+  readonly collisions: readonly string[];
   readonly at: number;
 }
 
@@ -30,8 +32,14 @@ export class Catalog {
 
   constructor(
     readonly upstreams: readonly Upstream[],
+    readonly naming: Naming,
     private readonly maxAgeMs = 30_000,
   ) {}
+
+  /** Waits for upstreams still making their first connection (one that is down is not waited for). */
+  async settled(): Promise<void> {
+    await Promise.all(this.upstreams.filter((u) => u.state === 'starting').map((u) => u.start()));
+  }
 
   /** Marks the listing stale (an upstream connected, dropped or announced new tools). */
   invalidate(): void {
@@ -71,14 +79,21 @@ export class Catalog {
         }
       }),
     );
+    const collisions = new Set<string>();
     for (const { u, tools } of lists) {
       for (const tool of tools) {
-        const name = publishedName(u.name, tool.name);
-        if (name === null || entries.has(name)) continue;
+        const name = this.naming.publish(u.name, tool.name);
+        if (name === null) continue;
+        // Two tools behind one name: which one a call reaches would be a guess, so neither is offered.
+        if (entries.has(name) || collisions.has(name)) {
+          collisions.add(name);
+          entries.delete(name);
+          continue;
+        }
         entries.set(name, { name, upstream: u, tool, definitionHash: definitionHash(tool) });
       }
     }
-    const listing: Listing = { entries, unavailable, at: performance.now() };
+    const listing: Listing = { entries, unavailable, collisions: [...collisions], at: performance.now() };
     this.last = listing;
     return listing;
   }

@@ -5,6 +5,7 @@ import type { Pep } from '../../kernel/pep/pep.js';
 import type { Redactor } from '../redact.js';
 import type { Catalog } from './catalog.js';
 import type { InProcessUpstream } from './in-process.js';
+import type { Hub } from './hub.js';
 import type { McpObserver } from './types.js';
 import type { Principal } from './visibility.js';
 
@@ -18,6 +19,8 @@ export interface GatewayCore {
   readonly pep: Pep;
   readonly principal: Principal;
   readonly catalog: Catalog;
+  /** Client connections and calls in flight: where upstream notifications and requests go. */
+  readonly hub: Hub;
   readonly observer: McpObserver | undefined;
   readonly callTimeoutMs: number;
   readonly linked: LinkedDecision | null;

@@ -1,23 +1,22 @@
 // Tool poisoning: an upstream definition that no longer matches the bundle's pin. The tool is
 // withheld from every list, and the drift is receipted through the PEP like a call: an intent and
-// a Guardian decision for the tool routed through a connector named after the drifted definition
-// (`mcp-drift:<upstream>:<16 hex of its hash>`), which no bundle allowlists, so the decision is a
-// DENY CONNECTOR_NOT_ALLOWED that consumes no budget and opens no approval, then a blocked effect
-// whose error names both hashes. Replay re-derives the same decision from the recorded input.
+// a Guardian decision whose input carries the surface refusal MCP_DEFINITION_DRIFT
+// (kernel/guardian/refusal.ts), so the decision is a DENY with that code that consumes no budget
+// and opens no approval, then a blocked effect whose error names both hashes. Replay re-derives
+// the same decision from the recorded input.
 import type { HashRef } from '../../kernel/contracts/node.js';
 import type { CatalogEntry } from './catalog.js';
 import type { GatewayCore } from './core.js';
-
-export function driftConnector(e: CatalogEntry): string {
-  return `mcp-drift:${e.upstream.name}:${e.definitionHash.slice(7, 23)}`;
-}
 
 export function driftError(e: CatalogEntry, pinned: string): string {
   return `definition drift (tool poisoning): ${e.name} is pinned to ${pinned}; upstream ${e.upstream.name} now publishes ${e.definitionHash}`;
 }
 
 export function driftContext(e: CatalogEntry, pinned: string, method: string) {
-  return { mcp: { upstream: e.upstream.name, tool: e.tool.name, method, definitionHash: e.definitionHash, pinned } };
+  return {
+    mcp: { upstream: e.upstream.name, tool: e.tool.name, method, definitionHash: e.definitionHash, pinned },
+    refusal: { reasonCode: 'MCP_DEFINITION_DRIFT' as const, detail: driftError(e, pinned) },
+  };
 }
 
 /** Drifts already receipted at list time: one receipt per tool and published definition. */
@@ -39,7 +38,7 @@ export class DriftLedger {
       principal,
       tool: e.name,
       args: {},
-      connector: driftConnector(e),
+      connector: null,
       sandbox: null,
       context: driftContext(e, pinned, 'tools/list'),
     });

@@ -11,9 +11,13 @@ import type { GatewayCore, LinkedDecision } from './core.js';
 import { DriftLedger } from './drift.js';
 import { GatewayError } from './errors.js';
 import { isJsonContentType, readScreened, rpcError, sendJson } from './http-io.js';
-import { UPSTREAM_NAME } from './names.js';
+import { namingFor, UPSTREAM_NAME, type NamingMode } from './names.js';
 import { capabilities, execute } from './rest.js';
-import { serverFactory } from './server.js';
+import { Hub } from './hub.js';
+import { admitMessage } from './messages.js';
+import { serverBuilder } from './server.js';
+import { bad, HttpSessions, SESSION_HEADER } from './sessions.js';
+import { upstreamRequestRelay } from './upstream-requests.js';
 import { SseSessions } from './sse.js';
 import { serveOverStdio } from './stdio.js';
 import type { McpObserver, McpUpstreamConfig } from './types.js';
@@ -28,6 +32,8 @@ export interface McpGatewayOptions {
   pep: Pep;
   principal: Principal;
   upstreams: McpUpstreamConfig[];
+  /** `prefixed` (default): `<upstream>__<name>`; `own`: the upstream's own names, with exactly one upstream. */
+  naming?: NamingMode;
   /** Upstream tools/call timeout; a timeout is a receipted deny (default 60 s). */
   callTimeoutMs?: number;
   /** Largest JSON-RPC message accepted on any transport (default 4 MiB). */
@@ -39,6 +45,15 @@ export interface McpGatewayOptions {
   restartBackoffMs?: number;
   /** How long a tools/call may reuse the last upstream listing (default 30 s). */
   catalogMaxAgeMs?: number;
+  /**
+   * Relay an upstream's roots/list to the client whose call is in flight (decided as mcp:roots/list).
+   * Off by default: roots a client names can widen what a server such as server-filesystem may
+   * touch, so the gateway does not declare the roots capability to its upstreams unless asked.
+   */
+  relayRoots?: boolean;
+  /** Stateful 2025-era Streamable HTTP sessions: idle timeout and SSE retry field (ms). */
+  sessionIdleMs?: number;
+  sseRetryMs?: number;
   /** Hostnames a browser Origin may name (default: localhost, 127.0.0.1, [::1]). */
   allowedOrigins?: string[];
   /** Decisions the OpenAI proxy already made for a call (links the EFFECT to them). */
@@ -61,11 +76,19 @@ export interface McpGateway {
   close(): Promise<void>;
   /** The upstreams and their state (for readiness and diagnostics). */
   readonly upstreams: readonly Upstream[];
+  /** Settles when every upstream's first connection attempt has (the gateway serves before that). */
+  started(): Promise<void>;
+  /** Per upstream: ready or not, and why (the sidecar's readiness reports it). */
+  readiness(): Array<{ name: string; state: string; ready: boolean; restarts: number; error?: string }>;
 }
 
 const DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024;
 
-function checkConfig(upstreams: McpUpstreamConfig[]): void {
+function checkConfig(upstreams: McpUpstreamConfig[], naming: NamingMode): void {
+  if (naming !== 'prefixed' && naming !== 'own') throw new GatewayError('ERR_MCP_CONFIG', `naming must be "prefixed" or "own", not ${JSON.stringify(naming)}`);
+  if (naming === 'own' && upstreams.length !== 1) {
+    throw new GatewayError('ERR_MCP_CONFIG', `naming "own" keeps upstream names and needs exactly one upstream; with ${upstreams.length} (${upstreams.map((u) => u.name).join(', ')}) two could publish the same name. Use naming "prefixed" (<upstream>__<name>)`);
+  }
   const seen = new Set<string>();
   for (const u of upstreams) {
     if (!UPSTREAM_NAME.test(u.name)) throw new GatewayError('ERR_MCP_CONFIG', `upstream name ${JSON.stringify(u.name)} must match ${UPSTREAM_NAME} (letters, digits, '-', single '_')`);
@@ -88,20 +111,34 @@ function checkConfig(upstreams: McpUpstreamConfig[]): void {
 }
 
 export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway> {
-  checkConfig(o.upstreams);
+  const naming = o.naming ?? 'prefixed';
+  checkConfig(o.upstreams, naming);
   const maxMessageBytes = o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE;
   const redact = o.redact ?? new Redactor(configuredSecrets({ mcpUpstreams: o.upstreams }));
   const plain = o.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const log = (line: string) => plain(redact.text(line));
   let catalog: Catalog | null = null;
+  let coreRef: GatewayCore | null = null;
+  const hub = new Hub((v) => redact.deep(v));
+  const onRequest = upstreamRequestRelay(() => coreRef!);
   const upstreams = o.upstreams.map(
-    (cfg) => new Upstream(cfg, { observer: o.observer, requestTimeoutMs: o.requestTimeoutMs ?? 10_000, backoffMs: o.restartBackoffMs ?? 250, onToolsChanged: () => catalog?.invalidate() }),
+    (cfg) =>
+      new Upstream(cfg, {
+        observer: o.observer,
+        requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
+        backoffMs: o.restartBackoffMs ?? 250,
+        onToolsChanged: () => catalog?.invalidate(),
+        onNotification: (u, n) => hub.relay(u, n),
+        onRequest,
+        relayRoots: o.relayRoots ?? false,
+      }),
   );
-  catalog = new Catalog(upstreams, o.catalogMaxAgeMs ?? 30_000);
+  catalog = new Catalog(upstreams, namingFor(naming, o.upstreams.map((u) => u.name)), o.catalogMaxAgeMs ?? 30_000);
   const core: GatewayCore = {
     pep: o.pep,
     principal: o.principal,
     catalog,
+    hub,
     observer: o.observer,
     callTimeoutMs: o.callTimeoutMs ?? 60_000,
     linked: o.linkedDecision ?? null,
@@ -110,17 +147,24 @@ export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway
     draining: false,
     inProcess: o.inProcess ?? [],
   };
+  coreRef = core;
   const drifts = new DriftLedger(core);
-  const factory = serverFactory(core, drifts);
+  const builder = serverBuilder(core, drifts);
+  const connection = () => builder.connection();
   const onerror = (e: Error) => log(`helm mcp gateway: ${e.message}`);
-  const handler = createMcpHandler(factory, { maxRequestBodySize: maxMessageBytes, onerror });
+  const handler = createMcpHandler(builder.perRequest, { maxRequestBodySize: maxMessageBytes, onerror });
+  hub.modern = handler.notify;
   const streamable = toNodeHandler(handler, { maxRequestBodySize: maxMessageBytes, onerror });
-  const sse = new SseSessions(factory, maxMessageBytes, '/messages', onerror);
+  const sessions = new HttpSessions(connection, { onerror, ...(o.sessionIdleMs ? { idleMs: o.sessionIdleMs } : {}), ...(o.sseRetryMs ? { retryMs: o.sseRetryMs } : {}) });
+  const sse = new SseSessions(connection, maxMessageBytes, '/messages', onerror);
   const origins = originValidation(o.allowedOrigins ?? ['localhost', '127.0.0.1', '[::1]']);
   const stdioSessions = new Set<Promise<void>>();
   let closed = false;
 
-  await Promise.all(upstreams.map((u) => u.start()));
+  // Upstreams connect in parallel and in the background: the gateway serves at once, an upstream
+  // that is still starting is waited for by the first list that needs it, and readiness reports
+  // each one.
+  const started = Promise.all(upstreams.map((u) => u.start())).then(() => undefined);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
@@ -134,10 +178,19 @@ export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway
       return true;
     }
     if (path === '/mcp') {
+      const sid = req.headers[SESSION_HEADER];
+      const sessionId = typeof sid === 'string' && sid !== '' ? sid : null;
       // A JSON-RPC POST is read and screened strictly (./screen.ts) before the SDK parses anything.
       if (method === 'POST' && isJsonContentType(req)) {
         const message = await readScreened(req, res, maxMessageBytes);
-        if (message !== undefined) await streamable(req, res, message);
+        if (message === undefined || !admitMessage(message, res, sessionId !== null)) return true;
+        if (sessionId !== null) await sessions.handle(sessionId, req, res, message);
+        else if (isInitialize(message)) await sessions.open(req, res, message);
+        else await streamable(req, res, message);
+      } else if (sessionId !== null && (method === 'GET' || method === 'DELETE')) {
+        await sessions.handle(sessionId, req, res);
+      } else if (method === 'GET' || method === 'DELETE') {
+        bad(res, 400, null, -32000, 'MCP_SESSION_UNKNOWN', `${method} /mcp needs the ${SESSION_HEADER} header of an open session (the 2026-07-28 era has no sessions)`);
       } else await streamable(req, res);
     } else if (path === '/sse' && method === 'GET') {
       await sse.open(res);
@@ -153,6 +206,11 @@ export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway
     return true;
   }
 
+  /** A 2025-era initialize (no per-request envelope): it opens a session. */
+  function isInitialize(m: unknown): boolean {
+    return typeof m === 'object' && m !== null && !Array.isArray(m) && (m as { method?: unknown }).method === 'initialize';
+  }
+
   async function drain(): Promise<void> {
     core.draining = true;
     while (core.inflight.size > 0) await Promise.allSettled([...core.inflight]);
@@ -163,15 +221,19 @@ export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway
     handle,
     serveStdio(input, output) {
       if (closed) return Promise.reject(new GatewayError('ERR_MCP_CLOSED', 'the MCP gateway is closed'));
-      const p = serveOverStdio(factory, input, output, maxMessageBytes, onerror);
+      const p = serveOverStdio(connection, input, output, maxMessageBytes, onerror);
       stdioSessions.add(p);
       return p.finally(() => stdioSessions.delete(p));
     },
     drain,
+    started: () => started,
+    readiness: () =>
+      upstreams.map((u) => ({ name: u.name, state: u.state, ready: u.state === 'ready', restarts: u.restarts, ...(u.lastError ? { error: redact.text(u.lastError) } : {}) })),
     async close() {
       if (closed) return;
       await drain();
       closed = true;
+      await sessions.close();
       await sse.close();
       await handler.close();
       await Promise.allSettled([...upstreams.map((u) => u.close()), ...(o.inProcess ?? []).map((u) => u.close())]);

@@ -80,12 +80,13 @@ export function rpcError(code: number, message: string, data?: unknown) {
 export async function readScreened(req: IncomingMessage, res: ServerResponse, limit: number): Promise<unknown> {
   const b = await readBodyBytes(req, limit);
   if (!b.ok) {
-    sendJson(res, b.status, rpcError(b.status === 413 ? -32600 : -32700, b.message));
+    const reasonCode = b.status === 413 ? 'INPUT_TOO_LARGE' : 'MCP_MESSAGE_INVALID';
+    sendJson(res, b.status, rpcError(b.status === 413 ? -32600 : -32700, `${reasonCode}: ${b.message}`, { reasonCode }));
     return undefined;
   }
   const s = screenMessage(b.bytes, limit);
   if (!s.ok) {
-    sendJson(res, 400, rpcError(s.code, s.message));
+    sendJson(res, 400, rpcError(s.code, `MCP_MESSAGE_INVALID: ${s.message}`, { reasonCode: 'MCP_MESSAGE_INVALID' }));
     return undefined;
   }
   return s.message;

@@ -45,7 +45,7 @@ export async function governedList(core: GatewayCore, drifts: DriftLedger): Prom
     }
     const pinned = v.governance.pinned;
     if (pinned !== null && pinned !== entry.definitionHash) {
-      withheld.push({ name: entry.name, reasonCode: 'CONNECTOR_NOT_ALLOWED', detail: `definition drift: pinned ${pinned}, upstream ${entry.definitionHash}` });
+      withheld.push({ name: entry.name, reasonCode: 'MCP_DEFINITION_DRIFT', detail: `definition drift: pinned ${pinned}, upstream ${entry.definitionHash}` });
       await drifts.record(entry, pinned);
       continue;
     }

@@ -36,6 +36,8 @@ export interface Refusal {
   challenge?: Challenge;
   retryAfterMs?: number;
   drift?: { pinned: string; upstream: string };
+  /** The upstream's own JSON-RPC error code, when it answered a relayed request with an error. */
+  upstreamCode?: number;
 }
 
 /** The most specific receipt: what a client quotes when it asks about the call. */
@@ -54,6 +56,7 @@ export function refusalData(r: Refusal): Record<string, unknown> {
     ...(r.challenge ? { challenge: r.challenge } : {}),
     ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}),
     ...(r.drift ? { drift: r.drift } : {}),
+    ...(r.upstreamCode !== undefined ? { upstreamCode: r.upstreamCode } : {}),
   };
 }
 
@@ -61,8 +64,13 @@ export function rpcCode(r: Refusal): number {
   return r.kind === 'denied' ? RPC_DENIED : r.kind === 'approval-pending' ? RPC_APPROVAL_PENDING : RPC_UNAVAILABLE;
 }
 
+/** The error message a client sees: it always names the reason code (not only error.data). */
+export function refusalMessage(r: Refusal): string {
+  return r.message.includes(r.reasonCode) ? r.message : `${r.reasonCode}: ${r.message}`;
+}
+
 export function toProtocolError(r: Refusal): ProtocolError {
-  return new ProtocolError(rpcCode(r), r.message, refusalData(r));
+  return new ProtocolError(r.upstreamCode ?? rpcCode(r), refusalMessage(r), refusalData(r));
 }
 
 export function httpStatus(r: Refusal): number {

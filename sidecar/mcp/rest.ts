@@ -10,7 +10,7 @@ import { parseStrictJson } from '../../kernel/json/index.js';
 import { isJsonContentType, readBodyBytes, sendJson } from './http-io.js';
 import { inProcessTools } from './in-process.js';
 import { governedList, META_GOVERNANCE } from './list.js';
-import { httpStatus, lastReceipt, refusalData, rpcCode } from './refusal.js';
+import { httpStatus, lastReceipt, refusalData, refusalMessage, rpcCode } from './refusal.js';
 import { judgedArguments, type ScreenRefusal } from './screen.js';
 import type { Upstream } from './upstream.js';
 
@@ -77,7 +77,7 @@ export async function execute(core: GatewayCore, maxBytes: number, req: Incoming
   });
   if (!out.ok) {
     const r = out.refusal;
-    sendJson(res, httpStatus(r), { ...refusalData(r), error: { code: rpcCode(r), message: r.message } }, r.retryAfterMs !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))) } : {});
+    sendJson(res, httpStatus(r), { ...refusalData(r), error: { code: rpcCode(r), message: refusalMessage(r) } }, r.retryAfterMs !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))) } : {});
     return;
   }
   sendJson(res, 200, { verdict: 'ALLOW', reasonCode: out.reasonCode, callId: out.receipts.callId, receipt: lastReceipt(out.receipts), receipts: out.receipts, result: out.result });

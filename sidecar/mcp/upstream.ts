@@ -2,7 +2,7 @@
 // speaks both protocol eras). A stdio server that exits is restarted with exponential backoff; an
 // HTTP server that stops answering is reported and reconnected on the same backoff. While an
 // upstream is not ready its tools are absent from every list and its calls fail closed.
-import { Client, StreamableHTTPClientTransport, type CallToolResult, type Tool } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, type CallToolResult, type ServerCapabilities, type Tool } from '@modelcontextprotocol/client';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type { Readable } from 'node:stream';
 import { GatewayError } from './errors.js';
@@ -15,12 +15,25 @@ export interface UpstreamOptions {
   /** Timeout of connect and tools/list requests. */
   requestTimeoutMs: number;
   onToolsChanged(): void;
+  /** Notifications the upstream sends (log messages, resource updates, list changes): relayed to clients. */
+  onNotification?(upstream: string, n: { method: string; params?: Record<string, unknown> }): void;
+  /** Requests the upstream sends to the client (sampling, elicitation, roots): decided, then relayed. */
+  /** Declare roots to upstreams and relay their roots/list (off by default: a client's roots can widen a server's scope). */
+  relayRoots?: boolean;
+  onRequest?(upstream: string, method: UpstreamRequestMethod, params: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>>;
   /** First restart delay; doubles up to maxBackoffMs. */
   backoffMs?: number;
   maxBackoffMs?: number;
 }
 
 const STDERR_TAIL = 2048;
+
+/** Server-to-client requests the gateway relays from an upstream to the client that caused them. */
+export const UPSTREAM_REQUESTS = ['sampling/createMessage', 'elicitation/create', 'roots/list'] as const;
+export type UpstreamRequestMethod = (typeof UPSTREAM_REQUESTS)[number];
+
+/** Upstream notifications relayed to clients (tools/list_changed also refreshes the catalog). */
+const RELAYED_NOTIFICATIONS = ['notifications/message', 'notifications/resources/updated', 'notifications/resources/list_changed', 'notifications/prompts/list_changed', 'notifications/tools/list_changed'] as const;
 
 export class Upstream {
   state: UpstreamState = 'starting';
@@ -79,8 +92,24 @@ export class Upstream {
     const mode = this.config.protocol ?? 'auto';
     const client = new Client(
       { name: 'helm-mcp-gateway', version: '0.1.0' },
-      { versionNegotiation: { mode: mode === 'auto' || mode === 'legacy' ? mode : { pin: mode } } },
+      {
+        versionNegotiation: { mode: mode === 'auto' || mode === 'legacy' ? mode : { pin: mode } },
+        // What the gateway can relay to its clients; each request is decided before it is relayed.
+        capabilities: this.o.onRequest ? { sampling: {}, elicitation: {}, ...(this.o.relayRoots ? { roots: { listChanged: true } } : {}) } : {},
+      },
     );
+    for (const method of RELAYED_NOTIFICATIONS) {
+      client.setNotificationHandler(method, (n: { method: string; params?: Record<string, unknown> }) => {
+        if (method === 'notifications/tools/list_changed') this.o.onToolsChanged();
+        this.o.onNotification?.(this.name, { method: n.method, ...(n.params ? { params: n.params } : {}) });
+      });
+    }
+    if (this.o.onRequest) {
+      const relay = this.o.onRequest;
+      for (const method of UPSTREAM_REQUESTS.filter((m) => m !== 'roots/list' || this.o.relayRoots)) {
+        client.setRequestHandler(method, (req: { params?: Record<string, unknown> }, ctx: { mcpReq: { signal: AbortSignal } }) => relay(this.name, method, req.params ?? {}, ctx.mcpReq.signal) as never);
+      }
+    }
     const transport = this.transport();
     try {
       await client.connect(transport, { timeout: this.o.requestTimeoutMs });
@@ -100,7 +129,6 @@ export class Upstream {
     this.lastError = null;
     this.attempt = 0;
     this.o.observer?.upstream({ upstream: this.name, seconds: (performance.now() - t0) / 1000, error: null });
-    client.setNotificationHandler('notifications/tools/list_changed', () => this.o.onToolsChanged());
     client.onclose = () => {
       if (this.client !== client || this.state === 'closed') return;
       this.failed(`connection closed${this.stderrTail ? `; stderr: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ')}` : ''}`, performance.now());
@@ -145,14 +173,42 @@ export class Upstream {
     }
   }
 
+  /** What the upstream offers (resources, prompts, completions, logging), once connected. */
+  get capabilities(): ServerCapabilities | undefined {
+    return this.state === 'ready' ? (this.client?.getServerCapabilities() ?? undefined) : undefined;
+  }
+
+  /**
+   * Any other request on the ready connection (resources, prompts, completion, log level), with
+   * the request timeout; a transport failure marks the upstream down like a failed call.
+   */
+  async request<T>(what: string, fn: (client: Client, timeout: number) => Promise<T>): Promise<T> {
+    const client = this.ready();
+    const t0 = performance.now();
+    try {
+      const r = await fn(client, this.o.requestTimeoutMs);
+      this.o.observer?.upstream({ upstream: this.name, seconds: (performance.now() - t0) / 1000, error: null });
+      return r;
+    } catch (e) {
+      this.o.observer?.upstream({ upstream: this.name, seconds: (performance.now() - t0) / 1000, error: message(e) });
+      this.transportFailure(client, e, t0);
+      throw e;
+    }
+  }
+
   /** Calls the upstream tool by its own (un-namespaced) name. Throws GatewayError on timeout or failure. */
-  async callTool(tool: string, args: Record<string, unknown>, o: { timeoutMs: number; signal?: AbortSignal; definition?: Tool }): Promise<CallToolResult> {
+  async callTool(tool: string, args: Record<string, unknown>, o: { timeoutMs: number; signal?: AbortSignal; definition?: Tool; onprogress?: (p: { progress: number; total?: number; message?: string }) => void }): Promise<CallToolResult> {
     const client = this.ready();
     const t0 = performance.now();
     try {
       const r = (await client.callTool(
         { name: tool, arguments: args },
-        { timeout: o.timeoutMs, ...(o.signal ? { signal: o.signal } : {}), ...(o.definition ? { toolDefinition: o.definition } : {}) },
+        {
+          timeout: o.timeoutMs,
+          ...(o.signal ? { signal: o.signal } : {}),
+          ...(o.definition ? { toolDefinition: o.definition } : {}),
+          ...(o.onprogress ? { onprogress: o.onprogress, resetTimeoutOnProgress: false } : {}),
+        },
       )) as CallToolResult;
       this.o.observer?.upstream({ upstream: this.name, seconds: (performance.now() - t0) / 1000, error: null });
       return r;

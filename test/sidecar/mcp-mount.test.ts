@@ -15,10 +15,14 @@ describe('helmctl serve mounts the MCP gateway', () => {
       await pod.writeBundle(addMcpDemoPolicy(sidecarBundle(), ['support']));
       const upstreams = [{ name: 'everything', transport: 'stdio', command: process.execPath, args: [server!, 'stdio'], protocol: 'legacy' }];
       const { sidecar } = await pod.start({ env: { HELM_MCP_UPSTREAMS: JSON.stringify(upstreams) } });
+      // Readiness reports each MCP upstream without waiting for it (upstreams start in the background).
+      const readiness = sidecar.readiness();
+      expect(readiness.checks.mcp).toMatchObject({ ok: true, upstreams: [{ name: 'everything', state: expect.stringMatching(/^(starting|ready)$/) }] });
       const client = new Client({ name: 'mount-test', version: '1.0.0' });
       await client.connect(new StreamableHTTPClientTransport(new URL(`${sidecar.governedUrl}/mcp`)));
       const names = (await client.listTools()).tools.map((t) => t.name).sort();
       expect(names).toEqual(['everything__echo', 'everything__get-sum']);
+      expect(sidecar.readiness().checks.mcp).toMatchObject({ upstreams: [{ name: 'everything', state: 'ready', ready: true, restarts: 0 }] });
       const ok = await client.callTool({ name: 'everything__echo', arguments: { message: 'hi' } });
       expect(JSON.stringify(ok.content)).toContain('hi');
       await expect(client.callTool({ name: 'everything__echo', arguments: { message: 'my password is x' } })).rejects.toThrow(/POLICY_VIOLATION|DENY|denied/i);

@@ -38,7 +38,7 @@ it('withholds a pinned tool whose description changed, and receipts the drift on
 
   const drift = await driftNodes();
   const decision = drift.find((n) => n.kind === 'decision')!;
-  expect(nodeBody(decision)).toMatchObject({ tool: 'mutable__lookup', verdict: 'DENY', reasonCode: 'CONNECTOR_NOT_ALLOWED' });
+  expect(nodeBody(decision)).toMatchObject({ tool: 'mutable__lookup', verdict: 'DENY', reasonCode: 'MCP_DEFINITION_DRIFT' });
   const chain = await chainOf(rig.h, nodeBody(decision).callId as string);
   expect(nodeBody(chain.intent)).toMatchObject({ surface: 'mcp', tool: 'mutable__lookup' });
   expect(nodeBody(chain.effect!)).toMatchObject({ status: 'blocked', confirmed: false });
@@ -56,7 +56,8 @@ it('refuses a call to the drifted tool with the drift and a receipt', async () =
   );
   expect(e).toBeInstanceOf(McpError);
   const data = e!.data as { verdict: string; failure: string; drift: { pinned: string; upstream: string }; callId: string };
-  expect(data).toMatchObject({ verdict: 'DENY', failure: 'definition-drift' });
+  expect(data).toMatchObject({ verdict: 'DENY', reasonCode: 'MCP_DEFINITION_DRIFT', failure: 'definition-drift' });
+  expect(e!.message).toContain('MCP_DEFINITION_DRIFT');
   expect(data.drift.pinned).toBe('sha256:94cc63d79aad03468e42313474184afa63f03bc1ef4fc6bc37f0818123c3ad99');
   expect(data.drift.upstream).not.toBe(data.drift.pinned);
   const chain = await chainOf(rig.h, data.callId);

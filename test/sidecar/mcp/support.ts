@@ -66,13 +66,15 @@ export interface RigOptions {
   gateway?: Partial<McpGatewayOptions>;
   /** Changes the fixture bundle before it is signed (the committed signature is then not used). */
   bundle?: (doc: PolicyBundleDoc) => void;
+  /** A whole bundle instead of the fixture (signed by the test bundle signer). */
+  bundleDoc?: PolicyBundleDoc;
 }
 
 /** A gateway with every fixture upstream, mounted at an ephemeral 127.0.0.1 port. */
 export async function startRig(o: RigOptions = {}): Promise<Rig> {
   const lab = await Lab.create();
-  const doc = await bundleDoc();
-  const signature = o.bundle ? (o.bundle(doc), signBundle(doc, bundleSigner, nodeSuite)) : JSON.parse(await signatureText(doc));
+  const doc = o.bundleDoc ?? (await bundleDoc());
+  const signature = o.bundleDoc || o.bundle ? (o.bundle?.(doc), signBundle(doc, bundleSigner, nodeSuite)) : JSON.parse(await signatureText(doc));
   const h = await lab.harness('mcp-gw', { policy: { bundle: doc, signature } });
   const workspace = await realpath(await mkdtemp(join(tmpdir(), 'helm-mcp-ws-')));
   await writeFile(join(workspace, 'notes.txt'), 'hello from the workspace\n');

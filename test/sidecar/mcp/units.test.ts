@@ -3,7 +3,8 @@
 import { definitionHash } from '../../../sidecar/mcp/definition.js';
 import { GatewayError } from '../../../sidecar/mcp/errors.js';
 import { createMcpGateway } from '../../../sidecar/mcp/gateway.js';
-import { publishedName, splitName, UPSTREAM_NAME } from '../../../sidecar/mcp/names.js';
+import { namingFor, publishedName, splitName, UPSTREAM_NAME } from '../../../sidecar/mcp/names.js';
+import { refusalMessage } from '../../../sidecar/mcp/refusal.js';
 import { parseUpstreamConfig, parseUpstreamList } from '../../../sidecar/mcp/upstream-config.js';
 import { visibility } from '../../../sidecar/mcp/visibility.js';
 import { compiled } from '../../guardian/helpers.js';
@@ -24,6 +25,33 @@ describe('names', () => {
   it('refuses upstream names that would make the split ambiguous', () => {
     for (const ok of ['fs', 'my_srv', 'a-b', 'A1']) expect(UPSTREAM_NAME.test(ok)).toBe(true);
     for (const bad of ['a__b', 'a_', '_a', 'a.b', '', 'x'.repeat(33)]) expect(UPSTREAM_NAME.test(bad)).toBe(false);
+  });
+});
+
+describe('naming', () => {
+  it('keeps own names with one upstream and prefixes with several', () => {
+    const own = namingFor('own', ['everything']);
+    expect(own.publish('everything', 'echo')).toBe('echo');
+    expect(own.resolve('echo')).toEqual({ upstream: 'everything', name: 'echo' });
+    expect(namingFor('prefixed', ['a', 'b']).resolve('a__echo')).toEqual({ upstream: 'a', name: 'echo' });
+    expect(() => namingFor('own', ['a', 'b'])).toThrow(/exactly one upstream/);
+  });
+
+  it('refuses to start with own naming and several upstreams, naming the fix', async () => {
+    const pep = {} as Pep;
+    const upstreams = [
+      { name: 'a', transport: 'http' as const, url: 'http://h' },
+      { name: 'b', transport: 'http' as const, url: 'http://i' },
+    ];
+    await expect(createMcpGateway({ pep, principal: { id: 'a' }, upstreams, naming: 'own' })).rejects.toMatchObject({ code: 'ERR_MCP_CONFIG', message: expect.stringMatching(/naming "own".*exactly one upstream.*a, b.*Use naming "prefixed"/) });
+  });
+});
+
+describe('refusal messages', () => {
+  it('name their reason code, not only error.data', () => {
+    const r = { kind: 'unavailable' as const, verdict: 'ALLOW' as const, reasonCode: 'ALLOWED', failure: 'not-offered' as const, message: 'x was allowed but no ready upstream offers it', receipts: { callId: 'c' } };
+    expect(refusalMessage(r)).toBe('ALLOWED: x was allowed but no ready upstream offers it');
+    expect(refusalMessage({ ...r, message: 'denied by policy: NO_POLICY_DEFINED', reasonCode: 'NO_POLICY_DEFINED' })).toBe('denied by policy: NO_POLICY_DEFINED');
   });
 });
 

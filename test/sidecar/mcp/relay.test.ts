@@ -1,0 +1,138 @@
+// Progress, sampling, elicitation and list_changed through the governed gateway with the real SDK
+// clients of both generations: @modelcontextprotocol/sdk 1.x and @modelcontextprotocol/client 2.x
+// (2.x in the 2025 era for the server-to-client requests, which the 2026-07-28 era replaced, and in
+// auto mode, i.e. 2026-07-28, for progress and list changes). The upstream is the conformance server.
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CallToolResultSchema, CreateMessageRequestSchema, ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { grantEverythingBundle } from './conformance-bundle.js';
+import { startConformanceServer, type ConformanceServer } from './conformance-server.js';
+import { chainOf, decodedLog, nodeBody, startRig, type Rig } from './support.js';
+
+let server: ConformanceServer;
+let rig: Rig;
+
+beforeAll(async () => {
+  server = await startConformanceServer();
+  rig = await startRig({
+    upstreams: () => [{ name: 'conformance', transport: 'http', url: server.url, protocol: 'legacy' }],
+    bundleDoc: grantEverythingBundle(),
+    gateway: { naming: 'own' },
+  });
+});
+
+afterAll(async () => {
+  await rig?.close();
+  await server?.close();
+});
+
+const SAMPLED = { model: 'test-model', role: 'assistant' as const, content: { type: 'text' as const, text: 'sampled answer' } };
+const ELICITED = { action: 'accept' as const, content: { username: 'ada', email: 'ada@example.com' } };
+const until = async (f: () => boolean) => {
+  for (let i = 0; i < 100 && !f(); i++) await new Promise((r) => setTimeout(r, 20));
+};
+
+async function v1(): Promise<ClientV1> {
+  const c = new ClientV1({ name: 'host-v1', version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: {} } });
+  c.setRequestHandler(CreateMessageRequestSchema, async () => SAMPLED);
+  c.setRequestHandler(ElicitRequestSchema, async () => ELICITED);
+  await c.connect(new TransportV1(new URL(`${rig.url}/mcp`)));
+  return c;
+}
+
+async function v2(mode: 'legacy' | 'auto', onToolsChanged?: () => void): Promise<ClientV2> {
+  const c = new ClientV2(
+    { name: 'host-v2', version: '2.0.0' },
+    {
+      capabilities: { sampling: {}, elicitation: {} },
+      versionNegotiation: { mode },
+      ...(onToolsChanged ? { listChanged: { tools: { onChanged: () => onToolsChanged() } } } : {}),
+    },
+  );
+  c.setRequestHandler('sampling/createMessage', async () => SAMPLED);
+  c.setRequestHandler('elicitation/create', async () => ELICITED);
+  await c.connect(new TransportV2(new URL(`${rig.url}/mcp`)));
+  return c;
+}
+
+/** The sampling decision is linked to the tool call that caused it: its signed intent names the call's decision. */
+async function expectLinked(callDecision: string, tool: string) {
+  const nodes = [...(await decodedLog(rig.h.logDir)).values()];
+  const linked = nodes.filter((n) => n.kind === 'intent' && nodeBody(n).tool === tool && String(nodeBody(n).callId).endsWith(`@${callDecision}`));
+  expect(linked.length).toBe(1);
+  expect(nodes.some((n) => n.entryHash === callDecision && n.kind === 'decision')).toBe(true);
+  const chain = await chainOf(rig.h, nodeBody(linked[0]!).callId as string);
+  expect(nodeBody(chain.decision)).toMatchObject({ tool, verdict: 'ALLOW' });
+  expect(nodeBody(chain.effect!)).toMatchObject({ status: 'executed' });
+  expect(chain.result).toBeDefined();
+}
+
+type AnyClient = ClientV1 | ClientV2;
+/** callTool of either generation (1.x takes a result schema before the options). */
+function call(c: AnyClient, name: string, args: Record<string, unknown>, onprogress?: (p: { progress: number }) => void) {
+  const opts = onprogress ? { onprogress } : undefined;
+  return c instanceof ClientV1 ? c.callTool({ name, arguments: args }, CallToolResultSchema, opts) : c.callTool({ name, arguments: args }, opts);
+}
+
+describe.each([
+  ['sdk 1.x', async () => v1()],
+  ['client 2.x (2025 era)', async () => v2('legacy')],
+])('%s', (_name, connect: () => Promise<AnyClient>) => {
+  it('relays progress of a long-running tool', async () => {
+    const c = await connect();
+    const seen: number[] = [];
+    const r = await call(c, 'test_tool_with_progress', {}, (p) => void seen.push(p.progress));
+    expect(r.content).toEqual([{ type: 'text', text: 'Tool with progress executed successfully' }]);
+    expect(seen).toEqual([0, 50, 100]);
+    await c.close();
+  });
+
+  it('relays sampling and elicitation, each decided and linked to the call that caused it', async () => {
+    const c = await connect();
+    const s = await call(c, 'test_sampling', { prompt: 'hello' });
+    expect(s.content).toEqual([{ type: 'text', text: 'LLM response: sampled answer' }]);
+    await expectLinked((s._meta as Record<string, { decision: string }>)['helm.mindburn.org/receipt']!.decision, 'mcp:sampling/createMessage');
+
+    const e = await call(c, 'test_elicitation', { message: 'who are you?' });
+    expect((e.content as Array<{ text: string }>)[0]!.text).toBe('User response: action=accept, content={"username":"ada","email":"ada@example.com"}');
+    await expectLinked((e._meta as Record<string, { decision: string }>)['helm.mindburn.org/receipt']!.decision, 'mcp:elicitation/create');
+    await c.close();
+  });
+
+  it('forwards tools/list_changed of the upstream', async () => {
+    const c = await connect();
+    let changed = 0;
+    if (c instanceof ClientV1) c.setNotificationHandler(ToolListChangedNotificationSchema, () => void (changed += 1));
+    else c.setNotificationHandler('notifications/tools/list_changed', () => void (changed += 1));
+    const other = await connect();
+    await call(other, 'test_list_changed', {});
+    await until(() => changed > 0);
+    expect(changed).toBeGreaterThan(0);
+    await other.close();
+    await c.close();
+  });
+});
+
+describe('client 2.x (2026-07-28)', () => {
+  it('relays progress on the per-request stream', async () => {
+    const c = await v2('auto');
+    const seen: number[] = [];
+    const r = await c.callTool({ name: 'test_tool_with_progress', arguments: {} }, { onprogress: (p) => void seen.push(p.progress) });
+    expect(r.content).toEqual([{ type: 'text', text: 'Tool with progress executed successfully' }]);
+    expect(seen).toEqual([0, 50, 100]);
+    await c.close();
+  });
+
+  it('delivers tools/list_changed to a subscriptions/listen stream', async () => {
+    let changed = 0;
+    const c = await v2('auto', () => void (changed += 1));
+    const other = await v1();
+    await new Promise((r) => setTimeout(r, 300));
+    await other.callTool({ name: 'test_list_changed', arguments: {} });
+    await until(() => changed > 0);
+    expect(changed).toBeGreaterThan(0);
+    await other.close();
+    await c.close();
+  });
+});
