@@ -9,15 +9,22 @@ import type { PendingApprovals } from '../approvals/pending.js';
 import type { SidecarMetrics } from './metrics.js';
 
 export function instrumentWriter(writer: ProofGraphWriter, metrics: SidecarMetrics): void {
-  const append = writer.append.bind(writer);
-  writer.append = (kind, body, o) => {
+  // stage() is where every node goes in (append() and the PEP's one-round path both call it).
+  const stage = writer.stage.bind(writer);
+  writer.stage = (kind, body, o) => {
     const t0 = process.hrtime.bigint();
-    const p = append(kind, body, o);
-    p.then(
+    let staged;
+    try {
+      staged = stage(kind, body, o);
+    } catch (e) {
+      metrics.receiptFailed(kind);
+      throw e;
+    }
+    staged.durable.then(
       () => metrics.receiptAppended(kind, Number(process.hrtime.bigint() - t0) / 1e9),
       () => metrics.receiptFailed(kind),
     );
-    return p;
+    return staged;
   };
 }
 

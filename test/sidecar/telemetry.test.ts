@@ -51,6 +51,7 @@ describe('metrics', () => {
       // An undeclared tool offered in tools[] never becomes a label of its own.
       /^helm_tools_filtered_total\{tool="_undeclared",reason="TOOL_NOT_DECLARED"\} 1$/m,
       /^helm_receipts_appended_total\{kind="decision"\} [1-9]/m,
+      /^helm_receipts_appended_total\{kind="intent"\} [1-9]/m,
       /^helm_receipts_appended_total\{kind="approval"\} 1$/m,
       /^helm_receipt_append_durable_seconds_bucket\{le="\+Inf"\} [1-9]/m,
       /^helm_bundle_info\{status="ready",hash="sha256:[0-9a-f]{64}",name="support-desk",version="2026\.11\.1",reason=""\} 1$/m,
