@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// The cross-language conformance cases of docs/sdks-native.md ("Conformance"): the same tampering in
+// The cross-language conformance cases of docs/sdks.md ("Conformance"): the same tampering in
 // every SDK, and the governance vectors test/sdk/vectors/governance.json that the TypeScript
 // suite writes from the sidecar's own formatters.
 

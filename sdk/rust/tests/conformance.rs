@@ -1,4 +1,4 @@
-// The cross-language conformance cases (docs/sdks-native.md): the same tampering in every SDK, the
+// The cross-language conformance cases (docs/sdks.md): the same tampering in every SDK, the
 // version tied to receipt.md, and the governance vectors test/sdk/vectors/governance.json that the
 // TypeScript suite writes from the sidecar's own formatters.
 mod common;
