@@ -3,23 +3,17 @@
 // accepted by the sidecar; each receipt verified offline). Needs `npm run build` first.
 import { existsSync } from 'node:fs';
 import { vectorsDir } from '../support/shared.js';
-import { startLiveSidecar, type LiveSidecar } from '../sdk/live-sidecar.js';
+import { useLiveSidecar } from '../sdk/live-sidecar.js';
 import { describeWithToolchain, run, sdkDir, toolVersion } from './native.js';
 
 const go = toolVersion('go', ['version']);
 
 describeWithToolchain('Go', go !== null, 'apt-get install -y golang-go (Go >= 1.19; the SDK needs only the standard library)')('Go SDK', () => {
-  let live: LiveSidecar;
-  beforeAll(async () => {
-    live = await startLiveSidecar({ mcp: true });
-  });
-  afterAll(async () => {
-    await live?.stop();
-  });
+  const live = useLiveSidecar({ mcp: true });
 
   it('passes its vectors and drives the live sidecar (allowed, denied, approved, verified offline)', async () => {
-    const r = await run('go', ['test', '-count=1', '-v', './...'], sdkDir('go'), { ...live.env(), GOPROXY: 'off', GOFLAGS: '-mod=mod' });
-    if (r.code !== 0) throw new Error(`go test failed (${go}):\n${r.out}\n--- sidecar log ---\n${live.stderr()}`);
+    const r = await run('go', ['test', '-count=1', '-v', './...'], sdkDir('go'), { ...live().env(), GOPROXY: 'off', GOFLAGS: '-mod=mod' });
+    if (r.code !== 0) throw new Error(`go test failed (${go}):\n${r.out}\n--- sidecar log ---\n${live().stderr()}`);
     expect(r.out).toMatch(/--- PASS: TestLiveSidecar/);
     expect(r.out).toMatch(/live: 7 receipts verified offline \(3 from the MCP gateway\)/);
     expect(r.out).toMatch(/--- PASS: TestSpecNegativeVectorsFailWithTheirCode/);

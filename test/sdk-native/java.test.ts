@@ -3,7 +3,7 @@
 // live test. Needs `npm run build` first.
 import { existsSync } from 'node:fs';
 import { vectorsDir } from '../support/shared.js';
-import { startLiveSidecar, type LiveSidecar } from '../sdk/live-sidecar.js';
+import { useLiveSidecar } from '../sdk/live-sidecar.js';
 import { describeWithToolchain, run, sdkDir, toolVersion } from './native.js';
 
 const REPO = process.env.HELM_MAVEN_REPO ?? '/usr/share/maven-repo';
@@ -17,17 +17,11 @@ describeWithToolchain(
   mvn !== null && java !== null && packaged,
   'apt-get install -y openjdk-17-jdk-headless maven libjackson2-databind-java junit5 libmaven-compiler-plugin-java libsurefire-java libmaven-resources-plugin-java libmaven-jar-plugin-java',
 )('Java SDK', () => {
-  let live: LiveSidecar;
-  beforeAll(async () => {
-    live = await startLiveSidecar({ mcp: true });
-  });
-  afterAll(async () => {
-    await live?.stop();
-  });
+  const live = useLiveSidecar({ mcp: true });
 
   it('passes its vectors and drives the live sidecar (allowed, denied, approved, verified offline)', async () => {
-    const r = await run('mvn', ['-o', '-B', `-Dmaven.repo.local=${REPO}`, 'test'], sdkDir('java'), live.env());
-    if (r.code !== 0) throw new Error(`mvn test failed (${java}):\n${r.out}\n--- sidecar log ---\n${live.stderr()}`);
+    const r = await run('mvn', ['-o', '-B', `-Dmaven.repo.local=${REPO}`, 'test'], sdkDir('java'), live().env());
+    if (r.code !== 0) throw new Error(`mvn test failed (${java}):\n${r.out}\n--- sidecar log ---\n${live().stderr()}`);
     expect(r.out).toMatch(/liveSidecar: 7 receipts verified offline \(3 from the MCP gateway\)/);
     expect(r.out).toMatch(/Tests run: \d+, Failures: 0, Errors: 0, Skipped: 0\s*$/m);
     // The JCS and Wycheproof suites run whenever ../shared/vectors is there (they skip with a message otherwise).

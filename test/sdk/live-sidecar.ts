@@ -89,6 +89,21 @@ function userText(request: unknown): string {
   return typeof last?.content === 'string' ? last.content : '';
 }
 
+/** A live sidecar for the enclosing describe(): started before its tests, stopped after them. */
+export function useLiveSidecar(o: { mcp?: boolean } = {}): () => LiveSidecar {
+  let live: LiveSidecar | undefined;
+  beforeAll(async () => {
+    live = await startLiveSidecar(o);
+  }, 120_000);
+  afterAll(async () => {
+    await live?.stop();
+  });
+  return () => {
+    if (!live) throw new Error('the live sidecar did not start (see beforeAll)');
+    return live;
+  };
+}
+
 export async function startLiveSidecar(o: { mcp?: boolean } = {}): Promise<LiveSidecar> {
   const pod = await Pod.create();
   if (o.mcp) await pod.writeBundle(sidecarBundle(withEcho));

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../support/shared.js';
-import { startLiveSidecar, type LiveSidecar } from './live-sidecar.js';
+import { useLiveSidecar } from './live-sidecar.js';
 import { describeWithPython, python } from './python-support.js';
 
 function pytest(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
@@ -22,16 +22,10 @@ function pytest(env: Record<string, string>): Promise<{ code: number | null; out
 }
 
 describeWithPython('Python SDK (pytest)', () => {
-  let live: LiveSidecar;
-  beforeAll(async () => {
-    live = await startLiveSidecar({ mcp: true });
-  }, 60_000);
-  afterAll(async () => {
-    await live?.stop();
-  });
+  const live = useLiveSidecar({ mcp: true });
 
   it('passes its vector and live tests against a real sidecar, none skipped', async () => {
-    const r = await pytest(live.env());
+    const r = await pytest(live().env());
     const summary = r.out.trim().split('\n').at(-1) ?? '';
     expect([r.code, summary.replace(/ in [\d.]+s.*$/, '')]).toEqual([0, expect.stringMatching(/^\d+ passed$/)]);
   }, 120_000);

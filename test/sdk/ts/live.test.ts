@@ -5,27 +5,21 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { ApprovalsClient, governanceOf, governedFetch, loadTrust, parseHelmContent, readApproverKey, verifyReceipt, type Governance } from '../../../sdk/ts/src/index.js';
-import { SCRIPT, startLiveSidecar, type LiveSidecar } from '../live-sidecar.js';
+import { SCRIPT, useLiveSidecar } from '../live-sidecar.js';
 
 describe('TS SDK against a live sidecar', () => {
-  let live: LiveSidecar;
-  beforeAll(async () => {
-    live = await startLiveSidecar();
-  }, 60_000);
-  afterAll(async () => {
-    await live?.stop();
-  });
+  const live = useLiveSidecar();
 
   async function receipt(hash: string, trustEvents: string[]) {
     const hex = hash.replace(/^sha256:/, '');
-    const entry = await readFile(join(live.packDir, 'receipts', `${hex}.json`));
-    const proof = await readFile(join(live.packDir, 'receipts', `${hex}.tlog-proof`), 'utf8');
-    return verifyReceipt(entry, loadTrust(await readFile(live.trustPolicy, 'utf8'), trustEvents), { proof });
+    const entry = await readFile(join(live().packDir, 'receipts', `${hex}.json`));
+    const proof = await readFile(join(live().packDir, 'receipts', `${hex}.tlog-proof`), 'utf8');
+    return verifyReceipt(entry, loadTrust(await readFile(live().trustPolicy, 'utf8'), trustEvents), { proof });
   }
 
   it('reads the governance of an allowed and a denied call, verifies both receipts, and approves an escalated call', async () => {
     const seen: Governance[] = [];
-    const client = new OpenAI({ baseURL: live.baseUrl, apiKey: 'agent-own-key', maxRetries: 0, fetch: governedFetch((g) => seen.push(g)) });
+    const client = new OpenAI({ baseURL: live().baseUrl, apiKey: 'agent-own-key', maxRetries: 0, fetch: governedFetch((g) => seen.push(g)) });
     const ask = (prompt: string) => client.chat.completions.create({ model: 'scripted-model', messages: [{ role: 'user', content: prompt }] }).withResponse();
 
     const allowed = await ask(SCRIPT.allowed.prompt);
@@ -53,17 +47,17 @@ describe('TS SDK against a live sidecar', () => {
     const escalated = await ask(SCRIPT.escalated.prompt);
     const e = governanceOf(escalated.response, escalated.data);
     expect([e.verdict, e.reasonCode]).toEqual(['ESCALATE', 'APPROVAL_REQUIRED']);
-    const approvals = new ApprovalsClient(live.adminUrl);
+    const approvals = new ApprovalsClient(live().adminUrl);
     const pending = await approvals.list();
     expect(pending.map((p) => [p.nonce, p.tool])).toEqual([[e.approvalId, SCRIPT.escalated.tool]]);
-    const accepted = await approvals.answer(e.approvalId!, await readApproverKey(live.approverKey));
+    const accepted = await approvals.answer(e.approvalId!, await readApproverKey(live().approverKey));
     expect([accepted.accepted, accepted.approvals, accepted.quorum]).toEqual([true, 1, 1]);
     const retried = await ask(SCRIPT.escalated.prompt);
     const r = governanceOf(retried.response, retried.data);
     expect([r.verdict, r.reasonCode]).toEqual(['ALLOW', 'APPROVAL_GRANTED']);
 
-    expect((await fetch(live.exportUrl, { method: 'POST' })).status).toBe(200);
-    const events = (await readFile(join(live.packDir, 'trust-events.jsonl'), 'utf8')).trim().split('\n');
+    expect((await fetch(live().exportUrl, { method: 'POST' })).status).toBe(200);
+    const events = (await readFile(join(live().packDir, 'trust-events.jsonl'), 'utf8')).trim().split('\n');
     const verified = await Promise.all([a.receiptId!, d.receiptId!, accepted.receipt, r.receiptId!].map((h) => receipt(h, events)));
     expect(verified.map((v) => [v.kind, v.body.verdict, v.body.reasonCode ?? null, v.inclusion !== null])).toEqual([
       ['decision', 'ALLOW', 'ALLOWED', true],
