@@ -11,7 +11,10 @@ export const BUDGET_MAX_CALLS = 2;
 export const RATE_ID = 'conf-throttle';
 export const ESCALATE_ABOVE_CENTS = 100;
 
-export function conformanceBundle(approverVkey: string): PolicyBundleDoc {
+/** The sandboxed tools' module (examples/sandbox/csv2json.wasm), copied into the kit's bundle directory. */
+export const SANDBOX_MODULE = 'csv2json.wasm';
+
+export function conformanceBundle(approverVkey: string, moduleSha256: string): PolicyBundleDoc {
   const str = (extra: Record<string, unknown> = {}) => ({ type: 'string', ...extra });
   const args = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, ...(required.length ? { required } : {}) });
   return {
@@ -43,6 +46,27 @@ export function conformanceBundle(approverVkey: string): PolicyBundleDoc {
       conf__query: { domain: 'conf', sideEffect: 'read', args: args({ table: { enum: ['orders', 'customers'] }, filter: str({ pattern: '^[A-Za-z0-9_]{0,64}$' }) }, ['table']) },
       conf__secrets: { domain: 'restricted', sideEffect: 'read', args: args({}) },
       conf__wipe: { domain: 'ops', sideEffect: 'destructive', args: args({}) },
+      // Sandboxed tools (one module, three compute profiles): run by the sidecar's built-in sandbox.
+      ...Object.fromEntries(
+        (['conf-compute', 'conf-compute-gas', 'conf-compute-output'] as const).map((profile, i) => [
+          ['conf__csv', 'conf__csv_gas', 'conf__csv_output'][i],
+          {
+            domain: 'conf',
+            sideEffect: 'read',
+            sandbox: profile,
+            args: args({ csv: str({ maxLength: 100_000 }) }, ['csv']),
+            output: { type: 'array', items: { type: 'object', additionalProperties: { type: 'string' } } },
+            wasm: { module: SANDBOX_MODULE, sha256: moduleSha256, stdin: { arg: 'csv' }, stdout: 'json' },
+          },
+        ]),
+      ),
+    },
+    sandbox: {
+      profiles: {
+        'conf-compute': { description: 'enough for a small CSV', network: 'none', filesystem: 'none', compute: { gas: 50_000_000, wallMs: 5000, memoryPages: 64, outputBytes: 65_536 } },
+        'conf-compute-gas': { description: 'too little gas for any CSV', network: 'none', filesystem: 'none', compute: { gas: 1000, wallMs: 5000, memoryPages: 64, outputBytes: 65_536 } },
+        'conf-compute-output': { description: 'too little output for any CSV', network: 'none', filesystem: 'none', compute: { gas: 50_000_000, wallMs: 5000, memoryPages: 64, outputBytes: 8 } },
+      },
     },
     rules: [
       { id: 'allow-conf', match: { domains: ['conf', 'ops', 'restricted'] }, verdict: 'ALLOW' },

@@ -175,6 +175,19 @@ async function streaming(t: Target): Promise<Failures> {
   return f;
 }
 
+async function sandboxLimits(t: Target): Promise<Failures> {
+  const f: Failures = [];
+  const csv = 'sku,name,qty\nB-12,bolt,40\nN-07,nut,250\n';
+  const ok = await t.execute('conf__csv', { csv });
+  expectRest(f, 'sandboxed conf__csv within its limits', ok, { status: 200, verdict: 'ALLOW', reasonCode: 'ALLOWED' });
+  for (const [tool, code] of [['conf__csv_gas', 'ERR_COMPUTE_GAS_EXHAUSTED'], ['conf__csv_output', 'ERR_COMPUTE_OUTPUT_EXHAUSTED']] as const) {
+    const a = await t.execute(tool, { csv });
+    expectRest(f, `sandboxed ${tool}`, a, { status: 403, verdict: 'DENY', reasonCode: code });
+    if (typeof (a.body.receipts as Record<string, unknown> | undefined)?.result !== 'string') f.push(`sandboxed ${tool}: the answer names no RESULT receipt recording the exhausted limit`);
+  }
+  return f;
+}
+
 export const SURFACE_CHECKS: Record<string, SurfaceCheck> = {
   'L1-PEP-ALLOW': allow,
   'L1-PEP-UNKNOWN-TOOL': unknownTool,
@@ -187,6 +200,7 @@ export const SURFACE_CHECKS: Record<string, SurfaceCheck> = {
   'L2-APPROVAL': approval,
   'L2-IDEMPOTENCY': idempotency,
   'L2-OUTPUT-DRIFT': outputDrift,
+  'L2-SANDBOX-LIMITS': sandboxLimits,
   'L3-BUNDLE-TRUST': checkBundleTrust,
   'L3-STREAMING': streaming,
   'L3-MCP-ERAS': checkMcpEras,

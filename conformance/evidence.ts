@@ -90,7 +90,8 @@ const pred = (n: DecodedNode) => n.statement.predicate as unknown as { index: nu
 
 async function denyReceipts(t: Target, e: Evidence): Promise<Failures> {
   const f: Failures = [];
-  // DECISION nodes, and RESULT nodes (a withheld output is receipted by its rejected RESULT).
+  // DECISION nodes, and RESULT nodes (a withheld output is receipted by its rejected RESULT, a
+  // sandboxed run that hit a limit by its error RESULT).
   const nodes = new Map<string, DecodedNode>();
   for (const log of e.logs.values()) for (const n of log) if (n.kind === 'decision' || n.kind === 'result') nodes.set(n.entryHash, n);
   const byCall = new Map([...nodes.values()].filter((n) => n.kind === 'decision').map((n) => [String(body(n).callId), n]));
@@ -104,7 +105,7 @@ async function denyReceipts(t: Target, e: Evidence): Promise<Failures> {
     }
     const b = body(n);
     const says = n.kind === 'result' ? `${String(b.status)} ${String(b.reasonCode)}` : `${String(b.verdict)} ${String(b.reasonCode)}`;
-    const agrees = n.kind === 'result' ? b.status === 'rejected' && b.reasonCode === o.reasonCode : b.verdict === 'DENY' && b.reasonCode === o.reasonCode;
+    const agrees = n.kind === 'result' ? (b.status === 'rejected' || b.status === 'error') && b.reasonCode === o.reasonCode : b.verdict === 'DENY' && b.reasonCode === o.reasonCode;
     if (!agrees || b.callId !== o.callId) f.push(`${o.surface} DENY ${o.reasonCode} of call ${o.callId}: its ${n.kind} receipt says ${says} for call ${String(b.callId)}`);
   }
   return f;

@@ -4,7 +4,8 @@
 // must be started with (`helmctl serve --config DIR/sidecar.yaml`).
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { keygen } from '../cli/commands/keygen.js';
@@ -12,7 +13,7 @@ import { trust } from '../cli/commands/trust.js';
 import { loadSigningKey } from '../cli/key-files.js';
 import { nodeSuite } from '../kernel/crypto/node.js';
 import { bundleContentHash, signBundle } from '../kernel/guardian/index.js';
-import { conformanceBundle } from './bundle.js';
+import { conformanceBundle, SANDBOX_MODULE } from './bundle.js';
 import { kitPaths, type KitPaths } from './kit-paths.js';
 import { PRINCIPAL_ID, PRINCIPAL_ROLE, UPSTREAM } from './tools.js';
 
@@ -28,6 +29,13 @@ function built(rel: string): string {
 export const helmctlPath = built('cli/helmctl.js');
 /** The conformance MCP upstream the sidecar spawns (stdio). */
 export const upstreamPath = built('conformance/upstream-main.js');
+/** A file of the package (from dist/conformance/ or conformance/). */
+function packaged(rel: string): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [resolve(here, '..', rel), resolve(here, '../..', rel)].find((f) => existsSync(f)) ?? resolve(here, '..', rel);
+}
+/** The sandboxed tools' module, copied into the kit beside its bundle (the default module directory). */
+export const sandboxModulePath = packaged('examples/sandbox/csv2json.wasm');
 
 export interface KitManifest {
   format: typeof KIT_FORMAT;
@@ -83,7 +91,10 @@ export async function initKit(dir: string, o: InitOptions = {}): Promise<KitMani
   await writeFile(p.trustPolicy, [`log ${await pub(p.logKey)}`, 'quorum none', `root ${await pub(p.rootKey)}`, `exporter ${await pub(p.exporterKey)}`, ''].join('\n'));
   // The revoked signer is a trust root too: its bundles are refused for the revocation alone.
   await writeFile(p.bundleRoots, `${await pub(p.signerKey)}\n${await pub(p.revokedSignerKey)}\n`);
-  const bundleDigest = await writeSignedBundle(p, conformanceBundle(await pub(p.approverKey)), p.signerKey);
+  const module = await readFile(sandboxModulePath);
+  await writeFile(join(dirname(p.bundle), SANDBOX_MODULE), module);
+  const moduleSha256 = `sha256:${createHash('sha256').update(module).digest('hex')}`;
+  const bundleDigest = await writeSignedBundle(p, conformanceBundle(await pub(p.approverKey), moduleSha256), p.signerKey);
   await writeFile(p.executions, '');
   await writeFile(p.upstreamState, JSON.stringify({ poisoned: false }));
 

@@ -36,7 +36,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: 'L2-REPLAY', level: 'L2', phase: 'evidence', title: 'Replaying every decision of the pack reproduces it: zero divergence' },
   { id: 'L2-TRUST-ROOT', level: 'L2', phase: 'evidence', title: 'Node keys are trusted only through root-signed trust events: under another root the pack is rejected' },
   { id: 'L2-TRUST-ROTATION', level: 'L2', phase: 'evidence', title: 'Key rotation and revocation by log position', notYet: 'not observable black-box: the sidecar under test would have to be restarted with a rotated key; covered by test/trust and test/evidence, not by the runner yet' },
-  { id: 'L2-SANDBOX-LIMITS', level: 'L2', phase: 'surface', title: 'Sandbox limits (time, memory, output) are enforced and receipted', notYet: 'not applicable yet: the sidecar has no built-in sandbox upstream in this version (issue 13 is building it)' },
+  { id: 'L2-SANDBOX-LIMITS', level: 'L2', phase: 'surface', title: 'A sandboxed tool runs within its compute profile; exhausted gas and output end the call with their own code and a signed RESULT' },
   { id: 'L3-BUNDLE-TRUST', level: 'L3', phase: 'surface', title: 'A bundle signed by an untrusted or a revoked signer is rejected and the bundle in force stays' },
   { id: 'L3-BUNDLE-COMPOSITION', level: 'L3', phase: 'surface', title: 'Composed bundles (layers) are enforced as composed', notYet: 'not yet: the runner drives one bundle; composition is tested by test/guardian (helmctl bundle compose)' },
   { id: 'L3-MERKLE-PROOFS', level: 'L3', phase: 'evidence', title: 'Inclusion proofs of decisions and a consistency proof between checkpoints verify against the signed checkpoints' },

@@ -126,8 +126,9 @@ export class Target {
   noteRest(tool: string, b: Record<string, unknown>, surface: 'rest' | 'mcp' = 'rest'): void {
     if (typeof b.verdict !== 'string') return;
     const receipts = (b.receipts ?? {}) as { decision?: string; result?: string };
-    // A withheld output is a DENY after an ALLOW: its receipt is the rejected RESULT node.
-    const receipt = b.reasonCode === 'ERR_CONNECTOR_CONTRACT_DRIFT' ? receipts.result : receipts.decision;
+    // A withheld output and a sandboxed run that hit a limit are receipted by their RESULT (the decision was ALLOW).
+    const byResult = b.reasonCode === 'ERR_CONNECTOR_CONTRACT_DRIFT' || String(b.reasonCode).startsWith('ERR_COMPUTE_');
+    const receipt = byResult ? receipts.result : receipts.decision;
     this.observed.push({ surface, tool, callId: String(b.callId ?? ''), verdict: b.verdict, reasonCode: String(b.reasonCode ?? ''), receipt: receipt ?? null });
   }
 
