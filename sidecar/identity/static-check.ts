@@ -69,7 +69,9 @@ export async function checkStaticIdentity(o: { suite: CryptoSuite; nodeKey: Sign
   const snap = exists ? await readStartSnapshot(o.logDir, { origin: o.origin, nodeKey: o.nodeKey, suite: o.suite }).catch(() => null) : null;
   const from = snap?.snapshot?.size ?? 0;
   // A store that cannot be read is the writer's to report (ERR_SIDECAR_STORE, with its recovery).
-  const log = exists ? await readLog(o.logDir, { from }).catch(() => null) : null;
+  let log = exists ? await readLog(o.logDir, { from }).catch(() => null) : null;
+  // A log shorter than the snapshot (truncated or replaced): the snapshot stands for nothing, read it all.
+  if (log && from > 0 && log.first + log.entries.length < from) log = await readLog(o.logDir).catch(() => null);
   let publishedBefore = false;
   if (log) {
     if (log.origin !== o.origin) {

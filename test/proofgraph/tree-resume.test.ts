@@ -120,6 +120,16 @@ describe('writer open from a start-up snapshot', () => {
     await expect(check()).rejects.toMatchObject({ code: 'ERR_SIDECAR_IDENTITY' });
   });
 
+  it('the static identity check reads the whole log when the log is shorter than the snapshot', async () => {
+    await logWithSnapshot();
+    const logDir = join(dir.dir, 'w');
+    const segs = readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort();
+    // Cut the log back below the snapshot's size by removing its later segments.
+    for (const name of segs.slice(Math.floor(segs.length / 3))) rmSync(join(logDir, name));
+    expect((await readLog(logDir)).entries.length).toBeLessThan(200);
+    await expect(checkStaticIdentity({ suite: nodeSuite, nodeKey: k.node, logKey: k.log, origin: ORIGIN, trustEvents: [], logDir })).resolves.toBeUndefined();
+  });
+
   it('a snapshot whose last leaf the log does not have makes the open read every segment', async () => {
     const { clock, S } = await logWithSnapshot({ lastLeaf: new Uint8Array(32).fill(9) });
     const w = await open(clock, true);
