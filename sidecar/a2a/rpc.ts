@@ -2,6 +2,7 @@
 // read as their v1.0 equivalents), the skill the caller names in metadata["helm.skill"], the
 // number of message parts, and the HELM metadata of a delegation. Never throws.
 import { isObject } from '../../kernel/a2a/refusal.js';
+import { parseStrictJson } from '../../kernel/json/parse.js';
 
 export const SKILL_KEY = 'helm.skill';
 /** Outbound: the scope the agent asks to hand on, {scope: {skills, tools, budget}, ttlSeconds}. */
@@ -30,12 +31,12 @@ export interface RpcCall {
 }
 
 export function readRpc(bytes: Uint8Array): RpcCall | null {
-  let body: unknown;
-  try {
-    body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    return null;
-  }
+  // The strict parser (kernel/json): a duplicate key, a lone surrogate or an out-of-range number
+  // could make the remote agent read another skill or method than the one judged here (outbound
+  // forwards these very bytes), so such a body is not a call at all and is denied.
+  const parsed = parseStrictJson(bytes);
+  if (!parsed.ok) return null;
+  const body = parsed.value;
   if (!isObject(body) || body.jsonrpc !== '2.0' || typeof body.method !== 'string') return null;
   const id = typeof body.id === 'string' || typeof body.id === 'number' ? body.id : null;
   const method = LEGACY[body.method] ?? body.method;
@@ -43,7 +44,8 @@ export function readRpc(bytes: Uint8Array): RpcCall | null {
   const message = isObject(params.message) ? params.message : {};
   const meta = isObject(params.metadata) ? params.metadata : {};
   const mmeta = isObject(message.metadata) ? message.metadata : {};
-  const pick = (k: string): unknown => meta[k] ?? mmeta[k] ?? null;
+  // A key set in both places with different values is ambiguous (a receiver may read either): no value.
+  const pick = (k: string): unknown => (k in meta && k in mmeta && JSON.stringify(meta[k]) !== JSON.stringify(mmeta[k]) ? null : (meta[k] ?? mmeta[k] ?? null));
   const skill = pick(SKILL_KEY);
   return {
     id,
