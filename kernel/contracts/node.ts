@@ -2,7 +2,7 @@
 // (what the log stores, what the Merkle leaf hashes) is the JCS of the envelope.
 // Normative spec: docs/spec/receipt.md.
 import type { ValidateFunction } from 'ajv';
-import { equalBytes, fromUtf8, toHex, utf8 } from '../crypto/bytes.js';
+import { equalBytes, fromBase64, fromUtf8, toHex, utf8 } from '../crypto/bytes.js';
 import { jcsSignedString } from '../crypto/jcs.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { checkEnvelopeShape, IN_TOTO_PAYLOAD_TYPE, pae, signEnvelope, type DsseEnvelope, type EnvelopeSigner } from './dsse.js';
@@ -55,6 +55,8 @@ export interface EncodedNode {
   /** JCS(envelope): the log entry. */
   readonly entry: Uint8Array;
   readonly entryHash: HashRef;
+  /** SHA-256(entry) as bytes (entryHash's digest): the store reuses it as its record frame hash. */
+  readonly entryDigest: Uint8Array;
 }
 
 export class NodeFormatError extends Error {
@@ -99,7 +101,8 @@ export function encodeNode(suite: CryptoSuite, draft: NodeDraft, signers: readon
     predicateType,
     predicate: p as Predicate,
   };
-  return { kind: draft.kind, statement, envelope, entry, entryHash: hashRef(suite, entry) };
+  const entryDigest = suite.sha256(entry);
+  return { kind: draft.kind, statement, envelope, entry, entryHash: `sha256:${toHex(entryDigest)}`, entryDigest };
 }
 
 /**
@@ -168,6 +171,23 @@ export interface DecodedNode {
   /** The bytes every envelope signature covers. */
   readonly pae: Uint8Array;
   readonly signatures: ReadonlyArray<{ keyid: string; sig: Uint8Array }>;
+}
+
+/** What a fold needs of a node. */
+export type FoldedNode = Pick<DecodedNode, 'kind' | 'statement' | 'entryHash'>;
+
+/**
+ * Parses back an entry this process encoded itself (encodeNode, schema-checked by its writer before
+ * it was stored): the statement as fresh objects, without re-checking canonical form, schema or
+ * digests. Only for entries handed over in memory by the writer that built them; anything read
+ * from disk goes through decodeNode.
+ */
+export function parseOwnEntry(entry: Uint8Array, entryHash: HashRef): FoldedNode {
+  const env = parseJsonStrict(entry, 'entry') as { payload: string };
+  const statement = parseJsonStrict(fromBase64(env.payload), 'payload') as Statement;
+  const kind = kindByType.get(statement.predicateType);
+  if (!kind) throw new NodeFormatError('ERR_PREDICATE_TYPE', `unknown predicateType ${statement.predicateType}`);
+  return { kind, statement, entryHash };
 }
 
 export function parseJsonStrict(bytes: Uint8Array, what: string): unknown {

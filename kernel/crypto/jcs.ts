@@ -58,13 +58,25 @@ export function jcsSigned(value: unknown): Uint8Array {
   return utf8(jcsSignedString(value));
 }
 
-/** How a profile prints (or refuses) a number: the one thing RFC 8785 profiles here differ in. */
-export type JcsNumberRule = (n: number, path: string) => string;
+/**
+ * How a profile prints (or refuses) a number: the one thing RFC 8785 profiles here differ in.
+ * `path` is called only to name the place in an error (building it for every value costs).
+ */
+export type JcsNumberRule = (n: number, path: () => string) => string;
 
 const safeInteger: JcsNumberRule = (n, path) => {
-  if (!Number.isSafeInteger(n)) throw new CanonicalizationError(`number ${n} is not a safe integer`, path);
+  if (!Number.isSafeInteger(n)) throw new CanonicalizationError(`number ${n} is not a safe integer`, path());
   return Object.is(n, -0) ? '0' : String(n);
 };
+
+/** The keys and indexes from the root to the value being written, joined only for an error. */
+type Trail = Array<string | number>;
+
+function pathOf(base: string, trail: Trail): string {
+  let p = base;
+  for (const t of trail) p += typeof t === 'number' ? `[${t}]` : `.${t}`;
+  return p;
+}
 
 /**
  * RFC 8785 in one pass for values whose numbers `rule` admits. Within such a profile RFC 8785 is
@@ -72,41 +84,51 @@ const safeInteger: JcsNumberRule = (n, path) => {
  * sorted by UTF-16 code units (Array.prototype.sort's default order).
  */
 export function jcsProfileString(value: unknown, rule: JcsNumberRule, path = ''): string {
+  return emit(value, rule, path, []);
+}
+
+function emit(value: unknown, rule: JcsNumberRule, base: string, trail: Trail): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      return rule(value, path);
+      return rule(value, () => pathOf(base, trail));
     case 'string': {
       // JSON.stringify escapes lone surrogates as \udXXX, so only then is the slower check needed.
       const s = JSON.stringify(value);
-      if (s.includes('\\ud') && !value.isWellFormed()) throw new CanonicalizationError('string contains a lone surrogate', path);
+      if (s.includes('\\ud') && !value.isWellFormed()) throw new CanonicalizationError('string contains a lone surrogate', pathOf(base, trail));
       return s;
     }
     case 'object': {
       if (Array.isArray(value)) {
         let out = '[';
-        for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + jcsProfileString(value[i], rule, `${path}[${i}]`);
+        for (let i = 0; i < value.length; i++) {
+          trail.push(i);
+          out += (i ? ',' : '') + emit(value[i], rule, base, trail);
+          trail.pop();
+        }
         return out + ']';
       }
       const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) throw new CanonicalizationError('not a plain object', path);
+      if (proto !== Object.prototype && proto !== null) throw new CanonicalizationError('not a plain object', pathOf(base, trail));
       const keys = Object.keys(value).sort();
       let out = '{';
       let first = true;
       for (const k of keys) {
         const v = (value as Record<string, unknown>)[k];
-        if (v === undefined) throw new CanonicalizationError(`property "${k}" is undefined`, path);
+        if (v === undefined) throw new CanonicalizationError(`property "${k}" is undefined`, pathOf(base, trail));
         const ks = JSON.stringify(k);
-        if (ks.includes('\\ud') && !k.isWellFormed()) throw new CanonicalizationError('key contains a lone surrogate', path);
-        out += (first ? '' : ',') + ks + ':' + jcsProfileString(v, rule, `${path}.${k}`);
+        if (ks.includes('\\ud') && !k.isWellFormed()) throw new CanonicalizationError('key contains a lone surrogate', pathOf(base, trail));
+        trail.push(k);
+        out += (first ? '' : ',') + ks + ':' + emit(v, rule, base, trail);
+        trail.pop();
         first = false;
       }
       return out + '}';
     }
     default:
-      throw new CanonicalizationError(`unsupported type ${typeof value}`, path);
+      throw new CanonicalizationError(`unsupported type ${typeof value}`, pathOf(base, trail));
   }
 }
 

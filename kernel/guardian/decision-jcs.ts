@@ -10,7 +10,7 @@ export class DecimalPrecisionError extends CanonicalizationError {}
 
 const decimal: JcsNumberRule = (n, path) => {
   const problem = numberProblem(n);
-  if (problem) throw isImpreciseDecimal(n) ? new DecimalPrecisionError(problem, path) : new CanonicalizationError(problem, path);
+  if (problem) throw isImpreciseDecimal(n) ? new DecimalPrecisionError(problem, path()) : new CanonicalizationError(problem, path());
   return Object.is(n, -0) ? '0' : String(n);
 };
 

@@ -2,7 +2,7 @@
 // Only recorded facts count, so a reservation whose decision never became durable is forgotten,
 // which is right: that call was answered 503 and never ran.
 import type { CryptoSuite } from '../crypto/suite.js';
-import { decodeNode, type HashRef } from '../contracts/node.js';
+import { decodeNode, type FoldedNode, type HashRef } from '../contracts/node.js';
 import { parseInstant } from '../guardian/decision-input.js';
 import { newCeremony } from './ceremony.js';
 import type { IntentBody } from './request.js';
@@ -41,7 +41,10 @@ export class PepFold {
   ) {}
 
   apply(entry: Uint8Array): void {
-    const node = decodeNode(this.suite, entry);
+    this.applyNode(decodeNode(this.suite, entry));
+  }
+
+  applyNode(node: FoldedNode): void {
     const state = this.state;
     const intents = this.intents;
     this.nodes++;

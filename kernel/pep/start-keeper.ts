@@ -4,6 +4,7 @@
 // PEP state, so the snapshot is exactly what a full rebuild of the same prefix gives.
 import type { SigningKey } from '../crypto/signing-key.js';
 import type { CryptoSuite } from '../crypto/suite.js';
+import { decodeNode, parseOwnEntry, type FoldedNode, type HashRef } from '../contracts/node.js';
 import { ChainFold } from '../proofgraph/chain-state.js';
 import type { ProofGraphWriter } from '../proofgraph/graph-writer.js';
 import { saveStartSnapshot, START_SNAPSHOT_FORMAT, type StartSnapshot } from '../proofgraph/start-snapshot.js';
@@ -13,7 +14,8 @@ import type { PepFold } from './rebuild.js';
 import { snapshotOf, stateFromSnapshot, type PepSnapshot } from './snapshot.js';
 
 export class StartSnapshotKeeper {
-  private readonly waiting = new Map<number, Uint8Array>();
+  /** Durable entries this run wrote, not folded yet: parsed back, not decoded (the writer checked them). */
+  private readonly waiting = new Map<number, { entry: Uint8Array; entryHash: HashRef }>();
   private savedSize = -1;
 
   private constructor(
@@ -40,19 +42,20 @@ export class StartSnapshotKeeper {
     const fold = stateFromSnapshot(pep.snapshot, o.suite);
     const k = new StartSnapshotKeeper(o.writer, o.logDir, o.nodeKey, chain, fold, pep.size);
     // Listen before reading, so an entry that becomes durable meanwhile is not missed.
-    o.writer.onDurable = (index, entry) => {
-      if (index >= k.size) k.waiting.set(index, entry);
+    o.writer.onDurable = (index, entry, entryHash) => {
+      if (index >= k.size) k.waiting.set(index, { entry, entryHash });
     };
     // Only from the chain's resume point: both folds already hold everything before it.
     const log = await readLog(o.logDir, { from: base.size });
     for (const e of log.entries.slice(0, pep.size - log.first)) chain.apply(e);
-    for (const e of log.entries.slice(k.size - log.first)) k.apply(e);
+    for (const e of log.entries.slice(k.size - log.first)) k.apply(decodeNode(o.suite, e));
     return k;
   }
 
-  private apply(entry: Uint8Array): void {
-    this.chain.apply(entry);
-    this.fold.apply(entry);
+  /** One decode (or parse) per entry feeds both folds. */
+  private apply(node: FoldedNode): void {
+    this.chain.applyNode(node);
+    this.fold.applyNode(node);
     this.waiting.delete(this.size);
     this.size++;
   }
@@ -63,7 +66,7 @@ export class StartSnapshotKeeper {
    * clean stop). Returns the size written, or null.
    */
   async save(o: { force?: boolean; minGrowth?: number } = {}): Promise<number | null> {
-    for (let e = this.waiting.get(this.size); e !== undefined; e = this.waiting.get(this.size)) this.apply(e);
+    for (let e = this.waiting.get(this.size); e !== undefined; e = this.waiting.get(this.size)) this.apply(parseOwnEntry(e.entry, e.entryHash));
     for (const i of this.waiting.keys()) if (i < this.size) this.waiting.delete(i);
     if (this.size === 0 || this.size === this.savedSize) return null;
     if (!o.force && this.size - Math.max(0, this.savedSize) < (o.minGrowth ?? 1000)) return null;

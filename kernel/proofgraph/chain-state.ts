@@ -3,7 +3,7 @@
 // recorded) and how the previous run ended. Snapshotted with the PEP state (start-snapshot.ts).
 import type { CryptoSuite } from '../crypto/suite.js';
 import { jcs } from '../crypto/jcs.js';
-import { decodeNode, hashRef, type HashRef } from '../contracts/node.js';
+import { decodeNode, hashRef, type FoldedNode, type HashRef } from '../contracts/node.js';
 import { parseTime } from './clock.js';
 
 export interface ChainSnapshot {
@@ -27,7 +27,10 @@ export class ChainFold {
   constructor(private readonly suite: CryptoSuite) {}
 
   apply(entry: Uint8Array): void {
-    const node = decodeNode(this.suite, entry);
+    this.applyNode(decodeNode(this.suite, entry));
+  }
+
+  applyNode(node: FoldedNode): void {
     const p = node.statement.predicate;
     this.lamports.set(node.entryHash, p.lamport);
     this.lastHash = node.entryHash;

@@ -85,8 +85,8 @@ export class ProofGraphWriter {
   startSnapshot: LoadedSnapshot = { snapshot: null, rejected: null };
   /** The chain as folded at open, before this run appended anything (seeds the snapshot keeper). */
   resumedChain: { size: number; chain: ChainSnapshot } = { size: 0, chain: new ChainFold(nodeSuite).snapshot() };
-  /** Called with each entry once it is durable, in index order (the snapshot keeper follows the log). */
-  onDurable: ((index: number, entry: Uint8Array) => void) | null = null;
+  /** Called with each entry (and its hash) once it is durable, in index order (the snapshot keeper follows the log). */
+  onDurable: ((index: number, entry: Uint8Array, entryHash: HashRef) => void) | null = null;
 
   private constructor(
     private readonly store: LogWriter,
@@ -259,7 +259,7 @@ export class ProofGraphWriter {
     // Never persist a node a verifier would reject: the log is append-only, a bad entry is forever.
     const invalid = statementError(kind, encoded.statement);
     if (invalid) throw new GraphWriterError('ERR_SCHEMA', invalid);
-    const stored = this.store.append(encoded.entry);
+    const stored = this.store.append(encoded.entry, encoded.entryDigest);
     this.lastHash = encoded.entryHash;
     this.lastLamport = predicate.lamport;
     this.lastTimeMs = timeMs;
@@ -271,7 +271,7 @@ export class ProofGraphWriter {
       this.checkpoint().catch(() => undefined);
     }
     const durable = stored.then(() => {
-      this.onDurable?.(node.index, encoded.entry);
+      this.onDurable?.(node.index, encoded.entry, encoded.entryHash);
       return node;
     });
     return { node, durable };

@@ -14,14 +14,16 @@ export function encodeRecord(payload: Uint8Array): Buffer {
 /**
  * Encodes an entry record and also returns its RFC 6962 leaf hash SHA-256(0x00 || entry). The
  * byte just before the entry (the last hash byte) is briefly set to 0x00 so the leaf prefix and
- * the entry are hashed in place: no second copy of the entry on the append hot path.
+ * the entry are hashed in place: no second copy of the entry on the append hot path. `digest`,
+ * when given, must be SHA-256(entry) computed by the caller from these same bytes.
  */
-export function encodeEntryRecord(entry: Uint8Array): { record: Buffer; leaf: Buffer } {
+export function encodeEntryRecord(entry: Uint8Array, digest?: Uint8Array): { record: Buffer; leaf: Buffer } {
   const rec = Buffer.allocUnsafe(RECORD_HEADER_BYTES + entry.length);
   rec.set(entry, RECORD_HEADER_BYTES);
   rec[RECORD_HEADER_BYTES - 1] = 0;
   const leaf = hash('sha256', rec.subarray(RECORD_HEADER_BYTES - 1), 'buffer');
-  rec.set(hash('sha256', rec.subarray(RECORD_HEADER_BYTES), 'buffer'), 4);
+  // The frame hash is SHA-256(entry): the node's entry hash, which its encoder already computed.
+  rec.set(digest ?? hash('sha256', rec.subarray(RECORD_HEADER_BYTES), 'buffer'), 4);
   rec.writeUInt32BE(entry.length, 0);
   return { record: rec, leaf };
 }

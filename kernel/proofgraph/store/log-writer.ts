@@ -151,9 +151,10 @@ export class LogWriter {
   /**
    * Accepts `entry` synchronously (index assigned, tree updated) and resolves with its index once
    * it is durable. Rejects without accepting when the entry is too large or the writer is closed
-   * or failed.
+   * or failed. `digest`: SHA-256(entry), when the caller already has it (the node encoder does),
+   * reused as the record's frame hash instead of hashing the entry a second time.
    */
-  append(entry: Uint8Array): Promise<number> {
+  append(entry: Uint8Array, digest?: Uint8Array): Promise<number> {
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
     if (entry.length > MAX_PAYLOAD_BYTES) {
@@ -167,7 +168,7 @@ export class LogWriter {
     let record: Buffer;
     let leaf: Uint8Array;
     if (this.suite === nodeSuite) {
-      ({ record, leaf } = encodeEntryRecord(entry));
+      ({ record, leaf } = encodeEntryRecord(entry, digest));
     } else {
       record = encodeRecord(entry);
       leaf = leafHash(this.suite, entry);
