@@ -7,8 +7,12 @@
 // Every answer carries one tool call; through the sidecar each is a governed ALLOW with its
 // durable receipts. Prints JSON with the medians over rounds and the ratios the targets use.
 // Run: npm run build && node dist/bench/compare.js [--rounds N] [--c1 N] [--c16 N] [--profile DIR]
+// [--baseline DIST]: also runs another build's sidecar (DIST/sidecar/main.js, e.g. main before a
+// change) as a fourth target in the same rounds, for a before/after ratio measured in one run.
 import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Agent, createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -92,7 +96,7 @@ function once(base: URL, agent: Agent): Promise<number> {
 }
 
 interface Target {
-  name: 'direct' | 'bare' | 'governed';
+  name: 'direct' | 'bare' | 'governed' | 'baseline';
   url: string;
   pid: number;
 }
@@ -121,12 +125,33 @@ async function measure(t: Target, c1: number, c16: number) {
   return { p50Us: lat.p50Us, p99Us: lat.p99Us, rps: c16 / seconds, cpuUsPerRequest: (cpu / c16) * 1e6 };
 }
 
+/**
+ * The disk's write + fdatasync latency in the directory the sidecar logs to: the floor under the
+ * governed path's added latency, since an ALLOW is released only after one fdatasync round.
+ */
+async function syncLatency(dir: string, n: number): Promise<number> {
+  const f = await open(join(dir, 'sync-probe'), 'w');
+  const buf = Buffer.alloc(2800, 1); // about an intent + decision batch
+  const xs: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = process.hrtime.bigint();
+      await f.write(buf);
+      await f.datasync();
+      xs.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+  } finally {
+    await f.close();
+  }
+  return median(xs);
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 };
 
-export async function benchCompare(opts: { rounds?: number; c1?: number; c16?: number; profileDir?: string } = {}) {
+export async function benchCompare(opts: { rounds?: number; c1?: number; c16?: number; profileDir?: string; baseline?: string } = {}) {
   const rounds = opts.rounds ?? 5;
   const c1 = opts.c1 ?? 1000;
   const c16 = opts.c16 ?? 4000;
@@ -140,9 +165,13 @@ export async function benchCompare(opts: { rounds?: number; c1?: number; c16?: n
     { name: 'bare', url: bare.url, pid: bare.proc.pid! },
     { name: 'governed', url: `${sidecar.governed}/v1`, pid: sidecar.child.pid! },
   ];
-  const runs: Record<Target['name'], Awaited<ReturnType<typeof measure>>[]> = { direct: [], bare: [], governed: [] };
+  const base = opts.baseline ? await startSidecar(await s.flags('baseline'), { main: join(opts.baseline, 'sidecar', 'main.js') }) : null;
+  if (base) targets.push({ name: 'baseline', url: `${base.governed}/v1`, pid: base.child.pid! });
+  const runs: Record<Target['name'], Awaited<ReturnType<typeof measure>>[]> = { direct: [], bare: [], governed: [], baseline: [] };
+  const syncs: number[] = [];
   try {
     for (let r = 0; r < rounds; r++) {
+      syncs.push(await syncLatency(s.dir, Math.min(200, c1)));
       for (let k = 0; k < targets.length; k++) {
         const t = targets[(r + k) % targets.length]!;
         runs[t.name].push(await measure(t, c1, c16));
@@ -150,6 +179,7 @@ export async function benchCompare(opts: { rounds?: number; c1?: number; c16?: n
     }
   } finally {
     await stop(sidecar.child);
+    if (base) await stop(base.child);
     await s.cleanup();
     bare.proc.disconnect();
     upstream.proc.disconnect();
@@ -166,6 +196,8 @@ export async function benchCompare(opts: { rounds?: number; c1?: number; c16?: n
   const direct = med('direct');
   const bareM = med('bare');
   const governed = med('governed');
+  const baseline = base ? med('baseline') : null;
+  const syncP50Us = round(median(syncs), 1);
   return {
     rounds,
     c1Requests: c1,
@@ -173,12 +205,23 @@ export async function benchCompare(opts: { rounds?: number; c1?: number; c16?: n
     direct,
     bare: bareM,
     governed,
+    ...(baseline ? { baseline } : {}),
+    /** write + fdatasync p50 of the log's disk, measured between the rounds: the added-latency floor. */
+    syncP50Us,
     ratios: {
       governedAddedP50Us: round(governed.p50Us - direct.p50Us, 1),
+      governedAddedP50BeyondSyncUs: round(governed.p50Us - direct.p50Us - syncP50Us, 1),
       bareAddedP50Us: round(bareM.p50Us - direct.p50Us, 1),
       governedAddedP99Us: round(governed.p99Us - direct.p99Us, 1),
       c16ThroughputGovernedVsBare: round(governed.c16Rps / bareM.c16Rps, 3),
       cpuPerRequestGovernedVsBare: round(governed.cpuUsPerRequest / bareM.cpuUsPerRequest, 2),
+      ...(baseline
+        ? {
+            cpuPerRequestGovernedVsBaseline: round(governed.cpuUsPerRequest / baseline.cpuUsPerRequest, 3),
+            c16ThroughputGovernedVsBaseline: round(governed.c16Rps / baseline.c16Rps, 3),
+            addedP50GovernedVsBaseline: round((governed.p50Us - direct.p50Us) / (baseline.p50Us - direct.p50Us), 3),
+          }
+        : {}),
     },
     targets: { addedP50Us: 500, c16ThroughputVsBare: 0.7, cpuPerRequestVsBare: 1.5 },
   };
@@ -192,9 +235,11 @@ const flag = (name: string): number | undefined => {
 if (argv[0] === '--role') {
   await child(argv[1]!, argv[2]);
 } else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const o: { rounds?: number; c1?: number; c16?: number; profileDir?: string } = {};
+  const o: { rounds?: number; c1?: number; c16?: number; profileDir?: string; baseline?: string } = {};
   const profile = argv.indexOf('--profile');
   if (profile >= 0) o.profileDir = argv[profile + 1]!;
+  const baseline = argv.indexOf('--baseline');
+  if (baseline >= 0) o.baseline = argv[baseline + 1]!;
   for (const k of ['rounds', 'c1', 'c16'] as const) {
     const v = flag(k);
     if (v !== undefined) o[k] = v;

@@ -105,13 +105,15 @@ export interface Started {
 
 export interface Variant {
   nodeFlags?: string[];
+  /** Another build's sidecar entry point (bench/compare.ts --baseline), default this build's. */
+  main?: string;
   env?: Record<string, string>;
 }
 
 /** Spawns the sidecar and polls /readyz until 200; the admin URL comes from the ready log line. */
 export async function startSidecar(flags: string[], v: Variant = {}): Promise<Started> {
   const t0 = process.hrtime.bigint();
-  const child = spawn(process.execPath, [...(v.nodeFlags ?? []), MAIN, ...flags], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...v.env } });
+  const child = spawn(process.execPath, [...(v.nodeFlags ?? []), v.main ?? MAIN, ...flags], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...v.env } });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const deadline = Date.now() + 20_000;
