@@ -145,12 +145,13 @@ async function run(core: GatewayCore, req: CallRequest): Promise<CallOutcome> {
   } finally {
     end?.();
   }
-  const effect = await pep.recordEffect(decision, { status: 'executed', confirmed: true, durationUs: Math.round((performance.now() - t1) * 1000) });
+  // Effect and result in one durable round (pep.md §2), before the client sees the output.
+  const done = await pep.recordExecution(decision, { status: 'executed', confirmed: true, durationUs: Math.round((performance.now() - t1) * 1000) }, { status: result.isError === true ? 'error' : 'ok', output: outputOf(result) });
+  const effect = done.effect;
   if (!effect.recorded) return unrecorded(receipts, `the effect of ${req.tool} could not be recorded (${effect.code}: ${effect.message}); its output is withheld`);
   receipts.effect = effect.node.entryHash;
-
-  const res = await pep.recordResult(effect.node.entryHash, { status: result.isError === true ? 'error' : 'ok', output: outputOf(result) });
-  if (!res.recorded) return unrecorded(receipts, `the result of ${req.tool} could not be recorded (${res.code}: ${res.message}); its output is withheld`);
+  const res = done.result;
+  if (!res?.recorded) return unrecorded(receipts, `the result of ${req.tool} could not be recorded (${res ? `${res.code}: ${res.message}` : 'no result'}); its output is withheld`);
   receipts.result = res.node.entryHash;
   if (res.status === 'rejected') {
     return refused({

@@ -86,11 +86,13 @@ async function run<T>(core: GatewayCore, req: OpRequest<T>): Promise<OpOutcome<T
   } finally {
     clearTimeout(timer);
   }
-  const effect = await pep.recordEffect(decision, { status: 'executed', confirmed: true, durationUs: Math.round((performance.now() - t1) * 1000) });
+  // Effect and result in one durable round (pep.md §2), before the client sees the output.
+  const done = await pep.recordExecution(decision, { status: 'executed', confirmed: true, durationUs: Math.round((performance.now() - t1) * 1000) }, { status: 'ok', output: req.output(result) });
+  const effect = done.effect;
   if (!effect.recorded) return unrecorded(receipts, `the effect of ${req.method} could not be recorded (${effect.code}: ${effect.message}); its output is withheld`) as OpOutcome<T>;
   receipts.effect = effect.node.entryHash;
-  const res = await pep.recordResult(effect.node.entryHash, { status: 'ok', output: req.output(result) });
-  if (!res.recorded) return unrecorded(receipts, `the result of ${req.method} could not be recorded (${res.code}: ${res.message}); its output is withheld`) as OpOutcome<T>;
+  const res = done.result;
+  if (!res?.recorded) return unrecorded(receipts, `the result of ${req.method} could not be recorded (${res ? `${res.code}: ${res.message}` : 'no result'}); its output is withheld`) as OpOutcome<T>;
   receipts.result = res.node.entryHash;
   if (res.status === 'rejected') {
     return { ok: false, refusal: { kind: 'denied', verdict: 'DENY', reasonCode: res.reasonCode ?? 'ERR_CONNECTOR_CONTRACT_DRIFT', failure: 'output-rejected', message: `the output of ${req.method} does not match the pinned output schema of ${tool} (${res.detail ?? 'drift'}); it is withheld`, receipts } };

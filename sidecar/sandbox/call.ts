@@ -99,11 +99,13 @@ export async function sandboxedCall(core: GatewayCore, host: SandboxHost, bundle
   }
 
   const { settled, rawDigest } = await execute(host, tool, args);
-  const effect = await pep.recordEffect(decision, effectOf(settled));
+  // Effect and result in one durable round (pep.md §2), before the client sees the output.
+  const done = await pep.recordExecution(decision, effectOf(settled), resultOf(tool, settled, rawDigest));
+  const effect = done.effect;
   if (!effect.recorded) return unrecorded(receipts, `the effect of ${req.tool} could not be recorded (${effect.code}: ${effect.message}); its output is withheld`);
   receipts.effect = effect.node.entryHash;
-  const result = await pep.recordResult(effect.node.entryHash, resultOf(tool, settled, rawDigest));
-  if (!result.recorded) return unrecorded(receipts, `the result of ${req.tool} could not be recorded (${result.code}: ${result.message}); its output is withheld`);
+  const result = done.result;
+  if (!result?.recorded) return unrecorded(receipts, `the result of ${req.tool} could not be recorded (${result ? `${result.code}: ${result.message}` : 'no result'}); its output is withheld`);
   receipts.result = result.node.entryHash;
   const usage = settled.usage ?? { gas: 0, wallMs: 0, peakMemoryPages: 0, outputBytes: 0 };
   if (!settled.ok) {
