@@ -23,3 +23,11 @@ it('pins the base image by digest, or documents why not and how a release pins i
     expect(text).toMatch(/--build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:/);
   }
 });
+
+it('ships every file the runtime resolves beside dist/ (the conformance kit copies the sandbox example module)', () => {
+  // conformance/kit.ts looks for examples/sandbox/csv2json.wasm at /app/examples/... in the image.
+  const kit = readFileSync(join(repoRoot, 'conformance', 'kit.ts'), 'utf8');
+  expect(kit).toMatch(/packaged\('examples\/sandbox\/csv2json\.wasm'\)/);
+  expect(runtime).toMatch(/^COPY examples\/sandbox examples\/sandbox$/m);
+  expect(runtime.indexOf('COPY examples/sandbox')).toBeLessThan(runtime.indexOf('USER 65532'));
+});
