@@ -10,6 +10,8 @@ export interface SseEvent {
 export class SseParser {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private buf = '';
+  /** Leading chars of `buf` known to hold no CR or LF. */
+  private searched = 0;
   private data: string[] = [];
   private event: string | null = null;
   private sawField = false;
@@ -29,9 +31,14 @@ export class SseParser {
   private drain(final: boolean): SseEvent[] {
     const out: SseEvent[] = [];
     let start = 0;
+    // The next LF and CR, each searched for again only once passed, and never in the part of the
+    // buffer an earlier push already searched: many short lines in a chunk, or one long line over
+    // many chunks, must not rescan the buffer for every line or chunk (quadratic).
+    let lf = this.buf.indexOf('\n', this.searched);
+    let cr = this.buf.indexOf('\r', this.searched);
     for (;;) {
-      const lf = this.buf.indexOf('\n', start);
-      const cr = this.buf.indexOf('\r', start);
+      if (lf !== -1 && lf < start) lf = this.buf.indexOf('\n', start);
+      if (cr !== -1 && cr < start) cr = this.buf.indexOf('\r', start);
       let end: number;
       let next: number;
       if (cr !== -1 && (lf === -1 || cr < lf)) {
@@ -47,6 +54,8 @@ export class SseParser {
       start = next;
     }
     this.buf = this.buf.slice(start);
+    // What is left holds no line end, but perhaps a final CR still waiting for its LF.
+    this.searched = this.buf.endsWith('\r') ? this.buf.length - 1 : this.buf.length;
     return out;
   }
 

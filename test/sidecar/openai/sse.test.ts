@@ -30,6 +30,30 @@ describe('SseParser', () => {
     for (let cut = 1; cut < text.length; cut++) expect(parseAll([text.slice(0, cut), text.slice(cut)])).toEqual(whole);
   });
 
+  it('gives the same events for mixed line endings however the stream is cut (the incremental search keeps its place)', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
+    const ends = ['\n', '\r\n', '\r'];
+    let text = '';
+    for (let i = 0; i < 300; i++) {
+      const end = ends[rnd(3)]!; // one kind per event: a CR line end then an LF blank line would be one CRLF
+      const nl = () => end;
+      text += `${rnd(4) === 0 ? `event: e${i}${nl()}` : ''}data: ${'x'.repeat(rnd(40))}${i}${nl()}${rnd(3) === 0 ? `data: more${nl()}` : ''}${nl()}`;
+    }
+    const all = bytes(text);
+    const whole = parseAll([all]);
+    expect(whole).toHaveLength(300);
+    for (let round = 0; round < 20; round++) {
+      const parts: Uint8Array[] = [];
+      for (let at = 0; at < all.length; ) {
+        const n = 1 + rnd(round < 10 ? 8 : 600);
+        parts.push(all.slice(at, at + n));
+        at += n;
+      }
+      expect(parseAll(parts)).toEqual(whole);
+    }
+  });
+
   it('joins multi-line data with LF, strips one leading space, drops comments and unknown fields', () => {
     expect(parseAll(['data:one\ndata:  two\nid: 7\nretry: 10\n: note\n\n'])).toEqual([{ event: null, data: 'one\n two' }]);
   });
