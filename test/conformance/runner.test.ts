@@ -79,3 +79,10 @@ it('signs the report: verify accepts it under its signer, refuses a changed copy
   expect(untrusted.out).toMatch(/ERR_REPORT_UNTRUSTED_SIGNER/);
   expect(untrusted.code).toBe(1);
 });
+
+it('rotates the node key at the restart: L2-TRUST-ROTATION passes, the kit now signs with a new key published by a KEY_ROTATE', async () => {
+  expect(run.report.requirements.find((r) => r.id === 'L2-TRUST-ROTATION')).toMatchObject({ status: 'pass', detail: [] });
+  const yaml = await readFile(join(lab.kit, 'sidecar.yaml'), 'utf8');
+  expect(yaml).toMatch(/nodeKey: .*keys\/node-\d+\.key/);
+  expect(yaml).toMatch(/keys\/rotate-\d+\.json/);
+});
