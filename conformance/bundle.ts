@@ -2,7 +2,7 @@
 // call, one it lacks (confused deputy), one whose destructive tool its profile does not permit
 // (excessive agency), a budget, a rate limit, an approval, a destination allowlist, a pinned
 // output schema and a pinned tool definition. Every requirement and threat vector targets it.
-import type { PolicyBundleDoc } from '../kernel/guardian/index.js';
+import type { PolicyBundleDoc, PolicyOverlayDoc } from '../kernel/guardian/index.js';
 import { pinnedDefinitionHash, PRINCIPAL_ROLE } from './tools.js';
 
 export const BUNDLE_NAME = 'helm-conformance';
@@ -76,4 +76,24 @@ export function conformanceBundle(approverVkey: string, moduleSha256: string): P
     rateLimits: [{ id: RATE_ID, scope: 'principal-tool', match: { tools: ['conf__throttled'] }, capacity: 1, refillTokens: 1, refillIntervalMs: 3_600_000 }],
     approvals: { manager: { description: 'The conformance approver', approvers: [approverVkey], quorum: 1, timelockSeconds: 0, holdSeconds: 0, timeoutSeconds: 3600 } },
   } as unknown as PolicyBundleDoc;
+}
+
+/** The longest conf__echo text the overlay's requirement (layer 1) lets through. */
+export const OVERLAY_ECHO_MAX = 24;
+
+/**
+ * L3-BUNDLE-COMPOSITION: an overlay that narrows the conformance bundle (policy-bundle.md §7): a
+ * DENY rule for conf__query on the customers table, and an ALLOW rule that becomes a layer-1
+ * requirement on conf__echo (short texts only).
+ */
+export function conformanceOverlay(): PolicyOverlayDoc {
+  return {
+    apiVersion: 'helm-policy-bundle/v1',
+    kind: 'PolicyOverlay',
+    metadata: { name: `${BUNDLE_NAME}-overlay`, version: '1.0.0', description: 'Narrows the conformance bundle (docs/conformance.md, L3-BUNDLE-COMPOSITION).' },
+    rules: [
+      { id: 'overlay-deny-customers', match: { tools: ['conf__query'] }, when: "args.table == 'customers'", verdict: 'DENY' },
+      { id: 'overlay-short-echo', match: { tools: ['conf__echo'] }, when: `size(args.text) <= ${OVERLAY_ECHO_MAX}`, verdict: 'ALLOW' },
+    ],
+  } as unknown as PolicyOverlayDoc;
 }

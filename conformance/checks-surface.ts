@@ -6,6 +6,7 @@ import { signApproval } from '../kernel/pep/index.js';
 import { loadSigningKey } from '../cli/key-files.js';
 import { BUDGET_ID, BUDGET_MAX_CALLS, ESCALATE_ABOVE_CENTS } from './bundle.js';
 import { chatDecision, executedTimes, expectChat, expectRest, type Failures } from './expect.js';
+import { checkBundleComposition } from './checks-bundle-composition.js';
 import { checkBundleTrust } from './checks-bundle-trust.js';
 import { checkMcpEras } from './checks-mcp-eras.js';
 import { newId, type Target } from './target.js';
@@ -202,6 +203,7 @@ export const SURFACE_CHECKS: Record<string, SurfaceCheck> = {
   'L2-OUTPUT-DRIFT': outputDrift,
   'L2-SANDBOX-LIMITS': sandboxLimits,
   'L3-BUNDLE-TRUST': checkBundleTrust,
+  'L3-BUNDLE-COMPOSITION': checkBundleComposition,
   'L3-STREAMING': streaming,
   'L3-MCP-ERAS': checkMcpEras,
 };

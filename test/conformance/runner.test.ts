@@ -86,3 +86,9 @@ it('rotates the node key at the restart: L2-TRUST-ROTATION passes, the kit now s
   expect(yaml).toMatch(/nodeKey: .*keys\/node-\d+\.key/);
   expect(yaml).toMatch(/keys\/rotate-\d+\.json/);
 });
+
+it('drives composition: L3-BUNDLE-COMPOSITION passes and the kit bundle in force afterwards is the base again', async () => {
+  expect(run.report.requirements.find((r) => r.id === 'L3-BUNDLE-COMPOSITION')).toMatchObject({ status: 'pass', detail: [] });
+  const ready = (await (await fetch(`${lab.adminUrl}/readyz`)).json()) as { checks: { bundle: { digest: string } } };
+  expect(ready.checks.bundle.digest).toBe(run.report.kit.bundleDigest);
+});
