@@ -36,7 +36,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: 'L2-REPLAY', level: 'L2', phase: 'evidence', title: 'Replaying every decision of the pack reproduces it: zero divergence' },
   { id: 'L2-TRUST-ROOT', level: 'L2', phase: 'evidence', title: 'Node keys are trusted only through root-signed trust events: under another root the pack is rejected' },
   { id: 'L2-TRUST-ROTATION', level: 'L2', phase: 'evidence', title: 'Key rotation by log position: after a root-signed KEY_ROTATE and a restart with the new node key, the pack spanning both keys verifies and a node signed by the retired key after the rotation is refused (run with --crash-command)' },
-  { id: 'L2-SANDBOX-LIMITS', level: 'L2', phase: 'surface', title: 'A sandboxed tool runs within its compute profile; exhausted gas and output end the call with their own code and a signed RESULT' },
+  { id: 'L2-SANDBOX-LIMITS', level: 'L2', phase: 'surface', title: 'A sandboxed tool runs within its compute profile; exhausted gas, output, memory and wall time each end the call with its own code and a signed RESULT' },
   { id: 'L3-BUNDLE-TRUST', level: 'L3', phase: 'surface', title: 'A bundle signed by an untrusted or a revoked signer is rejected and the bundle in force stays' },
   { id: 'L3-BUNDLE-COMPOSITION', level: 'L3', phase: 'surface', title: 'A bundle composed from the base and a PolicyOverlay (helmctl bundle compose), signed and swapped in, is enforced as composed: the overlay\'s DENY rule and its ALLOW requirement (layer 1) narrow the base, calls both layers permit are allowed' },
   { id: 'L3-MERKLE-PROOFS', level: 'L3', phase: 'evidence', title: 'Inclusion proofs of decisions and a consistency proof between checkpoints verify against the signed checkpoints' },

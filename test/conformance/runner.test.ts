@@ -92,3 +92,12 @@ it('drives composition: L3-BUNDLE-COMPOSITION passes and the kit bundle in force
   const ready = (await (await fetch(`${lab.adminUrl}/readyz`)).json()) as { checks: { bundle: { digest: string } } };
   expect(ready.checks.bundle.digest).toBe(run.report.kit.bundleDigest);
 });
+
+it('drives every sandbox limit: the log holds a signed RESULT for each of gas, output, memory and wall time exhausted', async () => {
+  const { readLog } = await import('../../kernel/proofgraph/store/index.js');
+  const { decodeNode } = await import('../../kernel/contracts/node.js');
+  const { nodeSuite } = await import('../../kernel/crypto/node.js');
+  const log = await readLog(join(lab.kit, 'proofgraph', 'conformance-1'));
+  const codes = new Set(log.entries.map((e) => decodeNode(nodeSuite, e)).filter((n) => n.kind === 'result').map((n) => String((n.statement.predicate.body as { reasonCode?: unknown }).reasonCode)));
+  for (const code of ['ERR_COMPUTE_GAS_EXHAUSTED', 'ERR_COMPUTE_OUTPUT_EXHAUSTED', 'ERR_COMPUTE_MEMORY_EXHAUSTED', 'ERR_COMPUTE_TIME_EXHAUSTED']) expect([...codes]).toContain(code);
+});
