@@ -6,17 +6,17 @@ import { expectRest, type Failures } from './expect.js';
 import { writeSignedBundle } from './kit.js';
 import type { Target } from './target.js';
 
-interface BundleCheck {
+export interface BundleCheck {
   digest?: string;
   rejected?: { code?: string } | null;
 }
 
-async function bundleState(t: Target): Promise<BundleCheck> {
+export async function bundleState(t: Target): Promise<BundleCheck> {
   const r = await t.admin('/readyz');
   return ((r.body.checks as { bundle?: BundleCheck } | undefined)?.bundle ?? {}) as BundleCheck;
 }
 
-async function waitFor(t: Target, pred: (b: BundleCheck) => boolean, ms = 10_000): Promise<BundleCheck> {
+export async function waitFor(t: Target, pred: (b: BundleCheck) => boolean, ms = 10_000): Promise<BundleCheck> {
   const t0 = Date.now();
   let b = await bundleState(t);
   while (!pred(b) && Date.now() - t0 < ms) {

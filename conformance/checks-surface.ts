@@ -6,6 +6,7 @@ import { signApproval } from '../kernel/pep/index.js';
 import { loadSigningKey } from '../cli/key-files.js';
 import { BUDGET_ID, BUDGET_MAX_CALLS, ESCALATE_ABOVE_CENTS } from './bundle.js';
 import { chatDecision, executedTimes, expectChat, expectRest, type Failures } from './expect.js';
+import { checkBundleComposition } from './checks-bundle-composition.js';
 import { checkBundleTrust } from './checks-bundle-trust.js';
 import { checkMcpEras } from './checks-mcp-eras.js';
 import { newId, type Target } from './target.js';
@@ -180,8 +181,13 @@ async function sandboxLimits(t: Target): Promise<Failures> {
   const csv = 'sku,name,qty\nB-12,bolt,40\nN-07,nut,250\n';
   const ok = await t.execute('conf__csv', { csv });
   expectRest(f, 'sandboxed conf__csv within its limits', ok, { status: 200, verdict: 'ALLOW', reasonCode: 'ALLOWED' });
-  for (const [tool, code] of [['conf__csv_gas', 'ERR_COMPUTE_GAS_EXHAUSTED'], ['conf__csv_output', 'ERR_COMPUTE_OUTPUT_EXHAUSTED']] as const) {
-    const a = await t.execute(tool, { csv });
+  for (const [tool, code, input] of [
+    ['conf__csv_gas', 'ERR_COMPUTE_GAS_EXHAUSTED', csv],
+    ['conf__csv_output', 'ERR_COMPUTE_OUTPUT_EXHAUSTED', csv],
+    ['conf__csv_memory', 'ERR_COMPUTE_MEMORY_EXHAUSTED', csv],
+    ['conf__spin', 'ERR_COMPUTE_TIME_EXHAUSTED', csv],
+  ] as const) {
+    const a = await t.execute(tool, { csv: input });
     expectRest(f, `sandboxed ${tool}`, a, { status: 403, verdict: 'DENY', reasonCode: code });
     if (typeof (a.body.receipts as Record<string, unknown> | undefined)?.result !== 'string') f.push(`sandboxed ${tool}: the answer names no RESULT receipt recording the exhausted limit`);
   }
@@ -202,6 +208,7 @@ export const SURFACE_CHECKS: Record<string, SurfaceCheck> = {
   'L2-OUTPUT-DRIFT': outputDrift,
   'L2-SANDBOX-LIMITS': sandboxLimits,
   'L3-BUNDLE-TRUST': checkBundleTrust,
+  'L3-BUNDLE-COMPOSITION': checkBundleComposition,
   'L3-STREAMING': streaming,
   'L3-MCP-ERAS': checkMcpEras,
 };

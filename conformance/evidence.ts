@@ -19,7 +19,8 @@ import { guardianReplayer } from '../kernel/pep/index.js';
 import { openCheckpoint } from '../kernel/proofgraph/checkpoint.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../kernel/proofgraph/merkle.js';
 import type { Failures } from './expect.js';
-import { tamperOneVerdict } from './tamper.js';
+import { resignNode, tamperOneVerdict } from './tamper.js';
+import { loadSigningKey } from '../cli/key-files.js';
 import type { Target } from './target.js';
 
 export interface Evidence {
@@ -235,6 +236,39 @@ async function crashDurability(t: Target, e: Evidence): Promise<Failures> {
   return f;
 }
 
+/**
+ * After the rotation (rotation.ts) and the restart: the pack spans both keys and verifies, the old
+ * key signs exactly the nodes before the rotation index and the new key the rest, the KEY_ROTATE
+ * event is recorded, and a copy with a later node signed by the retired key is refused for it.
+ */
+async function trustRotation(t: Target, e: Evidence): Promise<Failures> {
+  const r = t.rotation;
+  if (!r) return ['the rotation step did not run'];
+  const f: Failures = [];
+  if (!e.verify.ok) f.push(`the pack spanning both keys does not verify: ${e.verify.firstProblem ? `${e.verify.firstProblem.code}: ${e.verify.firstProblem.message}` : 'unknown'}`);
+  const dir = t.kit.manifest.writerId;
+  const nodes = e.logs.get(dir) ?? [];
+  const signers = (n: DecodedNode) => n.signatures.map((s) => s.keyid).join(',');
+  const before = nodes.filter((n) => pred(n).index < r.fromIndex);
+  const after = nodes.filter((n) => pred(n).index >= r.fromIndex);
+  for (const n of before) if (signers(n) !== r.oldKey) f.push(`${dir} index ${pred(n).index} (before the rotation at ${r.fromIndex}) is signed by ${signers(n)}, not the old key ${r.oldKey}`);
+  for (const n of after) if (signers(n) !== r.newKey) f.push(`${dir} index ${pred(n).index} (from the rotation at ${r.fromIndex}) is signed by ${signers(n)}, not the new key ${r.newKey}`);
+  if (before.length === 0) f.push(`the pack holds no node of ${dir} before the rotation index ${r.fromIndex}`);
+  const eventText = (n: DecodedNode) => Buffer.from(String((body(n).event as { payload?: unknown } | undefined)?.payload ?? ''), 'base64').toString();
+  const rotated = after.some((n) => n.kind === 'trust' && eventText(n).includes('"KEY_ROTATE"'));
+  if (!rotated) f.push(`no trust node records the KEY_ROTATE event from index ${r.fromIndex}`);
+  const decision = after.filter((n) => n.kind === 'decision').at(-1);
+  if (!decision) return [...f, `no decision signed by the new key after the rotation at ${r.fromIndex}`];
+  const idx = pred(decision).index;
+  const forged = resignNode(e.pack, dir, idx, await loadSigningKey(r.oldKeyFile, 'retired node key'), await loadSigningKey(t.kit.paths.exporterKey, 'kit exporter key'));
+  if (!forged) return [...f, `decision ${idx} not found in the pack to sign with the retired key`];
+  const v = await verifyPackNode(forged, await loadPolicy(t.kit.paths.trustPolicy), {});
+  const refused = v.problems.find((p) => p.code === 'ERR_NODE_UNTRUSTED_SIGNER' && p.index === idx);
+  if (v.ok) f.push(`a copy with decision ${idx} signed by the key retired at ${r.fromIndex} verifies`);
+  else if (!refused || !/rotated/.test(refused.message)) f.push(`a copy with decision ${idx} signed by the retired key fails, but not with ERR_NODE_UNTRUSTED_SIGNER naming the rotation (${refused?.message ?? v.problems[0]?.code})`);
+  return f;
+}
+
 export const EVIDENCE_CHECKS: Record<string, EvidenceCheck> = {
   'L1-DENY-RECEIPT': denyReceipts,
   'L1-RECEIPT-SIGNATURE': signatures,
@@ -244,6 +278,7 @@ export const EVIDENCE_CHECKS: Record<string, EvidenceCheck> = {
   'L2-PACK-DETERMINISM': determinism,
   'L2-REPLAY': replay,
   'L2-TRUST-ROOT': trustRoot,
+  'L2-TRUST-ROTATION': trustRotation,
   'L3-MERKLE-PROOFS': merkleProofs,
   'L3-CRASH-DURABILITY': crashDurability,
 };

@@ -15,6 +15,7 @@ import { nodeSuite } from '../kernel/crypto/node.js';
 import { bundleContentHash, signBundle } from '../kernel/guardian/index.js';
 import { conformanceBundle, SANDBOX_MODULE } from './bundle.js';
 import { kitPaths, type KitPaths } from './kit-paths.js';
+import { SPIN_MODULE, SPIN_WASM } from './spin-module.js';
 import { PRINCIPAL_ID, PRINCIPAL_ROLE, UPSTREAM } from './tools.js';
 
 export const KIT_FORMAT = 'helm-conformance-kit/v1';
@@ -94,7 +95,9 @@ export async function initKit(dir: string, o: InitOptions = {}): Promise<KitMani
   const module = await readFile(sandboxModulePath);
   await writeFile(join(dirname(p.bundle), SANDBOX_MODULE), module);
   const moduleSha256 = `sha256:${createHash('sha256').update(module).digest('hex')}`;
-  const bundleDigest = await writeSignedBundle(p, conformanceBundle(await pub(p.approverKey), moduleSha256), p.signerKey);
+  await writeFile(join(dirname(p.bundle), SPIN_MODULE), SPIN_WASM);
+  const spinSha256 = `sha256:${createHash('sha256').update(SPIN_WASM).digest('hex')}`;
+  const bundleDigest = await writeSignedBundle(p, conformanceBundle(await pub(p.approverKey), moduleSha256, spinSha256), p.signerKey);
   await writeFile(p.executions, '');
   await writeFile(p.upstreamState, JSON.stringify({ poisoned: false }));
 

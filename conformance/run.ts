@@ -11,6 +11,7 @@ import { readKit } from './kit.js';
 import { loadVectors, runVector, type VectorResult } from './owasp.js';
 import { REPORT_FORMAT, type ReportBody, type RequirementResult } from './report.js';
 import { requirementsFor, type Level } from './requirements.js';
+import { prepareRotation } from './rotation.js';
 import { Target } from './target.js';
 
 export interface RunOptions {
@@ -28,6 +29,8 @@ export interface RunOptions {
 }
 
 const CRASH = 'L3-CRASH-DURABILITY';
+const ROTATION = 'L2-TRUST-ROTATION';
+const x = (id: string) => (id === ROTATION ? ' with a rotated node key' : '');
 
 /** Runs the crash command (sh -c); it must kill the sidecar with SIGKILL and start it again. */
 function crash(command: string): Promise<void> {
@@ -65,20 +68,31 @@ export async function runConformance(o: RunOptions): Promise<ReportBody> {
       vectorResults.push(res);
       o.progress?.(`${res.status.toUpperCase().padEnd(4)} ${v.id}${res.detail.length ? `: ${res.detail[0]}` : ''}`);
     }
-    if (o.crashCommand && reqs.some((r) => r.id === CRASH)) {
+    // One SIGKILL and restart serves both: the key is rotated just before it (rotation.ts).
+    const rotating = reqs.some((r) => r.id === ROTATION);
+    if (o.crashCommand && (rotating || reqs.some((r) => r.id === CRASH))) {
+      const rotation = rotating ? await prepareRotation(t.kit).catch((e: unknown) => e as Error) : null;
+      if (rotation instanceof Error) record(ROTATION, rotation);
       await crash(o.crashCommand);
       t.crashedAfter = t.observed.length;
       await t.waitReady();
+      if (rotation && !(rotation instanceof Error)) {
+        t.rotation = rotation;
+        // A decision after the restart, signed by the new key.
+        const r = await t.execute('conf__echo', { text: 'after the key rotation' });
+        if (r.status !== 200) record(ROTATION, [`after the restart with the rotated key, conf__echo answered ${r.status} ${String(r.body.reasonCode ?? r.body.code ?? '')}`]);
+      }
     }
     try {
       evidence = await collectEvidence(t, work);
     } catch (e) {
       for (const r of reqs.filter((x) => x.phase === 'evidence' && !x.notYet)) record(r.id, new Error(`the pack could not be exported or read: ${message(e)}`));
     }
-    const skipped = (id: string) => id === CRASH && !o.crashCommand;
-    if (evidence) for (const r of reqs.filter((x) => x.phase === 'evidence' && !x.notYet && !skipped(x.id))) record(r.id, await EVIDENCE_CHECKS[r.id]!(t, evidence).catch((e: unknown) => e as Error));
+    const skipped = (id: string) => (id === CRASH || id === ROTATION) && !o.crashCommand;
+    const done = (id: string) => results.some((r) => r.id === id);
+    if (evidence) for (const r of reqs.filter((x) => x.phase === 'evidence' && !x.notYet && !skipped(x.id) && !done(x.id))) record(r.id, await EVIDENCE_CHECKS[r.id]!(t, evidence).catch((e: unknown) => e as Error));
     for (const r of reqs.filter((x) => x.notYet)) results.push({ id: r.id, level: r.level, title: r.title, status: 'not-applicable', detail: [r.notYet!] });
-    for (const r of reqs.filter((x) => skipped(x.id))) results.push({ id: r.id, level: r.level, title: r.title, status: 'not-applicable', detail: ['no --crash-command: the runner cannot kill and restart the sidecar under test'] });
+    for (const r of reqs.filter((x) => skipped(x.id))) results.push({ id: r.id, level: r.level, title: r.title, status: 'not-applicable', detail: [`no --crash-command: the runner cannot kill and restart the sidecar under test${x(r.id)}`] });
     // Report order is the catalog's, whatever order the phases ran in.
     results.sort((a, b) => reqs.findIndex((r) => r.id === a.id) - reqs.findIndex((r) => r.id === b.id));
   } finally {

@@ -7,6 +7,7 @@ import { startScriptedModel, type ScriptedModel, type ScriptedTurn } from '../si
 import type { KitManifest } from './kit.js';
 import { UPSTREAM } from './tools.js';
 import type { KitPaths } from './kit-paths.js';
+import type { Rotation } from './rotation.js';
 
 /** One verdict a surface reported, with the DECISION receipt it named. */
 export interface Observed {
@@ -47,6 +48,8 @@ export class Target {
   readonly observed: Observed[] = [];
   /** Set once the crash command ran: how many observations came before it. */
   crashedAfter: number | null = null;
+  /** Set once the node key was rotated (L2-TRUST-ROTATION, before the crash command). */
+  rotation: Rotation | null = null;
   private readonly turns = new Map<string, ScriptedTurn>();
 
   private constructor(

@@ -8,8 +8,9 @@
 # 1. --pack:   helmctl verify PACK --trust-policy FILE       (an evidence pack you already have)
 # 2. --bundle: helmctl bundle test FILE                      (your bundle's fixtures still hold)
 # 3. always:   a conformance kit in DIR/kit, `helmctl serve --config DIR/kit/sidecar.yaml` started
-#              here, `helmctl conformance --level LEVEL` against it (at L3 it also SIGKILLs and
-#              restarts the sidecar: --crash-command; signed report DIR/report.json,
+#              here, `helmctl conformance --level LEVEL` against it (at L2 and L3 it also SIGKILLs
+#              and restarts the sidecar, --crash-command: the rotated node key at L2, crash
+#              durability at L3; signed report DIR/report.json,
 #              signed by --report-key or a key made for this run), then the sidecar's pack exported
 #              to DIR/pack.tar.gz and verified with the kit's trust policy.
 # --build HELM_DIR: npm ci and npm run build in a HELM OSS checkout first, and use its helmctl.
@@ -69,7 +70,8 @@ if [ -z "$report_key" ]; then
   "${helmctl[@]}" keygen --type root --name helm-boundary/report --out "$report_key" >/dev/null || exit 2
 fi
 
-# The sidecar's pid lives in a file: the L3 crash check (--crash-command) replaces the process.
+# The sidecar's pid lives in a file: the crash command (L2 key rotation, L3 crash check) replaces
+# the process; the new one reads kit/sidecar.yaml again (the rotation rewrote it).
 pidfile="$out/sidecar.pid"
 serve="${helmctl[*]} serve --config $out/kit/sidecar.yaml"
 $serve 2> "$out/sidecar.log" &

@@ -75,3 +75,9 @@ it('signs a report so that any change, or another key, fails verification', () =
   const { signature: _s, ...unsigned } = signed;
   expect(verifyReport(unsigned, trusted)).toMatchObject({ ok: false, code: 'ERR_REPORT_UNSIGNED' });
 });
+
+it('ships the runaway sandbox module as exactly what wat2wasm assembles from its WAT source', async () => {
+  const { wat2wasm } = await import('../sandbox/modules.js');
+  const { SPIN_WASM, SPIN_WAT } = await import('../../conformance/spin-module.js');
+  expect(Buffer.from(await wat2wasm(SPIN_WAT)).toString('base64')).toBe(Buffer.from(SPIN_WASM).toString('base64'));
+});

@@ -79,3 +79,25 @@ it('signs the report: verify accepts it under its signer, refuses a changed copy
   expect(untrusted.out).toMatch(/ERR_REPORT_UNTRUSTED_SIGNER/);
   expect(untrusted.code).toBe(1);
 });
+
+it('rotates the node key at the restart: L2-TRUST-ROTATION passes, the kit now signs with a new key published by a KEY_ROTATE', async () => {
+  expect(run.report.requirements.find((r) => r.id === 'L2-TRUST-ROTATION')).toMatchObject({ status: 'pass', detail: [] });
+  const yaml = await readFile(join(lab.kit, 'sidecar.yaml'), 'utf8');
+  expect(yaml).toMatch(/nodeKey: .*keys\/node-\d+\.key/);
+  expect(yaml).toMatch(/keys\/rotate-\d+\.json/);
+});
+
+it('drives composition: L3-BUNDLE-COMPOSITION passes and the kit bundle in force afterwards is the base again', async () => {
+  expect(run.report.requirements.find((r) => r.id === 'L3-BUNDLE-COMPOSITION')).toMatchObject({ status: 'pass', detail: [] });
+  const ready = (await (await fetch(`${lab.adminUrl}/readyz`)).json()) as { checks: { bundle: { digest: string } } };
+  expect(ready.checks.bundle.digest).toBe(run.report.kit.bundleDigest);
+});
+
+it('drives every sandbox limit: the log holds a signed RESULT for each of gas, output, memory and wall time exhausted', async () => {
+  const { readLog } = await import('../../kernel/proofgraph/store/index.js');
+  const { decodeNode } = await import('../../kernel/contracts/node.js');
+  const { nodeSuite } = await import('../../kernel/crypto/node.js');
+  const log = await readLog(join(lab.kit, 'proofgraph', 'conformance-1'));
+  const codes = new Set(log.entries.map((e) => decodeNode(nodeSuite, e)).filter((n) => n.kind === 'result').map((n) => String((n.statement.predicate.body as { reasonCode?: unknown }).reasonCode)));
+  for (const code of ['ERR_COMPUTE_GAS_EXHAUSTED', 'ERR_COMPUTE_OUTPUT_EXHAUSTED', 'ERR_COMPUTE_MEMORY_EXHAUSTED', 'ERR_COMPUTE_TIME_EXHAUSTED']) expect([...codes]).toContain(code);
+});
