@@ -1,6 +1,7 @@
 // The collector's HTTP surface: POST /add-checkpoint (c2sp.org/tlog-witness), POST /writer/open,
-// POST /writer/close (JSON), GET /writers. Bodies are capped; any handler error is a 500 that
-// cosigns nothing.
+// POST /writer/close (JSON), GET /writers, GET /healthz, GET /readyz. Bodies are capped; any
+// handler error is a 500 that cosigns nothing. With a Lease (collector/active.ts) an instance that
+// is not the active one answers 503 and is not ready.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Answer, Collector } from './collector.js';
 
@@ -17,7 +18,11 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function route(c: Collector, req: IncomingMessage): Promise<Answer> {
+async function route(active: () => Collector | undefined, req: IncomingMessage): Promise<Answer> {
+  if (req.method === 'GET' && req.url === '/healthz') return { status: 200, body: 'ok\n' };
+  const c = active();
+  if (req.method === 'GET' && req.url === '/readyz') return c ? { status: 200, body: 'active\n' } : { status: 503, body: 'standby: another instance holds the collector Lease\n' };
+  if (!c) return { status: 503, body: 'not the active collector (another instance holds the Lease); retry\n' };
   if (req.method === 'GET' && req.url === '/writers') return { status: 200, body: JSON.stringify(c.list()), type: 'application/json' };
   if (req.method !== 'POST') return { status: 405, body: 'POST only\n' };
   const body = await readBody(req);
@@ -34,9 +39,10 @@ async function route(c: Collector, req: IncomingMessage): Promise<Answer> {
   return { status: 404, body: `no route ${req.url}\n` };
 }
 
-export function collectorServer(c: Collector, onError?: (e: unknown) => void): Server {
+export function collectorServer(c: Collector | (() => Collector | undefined), onError?: (e: unknown) => void): Server {
+  const active = typeof c === 'function' ? c : () => c;
   return createServer((req, res) => {
-    route(c, req).then(
+    route(active, req).then(
       (a) => {
         res.writeHead(a.status, { 'content-type': a.type ?? 'text/plain; charset=utf-8' });
         res.end(a.body);

@@ -5,6 +5,11 @@
 //   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
 //   HELM_FLEET_KEY (signs fleet checkpoints), HELM_COLLECTOR_KEY (cosignature/v1 key),
 //   HELM_TRUST_ROOT (vkey, or a file holding it: the root that certifies writer log keys)
+//   HELM_COLLECTOR_LEASE (optional): campaign for this Lease in HELM_COLLECTOR_NAMESPACE as
+//   HELM_COLLECTOR_IDENTITY (the pod name); only the holder is active (collector/active.ts).
+//   The kubeconfig is the in-cluster one, or KUBECONFIG.
+import { KubeConfig } from '@kubernetes/client-node';
+import { ActiveCollector } from './active.js';
 import { loadSigningKey, loadVerifierKey } from '../cli/key-files.js';
 import { jsonLogger, errorText } from '../sidecar/log.js';
 import { FleetBucket } from '../sidecar/ship/object-store.js';
@@ -28,20 +33,40 @@ export async function startCollectorFromEnv(env: NodeJS.ProcessEnv = process.env
     bucket: bucketName,
     stagingBucket: env.HELM_FLEET_STAGING_BUCKET ?? `${bucketName}-staging`,
   });
-  const collector = await Collector.open({
-    bucket,
+  const keys = {
     fleetKey: await loadSigningKey(need(env, 'HELM_FLEET_KEY'), 'fleet key'),
     mirrorKey: await loadSigningKey(need(env, 'HELM_COLLECTOR_KEY'), 'collector cosignature key'),
     rootKey: await loadVerifierKey(need(env, 'HELM_TRUST_ROOT'), 'trust root'),
-  });
-  const server = collectorServer(collector, (e) => log.error('collector request failed', { error: errorText(e) }));
+  };
+  const open = (): Promise<Collector> => Collector.open({ bucket, ...keys });
+  let active: ActiveCollector | undefined;
+  let current: () => Collector | undefined;
+  if (env.HELM_COLLECTOR_LEASE) {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromDefault();
+    active = new ActiveCollector({
+      kubeConfig,
+      namespace: need(env, 'HELM_COLLECTOR_NAMESPACE'),
+      lease: env.HELM_COLLECTOR_LEASE,
+      identity: need(env, 'HELM_COLLECTOR_IDENTITY'),
+      open,
+      log: (msg, ctx) => log.info(msg, ctx),
+    });
+    active.start();
+    current = () => active!.current;
+  } else {
+    const collector = await open();
+    current = () => collector;
+  }
+  const server = collectorServer(current, (e) => log.error('collector request failed', { error: errorText(e) }));
   const [host, port] = (env.HELM_COLLECTOR_LISTEN ?? '0.0.0.0:8090').split(/:(?=[^:]*$)/) as [string, string];
   await new Promise<void>((r) => server.listen(Number(port), host, r));
   const url = `http://${host}:${(server.address() as { port: number }).port}`;
-  log.info('fleet collector listening', { url, bucket: bucketName, writers: collector.list().length, fleetSize: collector.fleet.tree.size });
+  log.info('fleet collector listening', { url, bucket: bucketName, lease: env.HELM_COLLECTOR_LEASE ?? null });
   return {
     url,
     async close() {
+      await active?.stop();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       bucket.destroy();

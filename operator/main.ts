@@ -11,6 +11,7 @@ import { loadTrustRoots, parseConfig, type OperatorConfig } from './config.js';
 import { serveMetrics } from './http.js';
 import { metricsRegistry, operatorMetrics } from './metrics.js';
 import { Operator, type Logger } from './operator.js';
+import { collectorSettingsFromEnv } from './fleet/collector-settings.js';
 import { describeError } from './runtime/errors.js';
 import { certifyRootFrom, certifyUrl, injectorConfig, startWebhook, type RunningWebhook } from './webhook/index.js';
 
@@ -37,6 +38,8 @@ export async function runOperator(cfg: OperatorConfig, log: Logger = jsonLogger(
   const ops = operatorMetrics();
   ops.webhookReady(false);
   const kubeConfig = kubeConfigFor(cfg);
+  // The fleet collector (chart value collector.enabled): deployed and watched by the leader.
+  const collector = collectorSettingsFromEnv(process.env, cfg.namespace, certifyRootFrom({ HELM_CERTIFY_ROOT: process.env.HELM_CERTIFY_ROOT, HELM_CERTIFY_ROOT_KEY_FILE: cfg.certify.rootKeyFile }));
   const operator = new Operator({
     kubeConfig,
     namespace: cfg.namespace,
@@ -49,6 +52,7 @@ export async function runOperator(cfg: OperatorConfig, log: Logger = jsonLogger(
     queue: { maxConcurrency: cfg.maxConcurrency },
     metrics: ops,
     log,
+    ...(collector ? { collector } : {}),
   });
   let synced = false;
   let webhook: RunningWebhook | undefined;
@@ -75,6 +79,7 @@ export async function runOperator(cfg: OperatorConfig, log: Logger = jsonLogger(
         sidecarMode,
         failClosed: cfg.webhook.failClosed,
         bundleTrustRoots: trust.roots.map((r) => r.vkey),
+        ...(collector ? { fleetCollector: collector } : {}),
         ...(cfg.webhook.signingKeySecret ? { signingKeySecret: cfg.webhook.signingKeySecret } : {}),
       }),
       lookup: informerLookup(operator),

@@ -16,6 +16,8 @@ import { Informer, objectKeyOf, type EventHandler, type InformerOptions } from '
 import { CONFIGMAPS, Kube, NAMESPACES, PERSISTENT_VOLUME_CLAIMS, PODS, type KObject } from './runtime/kube.js';
 import { CLUSTER_GUARDIAN_PREFIX } from './webhook/constants.js';
 import { LeaderElector } from './runtime/leader.js';
+import { CollectorManager } from './fleet/collector-manager.js';
+import type { CollectorSettings } from './fleet/collector-settings.js';
 
 export type Logger = (msg: string, ctx?: Record<string, unknown>) => void;
 
@@ -38,6 +40,8 @@ export interface OperatorOptions {
   metrics?: OperatorMetrics;
   log?: Logger;
   now?: () => number;
+  /** Deploy and watch the fleet collector (operator/fleet/, docs/fleet.md). */
+  collector?: CollectorSettings;
 }
 
 export const CONTROLLER_NAME = 'helm.mindburn.org/operator';
@@ -57,6 +61,7 @@ export class Operator {
   readonly bundleController: Controller;
   readonly sidecarController: Controller;
   readonly clusterSidecarController: Controller;
+  readonly collector: CollectorManager | undefined;
   private readonly elector: LeaderElector | undefined;
   private readonly log: Logger;
   private started = false;
@@ -97,7 +102,8 @@ export class Operator {
       }),
       ctl,
     );
-    const sidecarDeps = { kube: this.kube, bundles: this.bundles, pods: this.pods, namespaces: this.namespaces, claims: this.claims, recorder, now, metrics };
+    this.collector = o.collector && new CollectorManager(this.kube, o.collector, { onChange: () => this.enqueueAllSidecars(), now, log: this.log });
+    const sidecarDeps = { kube: this.kube, bundles: this.bundles, pods: this.pods, namespaces: this.namespaces, claims: this.claims, recorder, now, metrics, ...(this.collector ? { collector: this.collector } : {}) };
     this.sidecarController = new Controller(new GuardianSidecarReconciler({ ...sidecarDeps, sidecars: this.sidecars }), ctl);
     this.clusterSidecarController = new Controller(new GuardianSidecarReconciler({ ...sidecarDeps, sidecars: this.clusterSidecars, cluster: true }), ctl);
     this.wire();
@@ -172,6 +178,11 @@ export class Operator {
     });
   }
 
+  private enqueueAllSidecars(): void {
+    for (const gs of this.sidecars.list()) this.sidecarController.enqueue(objectKeyOf(gs));
+    for (const cgs of this.clusterSidecars.list()) this.clusterSidecarController.enqueue(cgs.metadata.name);
+  }
+
   private informers(): Informer[] {
     return [this.bundles, this.sidecars, this.clusterSidecars, this.namespaces, this.copies, this.pods, this.claims];
   }
@@ -180,10 +191,11 @@ export class Operator {
     this.bundleController.start(this.bundles.list().map(objectKeyOf));
     this.sidecarController.start(this.sidecars.list().map(objectKeyOf));
     this.clusterSidecarController.start(this.clusterSidecars.list().map(objectKeyOf));
+    this.collector?.start();
   }
 
   private async stopControllers(): Promise<void> {
-    await Promise.all([this.bundleController.stop(), this.sidecarController.stop(), this.clusterSidecarController.stop()]);
+    await Promise.all([this.bundleController.stop(), this.sidecarController.stop(), this.clusterSidecarController.stop(), this.collector?.stop()]);
   }
 
   get isLeader(): boolean {

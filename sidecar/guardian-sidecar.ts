@@ -183,7 +183,7 @@ export class GuardianSidecar {
       const gate = certifier;
       gateUntilCertified(pep, writer, nodeSuite, () => gate.certified);
     }
-    await attachShipping({ env: o.env ?? process.env, pep, writer, logDir, log }); // fleet shipping, off unless HELM_SHIP=on (sidecar/ship/attach.ts)
+    await attachShipping({ env: o.env ?? process.env, pep, writer, logDir, log, registry: metrics.registry }); // fleet shipping, off unless HELM_SHIP=on (sidecar/ship/attach.ts)
     const policy = PolicyControl.start(pep, files, m.trust, metrics, log, initial.read);
     instrumentPep(pep, pending, (out) => sidecar?.noticeOutcome(out.recorded, out.detail));
 

@@ -29,6 +29,8 @@ import { matchesSelector, selectorProblems } from '../runtime/selectors.js';
 import { guardianRefOf, guardianView } from '../webhook/guardian.js';
 import { bundleNamespaceOf, sidecarNamespaces } from './governed.js';
 import { ensureProofGraphVolume, type VolumeCondition } from './proofgraph-volume.js';
+import type { CollectorManager } from '../fleet/collector-manager.js';
+import { shippingCondition } from '../fleet/shipping.js';
 
 export interface GuardianSidecarDeps {
   kube: Kube;
@@ -44,6 +46,8 @@ export interface GuardianSidecarDeps {
   recorder: EventRecorder;
   now(): number;
   metrics?: OperatorMetrics;
+  /** The operator-managed fleet collector (spec.shipping's Shipping condition). */
+  collector?: CollectorManager;
 }
 
 export const GUARDIAN_SIDECARS_RT = { ...GUARDIAN_SIDECARS, namespaced: true };
@@ -149,6 +153,8 @@ export class GuardianSidecarReconciler implements Reconciler {
     }
     let conditions = setCondition(gs.status?.conditions, bundleCond, now);
     conditions = setCondition(conditions, { ...volumeCond, observedGeneration: gen }, now);
+    const shipCond = shippingCondition(gs.spec, this.d.collector && { settings: this.d.collector.settings, state: this.d.collector.current });
+    if (shipCond) conditions = setCondition(conditions, { ...shipCond, observedGeneration: gen }, now);
     if (!this.d.cluster && gs.spec.namespaceSelector !== undefined) {
       // Stored before the webhook refused it: say that it has no effect.
       conditions = setCondition(

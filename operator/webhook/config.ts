@@ -1,6 +1,7 @@
 // Cluster-wide injection settings (from the chart's values via the operator's environment). What
 // varies per workload comes from its GuardianSidecar instead.
 import type { JsonObject } from './json.js';
+import type { CollectorSettings } from '../fleet/collector-settings.js';
 
 export type SidecarMode = 'native' | 'container';
 /** auto: native when every node's kubelet supports native sidecars, else container (sidecarModeForNodes). */
@@ -30,6 +31,8 @@ export interface InjectorConfig {
   failClosed: boolean;
   /** Verifier keys trusted to sign policy bundles (the chart's trust roots); sidecars check again. */
   bundleTrustRoots: string[];
+  /** The operator-managed fleet collector, when the chart enables one (docs/fleet.md). */
+  fleetCollector?: CollectorSettings;
 }
 
 export const DEFAULT_INJECTOR_CONFIG: Omit<InjectorConfig, 'operatorNamespace'> = {

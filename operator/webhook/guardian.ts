@@ -4,6 +4,7 @@ import { CLUSTER_GUARDIAN_PREFIX, GOVERNED_NAMESPACE_LABEL, levelRank, type Conf
 import { principalConfig, proofGraphChoice, toolRoutes, type PrincipalConfig, type ProofGraphChoice, type ToolRoutes } from './guardian-config.js';
 import { isObject, objectAt, stringAt, type Json, type JsonObject } from './json.js';
 import { selectorMatches } from './selector.js';
+import { shippingSpec, type ShippingSpec } from '../fleet/shipping.js';
 
 export interface SecretKeyRef {
   name: string;
@@ -31,6 +32,8 @@ export interface GuardianView {
   proofGraph: ProofGraphChoice;
   principal?: PrincipalConfig;
   toolRoutes?: ToolRoutes;
+  /** spec.shipping (docs/fleet.md): injects the fleet shipping environment. */
+  shipping?: ShippingSpec;
   /** ClusterGuardianSidecar only: a namespaced GuardianSidecar governs its own namespace. */
   namespaceSelector: Json | undefined;
   podSelector: Json | undefined;
@@ -125,6 +128,8 @@ export function guardianView(obj: unknown): GuardianView {
   if (llmUpstream) view.llmUpstream = llmUpstream;
   if (principal) view.principal = principal;
   if (routes) view.toolRoutes = routes;
+  const shipping = shippingSpec(spec);
+  if (shipping) view.shipping = shipping;
   return view;
 }
 

@@ -17,6 +17,8 @@ import { gateOnBacklog } from './backlog-gate.js';
 import { CollectorClient } from './collector-client.js';
 import { FleetBucket } from './object-store.js';
 import { Shipper } from './shipper.js';
+import { registerShipMetrics } from './metrics.js';
+import type { Registry } from 'prom-client';
 
 export class ShipConfigError extends Error {
   readonly code = 'ERR_SHIP_CONFIG';
@@ -53,7 +55,7 @@ export interface Shipping {
   shipper: Shipper;
 }
 
-export async function attachShipping(o: { env: NodeJS.ProcessEnv; pep: Pep; writer: ProofGraphWriter; logDir: string; log: Logger }): Promise<Shipping | null> {
+export async function attachShipping(o: { env: NodeJS.ProcessEnv; pep: Pep; writer: ProofGraphWriter; logDir: string; log: Logger; registry?: Registry }): Promise<Shipping | null> {
   if (o.env.HELM_SHIP !== 'on') return null;
   const bucketName = need(o.env, 'HELM_FLEET_BUCKET');
   const bucket = new FleetBucket({
@@ -82,6 +84,7 @@ export async function attachShipping(o: { env: NodeJS.ProcessEnv; pep: Pep; writ
     intervalMs: positive(o.env, 'HELM_SHIP_INTERVAL_MS', 2000),
     onError: (e) => o.log.warn('shipping round failed; the backlog grows until it succeeds', { error: errorText(e), ...shipper.metrics, cosignedNote: undefined }),
   });
+  if (o.registry) registerShipMetrics(o.registry, shipper, highWaterBytes);
   gateOnBacklog(o.pep, writer, nodeSuite, () => ({ over: shipper.overHighWater, unshippedBytes: shipper.metrics.unshippedBytes, highWaterBytes }));
   const close = writer.close.bind(writer);
   writer.close = async () => {

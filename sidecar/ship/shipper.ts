@@ -56,6 +56,10 @@ export interface ShipMetrics {
   cosignedSize: number;
   /** The last note the collector cosigned (writer signature + collector cosignature). */
   cosignedNote: string | null;
+  /** Log entries published to the bucket (a restarted shipper re-checks from 0: idempotent keys). */
+  shippedEntries: number;
+  /** Shipping rounds that failed (bucket, collector or checkpoint errors). */
+  errors: number;
 }
 
 export class Shipper {
@@ -70,6 +74,7 @@ export class Shipper {
   private cosignedNote: string | null = null;
   private opened = false;
   private closed = false;
+  private failures = 0;
   /** Segment bytes consumed when the tail reached each size we asked to be cosigned. */
   private readonly bytesAtSize = new Map<number, number>();
   private cosignedBytes = 0;
@@ -93,6 +98,8 @@ export class Shipper {
       shipLagSeconds: unshippedBytes > 0 ? Math.max(0, (this.now() - this.caughtUpAt) / 1000) : 0,
       cosignedSize: this.cosigned,
       cosignedNote: this.cosignedNote,
+      shippedEntries: this.published,
+      errors: this.failures,
     };
   }
 
@@ -118,9 +125,14 @@ export class Shipper {
 
   /** One shipping round; concurrent callers share it. */
   round(): Promise<void> {
-    this.running ??= this.ship().finally(() => {
-      this.running = null;
-    });
+    this.running ??= this.ship()
+      .catch((e: unknown) => {
+        this.failures++;
+        throw e;
+      })
+      .finally(() => {
+        this.running = null;
+      });
     return this.running;
   }
 

@@ -17,6 +17,8 @@ import { signKeyEvent } from '../../kernel/trust/events.js';
 import { buckets, certify, fleetKey, key, mirrorKey, relay, simWriter, startCollector, type SimWriter } from './fleet-support.js';
 import { describeWithRgw, startRgw, type Rgw } from './rgw-support.js';
 import { attachShipping } from '../../sidecar/ship/attach.js';
+import { Registry } from 'prom-client';
+import { spawnSync } from 'node:child_process';
 import { memoryLogger } from '../../sidecar/log.js';
 import { lookup, openHarness } from '../pep/support.js';
 
@@ -250,10 +252,15 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
         HELM_SHIP_HIGH_WATER_BYTES: '6000',
         HELM_SHIP_INTERVAL_MS: '3600000',
       };
-      const shipping = (await attachShipping({ env, pep: h.pep, writer: h.writer, logDir: h.logDir, log: memoryLogger() }))!;
+      const registry = new Registry();
+      const shipping = (await attachShipping({ env, pep: h.pep, writer: h.writer, logDir: h.logDir, log: memoryLogger(), registry }))!;
+      const scrape = async (): Promise<Record<string, number>> => Object.fromEntries((await registry.metrics()).split('\n').filter((l) => /^helm_ship_/.test(l)).map((l) => [l.split(' ')[0]!, Number(l.split(' ')[1])]));
       expect((await h.pep.decide(lookup())).verdict).toBe('ALLOW');
       await shipping.shipper.round();
       expect(shipping.shipper.metrics).toMatchObject({ cosignedSize: h.writer.size, unshippedBytes: 0 });
+      // The same numbers on the sidecar's registry (its /metrics).
+      expect(await scrape()).toEqual({ helm_ship_entries_total: h.writer.size, helm_ship_errors_total: 0, helm_ship_unshipped_bytes: 0, helm_ship_high_water_bytes: 6000, helm_ship_lag_seconds: 0, helm_ship_cosigned_size: h.writer.size });
+      const cosignedBefore = h.writer.size;
       net.cut();
       const verdicts: string[] = [];
       for (let i = 0; i < 12; i++) {
@@ -266,9 +273,16 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
       expect(verdicts.slice(verdicts.indexOf('RECEIPT_BACKLOG')).every((v) => v === 'RECEIPT_BACKLOG')).toBe(true);
       const denied = await h.pep.decide(lookup());
       expect(denied).toMatchObject({ verdict: 'DENY', reasonCode: 'RECEIPT_BACKLOG', recorded: true });
+      const down = await scrape();
+      expect(down.helm_ship_errors_total).toBeGreaterThan(0);
+      expect(down.helm_ship_unshipped_bytes).toBeGreaterThan(6000);
+      expect(down.helm_ship_cosigned_size).toBe(cosignedBefore);
+      const promtool = spawnSync('promtool', ['check', 'metrics'], { input: await registry.metrics(), encoding: 'utf8' });
+      if (promtool.error === undefined) expect([promtool.status, promtool.stdout + promtool.stderr]).toEqual([0, '']);
       net.restore();
       await shipping.shipper.round();
       expect(shipping.shipper.overHighWater).toBe(false);
+      expect(await scrape()).toMatchObject({ helm_ship_unshipped_bytes: 0, helm_ship_cosigned_size: h.writer.size, helm_ship_entries_total: h.writer.size });
       expect((await h.pep.decide(lookup())).verdict).toBe('ALLOW');
       await h.writer.close();
       expect(col.collector.writer(origin)).toMatchObject({ status: 'closed', size: h.writer.size });

@@ -20,6 +20,7 @@ app.kubernetes.io/part-of: helm
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 
+{{- define "helm-operator.collectorName" -}}{{ include "helm-operator.fullname" . }}-collector{{- end -}}
 {{- define "helm-operator.webhookService" -}}{{ include "helm-operator.fullname" . }}-webhook{{- end -}}
 {{- define "helm-operator.tlsSecret" -}}{{ include "helm-operator.fullname" . }}-webhook-tls{{- end -}}
 {{- define "helm-operator.certDir" -}}/var/run/helm-operator/webhook-tls{{- end -}}

@@ -10,6 +10,7 @@ import { SIDECAR_ENV as E, SIDECAR_HTTP, SIDECAR_IDENTITY, SIDECAR_MCP_UPSTREAMS
 import type { PodField } from '../guardian-config.js';
 import { modeOf, type InjectionContext } from './context.js';
 import { sidecarVolumeMounts, sidecarVolumes } from './sidecar-volumes.js';
+import { shippingEnv } from '../../fleet/shipping.js';
 
 const field = (fieldPath: string) => ({ valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
 
@@ -64,6 +65,7 @@ export function sidecarEnv(ctx: InjectionContext, _pod?: unknown): IEnvVar[] {
     const upstreams = g.mcpUpstreams.map((u) => ({ name: u.name, transport: 'http', url: u.url, ...(u.authSecretRef ? { authFile: `${P.mcpCredentialsDir}/${u.name}` } : {}) }));
     env.push({ name: SIDECAR_MCP_UPSTREAMS_ENV, value: JSON.stringify(upstreams) });
   }
+  env.push(...shippingEnv(g.shipping, ctx.config.fleetCollector)); // fleet shipping (operator/fleet/shipping.ts)
   return env;
 }
 

@@ -137,6 +137,8 @@ export function builtinResources(): ResourceDef[] {
     builtin('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true, false),
     builtin('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false, false),
     builtin('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false, false),
+    builtin('apps', 'v1', 'deployments', 'Deployment', true, true),
+    builtin('', 'v1', 'services', 'Service', true, true),
   ];
 }
 

@@ -1,0 +1,65 @@
+// spec.shipping of a (Cluster)GuardianSidecar: the Shipping status condition (from the
+// operator-managed collector's state) and the sidecar environment the webhook injects
+// (sidecar/ship/attach.ts reads it). The S3 credentials come from a Secret in the pod's namespace
+// through secretKeyRef on the sidecar container only: app containers never see them.
+import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
+import type { CollectorState } from './collector-manager.js';
+import { collectorUrl, type CollectorSettings } from './collector-settings.js';
+
+export interface ShippingSpec {
+  enabled: boolean;
+  highWaterBytes?: number;
+  intervalMs?: number;
+}
+
+export function shippingSpec(spec: unknown): ShippingSpec | undefined {
+  const s = (spec as { shipping?: unknown } | undefined)?.shipping;
+  if (typeof s !== 'object' || s === null) return undefined;
+  const o = s as Record<string, unknown>;
+  const out: ShippingSpec = { enabled: o.enabled === true };
+  if (typeof o.highWaterBytes === 'number') out.highWaterBytes = o.highWaterBytes;
+  if (typeof o.intervalMs === 'number') out.intervalMs = o.intervalMs;
+  return out;
+}
+
+export interface ShippingCondition {
+  type: 'Shipping';
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+}
+
+/** undefined when shipping is off (no condition is written). */
+export function shippingCondition(spec: unknown, collector: { settings: CollectorSettings; state: CollectorState | undefined } | undefined): ShippingCondition | undefined {
+  if (!shippingSpec(spec)?.enabled) return undefined;
+  const c = (status: 'True' | 'False', reason: string, message: string): ShippingCondition => ({ type: 'Shipping', status, reason, message });
+  if (!collector) return c('False', 'CollectorNotConfigured', 'spec.shipping.enabled but the operator runs without a collector: set the chart value collector.enabled (docs/fleet.md)');
+  const { settings: s, state } = collector;
+  const where = `collector ${s.namespace}/${s.name} (bucket ${s.bucket})`;
+  if (!state) return c('False', 'CollectorPending', `${where}: not reconciled yet`);
+  if (state.error) return c('False', 'CollectorApplyFailed', `${where}: ${state.error}`);
+  if (state.availableReplicas < 1) return c('False', 'CollectorUnavailable', `${where}: 0 of ${state.replicas} replicas available`);
+  if (!state.activeInstance) return c('False', 'CollectorNoLeader', `${where}: ${state.availableReplicas} of ${state.replicas} replicas available, none holds Lease ${s.name}`);
+  return c('True', 'CollectorActive', `${where}: ${state.availableReplicas} of ${state.replicas} replicas available, active instance ${state.activeInstance}`);
+}
+
+/** Sidecar environment for shipping; [] when off. Throws (the pod is refused) when on without a collector. */
+export function shippingEnv(spec: ShippingSpec | undefined, collector: CollectorSettings | undefined): IEnvVar[] {
+  if (!spec?.enabled) return [];
+  if (!collector) throw new Error('ERR_SHIP_CONFIG: the GuardianSidecar sets spec.shipping.enabled but the operator runs without a collector (chart value collector.enabled)');
+  const secret = (name: string) => ({ name, valueFrom: { secretKeyRef: { name: collector.writerCredentialsSecret, key: name } } });
+  const env: IEnvVar[] = [
+    { name: 'HELM_SHIP', value: 'on' },
+    { name: 'HELM_COLLECTOR_URL', value: collectorUrl(collector) },
+    { name: 'HELM_FLEET_BUCKET', value: collector.bucket },
+    { name: 'HELM_FLEET_STAGING_BUCKET', value: collector.stagingBucket },
+    { name: 'AWS_ENDPOINT_URL', value: collector.endpoint },
+    { name: 'AWS_REGION', value: collector.region },
+    secret('AWS_ACCESS_KEY_ID'),
+    secret('AWS_SECRET_ACCESS_KEY'),
+    { name: 'HELM_SHIP_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
+  ];
+  if (spec.highWaterBytes !== undefined) env.push({ name: 'HELM_SHIP_HIGH_WATER_BYTES', value: String(spec.highWaterBytes) });
+  if (spec.intervalMs !== undefined) env.push({ name: 'HELM_SHIP_INTERVAL_MS', value: String(spec.intervalMs) });
+  return env;
+}
