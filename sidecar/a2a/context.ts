@@ -10,6 +10,7 @@ import type { Pep, PepOutcome } from '../../kernel/pep/index.js';
 import type { Principal } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { Verdict } from './http.js';
+import type { DelegationLedger } from './task.js';
 
 export interface A2aContext {
   pep: Pep;
@@ -18,8 +19,8 @@ export interface A2aContext {
   /** This agent's own A2A server (inbound target); null: no inbound surface. */
   agentUrl: string | null;
   nonces: NonceStore;
-  /** Calls already allowed under each delegation token (by jti). */
-  uses: Map<string, number>;
+  /** Tasks accepted and calls already allowed under each delegation token (by jti). */
+  ledger: DelegationLedger;
   random(n: number): Uint8Array;
   log: Logger;
   /** Largest body read, in bytes (a larger one is judged as that size + 1 and denied). */

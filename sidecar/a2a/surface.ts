@@ -14,6 +14,7 @@ import type { A2aContext } from './context.js';
 import { jsonAnswer } from './http.js';
 import { inboundCall, inboundCard } from './inbound.js';
 import { outboundCall, outboundCard } from './outbound.js';
+import { ledgerOf } from './task.js';
 
 const OUT = /^\/a2a\/out\/([A-Za-z0-9][A-Za-z0-9._:-]{0,127})(\/\.well-known\/agent-card\.json)?$/;
 const IN = /^\/a2a\/in(\/\.well-known\/agent-card\.json)?$/;
@@ -47,7 +48,7 @@ export function a2aSurface(o: A2aSurfaceOptions): GovernedSurface {
     key,
     agentUrl: o.agentUrl?.replace(/\/+$/, '') ?? null,
     nonces: new MemoryNonceStore(),
-    uses: new Map(),
+    ledger: ledgerOf(o.pep),
     random: o.random ?? ((n) => new Uint8Array(randomBytes(n))),
     log: o.log,
     maxBodyBytes: o.maxBodyBytes ?? 4 * 1024 * 1024,

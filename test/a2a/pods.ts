@@ -57,7 +57,7 @@ export class Volume {
   }
 
   /** Starts `helmctl serve` for pod `name` with its bundle; resolves once it serves. */
-  async start(name: string, principal: string, bundle: PolicyBundleDoc, extra: string[]): Promise<Sidecar> {
+  async start(name: string, principal: string, bundle: PolicyBundleDoc, extra: string[], env: Record<string, string> = {}): Promise<Sidecar> {
     await writeFile(this.path(`${name}.bundle.json`), JSON.stringify(bundle));
     await writeFile(this.path(`${name}.bundle.sig.json`), JSON.stringify(signBundle(bundle, bundleSigner, nodeSuite)));
     // prettier-ignore
@@ -66,13 +66,14 @@ export class Volume {
       '--proofgraph-dir', this.path('pg'), '--writer-id', name,
       '--node-key', this.path(`${name}.node.key`), '--log-key', this.path(`${name}.log.key`),
       '--trust-event', this.path(`${name}.publish.json`),
-      '--upstream-url', 'http://127.0.0.1:9/v1',
+      // A pod with a model of its own names it in extra.
+      ...(extra.includes('--upstream-url') ? [] : ['--upstream-url', 'http://127.0.0.1:9/v1']),
       '--principal-id', principal,
       '--bundle', this.path(`${name}.bundle.json`), '--bundle-signature', this.path(`${name}.bundle.sig.json`), '--bundle-trust-root', this.path('roots.txt'),
       '--a2a-key', this.path(`${name}.a2a.key`),
       ...extra,
     ];
-    const child = spawn(process.execPath, [HELMCTL, 'serve', ...flags], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [HELMCTL, 'serve', ...flags], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const url = await new Promise<string>((resolve, reject) => {

@@ -1,0 +1,99 @@
+// Binds the tool calls an agent makes for a delegated A2A task to that delegation
+// (docs/spec/a2a.md §9). When the inbound surface accepts a task it records a binding under the
+// task id it hands the agent (helm.task: the hash of its a2a.receive decision). The agent names
+// the task on its later OpenAI and MCP requests with the helm-a2a-task header; those surfaces run
+// the request inside forTask(), and every decision made there is judged with the binding in
+// context.a2a.task (tools, budget, uses spent), spends the token's budget when allowed, and cites
+// the receive decision as a parent. The header can only narrow: a request without it is judged
+// under the agent's own policy, as it would be anyway; one naming an unknown task is denied.
+// No @a2a-js/sdk import here: the OpenAI proxy and the MCP gateway load this file.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage } from 'node:http';
+import type { DecisionRef } from '../../kernel/a2a/delegation.js';
+import { isObject } from '../../kernel/a2a/refusal.js';
+import type { TaskBinding } from '../../kernel/guardian/a2a-task.js';
+import type { DecideOptions, Pep, PepOutcome } from '../../kernel/pep/index.js';
+
+export const TASK_HEADER = 'helm-a2a-task';
+/** Bindings and token counts kept (the oldest are forgotten first). */
+const MAX_TRACKED = 100_000;
+
+export interface Bound {
+  decision: DecisionRef;
+  caller: string;
+  jti: string | null;
+  tools: string[];
+  budget: number | null;
+}
+
+/** The tasks this sidecar accepted and the calls allowed under each delegation token. */
+export class DelegationLedger {
+  private readonly tasks = new Map<string, Bound>();
+  private readonly uses = new Map<string, number>();
+
+  bind(id: string, b: Bound): void {
+    this.tasks.set(id, b);
+    if (this.tasks.size > MAX_TRACKED) this.tasks.delete(this.tasks.keys().next().value!);
+  }
+
+  task(id: string): Bound | undefined {
+    return this.tasks.get(id);
+  }
+
+  used(jti: string): number {
+    return this.uses.get(jti) ?? 0;
+  }
+
+  /** Counts one call under `jti` now (in the same tick, so concurrent calls see each other); returns the count before. */
+  reserve(jti: string): number {
+    const n = this.used(jti);
+    this.uses.delete(jti);
+    this.uses.set(jti, n + 1);
+    if (this.uses.size > MAX_TRACKED) this.uses.delete(this.uses.keys().next().value!);
+    return n;
+  }
+
+  /** Gives a reserved use back (the call was not allowed). */
+  release(jti: string): void {
+    const n = this.used(jti);
+    if (n > 0) this.uses.set(jti, n - 1);
+  }
+}
+
+const ledgers = new WeakMap<Pep, DelegationLedger>();
+const current = new AsyncLocalStorage<string>();
+
+/** The ledger of this PEP; the first call puts the task binding in front of pep.decide. */
+export function ledgerOf(pep: Pep): DelegationLedger {
+  let l = ledgers.get(pep);
+  if (!l) {
+    ledgers.set(pep, (l = new DelegationLedger()));
+    bindDecisions(pep, l);
+  }
+  return l;
+}
+
+/** Runs a governed request (OpenAI proxy, MCP gateway) for the task its helm-a2a-task header names, if any. */
+export function forTask<T>(pep: Pep, req: IncomingMessage, run: () => T): T {
+  const h = req.headers[TASK_HEADER];
+  if (h === undefined) return run();
+  ledgerOf(pep);
+  return current.run(Array.isArray(h) ? h.join(',') : h, run);
+}
+
+function bindDecisions(pep: Pep, ledger: DelegationLedger): void {
+  const decide = pep.decide.bind(pep);
+  pep.decide = async (request: unknown, options: DecideOptions = {}): Promise<PepOutcome> => {
+    const id = current.getStore();
+    // A2A calls carry their own delegation (onBehalfOf); everything else made for the task is bound.
+    if (id === undefined || !isObject(request) || request.tool === 'a2a.send' || request.tool === 'a2a.receive') return decide(request, options);
+    const b = ledger.task(id);
+    const uses = b?.jti ? ledger.reserve(b.jti) : 0;
+    const task: TaskBinding = b ? { id, decision: b.decision, caller: b.caller, jti: b.jti, tools: b.tools, budget: b.budget, uses } : { id: id.slice(0, 200), decision: null };
+    const context = isObject(request.context) ? request.context : {};
+    const a2a = isObject(context.a2a) ? context.a2a : {};
+    const o = await decide({ ...request, context: { ...context, a2a: { ...a2a, task } } }, b ? { ...options, follows: [...(options.follows ?? []), b.decision.hash] } : options);
+    if (b?.jti && o.verdict !== 'ALLOW') ledger.release(b.jti);
+    return o;
+  };
+}
