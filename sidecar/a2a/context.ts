@@ -10,6 +10,7 @@ import type { Pep, PepOutcome } from '../../kernel/pep/index.js';
 import type { Principal } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { Verdict } from './http.js';
+import type { A2aJournal } from './journal.js';
 import type { DelegationLedger } from './task.js';
 
 export interface A2aContext {
@@ -19,6 +20,8 @@ export interface A2aContext {
   /** This agent's own A2A server (inbound target); null: no inbound surface. */
   agentUrl: string | null;
   nonces: NonceStore;
+  /** Where accepted nonces are journaled (null: memory only). */
+  nonceJournal: A2aJournal | null;
   /** Tasks accepted and calls already allowed under each delegation token (by jti). */
   ledger: DelegationLedger;
   random(n: number): Uint8Array;

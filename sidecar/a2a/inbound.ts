@@ -50,8 +50,14 @@ function observe(ctx: A2aContext, a2a: CompiledA2a | null, r: SignedRequest | nu
   const jti = isObj(r.auth.delegation) && typeof r.auth.delegation.jti === 'string' ? r.auth.delegation.jti : null;
   // Reserved now, in the same tick, so concurrent calls under one token see each other's use;
   // given back when the call is not allowed.
-  const uses = jti ? ctx.ledger.reserve(jti) : 0;
+  const uses = jti ? ctx.ledger.reserve(jti, expOf(r, ctx.pep.now())) : 0;
   return { replayed: !v.ok && v.code === 'A2A_REQUEST_REPLAYED', uses, jti, caller: v.ok ? v.caller : null };
+}
+
+/** How long a token's uses must be remembered: its exp (a day when it has none readable; it is denied then anyway). */
+function expOf(r: SignedRequest, nowMs: number): number {
+  const exp = isObj(r.auth.delegation) && typeof r.auth.delegation.exp === 'string' ? Date.parse(r.auth.delegation.exp) : NaN;
+  return Number.isFinite(exp) ? exp : nowMs + 86_400_000;
 }
 
 /** POST /a2a/in: one governed call from a remote agent. */
@@ -64,6 +70,12 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
   const signed = read.ok ? read.request : null;
   const b = bundleInForce(ctx.pep);
   const seen = observe(ctx, b?.a2a ?? null, signed);
+  // Write-ahead (docs/spec/a2a.md §3): the nonce and the use are on disk before the call is
+  // decided, or the call is denied (a restart could otherwise forget them).
+  const durable = await Promise.all([ctx.nonceJournal?.durable(), ctx.ledger.durable()]).then(
+    () => true,
+    () => false,
+  );
   const request = {
     callId: callId(),
     surface: 'rest',
@@ -76,7 +88,7 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
       message: { bytes: over ? ctx.maxBodyBytes + 1 : bytes.length, parts: call?.parts ?? 0 },
       request: signed ? { ...signed } : { method: 'POST', path, bodyDigest: digest, auth: null, signature: '' },
     },
-    context: { a2a: { self: ctx.key.verifier.handle, replayed: seen.replayed, delegationUses: seen.uses } },
+    context: { a2a: { self: ctx.key.verifier.handle, replayed: durable ? seen.replayed : null, delegationUses: durable ? seen.uses : null } },
   };
   // Only an authenticated caller's decision is cited: nobody else can name our parents.
   const causes = seen.caller !== null && signed?.auth.parent ? [signed.auth.parent] : [];
@@ -96,7 +108,7 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
     return rpcError(res, call.id, { ...v, detail: 'allowed, but the agent card names no JSON-RPC interface' }, 502);
   }
   // The task id the agent names on the tool calls it makes for this task (docs/spec/a2a.md §9).
-  bindTask(ctx, b, request, o.decision, seen.caller!, seen.jti);
+  bindTask(ctx, b, request, o.decision, seen.caller!, seen.jti, expOf(signed, ctx.pep.now()));
   const body = withVerifiedMetadata(call.body, { [CALLER_KEY]: seen.caller, [DELEGATION_KEY]: token ?? null, [TASK_KEY]: o.decision.entryHash });
   let up: Response;
   try {
@@ -115,11 +127,11 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
  * grant) and the token's whole budget, spent through the ledger. A task that cannot be re-judged
  * gets no binding, so calls naming it are denied A2A_TASK_UNKNOWN.
  */
-function bindTask(ctx: A2aContext, b: { bundle: CompiledBundle }, request: Record<string, unknown>, decision: AppendedNode, caller: string, jti: string | null): void {
+function bindTask(ctx: A2aContext, b: { bundle: CompiledBundle }, request: Record<string, unknown>, decision: AppendedNode, caller: string, jti: string | null, expMs: number): void {
   const canon = canonicalDecisionInput({ ...request, time: formatInstant(ctx.pep.now()), policyDigest: b.bundle.contentHash, state: { budgets: {}, rates: {} } });
   if (!canon.ok) return;
   const input = { ...canon.input, context: { ...canon.input.context, a2a: { ...(canon.input.context.a2a as object), delegationUses: 0 } } };
   const j = judgeA2a(b.bundle, input);
   if (!j.ok || !j.effective) return;
-  ctx.ledger.bind(decision.entryHash, { decision: decisionRef(decision), caller, jti, tools: [...j.effective.tools], budget: jti === null ? null : j.effective.budget });
+  ctx.ledger.bind(decision.entryHash, { decision: decisionRef(decision), caller, jti, expMs, tools: [...j.effective.tools], budget: jti === null ? null : j.effective.budget });
 }

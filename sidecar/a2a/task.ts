@@ -13,6 +13,7 @@ import type { DecisionRef } from '../../kernel/a2a/delegation.js';
 import { isObject } from '../../kernel/a2a/refusal.js';
 import type { TaskBinding } from '../../kernel/guardian/a2a-task.js';
 import type { DecideOptions, Pep, PepOutcome } from '../../kernel/pep/index.js';
+import type { A2aJournal, JournalState } from './journal.js';
 
 export const TASK_HEADER = 'helm-a2a-task';
 /** Bindings and token counts kept (the oldest are forgotten first). */
@@ -22,6 +23,8 @@ export interface Bound {
   decision: DecisionRef;
   caller: string;
   jti: string | null;
+  /** The token's exp (ms): how long its uses are remembered. */
+  expMs: number;
   tools: string[];
   budget: number | null;
 }
@@ -29,10 +32,20 @@ export interface Bound {
 /** The tasks this sidecar accepted and the calls allowed under each delegation token. */
 export class DelegationLedger {
   private readonly tasks = new Map<string, Bound>();
-  private readonly uses = new Map<string, number>();
+  /** jti → [uses, token exp in ms]. */
+  private readonly uses = new Map<string, [number, number]>();
+  private journal: A2aJournal | null = null;
+
+  /** Journals every use from now on, starting from the uses it remembers. */
+  attach(journal: A2aJournal, state: JournalState): void {
+    for (const [jti, [n, exp]] of state.uses) this.uses.set(jti, [n, exp]);
+    for (const [id, b] of state.tasks) this.tasks.set(id, b);
+    this.journal = journal;
+  }
 
   bind(id: string, b: Bound): void {
     this.tasks.set(id, b);
+    this.journal?.record({ task: id, bound: b });
     if (this.tasks.size > MAX_TRACKED) this.tasks.delete(this.tasks.keys().next().value!);
   }
 
@@ -41,22 +54,30 @@ export class DelegationLedger {
   }
 
   used(jti: string): number {
-    return this.uses.get(jti) ?? 0;
+    return this.uses.get(jti)?.[0] ?? 0;
   }
 
   /** Counts one call under `jti` now (in the same tick, so concurrent calls see each other); returns the count before. */
-  reserve(jti: string): number {
+  reserve(jti: string, expMs: number): number {
     const n = this.used(jti);
     this.uses.delete(jti);
-    this.uses.set(jti, n + 1);
+    this.uses.set(jti, [n + 1, expMs]);
     if (this.uses.size > MAX_TRACKED) this.uses.delete(this.uses.keys().next().value!);
+    this.journal?.record({ use: jti, exp: expMs, d: 1 });
     return n;
   }
 
   /** Gives a reserved use back (the call was not allowed). */
   release(jti: string): void {
-    const n = this.used(jti);
-    if (n > 0) this.uses.set(jti, n - 1);
+    const u = this.uses.get(jti);
+    if (!u || u[0] === 0) return;
+    this.uses.set(jti, [u[0] - 1, u[1]]);
+    this.journal?.record({ use: jti, exp: u[1], d: -1 });
+  }
+
+  /** Resolves once what was reserved is on disk; rejects when it cannot be (deny then). */
+  durable(): Promise<void> {
+    return this.journal?.durable() ?? Promise.resolve();
   }
 }
 
@@ -88,7 +109,9 @@ function bindDecisions(pep: Pep, ledger: DelegationLedger): void {
     // A2A calls carry their own delegation (onBehalfOf); everything else made for the task is bound.
     if (id === undefined || !isObject(request) || request.tool === 'a2a.send' || request.tool === 'a2a.receive') return decide(request, options);
     const b = ledger.task(id);
-    const uses = b?.jti ? ledger.reserve(b.jti) : 0;
+    let uses = b?.jti ? ledger.reserve(b.jti, b.expMs) : 0;
+    // Write-ahead: a use not on disk could be forgotten by a restart; -1 is denied (fail closed).
+    await ledger.durable().catch(() => (uses = -1));
     const task: TaskBinding = b ? { id, decision: b.decision, caller: b.caller, jti: b.jti, tools: b.tools, budget: b.budget, uses } : { id: id.slice(0, 200), decision: null };
     const context = isObject(request.context) ? request.context : {};
     const a2a = isObject(context.a2a) ? context.a2a : {};
