@@ -32,6 +32,8 @@ export interface Bound {
 /** The tasks this sidecar accepted and the calls allowed under each delegation token. */
 export class DelegationLedger {
   private readonly tasks = new Map<string, Bound>();
+  /** jti → the latest task accepted under it. */
+  private readonly byJti = new Map<string, string>();
   /** jti → [uses, token exp in ms]. */
   private readonly uses = new Map<string, [number, number]>();
   private journal: A2aJournal | null = null;
@@ -39,18 +41,35 @@ export class DelegationLedger {
   /** Journals every use from now on, starting from the uses it remembers. */
   attach(journal: A2aJournal, state: JournalState): void {
     for (const [jti, [n, exp]] of state.uses) this.uses.set(jti, [n, exp]);
-    for (const [id, b] of state.tasks) this.tasks.set(id, b);
+    for (const [id, b] of state.tasks) {
+      this.tasks.set(id, b);
+      this.index(id, b);
+    }
     this.journal = journal;
   }
 
   bind(id: string, b: Bound): void {
     this.tasks.set(id, b);
+    this.index(id, b);
     this.journal?.record({ task: id, bound: b });
     if (this.tasks.size > MAX_TRACKED) this.tasks.delete(this.tasks.keys().next().value!);
   }
 
   task(id: string): Bound | undefined {
     return this.tasks.get(id);
+  }
+
+  /** The latest task accepted under token `jti` (an onward call on its behalf follows from it). */
+  taskOf(jti: string): Bound | undefined {
+    const id = this.byJti.get(jti);
+    return id === undefined ? undefined : this.tasks.get(id);
+  }
+
+  private index(id: string, b: Bound): void {
+    if (b.jti === null) return;
+    this.byJti.delete(b.jti);
+    this.byJti.set(b.jti, id);
+    if (this.byJti.size > MAX_TRACKED) this.byJti.delete(this.byJti.keys().next().value!);
   }
 
   used(jti: string): number {
