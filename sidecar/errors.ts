@@ -11,6 +11,7 @@ export type SidecarErrorCode =
   | 'ERR_SIDECAR_LISTEN'
   | 'ERR_SIDECAR_MCP'
   | 'ERR_SIDECAR_A2A_KEY'
+  | 'ERR_SIDECAR_A2A_STATE'
   | 'ERR_SIDECAR_STOPPED';
 
 export class SidecarError extends Error {

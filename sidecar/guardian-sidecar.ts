@@ -215,7 +215,7 @@ export class GuardianSidecar {
       }
       surfaces.push(mcp);
     }
-    if (a2a && a2aKey) surfaces.push(a2a.a2aSurface({ pep, principal: c.principal, key: a2aKey, agentUrl: c.a2aAgentUrl, log, random }));
+    if (a2a && a2aKey) surfaces.push(a2a.a2aSurface({ pep, principal: c.principal, key: a2aKey, agentUrl: c.a2aAgentUrl, log, random, stateFile: join(m.logRoot, `${m.writerId}.a2a-state.jsonl`) }));
     const handler = new GovernedHandler({ surfaces, refusal: () => sidecar?.refusal() ?? null, tracer: tracing.tracer, metrics, log });
     sidecar = new GuardianSidecar(c, writer, pep, metrics, pending, tracing, handler, log, clock, policy, certifier);
     sidecar.heartbeats = heartbeats;

@@ -119,7 +119,7 @@ function judgeReceive(a: CompiledA2a, input: DecisionInput, suite: CryptoSuite):
   const v = verifySignedRequest(req, { caller: (h) => (a.callerByKey.has(h) ? { id: a.callerByKey.get(h)!.id, key: a.callerByKey.get(h)!.keys.find((k) => k.handle === h)! } : null), revoked: a.revoked, self, nowMs, maxSkewMs, suite });
   if (!v.ok) return v;
   // Observed by the surface's nonce store when the request arrived; fail closed when absent.
-  if (ctx.replayed !== false) return refuse('A2A_REQUEST_REPLAYED', ctx.replayed === true ? `nonce ${req.auth.nonce} of ${req.auth.keyid} was already used` : 'context.a2a.replayed (the nonce check) is missing');
+  if (ctx.replayed !== false) return refuse('A2A_REQUEST_REPLAYED', ctx.replayed === true ? `nonce ${req.auth.nonce} of ${req.auth.keyid} was already used` : 'context.a2a.replayed (the nonce check) is missing: the surface could not remember the nonce durably');
   const caller = a.callerByKey.get(req.auth.keyid)!;
   if (!caller.methods.includes(x.method as never)) return refuse('A2A_METHOD_NOT_ALLOWED', `caller ${caller.id} may not use method ${JSON.stringify(x.method)}`);
   const lim = messageLimits(a, x.message);

@@ -13,6 +13,7 @@ import type { ReasonCode, Verdict } from './reason-codes.js';
 import { checkConnector, checkEgress, checkGrants, checkPathScopes, checkSandbox } from './surface.js';
 import { surfaceRefusal } from './refusal.js';
 import { isA2aTool, judgeA2a } from './a2a-evaluate.js';
+import { judgeDelegatedTool } from './a2a-task.js';
 
 export const ENGINE = 'helm-guardian/0.1.0';
 
@@ -99,6 +100,8 @@ function evaluateChecked(policy: GuardianPolicy, rawInput: unknown, canon: Canon
   const input = canon.input;
   if (input.policyDigest !== b.contentHash) return deny(base, 'POLICY_DIGEST_MISMATCH', `input pins ${input.policyDigest}; the bundle in force is ${b.contentHash}`);
   if (isA2aTool(input.tool)) return a2aDecision(b, input, base);
+  const delegated = judgeDelegatedTool(input);
+  if (delegated) return deny(base, delegated.code, delegated.message);
   const tool = b.tools.get(input.tool);
   if (!tool) return deny(base, 'TOOL_NOT_DECLARED', `tool ${input.tool} is not declared in bundle ${b.doc.metadata.name}`);
 

@@ -67,6 +67,11 @@ export interface DecideOptions {
    * cited as cross-log parents of the decision node. Never this log's own origin.
    */
   causes?: ReadonlyArray<CrossLogParent & { lamport: number }>;
+  /**
+   * Decisions of this log this one follows from (the a2a.receive decision of the delegated task
+   * a tool call is made for, docs/spec/a2a.md §9): cited as same-log parents.
+   */
+  follows?: ReadonlyArray<HashRef>;
 }
 
 interface PolicyInForce {
@@ -296,7 +301,7 @@ export class Pep {
       };
       if (intent === null) return lost(intentFault, null);
       const intentNode = intent.node;
-      const append = (): Promise<AppendedNode> => this.o.writer.append('decision', { ...record }, { parents: [{ hash: intentNode.entryHash }, ...causesOf(o, this.o.writer.origin)] });
+      const append = (): Promise<AppendedNode> => this.o.writer.append('decision', { ...record }, { parents: [{ hash: intentNode.entryHash }, ...causesOf(o, this.o.writer.origin), ...(o.follows ?? []).map((hash) => ({ hash }))] });
       const settle = (decision: Promise<AppendedNode>, first: ReadonlyArray<Promise<unknown>>) =>
         Promise.all([decision, ...first]).then(
           ([node]) => resolve(this.recorded(record, a, intentNode, node, req.intent)),

@@ -10,6 +10,8 @@ import type { Pep, PepOutcome } from '../../kernel/pep/index.js';
 import type { Principal } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { Verdict } from './http.js';
+import type { A2aJournal } from './journal.js';
+import type { DelegationLedger } from './task.js';
 
 export interface A2aContext {
   pep: Pep;
@@ -18,8 +20,10 @@ export interface A2aContext {
   /** This agent's own A2A server (inbound target); null: no inbound surface. */
   agentUrl: string | null;
   nonces: NonceStore;
-  /** Calls already allowed under each delegation token (by jti). */
-  uses: Map<string, number>;
+  /** Where accepted nonces are journaled (null: memory only). */
+  nonceJournal: A2aJournal | null;
+  /** Tasks accepted and calls already allowed under each delegation token (by jti). */
+  ledger: DelegationLedger;
   random(n: number): Uint8Array;
   log: Logger;
   /** Largest body read, in bytes (a larger one is judged as that size + 1 and denied). */

@@ -9,15 +9,15 @@ import { AGENT_CARD_PATH } from '@a2a-js/sdk';
 import { signCard } from '../../kernel/a2a/card.js';
 import { authenticateRequest, AUTH_HEADER, bodyDigest, readSignedRequest, SIGNATURE_HEADER, type SignedRequest } from '../../kernel/a2a/request-auth.js';
 import { nodeSuite } from '../../kernel/crypto/node.js';
-import { A2A_RECEIVE } from '../../kernel/guardian/a2a-evaluate.js';
+import { A2A_RECEIVE, judgeA2a } from '../../kernel/guardian/a2a-evaluate.js';
+import type { CompiledBundle } from '../../kernel/guardian/compile.js';
+import { canonicalDecisionInput, formatInstant } from '../../kernel/guardian/decision-input.js';
+import type { AppendedNode } from '../../kernel/proofgraph/graph-writer.js';
 import type { CompiledA2a } from '../../kernel/guardian/a2a-policy.js';
 import { bundleInForce, callId, fetchJson, verdictOf, type A2aContext } from './context.js';
 import { jsonAnswer, readBody, relay, rpcError } from './http.js';
-import { forwardHeaders, tooLarge } from './outbound.js';
-import { CALLER_KEY, DELEGATION_KEY, readRpc, withVerifiedMetadata } from './rpc.js';
-
-/** Delegation tokens whose use counts are kept (docs/spec/a2a.md §9). */
-const MAX_TRACKED_TOKENS = 100_000;
+import { decisionRef, forwardHeaders, tooLarge } from './outbound.js';
+import { CALLER_KEY, DELEGATION_KEY, readRpc, TASK_KEY, withVerifiedMetadata } from './rpc.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -48,16 +48,16 @@ function observe(ctx: A2aContext, a2a: CompiledA2a | null, r: SignedRequest | nu
   };
   const v = authenticateRequest(r, trust, ctx.nonces);
   const jti = isObj(r.auth.delegation) && typeof r.auth.delegation.jti === 'string' ? r.auth.delegation.jti : null;
-  const uses = jti ? (ctx.uses.get(jti) ?? 0) : 0;
   // Reserved now, in the same tick, so concurrent calls under one token see each other's use;
   // given back when the call is not allowed.
-  if (jti) {
-    ctx.uses.delete(jti);
-    ctx.uses.set(jti, uses + 1);
-    // Bounded: the oldest tokens are forgotten first (their exp has most likely passed).
-    if (ctx.uses.size > MAX_TRACKED_TOKENS) ctx.uses.delete(ctx.uses.keys().next().value!);
-  }
+  const uses = jti ? ctx.ledger.reserve(jti, expOf(r, ctx.pep.now())) : 0;
   return { replayed: !v.ok && v.code === 'A2A_REQUEST_REPLAYED', uses, jti, caller: v.ok ? v.caller : null };
+}
+
+/** How long a token's uses must be remembered: its exp (a day when it has none readable; it is denied then anyway). */
+function expOf(r: SignedRequest, nowMs: number): number {
+  const exp = isObj(r.auth.delegation) && typeof r.auth.delegation.exp === 'string' ? Date.parse(r.auth.delegation.exp) : NaN;
+  return Number.isFinite(exp) ? exp : nowMs + 86_400_000;
 }
 
 /** POST /a2a/in: one governed call from a remote agent. */
@@ -70,6 +70,12 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
   const signed = read.ok ? read.request : null;
   const b = bundleInForce(ctx.pep);
   const seen = observe(ctx, b?.a2a ?? null, signed);
+  // Write-ahead (docs/spec/a2a.md §3): the nonce and the use are on disk before the call is
+  // decided, or the call is denied (a restart could otherwise forget them).
+  const durable = await Promise.all([ctx.nonceJournal?.durable(), ctx.ledger.durable()]).then(
+    () => true,
+    () => false,
+  );
   const request = {
     callId: callId(),
     surface: 'rest',
@@ -82,14 +88,14 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
       message: { bytes: over ? ctx.maxBodyBytes + 1 : bytes.length, parts: call?.parts ?? 0 },
       request: signed ? { ...signed } : { method: 'POST', path, bodyDigest: digest, auth: null, signature: '' },
     },
-    context: { a2a: { self: ctx.key.verifier.handle, replayed: seen.replayed, delegationUses: seen.uses } },
+    context: { a2a: { self: ctx.key.verifier.handle, replayed: durable ? seen.replayed : null, delegationUses: durable ? seen.uses : null } },
   };
   // Only an authenticated caller's decision is cited: nobody else can name our parents.
   const causes = seen.caller !== null && signed?.auth.parent ? [signed.auth.parent] : [];
   const o = await ctx.pep.decide(request, { causes });
   const v = verdictOf(o);
   if (o.verdict !== 'ALLOW' || !o.decision || !call || !b || !signed) {
-    if (seen.jti !== null) ctx.uses.set(seen.jti, Math.max(0, (ctx.uses.get(seen.jti) ?? 1) - 1));
+    if (seen.jti !== null) ctx.ledger.release(seen.jti);
     return rpcError(res, call?.id ?? null, v, o.recorded ? 200 : 503);
   }
   const token = signed.auth.delegation;
@@ -101,7 +107,9 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
     await ctx.pep.recordEffect(o.decision.entryHash, { status: 'failed', error: 'the agent card names no JSON-RPC interface' });
     return rpcError(res, call.id, { ...v, detail: 'allowed, but the agent card names no JSON-RPC interface' }, 502);
   }
-  const body = withVerifiedMetadata(call.body, { [CALLER_KEY]: seen.caller, [DELEGATION_KEY]: token ?? null });
+  // The task id the agent names on the tool calls it makes for this task (docs/spec/a2a.md §9).
+  bindTask(ctx, b, request, o.decision, seen.caller!, seen.jti, expOf(signed, ctx.pep.now()));
+  const body = withVerifiedMetadata(call.body, { [CALLER_KEY]: seen.caller, [DELEGATION_KEY]: token ?? null, [TASK_KEY]: o.decision.entryHash });
   let up: Response;
   try {
     up = await fetch(target, { method: 'POST', body, headers: { 'content-type': 'application/json', ...forwardHeaders(req) }, signal: AbortSignal.timeout(ctx.fetchTimeoutMs) });
@@ -111,4 +119,19 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
   }
   const ended = await relay(up, res, call.id, tooLarge(b.a2a.limits.maxMessageBytes, v.decision), { 'x-helm-decision': 'ALLOW', 'x-helm-reason-code': o.reasonCode, 'x-helm-decision-hash': o.decision.entryHash });
   await ctx.pep.recordEffect(o.decision.entryHash, { status: ended.status, ...(ended.error ? { error: ended.error } : {}) });
+}
+
+/**
+ * Records what the tool calls made for an accepted task may use: the effective scope the
+ * Guardian allowed under (re-judged on the same input; the token's tools within the caller's
+ * grant) and the token's whole budget, spent through the ledger. A task that cannot be re-judged
+ * gets no binding, so calls naming it are denied A2A_TASK_UNKNOWN.
+ */
+function bindTask(ctx: A2aContext, b: { bundle: CompiledBundle }, request: Record<string, unknown>, decision: AppendedNode, caller: string, jti: string | null, expMs: number): void {
+  const canon = canonicalDecisionInput({ ...request, time: formatInstant(ctx.pep.now()), policyDigest: b.bundle.contentHash, state: { budgets: {}, rates: {} } });
+  if (!canon.ok) return;
+  const input = { ...canon.input, context: { ...canon.input.context, a2a: { ...(canon.input.context.a2a as object), delegationUses: 0 } } };
+  const j = judgeA2a(b.bundle, input);
+  if (!j.ok || !j.effective) return;
+  ctx.ledger.bind(decision.entryHash, { decision: decisionRef(decision), caller, jti, expMs, tools: [...j.effective.tools], budget: jti === null ? null : j.effective.budget });
 }

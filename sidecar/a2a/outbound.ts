@@ -66,7 +66,10 @@ export async function outboundCall(ctx: A2aContext, agent: string, req: Incoming
     },
     context: { a2a: { self: ctx.key.verifier.handle } },
   };
-  const o = await ctx.pep.decide(request);
+  // Acting on behalf of a token this agent received: the call follows from the task it came with.
+  const jti = isObj(call?.onBehalfOf) ? call.onBehalfOf.jti : undefined;
+  const task = typeof jti === 'string' ? ctx.ledger.taskOf(jti) : undefined;
+  const o = await ctx.pep.decide(request, task ? { follows: [task.decision.hash] } : {});
   const v = verdictOf(o);
   if (o.verdict !== 'ALLOW' || !o.decision || !b || !declared || !call || !card) return rpcError(res, call?.id ?? null, v, o.recorded ? 200 : 503);
 

@@ -12,6 +12,8 @@ export const ON_BEHALF_KEY = 'helm.onBehalfOf';
 /** Inbound, set by the sidecar only: the verified token and the caller's id. */
 export const DELEGATION_KEY = 'helm.delegation';
 export const CALLER_KEY = 'helm.caller';
+/** Inbound, set by the sidecar only: the task id the agent names in the helm-a2a-task header of its tool calls. */
+export const TASK_KEY = 'helm.task';
 
 const LEGACY: Record<string, string> = { 'message/send': 'SendMessage', 'message/stream': 'SendStreamingMessage', 'tasks/get': 'GetTask', 'tasks/cancel': 'CancelTask', 'tasks/resubscribe': 'SubscribeToTask' };
 

@@ -11,6 +11,7 @@ import type { McpObserver, McpUpstreamConfig } from '../mcp/types.js';
 import type { SidecarMetrics } from '../observe/metrics.js';
 import { configuredSecrets, Redactor } from '../redact.js';
 import type { GovernedSurface } from './handler.js';
+import { forTask } from '../a2a/task.js';
 
 const MCP_PATHS = /^\/(mcp(\/.*)?|sse|messages)$/;
 
@@ -80,7 +81,8 @@ export async function mcpSurface(o: { pep: Pep; principal: Principal; upstreams:
     name: 'mcp',
     matches: (path) => MCP_PATHS.test(path),
     handle: async (req, res) => {
-      if (!(await gateway.handle(req, res)) && !res.headersSent) {
+      // Calls made for a delegated A2A task are judged within the delegation (docs/spec/a2a.md §9).
+      if (!(await forTask(o.pep, req, () => gateway.handle(req, res))) && !res.headersSent) {
         const body = JSON.stringify({ error: { code: 'not_found', message: `no MCP route ${req.url}` } });
         res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
       }

@@ -7,6 +7,7 @@ import { createOpenAiProxy } from '../openai/proxy.js';
 import type { Logger } from '../log.js';
 import type { Redactor } from '../redact.js';
 import type { GovernedSurface } from './handler.js';
+import { forTask } from '../a2a/task.js';
 
 export interface OpenAiSurfaceOptions {
   pep: Pep;
@@ -37,7 +38,8 @@ export function openAiSurface(o: OpenAiSurfaceOptions): GovernedSurface {
   return {
     name: 'openai',
     matches: (path) => path.startsWith('/v1/'),
-    handle: (req, res) => proxy.handle(req, res),
+    // Calls made for a delegated A2A task are judged within the delegation (docs/spec/a2a.md §9).
+    handle: (req, res) => forTask(o.pep, req, () => proxy.handle(req, res)),
     drain: () => proxy.drain(),
   };
 }

@@ -19,7 +19,10 @@ export interface TestAgent {
 
 const text = (value: string) => ({ content: { $case: 'text' as const, value }, metadata: undefined, filename: '', mediaType: '' });
 
-function executor(seen: TestAgent['seen']): AgentExecutor {
+/** What an agent does with a plain task before it answers (an agent that delegates on: call another agent). */
+export type OnTask = (metadata: Record<string, unknown>, said: string) => Promise<string>;
+
+function executor(seen: TestAgent['seen'], onTask: OnTask | null): AgentExecutor {
   return {
     async execute(rc, bus) {
       const m = rc.userMessage;
@@ -29,7 +32,8 @@ function executor(seen: TestAgent['seen']): AgentExecutor {
       const reply = (value: string) => ({ messageId: `r-${rc.taskId}`, contextId: rc.contextId, taskId: '', role: Role.ROLE_AGENT, parts: [text(value)], metadata: undefined, extensions: [], referenceTaskIds: [] });
       if (skill !== 'report' && skill !== 'flood') {
         const said = m.parts.map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join(' ');
-        bus.publish(AgentEvent.message(reply(`summary of: ${said}; caller ${String(meta['helm.caller'])}`)));
+        const extra = onTask ? `; ${await onTask(meta, said)}` : '';
+        bus.publish(AgentEvent.message(reply(`summary of: ${said}; caller ${String(meta['helm.caller'])}${extra}`)));
         bus.finished();
         return;
       }
@@ -47,7 +51,7 @@ function executor(seen: TestAgent['seen']): AgentExecutor {
   };
 }
 
-export async function startAgent(name: string): Promise<TestAgent> {
+export async function startAgent(name: string, onTask: OnTask | null = null): Promise<TestAgent> {
   const seen: TestAgent['seen'] = [];
   const app = express();
   const server: Server = createServer(app);
@@ -67,7 +71,7 @@ export async function startAgent(name: string): Promise<TestAgent> {
     skills: ['summarize', 'translate', 'report', 'flood'].map((id) => ({ id, name: id, description: `${id} things`, tags: [id], examples: [], inputModes: [], outputModes: [], securityRequirements: [] })),
     signatures: [],
   } as unknown as AgentCard;
-  const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor(seen));
+  const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor(seen, onTask));
   app.use('/.well-known/agent-card.json', agentCardHandler({ agentCardProvider: handler }));
   app.use('/rpc', jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }));
   return {

@@ -8,6 +8,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeSuite } from '../../kernel/crypto/node.js';
+import type { SigningKey } from '../../kernel/crypto/signing-key.js';
+import { toB64u } from '../../kernel/a2a/b64url.js';
+import { bodyDigest, signRequest, type RequestAuth } from '../../kernel/a2a/request-auth.js';
 import { decodeNode, type DecodedNode } from '../../kernel/contracts/node.js';
 import { signBundle, type PolicyBundleDoc } from '../../kernel/guardian/index.js';
 import { readLog } from '../../kernel/proofgraph/store/index.js';
@@ -23,6 +26,8 @@ export interface Sidecar {
   url: string;
   child: ChildProcess;
   stderr: () => string;
+  /** How it was started (restart starts it the same way). */
+  args: { principal: string; bundle: PolicyBundleDoc; extra: string[]; env: Record<string, string> };
 }
 
 export class Volume {
@@ -57,7 +62,7 @@ export class Volume {
   }
 
   /** Starts `helmctl serve` for pod `name` with its bundle; resolves once it serves. */
-  async start(name: string, principal: string, bundle: PolicyBundleDoc, extra: string[]): Promise<Sidecar> {
+  async start(name: string, principal: string, bundle: PolicyBundleDoc, extra: string[], env: Record<string, string> = {}): Promise<Sidecar> {
     await writeFile(this.path(`${name}.bundle.json`), JSON.stringify(bundle));
     await writeFile(this.path(`${name}.bundle.sig.json`), JSON.stringify(signBundle(bundle, bundleSigner, nodeSuite)));
     // prettier-ignore
@@ -66,13 +71,14 @@ export class Volume {
       '--proofgraph-dir', this.path('pg'), '--writer-id', name,
       '--node-key', this.path(`${name}.node.key`), '--log-key', this.path(`${name}.log.key`),
       '--trust-event', this.path(`${name}.publish.json`),
-      '--upstream-url', 'http://127.0.0.1:9/v1',
+      // A pod with a model of its own names it in extra.
+      ...(extra.includes('--upstream-url') ? [] : ['--upstream-url', 'http://127.0.0.1:9/v1']),
       '--principal-id', principal,
       '--bundle', this.path(`${name}.bundle.json`), '--bundle-signature', this.path(`${name}.bundle.sig.json`), '--bundle-trust-root', this.path('roots.txt'),
       '--a2a-key', this.path(`${name}.a2a.key`),
       ...extra,
     ];
-    const child = spawn(process.execPath, [HELMCTL, 'serve', ...flags], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [HELMCTL, 'serve', ...flags], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const url = await new Promise<string>((resolve, reject) => {
@@ -87,13 +93,24 @@ export class Volume {
       child.stderr!.on('data', check);
       child.once('exit', (code) => reject(new Error(`sidecar ${name} exited ${code}:\n${err}`)));
     });
-    const s: Sidecar = { name, origin: `helm.test/${name}`, url, child, stderr: () => err };
+    const s: Sidecar = { name, origin: `helm.test/${name}`, url, child, stderr: () => err, args: { principal, bundle, extra, env } };
     this.sidecars.push(s);
     return s;
   }
 
   async nodes(name: string): Promise<DecodedNode[]> {
     return (await readLog(this.path(`pg/${name}`))).entries.map((e) => decodeNode(nodeSuite, e));
+  }
+
+  /** Stops one sidecar (SIGTERM) and starts it again on the same log: a real restart (a new port). */
+  async restart(s: Sidecar): Promise<Sidecar> {
+    await new Promise<void>((r) => {
+      if (s.child.exitCode !== null) return r();
+      s.child.once('exit', () => r());
+      s.child.kill('SIGTERM');
+    });
+    this.sidecars.splice(this.sidecars.indexOf(s), 1);
+    return this.start(s.name, s.args.principal, s.args.bundle, s.args.extra, s.args.env);
   }
 
   /** Stops every sidecar (SIGTERM: shutdown heartbeat and checkpoint). */
@@ -129,3 +146,15 @@ export class Volume {
 export function a2aKey(name: string) {
   return testKey(`a2a-${name}`);
 }
+
+/** An A2A request to `url` (a sidecar's /a2a/in) signed by `signer` for the agent whose key handle is `aud`. */
+export async function signedCall(url: string, aud: string, signer: SigningKey, text: string, auth: Partial<RequestAuth> = {}): Promise<{ json: Record<string, unknown>; send: (to?: string) => Promise<Record<string, unknown>> }> {
+  const bytes = new TextEncoder().encode(text);
+  const a: RequestAuth = { keyid: signer.verifier.handle, aud, ts: new Date().toISOString(), nonce: toB64u(crypto.getRandomValues(new Uint8Array(16))), parent: null, delegation: null, ...auth };
+  const headers = { 'content-type': 'application/json', 'a2a-version': '1.0', ...signRequest(signer, 'POST', '/a2a/in', bodyDigest(nodeSuite, bytes), a) };
+  const send = async (to = url) => (await (await fetch(to, { method: 'POST', body: bytes, headers })).json()) as Record<string, unknown>;
+  return { json: await send(), send };
+}
+
+/** The HELM verdict of a JSON-RPC error answer (null: no error). */
+export const helmError = (j: Record<string, unknown>) => (j.error as { message: string; data: { helm: { reasonCode: string; decision: string | null } } } | undefined) ?? null;
