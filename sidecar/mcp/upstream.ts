@@ -213,6 +213,12 @@ export class Upstream {
       this.o.observer?.upstream({ upstream: this.name, seconds: (performance.now() - t0) / 1000, error: null });
       return r;
     } catch (e) {
+      if (o.signal?.aborted) {
+        // The client cancelled: the SDK told the upstream (notifications/cancelled, or the aborted
+        // request of a 2026-07-28 upstream). Not a transport failure: the shared connection stays.
+        this.o.observer?.upstream({ upstream: this.name, seconds: (performance.now() - t0) / 1000, error: 'cancelled' });
+        throw new GatewayError('ERR_MCP_CANCELLED', `the client cancelled ${tool}; upstream ${this.name} was told to stop (${message(o.signal.reason)})`);
+      }
       const timedOut = (e as { code?: unknown }).code === 'REQUEST_TIMEOUT' || (e as { code?: unknown }).code === -32001;
       this.o.observer?.upstream({ upstream: this.name, seconds: (performance.now() - t0) / 1000, error: timedOut ? 'timeout' : message(e) });
       if (timedOut) throw new GatewayError('ERR_MCP_UPSTREAM_TIMEOUT', `upstream ${this.name} did not answer ${tool} within ${o.timeoutMs} ms`);
