@@ -104,6 +104,10 @@ export function serverBuilder(core: GatewayCore, drifts: DriftLedger): ServerBui
     server.setRequestHandler('prompts/get', (r) => prompts.get(r.params) as never);
     server.setRequestHandler('completion/complete', (r) => complete(r.params) as never);
     server.setRequestHandler('logging/setLevel', (r) => setLevel(r.params, downstream) as never);
+    // The client's roots changed: the upstreams that may ask for them hear it (they ask again, decided).
+    server.setNotificationHandler('notifications/roots/list_changed', () => {
+      for (const u of core.catalog.upstreams) u.rootsChanged();
+    });
     return server;
   }
 

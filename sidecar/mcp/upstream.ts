@@ -51,6 +51,16 @@ export class Upstream {
     private readonly o: UpstreamOptions,
   ) {}
 
+  /** Whether the gateway declares roots to this upstream and relays its roots/list (gateway option or the upstream's `roots`). */
+  get relaysRoots(): boolean {
+    return this.o.relayRoots === true || this.config.roots === true;
+  }
+
+  /** Tells the upstream that the client's roots changed (it may ask again). */
+  rootsChanged(): void {
+    if (this.relaysRoots && this.state === 'ready') void this.client?.sendRootsListChanged().catch(() => undefined);
+  }
+
   /** Connections made after the first (restarts and reconnects). */
   get restarts(): number {
     return Math.max(0, this.connections - 1);
@@ -95,7 +105,7 @@ export class Upstream {
       {
         versionNegotiation: { mode: mode === 'auto' || mode === 'legacy' ? mode : { pin: mode } },
         // What the gateway can relay to its clients; each request is decided before it is relayed.
-        capabilities: this.o.onRequest ? { sampling: {}, elicitation: {}, ...(this.o.relayRoots ? { roots: { listChanged: true } } : {}) } : {},
+        capabilities: this.o.onRequest ? { sampling: {}, elicitation: {}, ...(this.relaysRoots ? { roots: { listChanged: true } } : {}) } : {},
       },
     );
     for (const method of RELAYED_NOTIFICATIONS) {
@@ -106,7 +116,7 @@ export class Upstream {
     }
     if (this.o.onRequest) {
       const relay = this.o.onRequest;
-      for (const method of UPSTREAM_REQUESTS.filter((m) => m !== 'roots/list' || this.o.relayRoots)) {
+      for (const method of UPSTREAM_REQUESTS.filter((m) => m !== 'roots/list' || this.relaysRoots)) {
         client.setRequestHandler(method, (req: { params?: Record<string, unknown> }, ctx: { mcpReq: { signal: AbortSignal } }) => relay(this.name, method, req.params ?? {}, ctx.mcpReq.signal) as never);
       }
     }

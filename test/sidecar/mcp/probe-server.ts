@@ -20,6 +20,8 @@ export interface ProbeRecord {
   hangsCancelled: string[];
   /** How the client answered the sampling request sample_later sent (result or error message). */
   unsolicited: Promise<{ result?: unknown; error?: string }> | null;
+  /** notifications/roots/list_changed received. */
+  rootsChanged: number;
 }
 
 export interface ProbeServer {
@@ -31,12 +33,13 @@ export interface ProbeServer {
 const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }] });
 
 export async function startProbeServer(): Promise<ProbeServer> {
-  const record: ProbeRecord = { hangsStarted: 0, hangsCancelled: [], unsolicited: null };
+  const record: ProbeRecord = { hangsStarted: 0, hangsCancelled: [], unsolicited: null, rootsChanged: 0 };
   const sessions = new Map<string, NodeStreamableHTTPServerTransport>();
 
   function build(): Server {
     const server = new Server({ name: 'helm-probe-server', version: '1.0.0' }, { capabilities: { tools: {}, logging: {} } });
     server.setRequestHandler('tools/list', async () => ({ tools: PROBE_TOOLS }));
+    server.setNotificationHandler('notifications/roots/list_changed', () => void (record.rootsChanged += 1));
     server.setRequestHandler('tools/call', async (req, ctx) => {
       switch (req.params.name) {
         case 'hang':
