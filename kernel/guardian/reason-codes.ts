@@ -126,6 +126,7 @@ export const REASON_CODES = {
   MCP_METHOD_UNKNOWN: e('DENY', 'input', 'helm-oss', 'surface', 'The MCP method is not one the gateway relays: refused before any decision.'),
   MCP_REQUEST_ID_REUSED: e('DENY', 'input', 'helm-oss', 'surface', 'A client request reuses the id of a request still in flight in the same MCP session.'),
   MCP_RESPONSE_UNSOLICITED: e('DENY', 'input', 'helm-oss', 'surface', 'A client answered a server-to-client request (sampling, elicitation) that the gateway never sent it, or already got an answer to.'),
+  MCP_INPUT_STATE_UNKNOWN: e('DENY', 'input', 'helm-oss', 'surface', 'A 2026-07-28 tools/call retry carries a requestState that names no suspended call of the gateway (unknown, already used, expired) or one of another tool or other arguments: nothing is resumed.'),
   MCP_SESSION_UNKNOWN: e('DENY', 'input', 'helm-oss', 'surface', 'The Mcp-Session-Id names no open session of this gateway (expired, closed or never issued); the client starts a new session with initialize.'),
 } as const satisfies Record<string, ReasonCodeEntry>;
 

@@ -5,7 +5,7 @@
 // it itself can only deny its own call, and only with one of these codes.
 import type { ReasonCode } from './reason-codes.js';
 
-export const SURFACE_REFUSAL_CODES = ['INPUT_DUPLICATE_KEY', 'INPUT_INVALID_UNICODE', 'INPUT_NUMBER_RANGE', 'INPUT_TOO_DEEP', 'INPUT_TOO_LARGE', 'TOOL_CALL_ID_REUSED', 'MCP_DEFINITION_DRIFT', 'MCP_REQUEST_UNATTRIBUTED'] as const satisfies readonly ReasonCode[];
+export const SURFACE_REFUSAL_CODES = ['INPUT_DUPLICATE_KEY', 'INPUT_INVALID_UNICODE', 'INPUT_NUMBER_RANGE', 'INPUT_TOO_DEEP', 'INPUT_TOO_LARGE', 'TOOL_CALL_ID_REUSED', 'MCP_DEFINITION_DRIFT', 'MCP_REQUEST_UNATTRIBUTED', 'MCP_INPUT_STATE_UNKNOWN'] as const satisfies readonly ReasonCode[];
 export type SurfaceRefusalCode = (typeof SURFACE_REFUSAL_CODES)[number];
 
 /** The refusal a surface recorded in a raw decision input, if any. Never throws. */

@@ -206,7 +206,7 @@ async function failedCall(core: GatewayCore, entry: CatalogEntry, decision: Hash
   if (timedOut) {
     return refused({ kind: 'denied', verdict: 'DENY', reasonCode: 'ERR_COMPUTE_TIME_EXHAUSTED', failure: 'timeout', message: `${entry.name} denied: ${text}; its outcome is unknown and no output is released`, receipts });
   }
-  const failure: FailureKind = code === 'ERR_MCP_UPSTREAM_UNAVAILABLE' ? 'upstream-unavailable' : 'upstream-error';
+  const failure: FailureKind = code === 'ERR_MCP_UPSTREAM_UNAVAILABLE' ? 'upstream-unavailable' : code === 'ERR_MCP_CANCELLED' ? 'cancelled' : 'upstream-error';
   return refused({ kind: 'unavailable', verdict: 'ALLOW', reasonCode: 'ALLOWED', failure, message: `${entry.name} was allowed but the upstream call failed: ${text}`, receipts });
 }
 

@@ -6,6 +6,7 @@ export type GatewayErrorCode =
   | 'ERR_MCP_UPSTREAM_UNAVAILABLE'
   | 'ERR_MCP_UPSTREAM_ERROR'
   | 'ERR_MCP_UPSTREAM_TIMEOUT'
+  | 'ERR_MCP_CANCELLED'
   | 'ERR_MCP_CLOSED';
 
 export class GatewayError extends Error {

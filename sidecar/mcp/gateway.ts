@@ -46,7 +46,7 @@ export interface McpGatewayOptions {
   /** How long a tools/call may reuse the last upstream listing (default 30 s). */
   catalogMaxAgeMs?: number;
   /**
-   * Relay an upstream's roots/list to the client whose call is in flight (decided as mcp:roots/list).
+   * Relay every upstream's roots/list to the client whose call is in flight (decided as mcp:roots/list); one upstream: its `roots: true`.
    * Off by default: roots a client names can widen what a server such as server-filesystem may
    * touch, so the gateway does not declare the roots capability to its upstreams unless asked.
    */

@@ -16,7 +16,7 @@ export const RPC_UNAVAILABLE = -32062;
 export type RefusalKind = 'denied' | 'approval-pending' | 'unavailable';
 
 /** Why an allowed call still did not produce output (absent for a plain denial). */
-export type FailureKind = 'timeout' | 'upstream-unavailable' | 'upstream-error' | 'not-offered' | 'definition-drift' | 'output-rejected' | 'unrecorded' | 'draining';
+export type FailureKind = 'timeout' | 'cancelled' | 'upstream-unavailable' | 'upstream-error' | 'not-offered' | 'definition-drift' | 'output-rejected' | 'unrecorded' | 'draining';
 
 export interface Receipts {
   callId: string;

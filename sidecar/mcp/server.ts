@@ -5,12 +5,15 @@
 // registers as a Downstream in the hub, so list changes, resource updates and log messages of the
 // upstreams reach it; a per-request instance (stateless 2025, 2026-07-28) registers nothing.
 import { ProtocolError, ProtocolErrorCode, Server, type CallToolResult, type McpServerFactory, type ServerContext } from '@modelcontextprotocol/server';
-import { governedCall, META_IDEMPOTENCY_KEY, META_TOOL_CALL_ID } from './call.js';
+import { jcsString } from '../../kernel/crypto/jcs.js';
+import type { SurfaceRefusalCode } from '../../kernel/guardian/refusal.js';
+import { governedCall, META_IDEMPOTENCY_KEY, META_TOOL_CALL_ID, type CallOutcome } from './call.js';
 import type { GatewayCore } from './core.js';
 import type { DriftLedger } from './drift.js';
 import { inProcessTools } from './in-process.js';
 import { completionHandler, promptHandlers, resourceHandlers, ResourceRoutes, setLevelHandler } from './features.js';
 import type { ClientLink, Downstream } from './hub.js';
+import { InputRounds, isModernRequest } from './input-required.js';
 import { governedList } from './list.js';
 import { toProtocolError } from './refusal.js';
 import { judgedArguments } from './screen.js';
@@ -56,6 +59,7 @@ export function serverBuilder(core: GatewayCore, drifts: DriftLedger): ServerBui
   const prompts = promptHandlers(core);
   const complete = completionHandler(core, routes);
   const setLevel = setLevelHandler(core);
+  const rounds = new InputRounds(core.callTimeoutMs);
 
   function build(downstream: Downstream | null): Server {
     const server = new Server(GATEWAY_INFO, { capabilities: GATEWAY_CAPABILITIES, instructions: INSTRUCTIONS });
@@ -69,17 +73,25 @@ export function serverBuilder(core: GatewayCore, drifts: DriftLedger): ServerBui
       const progressToken = meta?.progressToken;
       // What is judged, and passed upstream, is the canonical form of the strictly parsed arguments.
       const judged = judgedArguments(meta, p.arguments);
-      const out = await governedCall(core, {
-        tool: p.name,
-        args: 'refusal' in judged ? `refused by the MCP gateway: ${judged.refusal.detail}` : judged.args,
-        method: 'tools/call',
-        ...('refusal' in judged ? { refusal: judged.refusal } : {}),
-        signal: ctx.mcpReq.signal,
-        client: clientLink(ctx, downstream),
-        ...(typeof progressToken === 'string' || typeof progressToken === 'number' ? { progressToken } : {}),
-        ...(callId !== undefined ? { callId } : {}),
-        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-      });
+      const call = (client: ClientLink, signal: AbortSignal, refusal?: { reasonCode: SurfaceRefusalCode; detail: string }) =>
+        governedCall(core, {
+          tool: p.name,
+          args: refusal ? `refused by the MCP gateway: ${refusal.detail}` : 'refusal' in judged ? `refused by the MCP gateway: ${judged.refusal.detail}` : judged.args,
+          method: 'tools/call',
+          ...(refusal ? { refusal } : 'refusal' in judged ? { refusal: judged.refusal } : {}),
+          signal,
+          client,
+          ...(typeof progressToken === 'string' || typeof progressToken === 'number' ? { progressToken } : {}),
+          ...(callId !== undefined ? { callId } : {}),
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        });
+      let out: CallOutcome;
+      if (isModernRequest(ctx) && !('refusal' in judged)) {
+        // 2026-07-28: upstream requests reach the client as input_required rounds (./input-required.ts).
+        const round = await rounds.round(ctx, p.name, jcsString(judged.args ?? {}), downstream, call, (detail) => call(clientLink(ctx, downstream), ctx.mcpReq.signal, { reasonCode: 'MCP_INPUT_STATE_UNKNOWN', detail }));
+        if ('inputRequired' in round) return round.inputRequired as never;
+        out = round.done;
+      } else out = await call(clientLink(ctx, downstream), ctx.mcpReq.signal);
       if (!out.ok) throw toProtocolError(out.refusal);
       return server.projectCallToolResult(out.result as CallToolResult, out.outputSchema);
     });
@@ -92,6 +104,10 @@ export function serverBuilder(core: GatewayCore, drifts: DriftLedger): ServerBui
     server.setRequestHandler('prompts/get', (r) => prompts.get(r.params) as never);
     server.setRequestHandler('completion/complete', (r) => complete(r.params) as never);
     server.setRequestHandler('logging/setLevel', (r) => setLevel(r.params, downstream) as never);
+    // The client's roots changed: the upstreams that may ask for them hear it (they ask again, decided).
+    server.setNotificationHandler('notifications/roots/list_changed', () => {
+      for (const u of core.catalog.upstreams) u.rootsChanged();
+    });
     return server;
   }
 

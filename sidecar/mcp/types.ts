@@ -6,7 +6,7 @@
  * process spawn less for a stdio server known to speak 2025); a version pins that revision.
  */
 export type McpUpstreamConfig =
-  | { name: string; transport: 'stdio'; command: string; args?: string[]; env?: Record<string, string>; cwd?: string; protocol?: UpstreamProtocol }
+  | { name: string; transport: 'stdio'; command: string; args?: string[]; env?: Record<string, string>; cwd?: string; protocol?: UpstreamProtocol; roots?: boolean }
   | {
       name: string;
       transport: 'http';
@@ -15,6 +15,8 @@ export type McpUpstreamConfig =
       /** File holding a bearer token for the upstream (mounted into the sidecar only); read at start. */
       authFile?: string;
       protocol?: UpstreamProtocol;
+      /** Declare the roots capability to this upstream and relay its roots/list (off by default; docs/mcp-gateway.md §10). */
+      roots?: boolean;
     };
 
 export type UpstreamProtocol = 'auto' | 'legacy' | '2026-07-28';

@@ -20,12 +20,14 @@ export function parseUpstreamConfig(v: unknown, where: string): McpUpstreamConfi
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new GatewayError('ERR_MCP_CONFIG', `${where}: an upstream must be an object`);
   const o = v as Record<string, unknown>;
   if (o.transport !== 'stdio' && o.transport !== 'http') throw new GatewayError('ERR_MCP_CONFIG', `${where}: transport must be stdio or http`);
-  const allowed = o.transport === 'http' ? ['name', 'transport', 'url', 'headers', 'authFile', 'protocol'] : ['name', 'transport', 'command', 'args', 'env', 'cwd', 'protocol'];
+  const allowed = o.transport === 'http' ? ['name', 'transport', 'url', 'headers', 'authFile', 'protocol', 'roots'] : ['name', 'transport', 'command', 'args', 'env', 'cwd', 'protocol', 'roots'];
   const extra = Object.keys(o).find((k) => !allowed.includes(k));
   if (extra !== undefined) throw new GatewayError('ERR_MCP_CONFIG', `${where}: unknown field ${JSON.stringify(extra)}`);
   if (typeof o.name !== 'string') throw new GatewayError('ERR_MCP_CONFIG', `${where}: name must be a string`);
   if (o.protocol !== undefined && !PROTOCOLS.includes(o.protocol as string)) throw new GatewayError('ERR_MCP_CONFIG', `${where}: protocol must be one of ${PROTOCOLS.join(', ')}`);
   const protocol = o.protocol as McpUpstreamConfig['protocol'];
+  if (o.roots !== undefined && typeof o.roots !== 'boolean') throw new GatewayError('ERR_MCP_CONFIG', `${where}: roots must be true or false`);
+  const roots = o.roots === true ? { roots: true } : {};
   if (o.transport === 'http') {
     if (typeof o.url !== 'string') throw new GatewayError('ERR_MCP_CONFIG', `${where}: url must be a string`);
     if (o.authFile !== undefined && typeof o.authFile !== 'string') throw new GatewayError('ERR_MCP_CONFIG', `${where}: authFile must be a string`);
@@ -36,6 +38,7 @@ export function parseUpstreamConfig(v: unknown, where: string): McpUpstreamConfi
       ...(o.headers !== undefined ? { headers: stringMap(o.headers, `${where}.headers`) } : {}),
       ...(typeof o.authFile === 'string' ? { authFile: o.authFile } : {}),
       ...(protocol ? { protocol } : {}),
+      ...roots,
     };
   }
   if (typeof o.command !== 'string') throw new GatewayError('ERR_MCP_CONFIG', `${where}: command must be a string`);
@@ -48,6 +51,7 @@ export function parseUpstreamConfig(v: unknown, where: string): McpUpstreamConfi
     ...(o.env !== undefined ? { env: stringMap(o.env, `${where}.env`) } : {}),
     ...(typeof o.cwd === 'string' ? { cwd: o.cwd } : {}),
     ...(protocol ? { protocol } : {}),
+    ...roots,
   };
 }
 

@@ -51,6 +51,16 @@ export class Upstream {
     private readonly o: UpstreamOptions,
   ) {}
 
+  /** Whether the gateway declares roots to this upstream and relays its roots/list (gateway option or the upstream's `roots`). */
+  get relaysRoots(): boolean {
+    return this.o.relayRoots === true || this.config.roots === true;
+  }
+
+  /** Tells the upstream that the client's roots changed (it may ask again). */
+  rootsChanged(): void {
+    if (this.relaysRoots && this.state === 'ready') void this.client?.sendRootsListChanged().catch(() => undefined);
+  }
+
   /** Connections made after the first (restarts and reconnects). */
   get restarts(): number {
     return Math.max(0, this.connections - 1);
@@ -95,7 +105,7 @@ export class Upstream {
       {
         versionNegotiation: { mode: mode === 'auto' || mode === 'legacy' ? mode : { pin: mode } },
         // What the gateway can relay to its clients; each request is decided before it is relayed.
-        capabilities: this.o.onRequest ? { sampling: {}, elicitation: {}, ...(this.o.relayRoots ? { roots: { listChanged: true } } : {}) } : {},
+        capabilities: this.o.onRequest ? { sampling: {}, elicitation: {}, ...(this.relaysRoots ? { roots: { listChanged: true } } : {}) } : {},
       },
     );
     for (const method of RELAYED_NOTIFICATIONS) {
@@ -106,7 +116,7 @@ export class Upstream {
     }
     if (this.o.onRequest) {
       const relay = this.o.onRequest;
-      for (const method of UPSTREAM_REQUESTS.filter((m) => m !== 'roots/list' || this.o.relayRoots)) {
+      for (const method of UPSTREAM_REQUESTS.filter((m) => m !== 'roots/list' || this.relaysRoots)) {
         client.setRequestHandler(method, (req: { params?: Record<string, unknown> }, ctx: { mcpReq: { signal: AbortSignal } }) => relay(this.name, method, req.params ?? {}, ctx.mcpReq.signal) as never);
       }
     }
@@ -213,6 +223,12 @@ export class Upstream {
       this.o.observer?.upstream({ upstream: this.name, seconds: (performance.now() - t0) / 1000, error: null });
       return r;
     } catch (e) {
+      if (o.signal?.aborted) {
+        // The client cancelled: the SDK told the upstream (notifications/cancelled, or the aborted
+        // request of a 2026-07-28 upstream). Not a transport failure: the shared connection stays.
+        this.o.observer?.upstream({ upstream: this.name, seconds: (performance.now() - t0) / 1000, error: 'cancelled' });
+        throw new GatewayError('ERR_MCP_CANCELLED', `the client cancelled ${tool}; upstream ${this.name} was told to stop (${message(o.signal.reason)})`);
+      }
       const timedOut = (e as { code?: unknown }).code === 'REQUEST_TIMEOUT' || (e as { code?: unknown }).code === -32001;
       this.o.observer?.upstream({ upstream: this.name, seconds: (performance.now() - t0) / 1000, error: timedOut ? 'timeout' : message(e) });
       if (timedOut) throw new GatewayError('ERR_MCP_UPSTREAM_TIMEOUT', `upstream ${this.name} did not answer ${tool} within ${o.timeoutMs} ms`);

@@ -29,9 +29,10 @@ function argsOf(schema: JsonObject): JsonObject {
   return { type: 'object', properties: out, ...(Array.isArray(schema.required) ? { required: schema.required } : {}) };
 }
 
-export function grantEverythingBundle(): PolicyBundleDoc {
+/** @param more further upstream tools to grant (another test upstream's), beside the conformance server's. */
+export function grantEverythingBundle(more: ReadonlyArray<{ name: string; inputSchema: unknown }> = []): PolicyBundleDoc {
   const tools: Record<string, ToolDecl> = {};
-  for (const t of CONFORMANCE_TOOLS) tools[t.name] = { domain: 'conformance', sideEffect: 'read', args: argsOf(t.inputSchema as JsonObject) };
+  for (const t of [...CONFORMANCE_TOOLS, ...more]) tools[t.name] = { domain: 'conformance', sideEffect: 'read', args: argsOf(t.inputSchema as JsonObject) };
   for (const [kind, name] of Object.entries(MCP_KIND_TOOLS)) tools[name] = { domain: 'conformance', sideEffect: 'read', args: KIND_ARGS[kind as keyof typeof MCP_KIND_TOOLS] };
   return {
     apiVersion: 'helm-policy-bundle/v1',

@@ -124,6 +124,39 @@ describe('client 2.x (2026-07-28)', () => {
     await c.close();
   });
 
+  it('relays sampling and elicitation as input_required rounds, each decided and linked to the call that caused it', async () => {
+    const c = await v2('auto');
+    const s = await c.callTool({ name: 'test_sampling', arguments: { prompt: 'hello' } });
+    expect(s.content).toEqual([{ type: 'text', text: 'LLM response: sampled answer' }]);
+    await expectLinked((s._meta as Record<string, { decision: string }>)['helm.mindburn.org/receipt']!.decision, 'mcp:sampling/createMessage');
+
+    const e = await c.callTool({ name: 'test_elicitation', arguments: { message: 'who are you?' } });
+    expect((e.content as Array<{ text: string }>)[0]!.text).toBe('User response: action=accept, content={"username":"ada","email":"ada@example.com"}');
+    await expectLinked((e._meta as Record<string, { decision: string }>)['helm.mindburn.org/receipt']!.decision, 'mcp:elicitation/create');
+    await c.close();
+  });
+
+  it('resumes a call only for a retry of the same call with an unused requestState (else DENY MCP_INPUT_STATE_UNKNOWN, receipted)', async () => {
+    const c = new ClientV2({ name: 'manual-v2', version: '2.0.0' }, { capabilities: { sampling: {} }, versionNegotiation: { mode: 'auto' }, inputRequired: { autoFulfill: false } });
+    await c.connect(new TransportV2(new URL(`${rig.url}/mcp`)));
+    const manual = { allowInputRequired: true };
+    const first = (await c.callTool({ name: 'test_sampling', arguments: { prompt: 'hello' } }, manual)) as unknown as { resultType: string; inputRequests: Record<string, { method: string }>; requestState: string };
+    expect(first.resultType).toBe('input_required');
+    const [key, asked] = Object.entries(first.inputRequests)[0]!;
+    expect(asked.method).toBe('sampling/createMessage');
+    const retry = (args: Record<string, unknown>, requestState: string) => c.callTool({ name: 'test_sampling', arguments: args, inputResponses: { [key]: SAMPLED }, requestState } as never, manual);
+
+    await expect(retry({ prompt: 'other' }, first.requestState)).rejects.toThrow(/MCP_INPUT_STATE_UNKNOWN/);
+    await expect(retry({ prompt: 'hello' }, 'forged-state')).rejects.toThrow(/MCP_INPUT_STATE_UNKNOWN/);
+    const done = await retry({ prompt: 'hello' }, first.requestState);
+    expect(done.content).toEqual([{ type: 'text', text: 'LLM response: sampled answer' }]);
+    await expect(retry({ prompt: 'hello' }, first.requestState)).rejects.toThrow(/MCP_INPUT_STATE_UNKNOWN/);
+
+    const denials = [...(await decodedLog(rig.h.logDir)).values()].filter((n) => n.kind === 'decision' && nodeBody(n).reasonCode === 'MCP_INPUT_STATE_UNKNOWN');
+    expect(denials.map((n) => nodeBody(n).verdict)).toEqual(['DENY', 'DENY', 'DENY']);
+    await c.close();
+  });
+
   it('delivers tools/list_changed to a subscriptions/listen stream', async () => {
     let changed = 0;
     const c = await v2('auto', () => void (changed += 1));

@@ -84,6 +84,8 @@ describe('upstream configuration', () => {
     expect(parseUpstreamList({ upstreams: [{ name: 'r', transport: 'http', url: 'http://h/mcp', protocol: 'legacy' }] }, 'f')).toEqual([{ name: 'r', transport: 'http', url: 'http://h/mcp', protocol: 'legacy' }]);
     expect(() => parseUpstreamConfig({ name: 'fs', transport: 'stdio', comand: 'node' }, 'u[0]')).toThrow(/u\[0\]: unknown field "comand"/);
     expect(() => parseUpstreamConfig({ name: 'fs', transport: 'ws', url: 'x' }, 'u')).toThrow(/transport must be stdio or http/);
+    expect(parseUpstreamConfig({ name: 'fs', transport: 'stdio', command: 'node', roots: true }, 'u')).toEqual({ name: 'fs', transport: 'stdio', command: 'node', roots: true });
+    expect(() => parseUpstreamConfig({ name: 'r', transport: 'http', url: 'http://h/mcp', roots: 'yes' }, 'u')).toThrow(/u: roots must be true or false/);
     expect(() => parseUpstreamConfig({ name: 'fs', transport: 'stdio', command: 'n', args: [1] }, 'u')).toThrow(/u.args must be a list of strings/);
     expect(() => parseUpstreamList({}, 'f')).toThrow(GatewayError);
   });

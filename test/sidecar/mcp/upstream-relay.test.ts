@@ -1,0 +1,111 @@
+// What the gateway relays towards an upstream and back, checked at the upstream itself (the probe
+// server, official 2.x server SDK) with the real SDK clients: a client cancelling its call reaches
+// the upstream as notifications/cancelled and ends the call there; an upstream's sampling request
+// that no call in flight caused is denied MCP_REQUEST_UNATTRIBUTED, receipted, never forwarded.
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CallToolResultSchema, CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { grantEverythingBundle } from './conformance-bundle.js';
+import { PROBE_TOOLS, startProbeServer, type ProbeServer } from './probe-server.js';
+import { chainOf, decodedLog, nodeBody, startRig, type Rig } from './support.js';
+
+let probe: ProbeServer;
+let rig: Rig;
+
+beforeAll(async () => {
+  probe = await startProbeServer();
+  rig = await startRig({
+    upstreams: () => [{ name: 'probe', transport: 'http', url: probe.url, protocol: 'legacy' }],
+    bundleDoc: grantEverythingBundle(PROBE_TOOLS),
+    gateway: { naming: 'own' },
+  });
+});
+
+afterAll(async () => {
+  await rig?.close();
+  await probe?.close();
+});
+
+const until = async (f: () => boolean | Promise<boolean>) => {
+  for (let i = 0; i < 150 && !(await f()); i++) await new Promise((r) => setTimeout(r, 20));
+};
+const SAMPLED = { model: 'test-model', role: 'assistant' as const, content: { type: 'text' as const, text: 'sampled' } };
+
+interface Host {
+  call(name: string, callId: string, signal?: AbortSignal): Promise<unknown>;
+  sampled: number;
+  close(): Promise<void>;
+}
+
+async function v1(): Promise<Host> {
+  const c = new ClientV1({ name: 'host-v1', version: '1.0.0' }, { capabilities: { sampling: {} } });
+  const host: Host = {
+    sampled: 0,
+    call: (name, callId, signal) => c.callTool({ name, arguments: {}, _meta: { 'helm.mindburn.org/toolCallId': callId } }, CallToolResultSchema, signal ? { signal } : undefined),
+    close: () => c.close(),
+  };
+  c.setRequestHandler(CreateMessageRequestSchema, async () => ((host.sampled += 1), SAMPLED));
+  await c.connect(new TransportV1(new URL(`${rig.url}/mcp`)));
+  return host;
+}
+
+async function v2(mode: 'legacy' | 'auto'): Promise<Host> {
+  const c = new ClientV2({ name: 'host-v2', version: '2.0.0' }, { capabilities: { sampling: {} }, versionNegotiation: { mode } });
+  const host: Host = {
+    sampled: 0,
+    call: (name, callId, signal) => c.callTool({ name, arguments: {}, _meta: { 'helm.mindburn.org/toolCallId': callId } }, signal ? { signal } : undefined),
+    close: () => c.close(),
+  };
+  c.setRequestHandler('sampling/createMessage', async () => ((host.sampled += 1), SAMPLED));
+  await c.connect(new TransportV2(new URL(`${rig.url}/mcp`)));
+  return host;
+}
+
+describe.each([
+  ['sdk 1.x', v1],
+  ['client 2.x (2025 era)', () => v2('legacy')],
+  ['client 2.x (2026-07-28)', () => v2('auto')],
+])('%s', (name, connect: () => Promise<Host>) => {
+  it('a cancelled call is cancelled upstream: the upstream request ends, the upstream stays connected', async () => {
+    const host = await connect();
+    const callId = `cancel-${name}`;
+    const started = probe.record.hangsStarted;
+    const cancelled = probe.record.hangsCancelled.length;
+    const ac = new AbortController();
+    const pending = host.call('hang', callId, ac.signal);
+    pending.catch(() => undefined);
+    await until(() => probe.record.hangsStarted > started);
+    expect(probe.record.hangsStarted).toBe(started + 1);
+    ac.abort(new Error('the user gave up'));
+    await expect(pending).rejects.toThrow();
+    await until(() => probe.record.hangsCancelled.length > cancelled);
+    expect(probe.record.hangsCancelled).toHaveLength(cancelled + 1);
+    // The call's receipts end with a failed, unconfirmed EFFECT; the upstream connection survives.
+    await until(async () => (await chainOf(rig.h, callId).catch(() => null))?.effect !== undefined);
+    // A cancellation, not a timeout (the client's abort is not the upstream running out of time).
+    expect(nodeBody((await chainOf(rig.h, callId)).effect!)).toMatchObject({ status: 'failed', confirmed: false, error: expect.stringMatching(/^ERR_MCP_CANCELLED: /) });
+    expect(rig.gateway.readiness()).toEqual([expect.objectContaining({ name: 'probe', ready: true, restarts: 0 })]);
+    await host.close();
+  });
+});
+
+describe.each([
+  ['sdk 1.x', v1],
+  ['client 2.x (2025 era)', () => v2('legacy')],
+])('%s', (_name, connect: () => Promise<Host>) => {
+  it('an upstream sampling request outside any call is denied MCP_REQUEST_UNATTRIBUTED, receipted, and never forwarded', async () => {
+    const host = await connect();
+    const before = [...(await decodedLog(rig.h.logDir)).values()].filter((n) => n.kind === 'decision' && nodeBody(n).reasonCode === 'MCP_REQUEST_UNATTRIBUTED').length;
+    await host.call('sample_later', `later-${_name}`);
+    await until(() => probe.record.unsolicited !== null);
+    const answer = await probe.record.unsolicited!;
+    expect(answer.result).toBeUndefined();
+    expect(answer.error).toMatch(/MCP_REQUEST_UNATTRIBUTED/);
+    expect(host.sampled).toBe(0);
+    const denials = [...(await decodedLog(rig.h.logDir)).values()].filter((n) => n.kind === 'decision' && nodeBody(n).reasonCode === 'MCP_REQUEST_UNATTRIBUTED');
+    expect(denials).toHaveLength(before + 1);
+    expect(nodeBody(denials.at(-1)!)).toMatchObject({ tool: 'mcp:sampling/createMessage', verdict: 'DENY' });
+    await host.close();
+  });
+});
