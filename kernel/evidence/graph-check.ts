@@ -7,8 +7,11 @@ import { decodeNode, hashRef, isCrossLog, NodeFormatError, type DecodedNode, typ
 import { parseTime } from '../proofgraph/clock.js';
 import type { Findings } from './problems.js';
 
-/** The result of decoding one entry: the node, or the decoder's error. */
-export type DecodeOutcome = { node: DecodedNode } | { error: { code: string; message: string } };
+/**
+ * The result of decoding one entry: the node, or the decoder's error. A parallel decoder also
+ * hands back the entry's RFC 6962 leaf hash, so the log check need not hash it again.
+ */
+export type DecodeOutcome = ({ node: DecodedNode } | { error: { code: string; message: string } }) & { leaf?: Uint8Array };
 
 /** Decodes every entry; the node verifier supplies a parallel implementation. */
 export type DecodeMany = (lines: readonly Uint8Array[]) => Promise<DecodeOutcome[]>;

@@ -139,7 +139,7 @@ export async function verifyPack(bytes: Uint8Array, policy: TrustPolicy, opts: V
   for (const c of certified) keySources.push(`log key ${c.key.handle} for ${c.origin}: root key -> ${c.source}`);
 
   const structures = new Map<string, LogStructure>();
-  for (const log of manifest.logs) structures.set(log.dir, checkLogStructure(suite, files, log, checkpointPolicy, f));
+  for (const log of manifest.logs) structures.set(log.dir, checkLogStructure(suite, files, log, checkpointPolicy, f, pre.lines.get(log.dir)?.map((o) => o.leaf)));
 
   const graphLogs: GraphLog[] = [];
   for (const l of manifest.logs) {

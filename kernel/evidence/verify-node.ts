@@ -17,6 +17,12 @@ import type { DecodeMany } from './graph-check.js';
 
 /** Below this many items a batch is handled on the calling thread: posting costs more. */
 const INLINE_BELOW = 64;
+/**
+ * Items per message. Work is pulled chunk by chunk (two in flight per worker, so a worker never
+ * waits for the main thread between chunks): a worker that gets less CPU on a shared machine takes
+ * fewer chunks instead of holding everyone up, and a chunk's decoded objects die young.
+ */
+const CHUNK = 1024;
 
 function packLines(lines: readonly Uint8Array[], id: number): PackedLines {
   const offsets = new Float64Array(lines.length + 1);
@@ -71,12 +77,24 @@ export class VerifyPool {
   dispatched = 0;
   /** Entries decoded on worker threads so far. */
   decoded = 0;
+  /** Leaf hashes computed on worker threads so far. */
+  leaves = 0;
 
-  constructor(readonly size = Math.max(1, availableParallelism())) {
+  /** Messages each worker answered (by worker), for tests and benchmarks. */
+  readonly answered: number[] = [];
+  private readonly chunk: number;
+
+  constructor(
+    readonly size = Math.max(1, availableParallelism()),
+    opts: { chunk?: number } = {},
+  ) {
+    this.chunk = Math.max(1, opts.chunk ?? CHUNK);
     const { url, execArgv } = workerEntry();
     for (let i = 0; i < size; i++) {
       const w = new Worker(url, { execArgv, workerData: WORKER_MARKER });
+      this.answered.push(0);
       w.on('message', (m: { id: number; results: unknown }) => {
+        this.answered[i]!++;
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
         // An idle pool must not keep the process alive; a busy one must.
@@ -110,34 +128,44 @@ export class VerifyPool {
     });
   }
 
-  private run(w: Worker, tasks: readonly SignatureTask[]): Promise<Uint8Array> {
-    const b = pack(tasks, this.nextId++);
-    this.dispatched += tasks.length;
-    return this.post(w, { op: 'verify', ...b }, [b.keys.buffer, b.sigs.buffer, b.messages.buffer, b.offsets.buffer] as ArrayBuffer[]);
+  /** Runs `n` chunks over the workers, pulled in order by whichever worker is free; results in chunk order. */
+  private async distribute<R>(n: number, make: (i: number) => { req: WorkerRequest; transfer: ArrayBuffer[] }): Promise<R[]> {
+    const out = new Array<R>(n);
+    let next = 0;
+    const lane = async (w: Worker): Promise<void> => {
+      while (next < n) {
+        const i = next++;
+        const { req, transfer } = make(i);
+        out[i] = await this.post<R>(w, req, transfer);
+      }
+    };
+    await Promise.all(this.workers.flatMap((w) => [lane(w), lane(w)]));
+    return out;
   }
 
-  /** Decodes entries on the workers (in equal shares); outcomes in line order. */
+  /** Decodes entries (and hashes their leaves) on the workers; outcomes in line order. */
   readonly decodeMany: DecodeMany = async (lines) => {
     if (lines.length < INLINE_BELOW) return unpackDecoded(decodePacked(packLines(lines, -1)), lines);
-    const per = Math.ceil(lines.length / this.workers.length);
-    const parts = await Promise.all(
-      this.workers.map(async (w, i) => {
-        const slice = lines.slice(i * per, (i + 1) * per);
-        if (slice.length === 0) return [];
-        const b = packLines(slice, this.nextId++);
-        this.decoded += slice.length;
-        return unpackDecoded(await this.post<DecodeReply>(w, { op: 'decode', ...b }, [b.data.buffer, b.offsets.buffer] as ArrayBuffer[]), slice);
-      }),
-    );
-    return parts.flat();
+    const c = this.chunk;
+    const replies = await this.distribute<DecodeReply>(Math.ceil(lines.length / c), (i) => {
+      const b = packLines(lines.slice(i * c, (i + 1) * c), this.nextId++);
+      this.decoded += b.count;
+      return { req: { op: 'decode', ...b }, transfer: [b.data.buffer, b.offsets.buffer] as ArrayBuffer[] };
+    });
+    for (const r of replies) this.leaves += r.leaves.length / 32;
+    return replies.flatMap((r, i) => unpackDecoded(r, lines.slice(i * c, (i + 1) * c)));
   };
 
-  /** Splits the tasks evenly over the workers; results in task order. */
+  /** Verifies the tasks on the workers, chunk by chunk; results in task order. */
   readonly verifyMany: VerifyMany = async (tasks) => {
     const lengthOk = (t: SignatureTask): boolean => t.publicKey.length === 32 && t.signature.length === 64;
     if (tasks.length < INLINE_BELOW) return [...verifyPacked(pack(tasks, -1))].map((x, i) => x === 1 && lengthOk(tasks[i]!));
-    const per = Math.ceil(tasks.length / this.workers.length);
-    const parts = await Promise.all(this.workers.map((w, i) => (i * per < tasks.length ? this.run(w, tasks.slice(i * per, (i + 1) * per)) : Promise.resolve(new Uint8Array(0)))));
+    const c = this.chunk;
+    const parts = await this.distribute<Uint8Array>(Math.ceil(tasks.length / c), (i) => {
+      const b = pack(tasks.slice(i * c, (i + 1) * c), this.nextId++);
+      this.dispatched += b.count;
+      return { req: { op: 'verify', ...b }, transfer: [b.keys.buffer, b.sigs.buffer, b.messages.buffer, b.offsets.buffer] as ArrayBuffer[] };
+    });
     const out: boolean[] = [];
     for (const p of parts) for (const x of p) out.push(x === 1);
     return out.map((ok, i) => ok && lengthOk(tasks[i]!));

@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { nodeSuite } from '../crypto/node.js';
 import type { HashRef, Statement } from '../contracts/node.js';
 import type { NodeKind } from '../contracts/schemas.js';
+import { leafHash } from '../proofgraph/merkle.js';
 import { decodeInline, type DecodeOutcome } from './graph-check.js';
 
 export interface PackedBatch {
@@ -46,6 +47,8 @@ export interface DecodeReply {
   sigs: Uint8Array;
   /** One offset per signature of every decoded entry, in order, plus the end. */
   sigOffsets: Float64Array;
+  /** count * 32 bytes: the RFC 6962 leaf hash of every entry, decodable or not. */
+  leaves: Uint8Array;
 }
 
 const BODY_KINDS = new Set(['trust', 'heartbeat', 'gap', 'decision', 'approval']);
@@ -77,25 +80,29 @@ function concatAll(parts: readonly Uint8Array[]): { bytes: Uint8Array; offsets: 
 }
 
 export function decodePacked(b: PackedLines): DecodeReply {
-  const items: unknown[] = [];
+  // Items are serialized one by one, so a chunk's decoded objects die young (no retained graph to GC).
+  const items: string[] = [];
   const paes: Uint8Array[] = [];
   const sigs: Uint8Array[] = [];
+  const leaves = new Uint8Array(32 * b.count);
   for (let i = 0; i < b.count; i++) {
-    const r = decodeInline(nodeSuite, b.data.subarray(b.offsets[i]!, b.offsets[i + 1]!));
+    const line = b.data.subarray(b.offsets[i]!, b.offsets[i + 1]!);
+    leaves.set(leafHash(nodeSuite, line), 32 * i);
+    const r = decodeInline(nodeSuite, line);
     if ('error' in r) {
-      items.push(r.error);
+      items.push(JSON.stringify(r.error));
       paes.push(new Uint8Array(0));
       continue;
     }
     const n = r.node;
     const statement = BODY_KINDS.has(n.kind) ? n.statement : { ...n.statement, predicate: { ...n.statement.predicate, body: {} } };
-    items.push([n.kind, statement, n.entryHash, n.signatures.map((s) => s.keyid)]);
+    items.push(JSON.stringify([n.kind, statement, n.entryHash, n.signatures.map((s) => s.keyid)]));
     paes.push(n.pae);
     for (const s of n.signatures) sigs.push(s.sig);
   }
   const p = concatAll(paes);
   const g = concatAll(sigs);
-  return { json: JSON.stringify(items), pae: p.bytes, paeOffsets: p.offsets, sigs: g.bytes, sigOffsets: g.offsets };
+  return { json: `[${items.join(',')}]`, pae: p.bytes, paeOffsets: p.offsets, sigs: g.bytes, sigOffsets: g.offsets, leaves };
 }
 
 /** Rebuilds decoder outcomes from a reply; `lines` are the entries that were sent, in order. */
@@ -104,7 +111,8 @@ export function unpackDecoded(r: DecodeReply, lines: readonly Uint8Array[]): Dec
   if (items.length !== lines.length) throw new Error(`decoder returned ${items.length} entries for ${lines.length}`);
   let sig = 0;
   return items.map((it, i) => {
-    if (!Array.isArray(it)) return { error: it };
+    const leaf = r.leaves.subarray(32 * i, 32 * i + 32);
+    if (!Array.isArray(it)) return { error: it, leaf };
     const [kind, statement, entryHash, keyids] = it;
     return {
       node: {
@@ -115,6 +123,7 @@ export function unpackDecoded(r: DecodeReply, lines: readonly Uint8Array[]): Dec
         pae: r.pae.subarray(r.paeOffsets[i]!, r.paeOffsets[i + 1]!),
         signatures: keyids.map((keyid) => ({ keyid, sig: r.sigs.subarray(r.sigOffsets[sig]!, r.sigOffsets[++sig]!) })),
       },
+      leaf,
     };
   });
 }
@@ -130,7 +139,7 @@ if (parentPort && workerData === WORKER_MARKER) {
       port.postMessage({ id: m.id, results }, [results.buffer as ArrayBuffer]);
     } else {
       const results = decodePacked(m);
-      port.postMessage({ id: m.id, results }, [results.pae.buffer, results.paeOffsets.buffer, results.sigs.buffer, results.sigOffsets.buffer] as ArrayBuffer[]);
+      port.postMessage({ id: m.id, results }, [results.pae.buffer, results.paeOffsets.buffer, results.sigs.buffer, results.sigOffsets.buffer, results.leaves.buffer] as ArrayBuffer[]);
     }
   });
 }
