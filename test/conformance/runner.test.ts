@@ -101,3 +101,14 @@ it('drives every sandbox limit: the log holds a signed RESULT for each of gas, o
   const codes = new Set(log.entries.map((e) => decodeNode(nodeSuite, e)).filter((n) => n.kind === 'result').map((n) => String((n.statement.predicate.body as { reasonCode?: unknown }).reasonCode)));
   for (const code of ['ERR_COMPUTE_GAS_EXHAUSTED', 'ERR_COMPUTE_OUTPUT_EXHAUSTED', 'ERR_COMPUTE_MEMORY_EXHAUSTED', 'ERR_COMPUTE_TIME_EXHAUSTED']) expect([...codes]).toContain(code);
 });
+
+it('fails L2-TRUST-ROTATION, and only it, when the restarted sidecar ignores the rotation (a stale sidecar.yaml with the retired key)', async () => {
+  const stale = join(lab.dir, 'stale-sidecar.yaml');
+  await writeFile(stale, await readFile(join(lab.kit, 'sidecar.yaml')));
+  const crashCommand = lab.crashCommand!.split(JSON.stringify(join(lab.kit, 'sidecar.yaml'))).join(JSON.stringify(stale));
+  expect(crashCommand).toContain(stale);
+  const r = await runAgainst({ ...lab, crashCommand }, 'L2');
+  expect(r.report.requirements.filter((q) => q.status === 'fail').map((q) => q.id)).toEqual(['L2-TRUST-ROTATION']);
+  expect(r.report.requirements.find((q) => q.id === 'L2-TRUST-ROTATION')!.detail.join('\n')).toMatch(/not the new key|no trust node records the KEY_ROTATE/);
+  expect(r.code).toBe(1);
+}, 120_000);
