@@ -3,7 +3,8 @@
 // ready and allow calls whose receipts could never verify). Without the verifier's root key this
 // checks everything but the root signature: the node key is published (KEY_PUBLISH, or the new key
 // of a KEY_ROTATE) for this origin with proof of possession, valid from the next index at the
-// latest, and an existing log's checkpoints are signed by this log key.
+// latest, not revoked or rotated out by any trust event it is given or its log holds, and an
+// existing log's checkpoints are signed by this log key.
 import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { fromBase64, fromUtf8 } from '../../kernel/crypto/bytes.js';
@@ -99,8 +100,16 @@ export async function checkStaticIdentity(o: { suite: CryptoSuite; nodeKey: Sign
       }
     }
   }
-  if (publishedBefore) return;
   const node = o.nodeKey.verifier;
+  // A node key that a KEY_REVOKE or a KEY_ROTATE (as the old key) retires signs nothing a verifier
+  // accepts from that index on: refuse it whatever the index, since the writer would not stop there.
+  for (const { env, where } of events) {
+    const c = claimed(env);
+    if (!c || c.purpose !== 'node' || c.origin !== o.origin || handle(c.key) !== node.handle) continue;
+    if (c.event === 'KEY_REVOKE') throw fail(`${where} is a KEY_REVOKE of the node key ${node.handle} for ${o.origin} from index ${c.fromIndex}: receipts it signs would not verify. Start with a node key that is published and not revoked (helmctl trust publish, or the new key of a KEY_ROTATE)`);
+    if (c.event === 'KEY_ROTATE') throw fail(`${where} is a KEY_ROTATE that retires the node key ${node.handle} for ${o.origin} at index ${c.fromIndex} in favour of ${handle(c.newKey ?? '')}: start with the new key`);
+  }
+  if (publishedBefore) return;
   const seen: string[] = [];
   for (const { env, where } of events) {
     const c = claimed(env);

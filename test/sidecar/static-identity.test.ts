@@ -87,4 +87,32 @@ describe('static identity start-up check', () => {
     await (await pod.start({ noBundle: true })).sidecar.stop();
     expect((await pod.exportAndVerify()).code).toBe(0);
   });
+
+  const retire = (event: 'KEY_REVOKE' | 'KEY_ROTATE', fromIndex: number) =>
+    signKeyEvent(
+      nodeSuite,
+      { event, purpose: 'node', origin: ORIGIN, key: keys.node.verifier.vkey, ...(event === 'KEY_ROTATE' ? { newKey: testKey('the-next-node').verifier.vkey } : {}), fromIndex, issuedAt: '2026-11-22T00:00:00.000Z' },
+      [keys.root],
+    );
+
+  it.each(['KEY_REVOKE', 'KEY_ROTATE'] as const)('refuses a node key that a %s retires (fresh store)', async (event) => {
+    await writeFile(pod.path('keys/retire.json'), JSON.stringify(retire(event, 0)));
+    const r = await serve(flags(['--trust-event', pod.path('keys/retire.json')], { keepEvent: true }));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/ERR_SIDECAR_IDENTITY/);
+    expect(r.err).toContain(event);
+    expect(r.err).toContain(keys.node.verifier.handle);
+  });
+
+  it('refuses a revoked node key on restart, also when a start-up snapshot covers the log', async () => {
+    await (await pod.start({ noBundle: true })).sidecar.stop(); // a clean stop writes the snapshot
+    await writeFile(pod.path('keys/retire.json'), JSON.stringify(retire('KEY_REVOKE', 3)));
+    const r = await serve(flags(['--trust-event', pod.path('keys/retire.json')], { keepEvent: true }));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/ERR_SIDECAR_IDENTITY/);
+    expect(r.err).toMatch(/KEY_REVOKE/);
+    // Without the revocation the same store still starts and verifies.
+    await (await pod.start({ noBundle: true })).sidecar.stop();
+    expect((await pod.exportAndVerify()).code).toBe(0);
+  });
 });
