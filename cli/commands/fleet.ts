@@ -5,9 +5,9 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { nodeSuite } from '../../kernel/crypto/node.js';
-import { DEFAULT_LIMITS } from '../../kernel/evidence/limits.js';
-import { readTar, writeTar } from '../../kernel/evidence/tar.js';
+import { writeTar } from '../../kernel/evidence/tar.js';
 import { buildFleetPack, FleetPackError, verifyFleetPack } from '../../kernel/fleet/pack.js';
+import { openFleetPack } from '../../kernel/fleet/verify-portable.js';
 import { FleetBucket } from '../../sidecar/ship/object-store.js';
 import { flag, optional, parse, required } from '../args.js';
 import { CliError, EXIT_INVALID, EXIT_OK, UsageError, type Io } from '../io.js';
@@ -72,7 +72,7 @@ export async function fleetVerify(argv: readonly string[], io: Io): Promise<numb
   } catch (e) {
     throw new CliError(`reading ${path}: ${(e as Error).message}`, 'ERR_FLEET_PACK_IO');
   }
-  const files = new Map(readTar(bytes, { limits: DEFAULT_LIMITS, accept: () => true }).map((f) => [f.path, f.data]));
+  const files = openFleetPack(bytes);
   try {
     const v = verifyFleetPack(nodeSuite, files, policy);
     if (flag(p, 'json')) io.stdout.write(JSON.stringify({ ok: true, ...v }) + '\n');

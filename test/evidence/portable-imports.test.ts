@@ -49,3 +49,16 @@ describe.each(['kernel/evidence/verify-core.ts', 'kernel/evidence/verify-portabl
     expect(specifiers("import { x } from 'node:fs';\nexport { y } from \"node:path\";\nconst z = await import('node:os');")).toEqual(['node:fs', 'node:path', 'node:os']);
   });
 });
+
+describe('kernel/fleet/verify-portable.ts (the browser fleet-pack verifier) is portable', () => {
+  const { files, external } = closure('kernel/fleet/verify-portable.ts');
+
+  it('reaches the fleet checks, the tar reader and the portable suite', () => {
+    expect(files).toEqual(expect.arrayContaining(['kernel/fleet/pack.ts', 'kernel/evidence/tar.ts', 'kernel/crypto/portable.ts', 'kernel/proofgraph/merkle.ts']));
+  });
+
+  it('imports nothing from node: or a Node built-in, only allowed packages', () => {
+    const bad = external.filter(([, spec]) => spec.startsWith('node:') || builtins.has(spec.split('/')[0]!) || !ALLOWED_PACKAGES.some((re) => re.test(spec)));
+    expect(bad).toEqual([]);
+  });
+});

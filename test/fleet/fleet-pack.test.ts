@@ -12,6 +12,7 @@ import { DEFAULT_LIMITS } from '../../kernel/evidence/limits.js';
 import { readTar, writeTar } from '../../kernel/evidence/tar.js';
 import { FLEET_NOTE, MANIFEST, verifyFleetPack, writerDir, type FleetManifest } from '../../kernel/fleet/pack.js';
 import { decodeEntryBundle, encodeEntryBundle } from '../../kernel/fleet/tiles.js';
+import { verifyFleetPackBytes } from '../../kernel/fleet/verify-portable.js';
 import { main } from '../../cli/helmctl.js';
 import { CollectorClient } from '../../sidecar/ship/collector-client.js';
 import { FleetBucket } from '../../sidecar/ship/object-store.js';
@@ -105,13 +106,20 @@ describeWithRgw('fleet evidence pack from the bucket alone', () => {
     if (!copy.has(MANIFEST) || fromUtf8(copy.get(MANIFEST)!) === fromUtf8(files.get(MANIFEST)!)) copy.set(MANIFEST, utf8(JSON.stringify(manifest)));
     return copy;
   };
-  const codeOf = (m: Map<string, Uint8Array>): string => {
+  const verdict = (run: () => unknown): string => {
     try {
-      verifyFleetPack(nodeSuite, m, policy);
+      run();
       return 'OK';
     } catch (e) {
       return (e as { code: string }).code;
     }
+  };
+  /** The CLI's verdict (node:crypto), which the browser verifier (portable reader and crypto, from the tar bytes) must give too. */
+  const codeOf = (m: Map<string, Uint8Array>): string => {
+    const code = verdict(() => verifyFleetPack(nodeSuite, m, policy));
+    const tar = writeTar([...m].map(([path, data]) => ({ path, data })));
+    expect(verdict(() => verifyFleetPackBytes(tar, policy))).toBe(code);
+    return code;
   };
   const p1 = (): string => writerDir(nodeSuite, 'helm/test/ns-a/p1/boot-1');
 
