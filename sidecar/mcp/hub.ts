@@ -78,6 +78,12 @@ export class Hub {
     return this.calls.get(upstream)?.size ?? 0;
   }
 
+  /** The gateway's own tools/list_changed (the visible set changed: ./visible-set.ts), to every client that can hear it. */
+  toolsChanged(): void {
+    for (const d of this.downstreams) void d.notify({ method: 'notifications/tools/list_changed' }).catch(() => undefined);
+    this.modern?.toolsChanged();
+  }
+
   /** Relays an upstream notification: to the call it belongs to, or to every client that asked for it. */
   relay(upstream: string, n: { method: string; params?: Record<string, unknown> }): void {
     const out = this.redact(n);
