@@ -40,6 +40,17 @@ export function levelAllows(threshold: LogLevel | null, level: unknown): boolean
   return i === -1 || i >= LOG_LEVELS.indexOf(threshold);
 }
 
+/**
+ * The level to ask a shared upstream for when `requester` sets `level`: the most verbose level any
+ * connected client needs, so one client's setLevel never takes messages from another; a client
+ * that set no level needs everything (debug). The hub filters per client (levelAllows).
+ */
+export function upstreamLogLevel(level: LogLevel, requester: Downstream | null, downstreams: Iterable<Downstream>): LogLevel {
+  let i = LOG_LEVELS.indexOf(level);
+  for (const d of downstreams) if (d !== requester) i = Math.min(i, d.level === null ? 0 : LOG_LEVELS.indexOf(d.level));
+  return LOG_LEVELS[i]!;
+}
+
 /** The 2026-07-28 side: list changes and resource updates go to open subscriptions/listen streams. */
 export interface ModernNotifier {
   toolsChanged(): void;

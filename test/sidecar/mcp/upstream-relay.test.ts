@@ -5,7 +5,7 @@
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CallToolResultSchema, CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, CreateMessageRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { grantEverythingBundle } from './conformance-bundle.js';
 import { PROBE_TOOLS, startProbeServer, type ProbeServer } from './probe-server.js';
 import { chainOf, decodedLog, nodeBody, startRig, type Rig } from './support.js';
@@ -107,5 +107,35 @@ describe.each([
     expect(denials).toHaveLength(before + 1);
     expect(nodeBody(denials.at(-1)!)).toMatchObject({ tool: 'mcp:sampling/createMessage', verdict: 'DENY' });
     await host.close();
+  });
+});
+
+describe('logging/setLevel is per session', () => {
+  async function session(make: 'v1' | 'v2', level: 'info' | 'error') {
+    const seen: string[] = [];
+    if (make === 'v1') {
+      const c = new ClientV1({ name: 'log-v1', version: '1.0.0' });
+      c.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void seen.push(String(n.params.data)));
+      await c.connect(new TransportV1(new URL(`${rig.url}/mcp`)));
+      return { seen, setLevel: () => c.setLoggingLevel(level), run: () => c.callTool({ name: 'log_levels', arguments: {} }, CallToolResultSchema), close: () => c.close() };
+    }
+    const c = new ClientV2({ name: 'log-v2', version: '2.0.0' }, { versionNegotiation: { mode: 'legacy' } });
+    c.setNotificationHandler('notifications/message', (n) => void seen.push(String(n.params.data)));
+    await c.connect(new TransportV2(new URL(`${rig.url}/mcp`)));
+    return { seen, setLevel: () => c.setLoggingLevel(level), run: () => c.callTool({ name: 'log_levels', arguments: {} }), close: () => c.close() };
+  }
+
+  it("one session's level does not change what another session of the same upstream receives", async () => {
+    const verbose = await session('v1', 'info');
+    const quiet = await session('v2', 'error');
+    await verbose.setLevel();
+    await quiet.setLevel(); // after the verbose one: the shared upstream must still send info
+    await verbose.run();
+    await quiet.run();
+    await until(() => verbose.seen.length >= 3 && quiet.seen.length >= 1);
+    expect(verbose.seen).toEqual(['probe info', 'probe warning', 'probe error']);
+    expect(quiet.seen).toEqual(['probe error']);
+    await verbose.close();
+    await quiet.close();
   });
 });
