@@ -7,7 +7,7 @@ import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { mcpKindArgs } from '../../kernel/guardian/mcp-kinds.js';
 import type { GatewayCore } from './core.js';
 import type { Downstream, LogLevel } from './hub.js';
-import { LOG_LEVELS } from './hub.js';
+import { LOG_LEVELS, upstreamLogLevel } from './hub.js';
 import { governedOp, type OpRequest } from './relay.js';
 import { toProtocolError } from './refusal.js';
 import type { Upstream } from './upstream.js';
@@ -183,10 +183,14 @@ export function completionHandler(core: GatewayCore, routes: ResourceRoutes) {
   };
 }
 
-/** logging/setLevel: the client's own threshold, and the upstreams that log are asked for at least that much. */
+/**
+ * logging/setLevel: the client's own threshold, applied by the gateway to what it relays (./hub.ts).
+ * The upstream connection is shared by every client, so it is asked for the most verbose level any
+ * connected client needs (upstreamLogLevel), never only this client's.
+ */
 export function setLevelHandler(core: GatewayCore) {
   return async (params: Params, downstream: Downstream | null) => {
-      await core.catalog.settled();
+    await core.catalog.settled();
     const level = params?.level;
     if (!LOG_LEVELS.includes(level as LogLevel)) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `level must be one of ${LOG_LEVELS.join(', ')}`);
     await governed(core, {
@@ -196,8 +200,9 @@ export function setLevelHandler(core: GatewayCore) {
       method: 'logging/setLevel',
       run: async () => {
         const ups = offering(core, 'logging');
-        await Promise.all(ups.map((u) => u.request('logging/setLevel', (c, timeout) => c.setLoggingLevel(level as LogLevel, { timeout }))));
-        return { upstreams: ups.map((u) => u.name) };
+        const sent = upstreamLogLevel(level as LogLevel, downstream, core.hub.downstreams);
+        await Promise.all(ups.map((u) => u.request('logging/setLevel', (c, timeout) => c.setLoggingLevel(sent, { timeout }))));
+        return { upstreams: ups.map((u) => u.name), level: sent };
       },
       output: (x) => x,
     });

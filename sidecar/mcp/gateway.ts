@@ -14,6 +14,8 @@ import { isJsonContentType, readScreened, rpcError, sendJson } from './http-io.j
 import { namingFor, UPSTREAM_NAME, type NamingMode } from './names.js';
 import { capabilities, execute } from './rest.js';
 import { Hub } from './hub.js';
+import { governedList } from './list.js';
+import { VisibleSet } from './visible-set.js';
 import { admitMessage } from './messages.js';
 import { serverBuilder } from './server.js';
 import { bad, HttpSessions, SESSION_HEADER } from './sessions.js';
@@ -51,6 +53,8 @@ export interface McpGatewayOptions {
    * touch, so the gateway does not declare the roots capability to its upstreams unless asked.
    */
   relayRoots?: boolean;
+  /** How often to look for a new policy in force (bundle reload) to announce tools/list_changed (default 500 ms). */
+  policyPollMs?: number;
   /** Stateful 2025-era Streamable HTTP sessions: idle timeout and SSE retry field (ms). */
   sessionIdleMs?: number;
   sseRetryMs?: number;
@@ -149,7 +153,9 @@ export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway
   };
   coreRef = core;
   const drifts = new DriftLedger(core);
-  const builder = serverBuilder(core, drifts);
+  const visible = new VisibleSet(core, () => governedList(core, drifts));
+  visible.watch(o.policyPollMs ?? 500);
+  const builder = serverBuilder(core, drifts, (l) => visible.observe(l));
   const connection = () => builder.connection();
   const onerror = (e: Error) => log(`helm mcp gateway: ${e.message}`);
   const handler = createMcpHandler(builder.perRequest, { maxRequestBodySize: maxMessageBytes, onerror });
@@ -233,6 +239,7 @@ export async function createMcpGateway(o: McpGatewayOptions): Promise<McpGateway
       if (closed) return;
       await drain();
       closed = true;
+      visible.close();
       await sessions.close();
       await sse.close();
       await handler.close();

@@ -40,6 +40,17 @@ export function levelAllows(threshold: LogLevel | null, level: unknown): boolean
   return i === -1 || i >= LOG_LEVELS.indexOf(threshold);
 }
 
+/**
+ * The level to ask a shared upstream for when `requester` sets `level`: the most verbose level any
+ * connected client needs, so one client's setLevel never takes messages from another; a client
+ * that set no level needs everything (debug). The hub filters per client (levelAllows).
+ */
+export function upstreamLogLevel(level: LogLevel, requester: Downstream | null, downstreams: Iterable<Downstream>): LogLevel {
+  let i = LOG_LEVELS.indexOf(level);
+  for (const d of downstreams) if (d !== requester) i = Math.min(i, d.level === null ? 0 : LOG_LEVELS.indexOf(d.level));
+  return LOG_LEVELS[i]!;
+}
+
 /** The 2026-07-28 side: list changes and resource updates go to open subscriptions/listen streams. */
 export interface ModernNotifier {
   toolsChanged(): void;
@@ -76,6 +87,12 @@ export class Hub {
   /** How many tools/calls are in flight on this upstream. */
   inflightOn(upstream: string): number {
     return this.calls.get(upstream)?.size ?? 0;
+  }
+
+  /** The gateway's own tools/list_changed (the visible set changed: ./visible-set.ts), to every client that can hear it. */
+  toolsChanged(): void {
+    for (const d of this.downstreams) void d.notify({ method: 'notifications/tools/list_changed' }).catch(() => undefined);
+    this.modern?.toolsChanged();
   }
 
   /** Relays an upstream notification: to the call it belongs to, or to every client that asked for it. */

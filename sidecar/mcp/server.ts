@@ -14,7 +14,7 @@ import { inProcessTools } from './in-process.js';
 import { completionHandler, promptHandlers, resourceHandlers, ResourceRoutes, setLevelHandler } from './features.js';
 import type { ClientLink, Downstream } from './hub.js';
 import { InputRounds, isModernRequest } from './input-required.js';
-import { governedList } from './list.js';
+import { governedList, type GovernedListing } from './list.js';
 import { toProtocolError } from './refusal.js';
 import { judgedArguments } from './screen.js';
 
@@ -53,7 +53,8 @@ export interface ServerBuilder {
   connection(): Server;
 }
 
-export function serverBuilder(core: GatewayCore, drifts: DriftLedger): ServerBuilder {
+/** @param onListed sees every governed tools/list (the visible set: ./visible-set.ts). */
+export function serverBuilder(core: GatewayCore, drifts: DriftLedger, onListed?: (l: GovernedListing) => void): ServerBuilder {
   const routes = new ResourceRoutes();
   const resources = resourceHandlers(core, routes);
   const prompts = promptHandlers(core);
@@ -63,7 +64,11 @@ export function serverBuilder(core: GatewayCore, drifts: DriftLedger): ServerBui
 
   function build(downstream: Downstream | null): Server {
     const server = new Server(GATEWAY_INFO, { capabilities: GATEWAY_CAPABILITIES, instructions: INSTRUCTIONS });
-    server.setRequestHandler('tools/list', async () => ({ tools: [...(await governedList(core, drifts)).tools.map((t) => t.tool), ...inProcessTools(core)] }));
+    server.setRequestHandler('tools/list', async () => {
+      const listing = await governedList(core, drifts);
+      onListed?.(listing);
+      return { tools: [...listing.tools.map((t) => t.tool), ...inProcessTools(core)] };
+    });
     server.setRequestHandler('tools/call', async (request, ctx) => {
       const p = request.params;
       if (typeof p.name !== 'string' || p.name.length === 0) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'tools/call needs a tool name');

@@ -5,10 +5,14 @@
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CallToolResultSchema, CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, CreateMessageRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { grantEverythingBundle } from './conformance-bundle.js';
 import { PROBE_TOOLS, startProbeServer, type ProbeServer } from './probe-server.js';
-import { chainOf, decodedLog, nodeBody, startRig, type Rig } from './support.js';
+import { nodeSuite } from '../../../kernel/crypto/node.js';
+import { exportPack } from '../../../kernel/evidence/export.js';
+import { replayPack } from '../../../kernel/evidence/replay.js';
+import { guardianReplayer } from '../../../kernel/pep/index.js';
+import { chainOf, decodedLog, nodeBody, startRig, verifyVolume, type Rig } from './support.js';
 
 let probe: ProbeServer;
 let rig: Rig;
@@ -108,4 +112,48 @@ describe.each([
     expect(nodeBody(denials.at(-1)!)).toMatchObject({ tool: 'mcp:sampling/createMessage', verdict: 'DENY' });
     await host.close();
   });
+});
+
+describe('logging/setLevel is per session', () => {
+  async function session(make: 'v1' | 'v2', level: 'info' | 'error') {
+    const seen: string[] = [];
+    if (make === 'v1') {
+      const c = new ClientV1({ name: 'log-v1', version: '1.0.0' });
+      c.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void seen.push(String(n.params.data)));
+      await c.connect(new TransportV1(new URL(`${rig.url}/mcp`)));
+      return { seen, setLevel: () => c.setLoggingLevel(level), run: () => c.callTool({ name: 'log_levels', arguments: {} }, CallToolResultSchema), close: () => c.close() };
+    }
+    const c = new ClientV2({ name: 'log-v2', version: '2.0.0' }, { versionNegotiation: { mode: 'legacy' } });
+    c.setNotificationHandler('notifications/message', (n) => void seen.push(String(n.params.data)));
+    await c.connect(new TransportV2(new URL(`${rig.url}/mcp`)));
+    return { seen, setLevel: () => c.setLoggingLevel(level), run: () => c.callTool({ name: 'log_levels', arguments: {} }), close: () => c.close() };
+  }
+
+  it("one session's level does not change what another session of the same upstream receives", async () => {
+    const verbose = await session('v1', 'info');
+    const quiet = await session('v2', 'error');
+    await verbose.setLevel();
+    await quiet.setLevel(); // after the verbose one: the shared upstream must still send info
+    await verbose.run();
+    await quiet.run();
+    await until(() => verbose.seen.length >= 3 && quiet.seen.length >= 1);
+    expect(verbose.seen).toEqual(['probe info', 'probe warning', 'probe error']);
+    expect(quiet.seen).toEqual(['probe error']);
+    await verbose.close();
+    await quiet.close();
+  });
+});
+
+// Runs last: every decision above (including the denials) verifies offline and re-decides identically.
+it('every decision verifies offline and replays identically (helmctl verify / replay)', async () => {
+  const v = await verifyVolume(rig);
+  expect(v.problems).toEqual([]);
+  expect(v.ok).toBe(true);
+  const { bytes } = await exportPack({ store: rig.lab.root, exporterKey: rig.lab.keys.exporter });
+  const r = replayPack(bytes, { suite: nodeSuite, decisions: guardianReplayer({ suite: nodeSuite }) });
+  expect(r.problems).toEqual([]);
+  expect(r.decisions!.diverged).toBe(0);
+  expect(r.decisions!.identical).toBe(r.decisions!.decisions);
+  const denied = [...(await decodedLog(rig.h.logDir)).values()].filter((n) => n.kind === 'decision' && (['MCP_REQUEST_UNATTRIBUTED'] as unknown[]).includes(nodeBody(n).reasonCode));
+  expect(denied.length).toBeGreaterThan(0);
 });
