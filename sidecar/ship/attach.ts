@@ -19,6 +19,7 @@ import { FleetBucket } from './object-store.js';
 import { Shipper } from './shipper.js';
 import { registerShipMetrics } from './metrics.js';
 import { freeShippedBoots, markShipped } from './retention.js';
+import { shipEarlierBoots } from './earlier-boots.js';
 import type { Registry } from 'prom-client';
 
 export class ShipConfigError extends Error {
@@ -106,6 +107,14 @@ export async function attachShipping(o: { env: NodeJS.ProcessEnv; pep: Pep; writ
   if (retention === 'free-closed') {
     const freed = await freeShippedBoots(logDir, writer.origin).catch((e: unknown) => (o.log.warn('freeing shipped boot logs failed; they are kept', { error: errorText(e) }), []));
     if (freed.length > 0) o.log.info('freed the logs of earlier boots: shipped whole, cosigned and closed', { freed });
+  }
+  if (o.env.HELM_IDENTITY === 'certified') {
+    // In the background: what earlier (killed) boots of this pod left, up to their last signed checkpoint.
+    const collector = new CollectorClient(need(o.env, 'HELM_COLLECTOR_URL'));
+    void shipEarlierBoots({ logDir, origin: writer.origin, bucket, collector, namespace: need(o.env, 'HELM_SHIP_NAMESPACE'), certification: findLogCertification }).then(
+      (boots) => boots.length > 0 && o.log.info('shipped the logs of earlier boots', { boots: boots.map((b) => ({ origin: b.origin, entries: b.entries, cosigned: b.cosigned, closed: b.closed })) }),
+      (e: unknown) => o.log.warn('shipping the logs of earlier boots failed; retried at the next start', { error: errorText(e) }),
+    );
   }
   shipper.start();
   o.log.info('shipping to the fleet collector', { bucket: bucketName, highWaterBytes });
