@@ -26,6 +26,7 @@ import { CollectorClient } from '../sidecar/ship/collector-client.js';
 import { FleetBucket, type BucketConfig } from '../sidecar/ship/object-store.js';
 import { Shipper } from '../sidecar/ship/shipper.js';
 import { round, summarize } from './stats.js';
+import { benchHotPath } from './fleet-hotpath.js';
 
 const run = promisify(execFile);
 // npm run bench runs from the repository root.
@@ -64,6 +65,8 @@ export interface FleetBenchOptions {
   receiptsPerWriter?: number;
   /** Receipts appended per writer between shipping rounds. */
   batch?: number;
+  /** The decision-path phase (fleet-hotpath.ts); false skips it. */
+  hotPath?: false | { decisions?: number; rate?: number; seconds?: number };
 }
 
 export async function benchFleet(o: FleetBenchOptions = {}): Promise<Record<string, unknown>> {
@@ -140,6 +143,13 @@ export async function benchFleet(o: FleetBenchOptions = {}): Promise<Record<stri
       entriesShippedPerSecond: round((writers * perWriter) / seconds, 0),
       addCheckpoint: { n: cosign.n, p50Ms: round(cosign.p50Us / 1000), p95Ms: round(sorted[Math.floor(0.95 * (sorted.length - 1))]! / 1e6), p99Ms: round(cosign.p99Us / 1000) },
       fleetLogSize: collector.fleet.tree.size,
+      hotPath:
+        o.hotPath === false
+          ? 'skipped'
+          : await benchHotPath(
+              { key, root, env: { HELM_SHIP: 'on', HELM_COLLECTOR_URL: url, HELM_FLEET_BUCKET: name, AWS_ENDPOINT_URL: server.endpoint, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, HELM_SHIP_NAMESPACE: 'ns' } },
+              o.hotPath ?? {},
+            ),
     };
     for (const w of sims) await w.store.close();
     http.closeAllConnections();

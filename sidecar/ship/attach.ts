@@ -18,6 +18,8 @@ import { CollectorClient } from './collector-client.js';
 import { FleetBucket } from './object-store.js';
 import { Shipper } from './shipper.js';
 import { registerShipMetrics } from './metrics.js';
+import { freeShippedBoots, markShipped } from './retention.js';
+import { shipEarlierBoots } from './earlier-boots.js';
 import type { Registry } from 'prom-client';
 
 export class ShipConfigError extends Error {
@@ -57,6 +59,10 @@ export interface Shipping {
 
 export async function attachShipping(o: { env: NodeJS.ProcessEnv; pep: Pep; writer: ProofGraphWriter; logDir: string; log: Logger; registry?: Registry }): Promise<Shipping | null> {
   if (o.env.HELM_SHIP !== 'on') return null;
+  const retention = o.env.HELM_SHIP_RETENTION ?? 'keep';
+  if (retention !== 'keep' && retention !== 'free-closed') throw new ShipConfigError(`HELM_SHIP_RETENTION=${retention}: use keep (default) or free-closed`);
+  // Only certified identity makes a fresh origin and directory per start that no later start reopens.
+  if (retention === 'free-closed' && o.env.HELM_IDENTITY !== 'certified') throw new ShipConfigError('HELM_SHIP_RETENTION=free-closed needs HELM_IDENTITY=certified (a static-identity log is reopened by the next start)');
   const bucketName = need(o.env, 'HELM_FLEET_BUCKET');
   const bucket = new FleetBucket({
     endpoint: need(o.env, 'AWS_ENDPOINT_URL'),
@@ -90,9 +96,26 @@ export async function attachShipping(o: { env: NodeJS.ProcessEnv; pep: Pep; writ
   writer.close = async () => {
     await close();
     closed = true;
-    await shipper.close().catch((e: unknown) => o.log.warn('final shipping round or WRITER_CLOSED failed: the collector reports this writer as a gap', { error: errorText(e) }));
+    const shipped = await shipper.close().then(
+      () => true,
+      (e: unknown) => (o.log.warn('final shipping round or WRITER_CLOSED failed: the collector reports this writer as a gap', { error: errorText(e) }), false),
+    );
+    const m = shipper.metrics;
+    if (shipped && m.cosignedNote) await markShipped(logDir, { origin: writer.origin, size: m.cosignedSize, cosignedNote: m.cosignedNote }); // retention.ts
     bucket.destroy();
   };
+  if (retention === 'free-closed') {
+    const freed = await freeShippedBoots(logDir, writer.origin).catch((e: unknown) => (o.log.warn('freeing shipped boot logs failed; they are kept', { error: errorText(e) }), []));
+    if (freed.length > 0) o.log.info('freed the logs of earlier boots: shipped whole, cosigned and closed', { freed });
+  }
+  if (o.env.HELM_IDENTITY === 'certified') {
+    // In the background: what earlier (killed) boots of this pod left, up to their last signed checkpoint.
+    const collector = new CollectorClient(need(o.env, 'HELM_COLLECTOR_URL'));
+    void shipEarlierBoots({ logDir, origin: writer.origin, bucket, collector, namespace: need(o.env, 'HELM_SHIP_NAMESPACE'), certification: findLogCertification }).then(
+      (boots) => boots.length > 0 && o.log.info('shipped the logs of earlier boots', { boots: boots.map((b) => ({ origin: b.origin, entries: b.entries, cosigned: b.cosigned, closed: b.closed })) }),
+      (e: unknown) => o.log.warn('shipping the logs of earlier boots failed; retried at the next start', { error: errorText(e) }),
+    );
+  }
   shipper.start();
   o.log.info('shipping to the fleet collector', { bucket: bucketName, highWaterBytes });
   return { shipper };

@@ -94,7 +94,7 @@ describe('operator-managed collector', () => {
   });
 
   it('injects the collector URL and HELM_SHIP settings into the sidecar container only', () => {
-    const gs = rawGuardian({ spec: { shipping: { enabled: true, highWaterBytes: 1048576, intervalMs: 500 } } });
+    const gs = rawGuardian({ spec: { shipping: { enabled: true, highWaterBytes: 1048576, intervalMs: 500, retention: 'free-closed' } } });
     const ctx = { namespace: APP_NS, config: config({ bundleTrustRoots: [ROOT], fleetCollector: settings() }), guardian: guardianView(gs), bundleId: 'support-desk', certify: CERTIFY };
     const pod = applyPatch(agentPod(), injectionPatch(agentPod(), ctx)) as unknown as { spec: { initContainers: Container[]; containers: Container[] } };
     const sidecar = pod.spec.initContainers.find((c) => c.name === 'helm-guardian') ?? pod.spec.initContainers[0]!;
@@ -106,6 +106,8 @@ describe('operator-managed collector', () => {
       HELM_FLEET_STAGING_BUCKET: 'fleet-staging',
       HELM_SHIP_HIGH_WATER_BYTES: '1048576',
       HELM_SHIP_INTERVAL_MS: '500',
+      HELM_SHIP_RETENTION: 'free-closed',
+      HELM_IDENTITY: 'certified',
       AWS_ACCESS_KEY_ID: { secretKeyRef: { name: 'fleet-writer-s3', key: 'AWS_ACCESS_KEY_ID' } },
     });
     for (const app of pod.spec.containers) expect((app.env ?? []).map((e) => e.name)).not.toEqual(expect.arrayContaining(['AWS_SECRET_ACCESS_KEY', 'HELM_SHIP']));

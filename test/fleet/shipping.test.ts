@@ -19,6 +19,8 @@ import { describeWithRgw, startRgw, type Rgw } from './rgw-support.js';
 import { attachShipping } from '../../sidecar/ship/attach.js';
 import { Registry } from 'prom-client';
 import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { memoryLogger } from '../../sidecar/log.js';
 import { lookup, openHarness } from '../pep/support.js';
 
@@ -286,6 +288,11 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
       expect((await h.pep.decide(lookup())).verdict).toBe('ALLOW');
       await h.writer.close();
       expect(col.collector.writer(origin)).toMatchObject({ status: 'closed', size: h.writer.size });
+      // The retention marker (sidecar/ship/retention.ts): the final checkpoint with the collector's cosignature.
+      const marker = JSON.parse(await readFile(join(h.logDir, 'SHIPPED.json'), 'utf8')) as { origin: string; size: number; cosignedNote: string };
+      expect(marker).toMatchObject({ origin, size: h.writer.size });
+      expect(marker.cosignedNote.startsWith(shipping.shipper.metrics.cosignedNote!)).toBe(true);
+      expect(marker.cosignedNote.split('\n').filter((l) => l.startsWith('— ')).length).toBeGreaterThanOrEqual(2);
     } finally {
       await h.cleanup();
       await col.stop();
