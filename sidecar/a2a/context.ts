@@ -9,7 +9,8 @@ import type { CompiledBundle } from '../../kernel/guardian/compile.js';
 import type { Pep, PepOutcome } from '../../kernel/pep/index.js';
 import type { Principal } from '../config/load.js';
 import type { Logger } from '../log.js';
-import type { Verdict } from './http.js';
+import type { Settle, Verdict } from './http.js';
+import type { HashRef } from '../../kernel/contracts/node.js';
 import type { A2aJournal } from './journal.js';
 import type { DelegationLedger } from './task.js';
 
@@ -29,6 +30,8 @@ export interface A2aContext {
   /** Largest body read, in bytes (a larger one is judged as that size + 1 and denied). */
   maxBodyBytes: number;
   fetchTimeoutMs: number;
+  /** The agent's own card as last read (inbound), and when. */
+  ownCard: { card: Record<string, unknown>; atMs: number } | null;
 }
 
 export function callId(): string {
@@ -57,4 +60,13 @@ export async function fetchJson(url: string, timeoutMs: number, max = 65536): Pr
   } catch {
     return null;
   }
+}
+
+/** Records the effect of an allowed call (docs/spec/a2a.md §7): its hash as a header, or null. */
+export function settleEffect(ctx: A2aContext, decision: HashRef): Settle {
+  return async (ended) => {
+    const e = await ctx.pep.recordEffect(decision, { status: ended.status, ...(ended.error ? { error: ended.error } : {}) });
+    if (!e.recorded) ctx.log.warn('A2A effect not recorded', { decision, code: e.code, message: e.message });
+    return e.recorded ? { 'x-helm-effect-hash': e.node.entryHash } : null;
+  };
 }

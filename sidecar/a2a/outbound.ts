@@ -15,7 +15,7 @@ import { nodeSuite } from '../../kernel/crypto/node.js';
 import { A2A_SEND, judgeA2a } from '../../kernel/guardian/a2a-evaluate.js';
 import { canonicalDecisionInput, formatInstant } from '../../kernel/guardian/decision-input.js';
 import type { AppendedNode } from '../../kernel/proofgraph/graph-writer.js';
-import { bundleInForce, callId, fetchJson, verdictOf, type A2aContext } from './context.js';
+import { bundleInForce, callId, fetchJson, settleEffect, verdictOf, type A2aContext } from './context.js';
 import { jsonAnswer, readBody, relay, rpcError, type Verdict } from './http.js';
 import { readRpc } from './rpc.js';
 
@@ -105,8 +105,7 @@ export async function outboundCall(ctx: A2aContext, agent: string, req: Incoming
     await ctx.pep.recordEffect(o.decision.entryHash, { status: 'failed', error: `the remote agent did not answer: ${(e as Error).message}` });
     return rpcError(res, call.id, { ...v, detail: `allowed, but the remote agent did not answer: ${(e as Error).message}` }, 502);
   }
-  const ended = await relay(up, res, call.id, tooLarge(b.a2a.limits.maxMessageBytes, v.decision), { 'x-helm-decision': 'ALLOW', 'x-helm-reason-code': o.reasonCode, 'x-helm-decision-hash': o.decision.entryHash });
-  await ctx.pep.recordEffect(o.decision.entryHash, { status: ended.status, ...(ended.error ? { error: ended.error } : {}) });
+  await relay(up, res, call.id, tooLarge(b.a2a.limits.maxMessageBytes, v.decision), { 'x-helm-decision': 'ALLOW', 'x-helm-reason-code': o.reasonCode, 'x-helm-decision-hash': o.decision.entryHash }, settleEffect(ctx, o.decision.entryHash));
 }
 
 /** Relay check: an answer event larger than the message limit cuts the answer (receipted as a failed effect). */
