@@ -13,8 +13,8 @@ import { A2A_RECEIVE, judgeA2a } from '../../kernel/guardian/a2a-evaluate.js';
 import type { CompiledBundle } from '../../kernel/guardian/compile.js';
 import { canonicalDecisionInput, formatInstant } from '../../kernel/guardian/decision-input.js';
 import type { AppendedNode } from '../../kernel/proofgraph/graph-writer.js';
-import type { CompiledA2a } from '../../kernel/guardian/a2a-policy.js';
-import { bundleInForce, callId, fetchJson, settleEffect, verdictOf, type A2aContext } from './context.js';
+import { TASK_METHODS, type CompiledA2a } from '../../kernel/guardian/a2a-policy.js';
+import { bundleInForce, callId, fetchJson, noteTasks, settleEffect, taskSeen, verdictOf, type A2aContext } from './context.js';
 import { jsonAnswer, readBody, relay, rpcError } from './http.js';
 import { decisionRef, forwardHeaders, tooLarge } from './outbound.js';
 import { CALLER_KEY, DELEGATION_KEY, readRpc, TASK_KEY, withVerifiedMetadata } from './rpc.js';
@@ -100,6 +100,7 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
       method: call?.method ?? '(not JSON-RPC)',
       message: { bytes: over ? ctx.maxBodyBytes + 1 : bytes.length, parts: call?.parts ?? 0 },
       request: signed ? { ...signed } : { method: 'POST', path, bodyDigest: digest, auth: null, signature: '' },
+      task: taskSeen(ctx, 'in', seen.caller, call?.taskId ?? null),
     },
     context: { a2a: { self: ctx.key.verifier.handle, replayed: durable ? seen.replayed : null, delegationUses: durable ? seen.uses : null } },
   };
@@ -122,7 +123,7 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
   }
   // The task id the agent names on the tool calls it makes for this task (docs/spec/a2a.md §9).
   bindTask(ctx, b, request, o.decision, seen.caller!, seen.jti, expOf(signed, ctx.pep.now()));
-  const body = withVerifiedMetadata(call.body, { [CALLER_KEY]: seen.caller, [DELEGATION_KEY]: token ?? null, [TASK_KEY]: o.decision.entryHash });
+  const body = withVerifiedMetadata(call.body, call.method === 'GetTask' ? null : { [CALLER_KEY]: seen.caller, [DELEGATION_KEY]: token ?? null, [TASK_KEY]: o.decision.entryHash });
   let up: Response;
   try {
     up = await fetch(target, { method: 'POST', body, headers: { 'content-type': 'application/json', ...forwardHeaders(req) }, signal: AbortSignal.timeout(ctx.fetchTimeoutMs) });
@@ -132,7 +133,7 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
     await ctx.pep.recordEffect(o.decision.entryHash, { status: 'failed', error: `the agent did not answer: ${(e as Error).message}` });
     return rpcError(res, call.id, { ...v, detail: `allowed, but the agent did not answer: ${(e as Error).message}` }, 502);
   }
-  await relay(up, res, call.id, tooLarge(b.a2a.limits.maxMessageBytes, v.decision), { 'x-helm-decision': 'ALLOW', 'x-helm-reason-code': o.reasonCode, 'x-helm-decision-hash': o.decision.entryHash }, settleEffect(ctx, o.decision.entryHash));
+  await relay(up, res, call.id, noteTasks(ctx, 'in', seen.caller!, TASK_METHODS.includes(call.method) ? null : call.skill, tooLarge(b.a2a.limits.maxMessageBytes, v.decision)), { 'x-helm-decision': 'ALLOW', 'x-helm-reason-code': o.reasonCode, 'x-helm-decision-hash': o.decision.entryHash }, settleEffect(ctx, o.decision.entryHash));
 }
 
 /**

@@ -70,6 +70,7 @@ export function a2aSurface(o: A2aSurfaceOptions): GovernedSurface {
     maxBodyBytes: o.maxBodyBytes ?? 4 * 1024 * 1024,
     fetchTimeoutMs: o.fetchTimeoutMs ?? 30_000,
     ownCard: null,
+    tasks: new Map(),
   };
   const inflight = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
