@@ -9,7 +9,7 @@ import { verifyDelegation, type DelegationToken } from '../a2a/delegation.js';
 import { isObject, refuse, type A2aResult } from '../a2a/refusal.js';
 import { verifySignedRequest, type SignedRequest } from '../a2a/request-auth.js';
 import { matches, readScope, widening, type Scope } from '../a2a/scope.js';
-import { compileA2aPolicy, delegableScope, type A2aOutboundGrant, type CompiledA2a } from './a2a-policy.js';
+import { compileA2aPolicy, delegableScope, SEND_METHODS, TASK_METHODS, type A2aOutboundGrant, type CompiledA2a } from './a2a-policy.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import type { CompiledBundle } from './compile.js';
 import { parseInstant, type DecisionInput } from './decision-input.js';
@@ -59,11 +59,13 @@ function judgeSend(b: CompiledBundle, a: CompiledA2a, input: DecisionInput): A2a
   if (!str(agentId, 128) || !agent) return refuse('A2A_AGENT_NOT_ALLOWED', `agent ${JSON.stringify(agentId)} is not declared in a2a.agents`);
   const grants = a.outbound.filter((g) => g.agents.includes(agentId) && ((g.principals.ids ?? []).includes(p.id) || (g.principals.roles ?? []).some((r) => p.roles.includes(r))));
   if (grants.length === 0) return refuse('A2A_AGENT_NOT_ALLOWED', `no a2a.outbound grant lets ${p.id} call agent ${agentId}`);
-  const byMethod = grants.filter((g) => (g.methods ?? ['SendMessage', 'SendStreamingMessage']).includes(x.method as never));
+  const byMethod = grants.filter((g) => (g.methods ?? SEND_METHODS).includes(x.method as never));
   if (byMethod.length === 0) return refuse('A2A_METHOD_NOT_ALLOWED', `method ${JSON.stringify(x.method)} is not granted for agent ${agentId}`);
   const card = verifyCard(x.card, { keys: agent.cardKeys, revoked: a.revoked }, b.suite);
   if (!card.ok) return card;
-  const skill = x.skill;
+  const task = taskSkill(x, agentId);
+  if (!task.ok) return task;
+  const skill = task.skill;
   if (!str(skill, 128)) return refuse('A2A_SKILL_NOT_ALLOWED', 'the message names no skill: set message.metadata["helm.skill"] to a skill id of the agent card');
   if (!cardSkills(x.card as Record<string, unknown>).includes(skill)) return refuse('A2A_SKILL_NOT_ALLOWED', `agent ${agentId}'s card declares no skill ${skill}`);
   const bySkill = byMethod.filter((g) => g.skills.some((s) => matches(s, skill)));
@@ -124,7 +126,9 @@ function judgeReceive(a: CompiledA2a, input: DecisionInput, suite: CryptoSuite):
   if (!caller.methods.includes(x.method as never)) return refuse('A2A_METHOD_NOT_ALLOWED', `caller ${caller.id} may not use method ${JSON.stringify(x.method)}`);
   const lim = messageLimits(a, x.message);
   if (!lim.ok) return lim;
-  const skill = x.skill;
+  const task = taskSkill(x, caller.id);
+  if (!task.ok) return task;
+  const skill = task.skill;
   if (!str(skill, 128)) return refuse('A2A_SKILL_NOT_ALLOWED', 'the message names no skill (message.metadata["helm.skill"])');
   if (!caller.skills.some((s) => matches(s, skill))) return refuse('A2A_SKILL_NOT_ALLOWED', `caller ${caller.id} may not use skill ${skill} (a2a.inbound.callers)`);
   const token = req.auth.delegation;
@@ -144,3 +148,15 @@ function judgeReceive(a: CompiledA2a, input: DecisionInput, suite: CryptoSuite):
   return { ok: true, detail: `A2A call from ${caller.id} to skill ${skill} under a delegation from ${d.rootSub}`, effective: { skills, tools, budget: d.scope.budget - (uses as number) } };
 }
 
+
+/**
+ * The skill a call is judged under: the one it names, or for GetTask / CancelTask the skill of the
+ * call that created the task, as the surface observed it in args.task {id, peer, skill}; the task
+ * must have been created with the same peer (remote agent outbound, caller inbound).
+ */
+function taskSkill(x: DecisionInput['args'], peer: string): A2aResult<{ skill: unknown }> {
+  if (!TASK_METHODS.includes(x.method as string)) return { ok: true, skill: x.skill };
+  const t = x.task;
+  if (!isObject(t) || t.peer !== peer || !str(t.skill, 128)) return refuse('A2A_TASK_UNKNOWN', `${String(x.method)} names task ${JSON.stringify(isObject(t) ? t.id : null)}, which ${peer} did not create through this sidecar (or it is forgotten)`);
+  return { ok: true, skill: t.skill };
+}

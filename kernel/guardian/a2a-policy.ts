@@ -6,7 +6,11 @@
 import { parseVerifierKey, type VerifierKey } from '../crypto/keys.js';
 import type { Scope } from '../a2a/scope.js';
 
-export const A2A_METHODS = ['SendMessage', 'SendStreamingMessage'] as const;
+export const A2A_METHODS = ['SendMessage', 'SendStreamingMessage', 'GetTask', 'CancelTask'] as const;
+/** Granted when a grant or caller names no methods; the task methods must be named. */
+export const SEND_METHODS: A2aMethod[] = ['SendMessage', 'SendStreamingMessage'];
+/** Methods about an existing task: judged under the skill of the call that created it. */
+export const TASK_METHODS: readonly string[] = ['GetTask', 'CancelTask'];
 export type A2aMethod = (typeof A2A_METHODS)[number];
 
 export interface A2aDelegateRule {
@@ -147,7 +151,7 @@ export function compileA2aPolicy(doc: A2aPolicyDoc | undefined, issues: A2aIssue
   const issuers = new Map<string, VerifierKey>();
   (doc?.inbound?.callers ?? []).forEach((c, i) => {
     const keys = keysOf(c.keys, `/a2a/inbound/callers/${i}/keys`, issues);
-    const compiled: CompiledCaller = { id: c.id, keys, skills: c.skills, tools: c.tools ?? [], methods: c.methods ?? [...A2A_METHODS], requireDelegation: c.requireDelegation ?? false };
+    const compiled: CompiledCaller = { id: c.id, keys, skills: c.skills, tools: c.tools ?? [], methods: c.methods ?? [...SEND_METHODS], requireDelegation: c.requireDelegation ?? false };
     for (const k of keys) {
       if (callerByKey.has(k.handle)) issues.push({ path: `/a2a/inbound/callers/${i}/keys`, message: `key ${k.handle} belongs to two callers` });
       callerByKey.set(k.handle, compiled);

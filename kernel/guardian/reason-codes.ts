@@ -118,7 +118,7 @@ export const REASON_CODES = {
   A2A_DELEGATION_REQUIRED: e('DENY', 'policy', 'helm-oss', 'guardian', 'The caller must present a delegation token for this agent and presented none.'),
   A2A_DELEGATION_BUDGET_EXHAUSTED: e('DENY', 'resource', 'helm-oss', 'guardian', 'The calls budget of the delegation token is used up.'),
   A2A_TOOL_NOT_DELEGATED: e('DENY', 'policy', 'helm-oss', 'guardian', 'A tool call made for a delegated A2A task names a tool outside the delegated tools (the token within the caller grant).'),
-  A2A_TASK_UNKNOWN: e('DENY', 'policy', 'helm-oss', 'guardian', 'A tool call names a delegated A2A task this sidecar holds no binding for (unknown, or the id is malformed).'),
+  A2A_TASK_UNKNOWN: e('DENY', 'policy', 'helm-oss', 'guardian', 'A tool call names a delegated A2A task this sidecar holds no binding for, or a GetTask / CancelTask names a task the same peer did not create through this sidecar.'),
   // The MCP gateway (sidecar/mcp, docs/mcp-gateway.md): refusals of a message before or instead of a decision.
   MCP_DEFINITION_DRIFT: e('DENY', 'security', 'helm-oss', 'surface', "A pinned MCP tool's upstream definition no longer hashes to the bundle's definitionHash (tool poisoning): the tool is withheld and its calls are refused."),
   MCP_REQUEST_UNATTRIBUTED: e('DENY', 'surface', 'helm-oss', 'surface', 'An upstream sent a server-to-client request (sampling, elicitation) that no single governed call of that upstream can have caused: it is refused, never forwarded to a client.'),

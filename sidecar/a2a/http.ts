@@ -39,27 +39,41 @@ export function jsonAnswer(res: ServerResponse, status: number, value: unknown, 
   res.end(body);
 }
 
+export interface Ended {
+  status: 'executed' | 'failed';
+  error?: string;
+}
+
+/** Records the effect of how a call ended: the headers naming it, or null when it could not be recorded. */
+export type Settle = (ended: Ended) => Promise<Record<string, string> | null>;
+
 /**
- * Relays an upstream answer. An SSE stream goes event by event through `check` (null: pass it;
- * a string: cut the stream there with a JSON-RPC error event); a JSON answer goes whole through
- * it. Resolves with how it ended.
+ * Relays an upstream answer and settles its effect. A JSON answer is read whole, checked, and its
+ * effect recorded BEFORE it is relayed (its headers name the effect; an effect that cannot be
+ * recorded withholds the answer: RECEIPT_UNAVAILABLE). An SSE stream goes event by event through
+ * `check` (null: pass it; a verdict: cut the stream there with a JSON-RPC error event) and its
+ * effect is recorded when it ends, since how it ends is known only then.
  */
-export async function relay(up: Response, res: ServerResponse, id: string | number | null, check: (eventJson: string) => Verdict | null, headers: Record<string, string>): Promise<{ status: 'executed' | 'failed'; error?: string }> {
+export async function relay(up: Response, res: ServerResponse, id: string | number | null, check: (eventJson: string) => Verdict | null, headers: Record<string, string>, settle: Settle): Promise<void> {
   const type = up.headers.get('content-type') ?? 'application/json';
   const sse = type.startsWith('text/event-stream');
   if (!sse) {
     const text = await up.text();
     const cut = check(text);
-    if (cut) {
-      rpcError(res, id, cut);
-      return { status: 'failed', error: cut.reasonCode };
-    }
-    res.writeHead(up.status, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...headers });
-    res.end(text);
     const error = rpcErrorOf(text);
-    return up.ok && !error ? { status: 'executed' } : { status: 'failed', error: error ?? `upstream answered ${up.status}` };
+    const ended: Ended = cut ? { status: 'failed', error: cut.reasonCode } : up.ok && !error ? { status: 'executed' } : { status: 'failed', error: error ?? `upstream answered ${up.status}` };
+    const effect = await settle(ended);
+    if (effect === null) return rpcError(res, id, { verdict: 'DENY', reasonCode: 'RECEIPT_UNAVAILABLE', decision: headers['x-helm-decision-hash'] ?? null, detail: 'the call ran but its effect could not be recorded; the answer is withheld' }, 503);
+    if (cut) return rpcError(res, id, cut);
+    res.writeHead(up.status, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...headers, ...effect });
+    res.end(text);
+    return;
   }
-  res.writeHead(up.status, { 'content-type': type, 'cache-control': 'no-cache', ...headers });
+  await settle(await relayStream(up, res, id, check, { 'content-type': type, 'cache-control': 'no-cache', ...headers }));
+}
+
+async function relayStream(up: Response, res: ServerResponse, id: string | number | null, check: (eventJson: string) => Verdict | null, headers: Record<string, string>): Promise<Ended> {
+  res.writeHead(up.status, headers);
   const reader = up.body!.getReader();
   const decoder = new TextDecoder();
   let buf = '';

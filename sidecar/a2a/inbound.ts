@@ -13,8 +13,8 @@ import { A2A_RECEIVE, judgeA2a } from '../../kernel/guardian/a2a-evaluate.js';
 import type { CompiledBundle } from '../../kernel/guardian/compile.js';
 import { canonicalDecisionInput, formatInstant } from '../../kernel/guardian/decision-input.js';
 import type { AppendedNode } from '../../kernel/proofgraph/graph-writer.js';
-import type { CompiledA2a } from '../../kernel/guardian/a2a-policy.js';
-import { bundleInForce, callId, fetchJson, verdictOf, type A2aContext } from './context.js';
+import { TASK_METHODS, type CompiledA2a } from '../../kernel/guardian/a2a-policy.js';
+import { bundleInForce, callId, fetchJson, noteTasks, settleEffect, taskSeen, verdictOf, type A2aContext } from './context.js';
 import { jsonAnswer, readBody, relay, rpcError } from './http.js';
 import { decisionRef, forwardHeaders, tooLarge } from './outbound.js';
 import { CALLER_KEY, DELEGATION_KEY, readRpc, TASK_KEY, withVerifiedMetadata } from './rpc.js';
@@ -23,12 +23,25 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 /** GET /a2a/in/.well-known/agent-card.json: the agent's card, re-pointed here and signed. */
 export async function inboundCard(ctx: A2aContext, agentUrl: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const card = await fetchJson(`${agentUrl}/${AGENT_CARD_PATH}`, ctx.fetchTimeoutMs);
+  const card = await ownCard(ctx, agentUrl);
   if (!card) return jsonAnswer(res, 502, { error: { code: 'agent_unavailable', message: `the agent's card could not be fetched from ${agentUrl}` } });
   const { signatures: _s, ...rest } = card;
   const interfaces = Array.isArray(card.supportedInterfaces) ? card.supportedInterfaces.filter(isObj) : [];
   const jsonrpc = interfaces.find((i) => i.protocolBinding === 'JSONRPC') ?? { protocolBinding: 'JSONRPC', protocolVersion: '1.0' };
   jsonAnswer(res, 200, signCard({ ...rest, supportedInterfaces: [{ ...jsonrpc, url: `http://${req.headers.host ?? 'localhost'}/a2a/in` }] }, ctx.key));
+}
+
+/** How long the agent's own card is kept before it is read again. */
+const OWN_CARD_TTL_MS = 60_000;
+
+/** The agent's own card: read once and kept for a minute (or until the agent fails to answer). */
+async function ownCard(ctx: A2aContext, agentUrl: string): Promise<Record<string, unknown> | null> {
+  const now = ctx.pep.now();
+  const kept = ctx.ownCard;
+  if (kept && now - kept.atMs < OWN_CARD_TTL_MS) return kept.card;
+  const card = await fetchJson(`${agentUrl}/${AGENT_CARD_PATH}`, ctx.fetchTimeoutMs);
+  ctx.ownCard = card ? { card, atMs: now } : null;
+  return card;
 }
 
 /** What the sidecar observes with state: replay (nonce store) and calls made under the token. */
@@ -87,6 +100,7 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
       method: call?.method ?? '(not JSON-RPC)',
       message: { bytes: over ? ctx.maxBodyBytes + 1 : bytes.length, parts: call?.parts ?? 0 },
       request: signed ? { ...signed } : { method: 'POST', path, bodyDigest: digest, auth: null, signature: '' },
+      task: taskSeen(ctx, 'in', seen.caller, call?.taskId ?? null),
     },
     context: { a2a: { self: ctx.key.verifier.handle, replayed: durable ? seen.replayed : null, delegationUses: durable ? seen.uses : null } },
   };
@@ -100,7 +114,7 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
   }
   const token = signed.auth.delegation;
 
-  const card = await fetchJson(`${agentUrl}/${AGENT_CARD_PATH}`, ctx.fetchTimeoutMs);
+  const card = await ownCard(ctx, agentUrl);
   const interfaces = card && Array.isArray(card.supportedInterfaces) ? card.supportedInterfaces.filter(isObj) : [];
   const target = interfaces.find((i) => i.protocolBinding === 'JSONRPC')?.url;
   if (typeof target !== 'string') {
@@ -109,16 +123,17 @@ export async function inboundCall(ctx: A2aContext, agentUrl: string, req: Incomi
   }
   // The task id the agent names on the tool calls it makes for this task (docs/spec/a2a.md §9).
   bindTask(ctx, b, request, o.decision, seen.caller!, seen.jti, expOf(signed, ctx.pep.now()));
-  const body = withVerifiedMetadata(call.body, { [CALLER_KEY]: seen.caller, [DELEGATION_KEY]: token ?? null, [TASK_KEY]: o.decision.entryHash });
+  const body = withVerifiedMetadata(call.body, call.method === 'GetTask' ? null : { [CALLER_KEY]: seen.caller, [DELEGATION_KEY]: token ?? null, [TASK_KEY]: o.decision.entryHash });
   let up: Response;
   try {
     up = await fetch(target, { method: 'POST', body, headers: { 'content-type': 'application/json', ...forwardHeaders(req) }, signal: AbortSignal.timeout(ctx.fetchTimeoutMs) });
   } catch (e) {
+    // The agent may have moved: read its card again next time.
+    ctx.ownCard = null;
     await ctx.pep.recordEffect(o.decision.entryHash, { status: 'failed', error: `the agent did not answer: ${(e as Error).message}` });
     return rpcError(res, call.id, { ...v, detail: `allowed, but the agent did not answer: ${(e as Error).message}` }, 502);
   }
-  const ended = await relay(up, res, call.id, tooLarge(b.a2a.limits.maxMessageBytes, v.decision), { 'x-helm-decision': 'ALLOW', 'x-helm-reason-code': o.reasonCode, 'x-helm-decision-hash': o.decision.entryHash });
-  await ctx.pep.recordEffect(o.decision.entryHash, { status: ended.status, ...(ended.error ? { error: ended.error } : {}) });
+  await relay(up, res, call.id, noteTasks(ctx, 'in', seen.caller!, TASK_METHODS.includes(call.method) ? null : call.skill, tooLarge(b.a2a.limits.maxMessageBytes, v.decision)), { 'x-helm-decision': 'ALLOW', 'x-helm-reason-code': o.reasonCode, 'x-helm-decision-hash': o.decision.entryHash }, settleEffect(ctx, o.decision.entryHash));
 }
 
 /**

@@ -13,9 +13,10 @@ import { bodyDigest, signRequest, type RequestAuth } from '../../kernel/a2a/requ
 import { readScope } from '../../kernel/a2a/scope.js';
 import { nodeSuite } from '../../kernel/crypto/node.js';
 import { A2A_SEND, judgeA2a } from '../../kernel/guardian/a2a-evaluate.js';
+import { TASK_METHODS } from '../../kernel/guardian/a2a-policy.js';
 import { canonicalDecisionInput, formatInstant } from '../../kernel/guardian/decision-input.js';
 import type { AppendedNode } from '../../kernel/proofgraph/graph-writer.js';
-import { bundleInForce, callId, fetchJson, verdictOf, type A2aContext } from './context.js';
+import { bundleInForce, callId, fetchJson, noteTasks, settleEffect, taskSeen, verdictOf, type A2aContext } from './context.js';
 import { jsonAnswer, readBody, relay, rpcError, type Verdict } from './http.js';
 import { readRpc } from './rpc.js';
 
@@ -63,6 +64,7 @@ export async function outboundCall(ctx: A2aContext, agent: string, req: Incoming
       message: { bytes: over ? ctx.maxBodyBytes + 1 : bytes.length, parts: call?.parts ?? 0 },
       card,
       delegation,
+      task: taskSeen(ctx, 'out', agent, call?.taskId ?? null),
     },
     context: { a2a: { self: ctx.key.verifier.handle } },
   };
@@ -105,8 +107,7 @@ export async function outboundCall(ctx: A2aContext, agent: string, req: Incoming
     await ctx.pep.recordEffect(o.decision.entryHash, { status: 'failed', error: `the remote agent did not answer: ${(e as Error).message}` });
     return rpcError(res, call.id, { ...v, detail: `allowed, but the remote agent did not answer: ${(e as Error).message}` }, 502);
   }
-  const ended = await relay(up, res, call.id, tooLarge(b.a2a.limits.maxMessageBytes, v.decision), { 'x-helm-decision': 'ALLOW', 'x-helm-reason-code': o.reasonCode, 'x-helm-decision-hash': o.decision.entryHash });
-  await ctx.pep.recordEffect(o.decision.entryHash, { status: ended.status, ...(ended.error ? { error: ended.error } : {}) });
+  await relay(up, res, call.id, noteTasks(ctx, 'out', agent, TASK_METHODS.includes(call.method) ? null : call.skill, tooLarge(b.a2a.limits.maxMessageBytes, v.decision)), { 'x-helm-decision': 'ALLOW', 'x-helm-reason-code': o.reasonCode, 'x-helm-decision-hash': o.decision.entryHash }, settleEffect(ctx, o.decision.entryHash));
 }
 
 /** Relay check: an answer event larger than the message limit cuts the answer (receipted as a failed effect). */

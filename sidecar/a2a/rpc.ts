@@ -29,6 +29,8 @@ export interface RpcCall {
   parts: number;
   delegate: unknown;
   onBehalfOf: unknown;
+  /** GetTask / CancelTask: the task named (params.id). */
+  taskId: string | null;
   body: Record<string, unknown>;
 }
 
@@ -58,15 +60,35 @@ export function readRpc(bytes: Uint8Array): RpcCall | null {
     parts: Array.isArray(message.parts) ? message.parts.length : 0,
     delegate: pick(DELEGATE_KEY),
     onBehalfOf: pick(ON_BEHALF_KEY),
+    taskId: typeof params.id === 'string' && params.id.length <= 256 ? params.id : null,
     body,
   };
 }
 
 /** The body forwarded inbound: HELM's metadata keys as the sidecar vouches for them, never the caller's. */
-export function withVerifiedMetadata(body: Record<string, unknown>, set: Record<string, unknown>): Uint8Array {
+export function withVerifiedMetadata(body: Record<string, unknown>, set: Record<string, unknown> | null): Uint8Array {
   const params = isObject(body.params) ? { ...body.params } : {};
+  // A method without metadata (GetTask): nothing of the caller's passes, nothing is added.
+  if (set === null) {
+    delete params.metadata;
+    return new TextEncoder().encode(JSON.stringify({ ...body, params }));
+  }
   const clean = (m: unknown) => Object.fromEntries(Object.entries(isObject(m) ? m : {}).filter(([k]) => !k.startsWith('helm.') || k === SKILL_KEY));
   params.metadata = { ...clean(params.metadata), ...set };
   if (isObject(params.message)) params.message = { ...params.message, metadata: clean(params.message.metadata) };
   return new TextEncoder().encode(JSON.stringify({ ...body, params }));
+}
+
+/** The task ids an answer (a JSON-RPC result, or one stream event) names: v1.0 and v0.3 shapes. */
+export function taskIdsOf(json: string): string[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return [];
+  }
+  const r = isObject(v) && isObject(v.result) ? v.result : null;
+  if (!r) return [];
+  const ids = [isObject(r.task) ? r.task.id : undefined, r.kind === 'task' ? r.id : undefined, r.taskId, isObject(r.statusUpdate) ? r.statusUpdate.taskId : undefined, isObject(r.artifactUpdate) ? r.artifactUpdate.taskId : undefined];
+  return [...new Set(ids.filter((x): x is string => typeof x === 'string' && x.length >= 1 && x.length <= 256))];
 }

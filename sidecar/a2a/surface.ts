@@ -69,6 +69,8 @@ export function a2aSurface(o: A2aSurfaceOptions): GovernedSurface {
     log: o.log,
     maxBodyBytes: o.maxBodyBytes ?? 4 * 1024 * 1024,
     fetchTimeoutMs: o.fetchTimeoutMs ?? 30_000,
+    ownCard: null,
+    tasks: new Map(),
   };
   const inflight = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {

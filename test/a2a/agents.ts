@@ -14,6 +14,8 @@ export interface TestAgent {
   url: string;
   /** Metadata of every message the agent received. */
   seen: Array<Record<string, unknown>>;
+  /** How many times its card was fetched. */
+  cardFetches: () => number;
   close(): Promise<void>;
 }
 
@@ -72,11 +74,17 @@ export async function startAgent(name: string, onTask: OnTask | null = null): Pr
     signatures: [],
   } as unknown as AgentCard;
   const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor(seen, onTask));
+  let cardFetches = 0;
+  app.use('/.well-known/agent-card.json', (_req, _res, next) => {
+    cardFetches++;
+    next();
+  });
   app.use('/.well-known/agent-card.json', agentCardHandler({ agentCardProvider: handler }));
   app.use('/rpc', jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }));
   return {
     url,
     seen,
+    cardFetches: () => cardFetches,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

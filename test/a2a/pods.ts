@@ -148,12 +148,13 @@ export function a2aKey(name: string) {
 }
 
 /** An A2A request to `url` (a sidecar's /a2a/in) signed by `signer` for the agent whose key handle is `aud`. */
-export async function signedCall(url: string, aud: string, signer: SigningKey, text: string, auth: Partial<RequestAuth> = {}): Promise<{ json: Record<string, unknown>; send: (to?: string) => Promise<Record<string, unknown>> }> {
+export async function signedCall(url: string, aud: string, signer: SigningKey, text: string, auth: Partial<RequestAuth> = {}): Promise<{ json: Record<string, unknown>; headers: Headers; send: (to?: string) => Promise<Record<string, unknown>> }> {
   const bytes = new TextEncoder().encode(text);
   const a: RequestAuth = { keyid: signer.verifier.handle, aud, ts: new Date().toISOString(), nonce: toB64u(crypto.getRandomValues(new Uint8Array(16))), parent: null, delegation: null, ...auth };
   const headers = { 'content-type': 'application/json', 'a2a-version': '1.0', ...signRequest(signer, 'POST', '/a2a/in', bodyDigest(nodeSuite, bytes), a) };
   const send = async (to = url) => (await (await fetch(to, { method: 'POST', body: bytes, headers })).json()) as Record<string, unknown>;
-  return { json: await send(), send };
+  const first = await fetch(url, { method: 'POST', body: bytes, headers });
+  return { json: (await first.json()) as Record<string, unknown>, headers: first.headers, send };
 }
 
 /** The HELM verdict of a JSON-RPC error answer (null: no error). */
