@@ -2,11 +2,12 @@
 // the Ed25519 signature over the approval message is the authentication, checked by the PEP
 // against the approver keys of the bundle that escalated. A request without a valid signature
 // changes nothing; every refusal comes back with its code.
-import express, { type Request, type Response, type Router } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { ApprovalResult } from '../../kernel/pep/index.js';
 import type { PendingApproval } from '../approvals/pending.js';
 import { errorText, type Logger } from '../log.js';
 import type { SidecarMetrics } from '../observe/metrics.js';
+import { BodyError, isJson, readJson, sendJson, type Routes } from './http.js';
 
 export interface ApprovalsApi {
   list(): PendingApproval[];
@@ -30,31 +31,35 @@ const STATUS: Record<string, number> = {
   ERR_APPROVAL_UNRECORDED: 503,
 };
 
-function refuse(res: Response, status: number, code: string, message: string): void {
-  res.status(status).json({ accepted: false, code, message });
+function refuse(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { accepted: false, code, message });
 }
 
-export function approvalsRouter(api: ApprovalsApi, metrics: SidecarMetrics, log: Logger): Router {
-  const r = express.Router();
-  r.get('/v1/approvals', (_req, res) => {
-    res.json({ pending: api.list() });
+export function approvalRoutes(routes: Routes, api: ApprovalsApi, metrics: SidecarMetrics, log: Logger): Routes {
+  routes.get('/v1/approvals', (_req, res) => {
+    sendJson(res, 200, { pending: api.list() });
   });
-  r.get('/v1/approvals/:nonce', (req, res) => {
-    const p = api.get(String(req.params.nonce));
-    if (!p) return refuse(res, 404, 'ERR_APPROVAL_UNKNOWN_NONCE', `no pending approval has nonce ${JSON.stringify(req.params.nonce)}`);
-    res.json(p);
+  routes.get('/v1/approvals/:nonce', (_req, res, params) => {
+    const p = api.get(params.nonce!);
+    if (!p) return refuse(res, 404, 'ERR_APPROVAL_UNKNOWN_NONCE', `no pending approval has nonce ${JSON.stringify(params.nonce)}`);
+    sendJson(res, 200, p);
   });
-  r.post('/v1/approvals', (req, res, next) => {
-    if (!req.is('application/json')) {
+  routes.post('/v1/approvals', async (req, res) => {
+    if (!isJson(req)) {
       metrics.approvalSubmission('ERR_APPROVAL_MALFORMED');
       return refuse(res, 415, 'ERR_APPROVAL_MALFORMED', 'send the signed approval as application/json');
     }
-    next();
-  });
-  r.post('/v1/approvals', express.json({ limit: MAX_SUBMISSION_BYTES, strict: true }), async (req: Request, res: Response) => {
+    let body: unknown;
+    try {
+      body = await readJson(req, MAX_SUBMISSION_BYTES);
+    } catch (e) {
+      if (!(e instanceof BodyError)) throw e;
+      metrics.approvalSubmission('ERR_APPROVAL_MALFORMED');
+      return refuse(res, e.status, 'ERR_APPROVAL_MALFORMED', e.message);
+    }
     let result: ApprovalResult;
     try {
-      result = await api.submit(req.body);
+      result = await api.submit(body);
     } catch (e) {
       log.error('approval submission failed', { error: errorText(e) });
       metrics.approvalSubmission('ERR_APPROVAL_UNRECORDED');
@@ -67,7 +72,7 @@ export function approvalsRouter(api: ApprovalsApi, metrics: SidecarMetrics, log:
     }
     metrics.approvalSubmission('accepted');
     log.info('approval accepted', { receipt: result.node.entryHash, approvals: result.approvals, quorum: result.quorum });
-    res.status(201).json({ accepted: true, receipt: result.node.entryHash, index: result.node.index, approvals: result.approvals, quorum: result.quorum, allowedFrom: result.allowedFrom });
+    sendJson(res, 201, { accepted: true, receipt: result.node.entryHash, index: result.node.index, approvals: result.approvals, quorum: result.quorum, allowedFrom: result.allowedFrom });
   });
-  return r;
+  return routes;
 }

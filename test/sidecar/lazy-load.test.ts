@@ -23,4 +23,9 @@ describe('heavy packages load only with their feature', () => {
     expect(loaded.length).toBeGreaterThan(0);
     expect(loaded.filter((p) => HEAVY.test(p))).toEqual([]);
   });
+
+  it('the admin listener is plain node:http: importing the sidecar loads no Express or body-parser', () => {
+    const loaded = packagesLoadedBy(join(repoRoot, 'dist/sidecar/serve.js'));
+    expect(loaded.filter((p) => /^(express|body-parser|router|send|serve-static)$/.test(p))).toEqual([]);
+  });
 });
