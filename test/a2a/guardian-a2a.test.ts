@@ -10,7 +10,7 @@ import { nodeSuite as suite } from '../../kernel/crypto/node.js';
 import { compileBundle, evaluate, policyFromCompiled, type PolicyBundleDoc } from '../../kernel/guardian/index.js';
 import type { A2aPolicyDoc } from '../../kernel/guardian/a2a-policy.js';
 import { testKey } from '../evidence/fixtures.js';
-import { compiled, exampleDoc } from '../guardian/helpers.js';
+import { compiled, exampleDoc, freshState } from '../guardian/helpers.js';
 
 const me = testKey('a2a-me');
 const remote = testKey('a2a-remote');
@@ -129,5 +129,39 @@ describe('bundle lint of the a2a section', () => {
     const reserved = { ...bundleWith(section()), tools: { ...exampleDoc().tools, 'a2a.send': exampleDoc().tools['crm.lookup_customer']! } };
     expect(errs(reserved)).toContain('/tools/a2a.send');
     expect(errs({ ...bundleWith(section()), a2a: { ...section(), extra: true } })).toEqual(['/a2a']);
+  });
+});
+
+describe('a tool call made for a delegated task (context.a2a.task, docs/spec/a2a.md §9)', () => {
+  const doc = bundleWith(section());
+  const lookup = { customerId: 'cus_12345678' };
+  const support = (task: unknown) => {
+    const b = compiled(doc);
+    return evaluate(policyFromCompiled(b), { callId: 'c1', surface: 'openai', principal: { id: 'agent:me', roles: ['support'] }, tool: 'crm.lookup_customer', args: lookup, connector: 'crm-api', context: { a2a: { task } }, time: new Date(T).toISOString(), policyDigest: b.contentHash, state: freshState(b, 'agent:me', 'crm.lookup_customer', new Date(T).toISOString()) });
+  };
+  const bound = (o: Record<string, unknown> = {}) => ({ id: ref.hash, decision: ref, caller: 'remote', jti: 'j1', tools: ['crm.*'], budget: 2, uses: 1, ...o });
+
+  test('within the delegated tools and budget, the bundle decides; otherwise the task’s code', () => {
+    expect(support(bound())).toMatchObject({ verdict: 'ALLOW' });
+    expect(support(bound({ budget: null, jti: null }))).toMatchObject({ verdict: 'ALLOW' });
+    const cases: Array<[unknown, string]> = [
+      [bound({ tools: ['kb.*'] }), 'A2A_TOOL_NOT_DELEGATED'],
+      [bound({ tools: [] }), 'A2A_TOOL_NOT_DELEGATED'],
+      [bound({ uses: 2 }), 'A2A_DELEGATION_BUDGET_EXHAUSTED'],
+      [bound({ uses: -1 }), 'A2A_DELEGATION_BUDGET_EXHAUSTED'],
+      [bound({ uses: 'zero' }), 'A2A_DELEGATION_BUDGET_EXHAUSTED'],
+      [bound({ tools: 'crm.*' }), 'A2A_TASK_UNKNOWN'],
+      [{ id: 'sha256:unknown', decision: null }, 'A2A_TASK_UNKNOWN'],
+      [null, 'A2A_TASK_UNKNOWN'],
+      ['sha256:x', 'A2A_TASK_UNKNOWN'],
+    ];
+    for (const [task, code] of cases) expect([task, support(task).reasonCode]).toEqual([task, code]);
+  });
+
+  test('the bundle still has its say: a task binding never allows what the bundle denies', () => {
+    const b = compiled(doc);
+    const d = evaluate(policyFromCompiled(b), { callId: 'c2', surface: 'openai', principal: { id: 'agent:me', roles: ['support'] }, tool: 'crm.lookup_customer', args: lookup, connector: null, context: { a2a: { task: bound() } }, time: new Date(T).toISOString(), policyDigest: b.contentHash });
+    expect(d.verdict).toBe('DENY');
+    expect(d.reasonCode).not.toMatch(/^A2A_/);
   });
 });

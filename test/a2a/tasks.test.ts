@@ -74,6 +74,17 @@ describe('GetTask and CancelTask through both sidecars', () => {
     expect(body(last(await decisions(B, 'a2a.receive')))).toMatchObject({ verdict: 'DENY', reasonCode: 'A2A_METHOD_NOT_ALLOWED' });
   }, 30_000);
 
+  test('a caller granted CancelTask may cancel its own task (created by a plain SendMessage): allowed and forwarded', async () => {
+    const sent = await signedCall(`${sb.url}/a2a/in`, a2aKey(B).verifier.handle, other, JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'SendMessage', params: { message: { messageId: 'm-own', role: 'ROLE_USER', parts: [{ text: 'go' }] }, metadata: { 'helm.skill': 'report' } } }));
+    expect(helmError(sent.json)).toBeNull();
+    const own = ((sent.json.result as { task?: { id?: string } }).task?.id ?? (sent.json.result as { id?: string }).id)!;
+    expect(own).toMatch(/.+/);
+    const r = await signedCall(`${sb.url}/a2a/in`, a2aKey(B).verifier.handle, other, JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'CancelTask', params: { id: own } }));
+    // The agent answers for itself (a finished task cannot be cancelled); HELM allowed and forwarded it.
+    expect(r.json.error === undefined || !String((r.json.error as { message: string }).message).startsWith('A2A_')).toBe(true);
+    expect(body(last(await decisions(B, 'a2a.receive')))).toMatchObject({ verdict: 'ALLOW' });
+  }, 30_000);
+
   test('another caller cannot get or cancel a task it did not create', async () => {
     for (const method of ['tasks/get', 'tasks/cancel']) {
       const r = await signedCall(`${sb.url}/a2a/in`, a2aKey(B).verifier.handle, other, JSON.stringify({ jsonrpc: '2.0', id: 7, method, params: { id: taskId } }));

@@ -7,14 +7,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signCard } from '../../kernel/a2a/card.js';
 import { mintDelegation, type DecisionRef } from '../../kernel/a2a/delegation.js';
-import { bodyDigest, signRequest, type RequestAuth } from '../../kernel/a2a/request-auth.js';
-import { toB64u } from '../../kernel/a2a/b64url.js';
-import { nodeSuite } from '../../kernel/crypto/node.js';
+import type { RequestAuth } from '../../kernel/a2a/request-auth.js';
 import type { DecodedNode } from '../../kernel/contracts/node.js';
 import { testKey } from '../evidence/fixtures.js';
 import { sidecarBundle } from '../sidecar/support.js';
 import { client, message, startAgent, type TestAgent } from './agents.js';
-import { a2aKey, Volume, type Sidecar } from './pods.js';
+import { a2aKey, helmError, signedCall, Volume, type Sidecar } from './pods.js';
 
 const A = 'agent-a-pod';
 const B = 'agent-b-pod';
@@ -35,16 +33,8 @@ const last = <T>(xs: T[]): T => xs[xs.length - 1]!;
 const rpc = (skill: string, said = 'hello', id = 1) => JSON.stringify({ jsonrpc: '2.0', id, method: 'SendMessage', params: { message: { messageId: `m-${id}-${said}`, role: 'ROLE_USER', parts: [{ text: said }] }, metadata: { 'helm.skill': skill } } });
 
 /** A request to B's inbound surface signed as some caller would (the test holds the caller's key). */
-async function direct(signer: ReturnType<typeof testKey>, text: string, auth: Partial<RequestAuth> = {}): Promise<{ status: number; json: Record<string, unknown>; send: () => Promise<Record<string, unknown>> }> {
-  const bytes = new TextEncoder().encode(text);
-  const a: RequestAuth = { keyid: signer.verifier.handle, aud: a2aKey(B).verifier.handle, ts: new Date().toISOString(), nonce: toB64u(crypto.getRandomValues(new Uint8Array(16))), parent: null, delegation: null, ...auth };
-  const headers = { 'content-type': 'application/json', 'a2a-version': '1.0', ...signRequest(signer, 'POST', '/a2a/in', bodyDigest(nodeSuite, bytes), a) };
-  const send = async () => (await (await fetch(`${sb.url}/a2a/in`, { method: 'POST', body: bytes, headers })).json()) as Record<string, unknown>;
-  const r = await fetch(`${sb.url}/a2a/in`, { method: 'POST', body: bytes, headers });
-  return { status: r.status, json: (await r.json()) as Record<string, unknown>, send };
-}
-
-const errorOf = (j: Record<string, unknown>) => (j.error as { message: string; data: { helm: { reasonCode: string; decision: string | null } } } | undefined) ?? null;
+const direct = (signer: ReturnType<typeof testKey>, text: string, auth: Partial<RequestAuth> = {}) => signedCall(`${sb.url}/a2a/in`, a2aKey(B).verifier.handle, signer, text, auth);
+const errorOf = helmError;
 
 beforeAll(async () => {
   vol = await Volume.create([A, B]);
