@@ -30,4 +30,12 @@ describe('backlog gate', () => {
     over = false;
     expect((await h.pep.decide(lookup())).verdict).toBe('ALLOW');
   });
+
+  it('passes the decide options through below the mark: a decision still cites the decisions it follows', async () => {
+    const first = await h.pep.decide(lookup());
+    const o = await h.pep.decide(lookup(), { follows: [first.decision!.entryHash] });
+    expect(o.verdict).toBe('ALLOW');
+    const r = await receiptOf(h, o);
+    expect(r.decision.statement.predicate.parents).toEqual(expect.arrayContaining([{ hash: first.decision!.entryHash }]));
+  });
 });
