@@ -11,7 +11,7 @@ describe('npm run bench -- --smoke', () => {
     expect(run.stderr).not.toMatch(/Error|ENOENT/);
     expect(run.status).toBe(0);
     const out = JSON.parse(run.stdout) as { results: Record<string, unknown> };
-    expect(Object.keys(out.results).sort()).toEqual(['compare', 'decision', 'export', 'mcp', 'proxy', 'sandbox', 'sandbox-sidecar', 'sidecar', 'sign', 'startup', 'store', 'verify', 'webhook']);
+    expect(Object.keys(out.results).sort()).toEqual(['compare', 'decision', 'export', 'fleet', 'mcp', 'proxy', 'sandbox', 'sandbox-sidecar', 'sidecar', 'sign', 'startup', 'store', 'verify', 'webhook']);
     for (const r of Object.values(out.results)) expect(r).toEqual(expect.any(Object));
   }, 300_000);
 });
