@@ -104,7 +104,7 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
       bucket.destroy();
       await col.stop();
     }
-  }, 180_000);
+  }, Math.max(180_000, Number(process.env.HELM_FLEET_WRITERS ?? 5) * Number(process.env.HELM_FLEET_RECEIPTS ?? 600) * 6)); // the full size gets ~10 min
 
   describe('collector refusals (tlog-witness status codes) and fault injection', () => {
     let config: BucketConfig;
