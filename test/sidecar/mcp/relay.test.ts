@@ -200,6 +200,8 @@ describe('a 2026-07-28 client that never retries', () => {
     const chain = await chainOf(quick.h, callId);
     expect(nodeBody(chain.effect!)).toMatchObject({ status: 'failed', confirmed: false });
     await expect(c.callTool({ ...params, inputResponses: { [key]: SAMPLED }, requestState: first.requestState } as never, { allowInputRequired: true })).rejects.toThrow(/MCP_INPUT_STATE_UNKNOWN/);
+    // The refusal is its own decision: the abandoned call's chain still has exactly one.
+    expect((await chainOf(quick.h, callId)).decision.entryHash).toBe(chain.decision.entryHash);
     await c.close();
   });
 });
