@@ -118,7 +118,8 @@ class Suspended {
         this.wake = null;
         resolve();
       };
-      void this.outcome.finally(() => this.wake?.());
+      const wake = () => this.wake?.();
+      this.outcome.then(wake, wake);
     });
   }
 }
@@ -160,7 +161,8 @@ export class InputRounds {
       const caps = envelope(ctx)[CLIENT_CAPABILITIES_META_KEY];
       s = new Suspended(tool, argsText, ctx, typeof caps === 'object' && caps !== null ? (caps as Record<string, unknown>) : {});
       s.outcome = start(s.link(downstream), s.abort.signal);
-      void s.outcome.finally(() => (s.settled = true));
+      const settle = () => void (s.settled = true);
+      s.outcome.then(settle, settle);
     }
     // A client that gives up on this round (closes the request, cancels it) gives up on the call.
     const cancel = () => s.abort.abort(ctx.mcpReq.signal.reason);

@@ -87,8 +87,9 @@ export function serverBuilder(core: GatewayCore, drifts: DriftLedger, onListed?:
           signal,
           client,
           ...(typeof progressToken === 'string' || typeof progressToken === 'number' ? { progressToken } : {}),
-          ...(callId !== undefined ? { callId } : {}),
-          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+          // A refused resumption is a decision of its own: it does not reuse the call's id or key.
+          ...(callId !== undefined && !refusal ? { callId } : {}),
+          ...(idempotencyKey !== undefined && !refusal ? { idempotencyKey } : {}),
         });
       let out: CallOutcome;
       if (isModernRequest(ctx) && !('refusal' in judged)) {

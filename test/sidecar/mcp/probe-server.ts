@@ -6,10 +6,12 @@
 // - list_roots: asks the client for its roots and returns them as JSON text;
 // - log_levels: logs one message at each of debug, info, warning, error (the SDK filters them by
 //   the level the connection set with logging/setLevel), then returns.
+// At `modernUrl` the same process serves the 2026-07-28 era statelessly (createMcpHandler) with one
+// tool, sample_mrtr, which asks for sampling the way that era does: an input_required result.
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
-import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import { isInitializeRequest, Server, type CallToolResult } from '@modelcontextprotocol/server';
+import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler, inputRequired, isInitializeRequest, Server, type CallToolResult, type CreateMessageResult } from '@modelcontextprotocol/server';
 
 const EMPTY = { type: 'object' as const, properties: {} };
 export const PROBE_TOOLS = ['hang', 'sample_later', 'list_roots', 'log_levels'].map((name) => ({ name, description: `probe: ${name}`, inputSchema: EMPTY }));
@@ -24,8 +26,12 @@ export interface ProbeRecord {
   rootsChanged: number;
 }
 
+export const MRTR_TOOL = { name: 'sample_mrtr', description: 'probe: sampling as an input_required round', inputSchema: EMPTY };
+
 export interface ProbeServer {
   url: string;
+  /** The 2026-07-28 endpoint (stateless). */
+  modernUrl: string;
   record: ProbeRecord;
   close(): Promise<void>;
 }
@@ -78,7 +84,25 @@ export async function startProbeServer(): Promise<ProbeServer> {
     return server;
   }
 
+  const modern = toNodeHandler(
+    createMcpHandler(() => {
+      const server = new Server({ name: 'helm-probe-server-2026', version: '1.0.0' }, { capabilities: { tools: {} } });
+      server.setRequestHandler('tools/list', async () => ({ tools: [MRTR_TOOL] }));
+      server.setRequestHandler('tools/call', async (_req, ctx) => {
+        const answer = ctx.mcpReq.inputResponses?.sample as CreateMessageResult | undefined;
+        if (answer === undefined) return inputRequired({ inputRequests: { sample: inputRequired.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'asked in a round' } }], maxTokens: 10 }) } }) as never;
+        const c = answer.content as { type: string; text?: string };
+        return text(`round answer: ${c.text ?? c.type}`);
+      });
+      return server;
+    }),
+  );
+
   const http: HttpServer = createServer((req, res) => {
+    if (req.url?.startsWith('/modern')) {
+      void modern(req, res);
+      return;
+    }
     void (async () => {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
@@ -98,8 +122,10 @@ export async function startProbeServer(): Promise<ProbeServer> {
     });
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
   return {
-    url: `http://127.0.0.1:${(http.address() as { port: number }).port}/mcp`,
+    url: `${base}/mcp`,
+    modernUrl: `${base}/modern`,
     record,
     async close() {
       await Promise.allSettled([...sessions.values()].map((t) => t.close()));

@@ -174,6 +174,38 @@ describe('client 2.x (2026-07-28)', () => {
   });
 });
 
+describe('a 2026-07-28 client that never retries', () => {
+  let quick: Rig;
+  beforeAll(async () => {
+    quick = await startRig({
+      upstreams: () => [{ name: 'conformance', transport: 'http', url: server.url, protocol: 'legacy' }],
+      bundleDoc: grantEverythingBundle(),
+      gateway: { naming: 'own', callTimeoutMs: 300 },
+    });
+  });
+  afterAll(async () => {
+    await quick?.close();
+  });
+
+  it('abandons its call after callTimeoutMs: the upstream request ends with a failed effect and a late retry is refused', async () => {
+    const c = new ClientV2({ name: 'silent-v2', version: '2.0.0' }, { capabilities: { sampling: {} }, versionNegotiation: { mode: 'auto' }, inputRequired: { autoFulfill: false } });
+    await c.connect(new TransportV2(new URL(`${quick.url}/mcp`)));
+    const callId = 'abandoned-call';
+    const params = { name: 'test_sampling', arguments: { prompt: 'hello' }, _meta: { 'helm.mindburn.org/toolCallId': callId } };
+    const first = (await c.callTool(params, { allowInputRequired: true })) as unknown as { inputRequests: Record<string, unknown>; requestState: string };
+    const key = Object.keys(first.inputRequests)[0]!;
+    // Nothing is sent: the gateway gives up on its own once callTimeoutMs has passed.
+    const effectOf = async () => (await chainOf(quick.h, callId).catch(() => null))?.effect;
+    for (let i = 0; i < 250 && (await effectOf()) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    const chain = await chainOf(quick.h, callId);
+    expect(nodeBody(chain.effect!)).toMatchObject({ status: 'failed', confirmed: false });
+    await expect(c.callTool({ ...params, inputResponses: { [key]: SAMPLED }, requestState: first.requestState } as never, { allowInputRequired: true })).rejects.toThrow(/MCP_INPUT_STATE_UNKNOWN/);
+    // The refusal is its own decision: the abandoned call's chain still has exactly one.
+    expect((await chainOf(quick.h, callId)).decision.entryHash).toBe(chain.decision.entryHash);
+    await c.close();
+  });
+});
+
 // Runs last: every decision above (including the denials) verifies offline and re-decides identically.
 it('every decision verifies offline and replays identically (helmctl verify / replay)', async () => {
   const v = await verifyVolume(rig);

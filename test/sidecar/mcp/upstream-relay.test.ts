@@ -7,7 +7,7 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, CreateMessageRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { grantEverythingBundle } from './conformance-bundle.js';
-import { PROBE_TOOLS, startProbeServer, type ProbeServer } from './probe-server.js';
+import { MRTR_TOOL, PROBE_TOOLS, startProbeServer, type ProbeServer } from './probe-server.js';
 import { nodeSuite } from '../../../kernel/crypto/node.js';
 import { exportPack } from '../../../kernel/evidence/export.js';
 import { replayPack } from '../../../kernel/evidence/replay.js';
@@ -42,7 +42,7 @@ interface Host {
   close(): Promise<void>;
 }
 
-async function v1(): Promise<Host> {
+async function v1(url = `${rig.url}/mcp`): Promise<Host> {
   const c = new ClientV1({ name: 'host-v1', version: '1.0.0' }, { capabilities: { sampling: {} } });
   const host: Host = {
     sampled: 0,
@@ -50,11 +50,11 @@ async function v1(): Promise<Host> {
     close: () => c.close(),
   };
   c.setRequestHandler(CreateMessageRequestSchema, async () => ((host.sampled += 1), SAMPLED));
-  await c.connect(new TransportV1(new URL(`${rig.url}/mcp`)));
+  await c.connect(new TransportV1(new URL(url)));
   return host;
 }
 
-async function v2(mode: 'legacy' | 'auto'): Promise<Host> {
+async function v2(mode: 'legacy' | 'auto', url = `${rig.url}/mcp`): Promise<Host> {
   const c = new ClientV2({ name: 'host-v2', version: '2.0.0' }, { capabilities: { sampling: {} }, versionNegotiation: { mode } });
   const host: Host = {
     sampled: 0,
@@ -62,7 +62,7 @@ async function v2(mode: 'legacy' | 'auto'): Promise<Host> {
     close: () => c.close(),
   };
   c.setRequestHandler('sampling/createMessage', async () => ((host.sampled += 1), SAMPLED));
-  await c.connect(new TransportV2(new URL(`${rig.url}/mcp`)));
+  await c.connect(new TransportV2(new URL(url)));
   return host;
 }
 
@@ -141,6 +141,35 @@ describe('logging/setLevel is per session', () => {
     expect(quiet.seen).toEqual(['probe error']);
     await verbose.close();
     await quiet.close();
+  });
+});
+
+describe('a 2026-07-28 upstream asking with input_required', () => {
+  let modern: Rig;
+  beforeAll(async () => {
+    modern = await startRig({
+      upstreams: () => [{ name: 'modern', transport: 'http', url: probe.modernUrl, protocol: '2026-07-28' }],
+      bundleDoc: grantEverythingBundle([MRTR_TOOL]),
+      gateway: { naming: 'own' },
+    });
+  });
+  afterAll(async () => {
+    await modern?.close();
+  });
+
+  it.each([
+    ['sdk 1.x', (url: string) => v1(url)],
+    ['client 2.x (2025 era)', (url: string) => v2('legacy', url)],
+    ['client 2.x (2026-07-28)', (url: string) => v2('auto', url)],
+  ])('%s is asked (decided, linked to the call) and the round completes', async (_name, connect) => {
+    const host = await connect(`${modern.url}/mcp`);
+    const r = (await host.call('sample_mrtr', `mrtr-${_name}`)) as { content: Array<{ text: string }> };
+    expect(r.content[0]!.text).toBe('round answer: sampled');
+    expect(host.sampled).toBe(1);
+    const call = await chainOf(modern.h, `mrtr-${_name}`);
+    const asked = [...(await decodedLog(modern.h.logDir)).values()].filter((n) => n.kind === 'decision' && nodeBody(n).tool === 'mcp:sampling/createMessage' && String(nodeBody(n).callId).endsWith(`@${call.decision.entryHash}`));
+    expect(asked.map((n) => nodeBody(n).verdict)).toEqual(['ALLOW']);
+    await host.close();
   });
 });
 
