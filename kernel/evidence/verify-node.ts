@@ -24,16 +24,17 @@ const INLINE_BELOW = 64;
  */
 const CHUNK = 1024;
 
+/** Lines back to back, each after one 0x00 byte: the RFC 6962 leaf prefix, so the worker hashes leaves in place. */
 function packLines(lines: readonly Uint8Array[], id: number): PackedLines {
   const offsets = new Float64Array(lines.length + 1);
   let total = 0;
   lines.forEach((l, i) => {
     offsets[i] = total;
-    total += l.length;
+    total += 1 + l.length;
   });
   offsets[lines.length] = total;
-  const data = new Uint8Array(total);
-  lines.forEach((l, i) => data.set(l, offsets[i]!));
+  const data = new Uint8Array(total); // zero-filled: every prefix byte is already 0x00
+  lines.forEach((l, i) => data.set(l, offsets[i]! + 1));
   return { id, count: lines.length, data, offsets };
 }
 
