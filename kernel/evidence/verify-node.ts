@@ -24,16 +24,17 @@ const INLINE_BELOW = 64;
  */
 const CHUNK = 1024;
 
+/** Lines back to back, each after one 0x00 byte: the RFC 6962 leaf prefix, so the worker hashes leaves in place. */
 function packLines(lines: readonly Uint8Array[], id: number): PackedLines {
   const offsets = new Float64Array(lines.length + 1);
   let total = 0;
   lines.forEach((l, i) => {
     offsets[i] = total;
-    total += l.length;
+    total += 1 + l.length;
   });
   offsets[lines.length] = total;
-  const data = new Uint8Array(total);
-  lines.forEach((l, i) => data.set(l, offsets[i]!));
+  const data = new Uint8Array(total); // zero-filled: every prefix byte is already 0x00
+  lines.forEach((l, i) => data.set(l, offsets[i]! + 1));
   return { id, count: lines.length, data, offsets };
 }
 
@@ -128,15 +129,18 @@ export class VerifyPool {
     });
   }
 
-  /** Runs `n` chunks over the workers, pulled in order by whichever worker is free; results in chunk order. */
-  private async distribute<R>(n: number, make: (i: number) => { req: WorkerRequest; transfer: ArrayBuffer[] }): Promise<R[]> {
+  /**
+   * Runs `n` chunks over the workers, pulled in order by whichever worker is free; each reply is
+   * turned into its result as it arrives (while the workers go on), results in chunk order.
+   */
+  private async distribute<T, R>(n: number, make: (i: number) => { req: WorkerRequest; transfer: ArrayBuffer[] }, done: (reply: T, i: number) => R): Promise<R[]> {
     const out = new Array<R>(n);
     let next = 0;
     const lane = async (w: Worker): Promise<void> => {
       while (next < n) {
         const i = next++;
         const { req, transfer } = make(i);
-        out[i] = await this.post<R>(w, req, transfer);
+        out[i] = done(await this.post<T>(w, req, transfer), i);
       }
     };
     await Promise.all(this.workers.flatMap((w) => [lane(w), lane(w)]));
@@ -147,13 +151,19 @@ export class VerifyPool {
   readonly decodeMany: DecodeMany = async (lines) => {
     if (lines.length < INLINE_BELOW) return unpackDecoded(decodePacked(packLines(lines, -1)), lines);
     const c = this.chunk;
-    const replies = await this.distribute<DecodeReply>(Math.ceil(lines.length / c), (i) => {
-      const b = packLines(lines.slice(i * c, (i + 1) * c), this.nextId++);
-      this.decoded += b.count;
-      return { req: { op: 'decode', ...b }, transfer: [b.data.buffer, b.offsets.buffer] as ArrayBuffer[] };
-    });
-    for (const r of replies) this.leaves += r.leaves.length / 32;
-    return replies.flatMap((r, i) => unpackDecoded(r, lines.slice(i * c, (i + 1) * c)));
+    const parts = await this.distribute(
+      Math.ceil(lines.length / c),
+      (i) => {
+        const b = packLines(lines.slice(i * c, (i + 1) * c), this.nextId++);
+        this.decoded += b.count;
+        return { req: { op: 'decode', ...b }, transfer: [b.data.buffer, b.offsets.buffer] as ArrayBuffer[] };
+      },
+      (r: DecodeReply, i) => {
+        this.leaves += r.leaves.length / 32;
+        return unpackDecoded(r, lines.slice(i * c, (i + 1) * c));
+      },
+    );
+    return parts.flat();
   };
 
   /** Verifies the tasks on the workers, chunk by chunk; results in task order. */
@@ -161,11 +171,15 @@ export class VerifyPool {
     const lengthOk = (t: SignatureTask): boolean => t.publicKey.length === 32 && t.signature.length === 64;
     if (tasks.length < INLINE_BELOW) return [...verifyPacked(pack(tasks, -1))].map((x, i) => x === 1 && lengthOk(tasks[i]!));
     const c = this.chunk;
-    const parts = await this.distribute<Uint8Array>(Math.ceil(tasks.length / c), (i) => {
-      const b = pack(tasks.slice(i * c, (i + 1) * c), this.nextId++);
-      this.dispatched += b.count;
-      return { req: { op: 'verify', ...b }, transfer: [b.keys.buffer, b.sigs.buffer, b.messages.buffer, b.offsets.buffer] as ArrayBuffer[] };
-    });
+    const parts = await this.distribute(
+      Math.ceil(tasks.length / c),
+      (i) => {
+        const b = pack(tasks.slice(i * c, (i + 1) * c), this.nextId++);
+        this.dispatched += b.count;
+        return { req: { op: 'verify', ...b }, transfer: [b.keys.buffer, b.sigs.buffer, b.messages.buffer, b.offsets.buffer] as ArrayBuffer[] };
+      },
+      (r: Uint8Array) => r,
+    );
     const out: boolean[] = [];
     for (const p of parts) for (const x of p) out.push(x === 1);
     return out.map((ok, i) => ok && lengthOk(tasks[i]!));

@@ -5,7 +5,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { nodeSuite } from '../crypto/node.js';
 import type { HashRef, Statement } from '../contracts/node.js';
 import type { NodeKind } from '../contracts/schemas.js';
-import { leafHash } from '../proofgraph/merkle.js';
 import { decodeInline, type DecodeOutcome } from './graph-check.js';
 
 export interface PackedBatch {
@@ -23,8 +22,9 @@ export interface PackedBatch {
 export interface PackedLines {
   id: number;
   count: number;
+  /** Each line preceded by one 0x00 byte (the RFC 6962 leaf prefix). */
   data: Uint8Array;
-  /** count + 1 offsets into data. */
+  /** count + 1 offsets into data: line i is data[offsets[i] + 1, offsets[i + 1]). */
   offsets: Float64Array;
 }
 
@@ -86,8 +86,10 @@ export function decodePacked(b: PackedLines): DecodeReply {
   const sigs: Uint8Array[] = [];
   const leaves = new Uint8Array(32 * b.count);
   for (let i = 0; i < b.count; i++) {
-    const line = b.data.subarray(b.offsets[i]!, b.offsets[i + 1]!);
-    leaves.set(leafHash(nodeSuite, line), 32 * i);
+    const prefixed = b.data.subarray(b.offsets[i]!, b.offsets[i + 1]!);
+    const line = prefixed.subarray(1);
+    // The leaf hash SHA-256(0x00 || entry) of merkle.ts's leafHash, without copying the entry.
+    leaves.set(nodeSuite.sha256(prefixed), 32 * i);
     const r = decodeInline(nodeSuite, line);
     if ('error' in r) {
       items.push(JSON.stringify(r.error));

@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import type { VerifyReport } from '../../kernel/evidence/verify-core.js';
 import { verifyPackNode, VerifyPool } from '../../kernel/evidence/verify-node.js';
 import { policyFor } from './fixtures.js';
-import { repack } from './tamper.js';
+import { nodeSuite } from '../../kernel/crypto/node.js';
+import { leafHash } from '../../kernel/proofgraph/merkle.js';
+import { lines, repack, unpack } from './tamper.js';
 import { A_ENTRIES, buildVariants } from './variants.js';
 
 const vs = await buildVariants(20);
@@ -66,5 +68,13 @@ describe('worker threads and the calling thread give identical reports', () => {
     expect(pool.dispatched).toBeGreaterThan(1000);
     expect(pool.leaves).toBe(pool.decoded);
     expect(pool.answered.every((n) => n > 20)).toBe(true);
+  });
+
+  it('hands back the RFC 6962 leaf hash of every entry, decodable or not', async () => {
+    const entries = [...lines(unpack(vs.valid).get(A_ENTRIES)!), new TextEncoder().encode('not an entry')];
+    const many = Array.from({ length: 5 }, () => entries).flat(); // enough to go to the workers
+    const out = await pool.decodeMany(many);
+    expect(out.map((o) => Buffer.from(o.leaf!).toString('hex'))).toEqual(many.map((l) => Buffer.from(leafHash(nodeSuite, l)).toString('hex')));
+    expect('error' in out.at(-1)!).toBe(true);
   });
 });
