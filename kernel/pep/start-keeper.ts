@@ -1,5 +1,6 @@
 // Keeps the start-up snapshot current: a second fold (the writer's chain and the PEP state) that
-// follows the log as entries become durable, written out on demand (the sidecar does it after
+// follows the log, folding each entry as it becomes durable (never holding entries until a save),
+// written out on demand (the sidecar does it after
 // each periodic checkpoint and at a clean stop). It folds recorded entries only, never the live
 // PEP state, so the snapshot is exactly what a full rebuild of the same prefix gives.
 import type { SigningKey } from '../crypto/signing-key.js';
@@ -17,6 +18,9 @@ export class StartSnapshotKeeper {
   /** Durable entries this run wrote, not folded yet: parsed back, not decoded (the writer checked them). */
   private readonly waiting = new Map<number, { entry: Uint8Array; entryHash: HashRef }>();
   private savedSize = -1;
+  /** Set once the start's catch-up read is folded: from then on entries are folded as they arrive. */
+  private following = false;
+  private broken: Error | null = null;
 
   private constructor(
     private readonly writer: ProofGraphWriter,
@@ -43,13 +47,41 @@ export class StartSnapshotKeeper {
     const k = new StartSnapshotKeeper(o.writer, o.logDir, o.nodeKey, chain, fold, pep.size);
     // Listen before reading, so an entry that becomes durable meanwhile is not missed.
     o.writer.onDurable = (index, entry, entryHash) => {
-      if (index >= k.size) k.waiting.set(index, { entry, entryHash });
+      if (index < k.size || k.broken) return;
+      try {
+        // In order (the usual case): folded now, so no entry's bytes are held until the next save.
+        if (k.following && index === k.size) {
+          k.apply(parseOwnEntry(entry, entryHash));
+          k.drain();
+        } else k.waiting.set(index, { entry, entryHash });
+      } catch (e) {
+        // Never on the decision path: a fold that fails stops the keeper (save() reports it), not the append.
+        k.broken = e instanceof Error ? e : new Error(String(e));
+        k.waiting.clear();
+      }
     };
     // Only from the chain's resume point: both folds already hold everything before it.
     const log = await readLog(o.logDir, { from: base.size });
     for (const e of log.entries.slice(0, pep.size - log.first)) chain.apply(e);
     for (const e of log.entries.slice(k.size - log.first)) k.apply(decodeNode(o.suite, e));
+    k.following = true;
+    k.drain();
     return k;
+  }
+
+  /** Durable entries not folded yet (they arrived out of order, or while the start caught up). */
+  get pendingEntries(): number {
+    return this.waiting.size;
+  }
+
+  /** The log size the folds have reached. */
+  get foldedSize(): number {
+    return this.size;
+  }
+
+  private drain(): void {
+    for (let e = this.waiting.get(this.size); e !== undefined; e = this.waiting.get(this.size)) this.apply(parseOwnEntry(e.entry, e.entryHash));
+    for (const i of this.waiting.keys()) if (i < this.size) this.waiting.delete(i);
   }
 
   /** One decode (or parse) per entry feeds both folds. */
@@ -66,8 +98,8 @@ export class StartSnapshotKeeper {
    * clean stop). Returns the size written, or null.
    */
   async save(o: { force?: boolean; minGrowth?: number } = {}): Promise<number | null> {
-    for (let e = this.waiting.get(this.size); e !== undefined; e = this.waiting.get(this.size)) this.apply(parseOwnEntry(e.entry, e.entryHash));
-    for (const i of this.waiting.keys()) if (i < this.size) this.waiting.delete(i);
+    if (this.broken) throw new Error(`the start-up snapshot keeper stopped following the log at size ${this.size}: ${this.broken.message}`);
+    this.drain();
     if (this.size === 0 || this.size === this.savedSize) return null;
     if (!o.force && this.size - Math.max(0, this.savedSize) < (o.minGrowth ?? 1000)) return null;
     const { root, ...tree } = this.writer.treeAt(this.size);

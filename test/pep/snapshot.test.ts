@@ -97,6 +97,19 @@ describe('start-up snapshots', () => {
     await second.writer.close();
   });
 
+  it('the keeper folds each entry as it becomes durable: it holds no entry bytes between saves', async () => {
+    const run = await start({ keep: true });
+    for (let i = 0; i < 40; i++) await run.pep.decide(lookup());
+    // Before: every durable entry waited (with its pooled buffer) for the next save, i.e. for the
+    // next heartbeat: under load that is a minute of receipts held in memory, then folded at once.
+    expect(run.keeper!.pendingEntries).toBe(0);
+    expect(run.keeper!.foldedSize).toBe(run.writer.size);
+    const savedAt = await run.keeper!.save({ force: true });
+    expect(savedAt).toBe(run.writer.size);
+    await run.pep.close();
+    await run.writer.close();
+  });
+
   it('a snapshot edited on the volume is refused (signature), and the start rebuilds in full', async () => {
     const [header, body] = (await readFile(snapshotPath(h.logDir), 'utf8')).split('\n') as [string, string];
     const snap = JSON.parse(body) as StartSnapshot;
