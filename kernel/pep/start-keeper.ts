@@ -42,7 +42,7 @@ export class StartSnapshotKeeper {
     if (r.snapshot === undefined) throw new Error('the PEP was not restored by a fold (no snapshot of it)');
     const pep = { size: r.nodes, snapshot: r.snapshot as PepSnapshot };
     if (pep.size < base.size) throw new Error(`the PEP was restored at log size ${pep.size}, before the writer's chain (${base.size})`);
-    const chain = ChainFold.from(base.chain, o.suite);
+    const chain = ChainFold.from(base.chain, o.suite, o.writer.parentWindow);
     const fold = stateFromSnapshot(pep.snapshot, o.suite);
     const k = new StartSnapshotKeeper(o.writer, o.logDir, o.nodeKey, chain, fold, pep.size);
     // Listen before reading, so an entry that becomes durable meanwhile is not missed.

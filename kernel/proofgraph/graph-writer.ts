@@ -10,7 +10,7 @@ import type { DsseEnvelope, EnvelopeSigner } from '../contracts/dsse.js';
 import { encodeNode, hashRef, isCrossLog, statementError, type HashRef, type ParentRef } from '../contracts/node.js';
 import type { NodeKind } from '../contracts/schemas.js';
 import { signCheckpoint } from './checkpoint.js';
-import { ChainFold, type ChainSnapshot } from './chain-state.js';
+import { ChainFold, PARENT_WINDOW, rememberLamport, type ChainSnapshot } from './chain-state.js';
 import { checkStartSnapshot, readStartSnapshot, treeResumeOf, type LoadedSnapshot } from './start-snapshot.js';
 import { toBase64 } from '../crypto/bytes.js';
 import { formatTime, type Clock } from './clock.js';
@@ -41,6 +41,8 @@ export interface ProofGraphWriterOptions {
   trustEvents?: readonly DsseEnvelope[];
   policyDigest?: HashRef | null;
   segmentMaxBytes?: number;
+  /** Same-log parents are accepted among this many latest entries (default PARENT_WINDOW). */
+  parentWindow?: number;
 }
 
 export interface AppendOptions {
@@ -90,7 +92,7 @@ export class ProofGraphWriter {
 
   private constructor(
     private readonly store: LogWriter,
-    private readonly opts: Required<Pick<ProofGraphWriterOptions, 'nodeKey' | 'logKey' | 'clock' | 'suite' | 'software' | 'heartbeatIntervalUs' | 'checkpointEvery'>> & { policyDigest: HashRef | null },
+    private readonly opts: Required<Pick<ProofGraphWriterOptions, 'nodeKey' | 'logKey' | 'clock' | 'suite' | 'software' | 'heartbeatIntervalUs' | 'checkpointEvery' | 'parentWindow'>> & { policyDigest: HashRef | null },
     readonly recovery: RecoveryReport,
   ) {
     this.origin = store.origin;
@@ -119,6 +121,7 @@ export class ProofGraphWriter {
         heartbeatIntervalUs: o.heartbeatIntervalUs ?? 60_000_000,
         checkpointEvery: o.checkpointEvery ?? 1000,
         policyDigest: o.policyDigest ?? null,
+        parentWindow: o.parentWindow ?? PARENT_WINDOW,
       },
       store.recovery,
     );
@@ -138,7 +141,7 @@ export class ProofGraphWriter {
    * entries, folding only the rest) and records how the previous run ended.
    */
   private async resume(dir: string, trustEvents: readonly DsseEnvelope[], from: { size: number; chain: ChainSnapshot } | null): Promise<void> {
-    const fold = from ? ChainFold.from(from.chain, this.opts.suite) : new ChainFold(this.opts.suite);
+    const fold = from ? ChainFold.from(from.chain, this.opts.suite, this.opts.parentWindow) : new ChainFold(this.opts.suite, this.opts.parentWindow);
     // A snapshot of the whole log (a clean stop) leaves nothing to read.
     const tailFrom = from?.size ?? 0;
     const tail = tailFrom < this.store.size ? (await readLog(dir, { from: tailFrom })).entries : [];
@@ -177,6 +180,16 @@ export class ProofGraphWriter {
 
   get size(): number {
     return this.store.size;
+  }
+
+  /** How many latest entries are accepted as same-log parents (chain-state.ts PARENT_WINDOW). */
+  get parentWindow(): number {
+    return this.opts.parentWindow;
+  }
+
+  /** Entries whose Lamport value the writer holds (at most parentWindow). */
+  get knownParents(): number {
+    return this.lamports.size;
   }
 
   /** The log's Merkle root at `size` (at most the entries accepted so far). */
@@ -236,7 +249,7 @@ export class ProofGraphWriter {
         parents.push({ origin: p.origin, index: p.index, hash: p.hash });
       } else {
         pl = this.lamports.get(p.hash);
-        if (pl === undefined) throw new GraphWriterError('ERR_PARENT_UNKNOWN', `parent ${p.hash} is not in log ${this.origin}`);
+        if (pl === undefined) throw new GraphWriterError('ERR_PARENT_UNKNOWN', `parent ${p.hash} is not among the latest ${this.opts.parentWindow} entries of log ${this.origin}`);
         parents.push({ hash: p.hash });
       }
       lamport = Math.max(lamport, pl);
@@ -263,7 +276,7 @@ export class ProofGraphWriter {
     this.lastHash = encoded.entryHash;
     this.lastLamport = predicate.lamport;
     this.lastTimeMs = timeMs;
-    this.lamports.set(encoded.entryHash, predicate.lamport);
+    rememberLamport(this.lamports, encoded.entryHash, predicate.lamport, this.opts.parentWindow);
     const node: AppendedNode = { kind, index: predicate.index, lamport: predicate.lamport, entryHash: encoded.entryHash, time: predicate.time, origin: this.origin };
     if (++this.sinceCheckpoint >= this.opts.checkpointEvery) {
       this.sinceCheckpoint = 0;

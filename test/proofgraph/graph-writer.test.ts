@@ -102,4 +102,30 @@ describe('ProofGraphWriter', () => {
       await t.cleanup();
     }
   });
+
+  it('knows the Lamport values of a bounded window of latest entries only; the snapshot and a restart keep the same window', async () => {
+    const { keys, t, clock } = await setup();
+    const open = () =>
+      ProofGraphWriter.open({ root: t.dir, writerId: 'w1', origin: ORIGIN, nodeKey: keys.logs[ORIGIN]!.node, logKey: keys.logs[ORIGIN]!.log, clock: clock.read, trustEvents: [publishEvent(keys, ORIGIN)], checkpointEvery: 5, parentWindow: 12 });
+    try {
+      const w = await open();
+      const calls: Array<Awaited<ReturnType<typeof toolCall>>> = [];
+      for (let i = 0; i < 10; i++) calls.push(await toolCall(w, clock, `c${i}`));
+      // Memory stays bounded however long the log grows (before: one entry per node, for ever).
+      expect(w.knownParents).toBe(12);
+      const intentBody = { surface: 'mcp', callId: 'late', tool: 'files.read', principal: 'agent-1', argsDigest: `sha256:${'0'.repeat(64)}` };
+      await expect(w.append('intent', intentBody, { parents: [{ hash: calls[0]![1]!.entryHash }] })).rejects.toMatchObject({ code: 'ERR_PARENT_UNKNOWN', message: expect.stringMatching(/latest 12 entries/) });
+      const recent = await w.append('intent', intentBody, { parents: [{ hash: calls[9]![1]!.entryHash }] });
+      expect(recent.lamport).toBeGreaterThan(calls[9]![3]!.lamport);
+      await w.close();
+      const again = await open();
+      expect(again.knownParents).toBe(12);
+      await again.close();
+      // Only the index is bounded: the log keeps every node.
+      const nodes = await decodedLog(join(t.dir, 'w1'));
+      expect(nodes.length).toBeGreaterThan(40);
+    } finally {
+      await t.cleanup();
+    }
+  });
 });
