@@ -120,7 +120,12 @@ export const BROKEN_KERNELS: readonly BrokenKernel[] = [
     patch() {
       const orig = TrustRegistry.prototype.apply;
       TrustRegistry.prototype.apply = function (this: TrustRegistry, envelope: unknown, where: string) {
-        const predicate = (JSON.parse(Buffer.from(String((envelope as { payload?: unknown }).payload ?? ''), 'base64').toString() || '{}') as { predicate?: KeyEvent }).predicate;
+        let predicate: KeyEvent | undefined;
+        try {
+          predicate = (JSON.parse(Buffer.from(String((envelope as { payload?: unknown }).payload ?? ''), 'base64').toString()) as { predicate?: KeyEvent }).predicate;
+        } catch {
+          predicate = undefined; // not an event this patch concerns: the real apply judges it
+        }
         return predicate?.event === 'KEY_REVOKE' ? predicate : orig.call(this, envelope, where);
       };
       return () => {

@@ -18,9 +18,12 @@ async function runAt(level: string, patch?: () => () => void) {
   }
 }
 
-it('control: the unpatched in-process sidecar passes L2', async () => {
+it('control: the unpatched in-process sidecar passes L2 (without --crash-command the key rotation and revocation are not applicable)', async () => {
   const r = await runAt('L2');
   expect(failedIds(r.report)).toEqual([]);
+  for (const id of ['L2-TRUST-ROTATION', 'L2-TRUST-REVOCATION']) {
+    expect(r.report.requirements.find((q) => q.id === id)).toMatchObject({ status: 'not-applicable', detail: [expect.stringMatching(/^no --crash-command/)] });
+  }
   expect(r.code).toBe(0);
 }, 120_000);
 
