@@ -21,6 +21,8 @@ import { leafHash, verifyConsistency, verifyInclusion } from '../kernel/proofgra
 import type { Failures } from './expect.js';
 import { resignNode, tamperOneVerdict } from './tamper.js';
 import { loadSigningKey } from '../cli/key-files.js';
+import { parseVerifierKey } from '../kernel/crypto/keys.js';
+import type { KeyEvent } from '../kernel/trust/events.js';
 import type { Target } from './target.js';
 
 export interface Evidence {
@@ -236,10 +238,35 @@ async function crashDurability(t: Target, e: Evidence): Promise<Failures> {
   return f;
 }
 
+/** A copy of the pack with node `idx` of the kit's log signed again by `keyFile` alone, verified. */
+async function forgedBy(t: Target, e: Evidence, idx: number, keyFile: string): Promise<VerifyReport | null> {
+  const forged = resignNode(e.pack, t.kit.manifest.writerId, idx, await loadSigningKey(keyFile, 'retired node key'), await loadSigningKey(t.kit.paths.exporterKey, 'kit exporter key'));
+  return forged && verifyPackNode(forged, await loadPolicy(t.kit.paths.trustPolicy), {});
+}
+
+/** The key event a trust node records, or null. */
+function keyEvent(n: DecodedNode): KeyEvent | null {
+  if (n.kind !== 'trust') return null;
+  try {
+    return (JSON.parse(Buffer.from(String((body(n).event as { payload?: unknown } | undefined)?.payload ?? ''), 'base64').toString()) as { predicate: KeyEvent }).predicate;
+  } catch {
+    return null;
+  }
+}
+
+const handleOf = (vkey: string) => {
+  try {
+    return parseVerifierKey(vkey).handle;
+  } catch {
+    return vkey;
+  }
+};
+
 /**
  * After the rotation (rotation.ts) and the restart: the pack spans both keys and verifies, the old
- * key signs exactly the nodes before the rotation index and the new key the rest, the KEY_ROTATE
- * event is recorded, and a copy with a later node signed by the retired key is refused for it.
+ * key signs exactly the nodes from its publication to the rotation index and the new key the rest, the KEY_ROTATE
+ * event is recorded, and a copy with the node at the rotation index signed by the retired key is
+ * refused for the rotation (the revocation starts one index later, so it is the rotation alone).
  */
 async function trustRotation(t: Target, e: Evidence): Promise<Failures> {
   const r = t.rotation;
@@ -249,23 +276,49 @@ async function trustRotation(t: Target, e: Evidence): Promise<Failures> {
   const dir = t.kit.manifest.writerId;
   const nodes = e.logs.get(dir) ?? [];
   const signers = (n: DecodedNode) => n.signatures.map((s) => s.keyid).join(',');
-  const before = nodes.filter((n) => pred(n).index < r.fromIndex);
+  // The old key signs from its own publication (a kit rotated before has older keys before it).
+  const published = nodes.map(keyEvent).filter((ev) => ev && handleOf(ev.event === 'KEY_ROTATE' ? ev.newKey ?? '' : ev.event === 'KEY_PUBLISH' ? ev.key : '') === r.oldKey);
+  const oldFrom = Math.min(...published.map((ev) => ev!.fromIndex), r.fromIndex);
+  const before = nodes.filter((n) => pred(n).index >= oldFrom && pred(n).index < r.fromIndex);
   const after = nodes.filter((n) => pred(n).index >= r.fromIndex);
   for (const n of before) if (signers(n) !== r.oldKey) f.push(`${dir} index ${pred(n).index} (before the rotation at ${r.fromIndex}) is signed by ${signers(n)}, not the old key ${r.oldKey}`);
   for (const n of after) if (signers(n) !== r.newKey) f.push(`${dir} index ${pred(n).index} (from the rotation at ${r.fromIndex}) is signed by ${signers(n)}, not the new key ${r.newKey}`);
-  if (before.length === 0) f.push(`the pack holds no node of ${dir} before the rotation index ${r.fromIndex}`);
-  const eventText = (n: DecodedNode) => Buffer.from(String((body(n).event as { payload?: unknown } | undefined)?.payload ?? ''), 'base64').toString();
-  const rotated = after.some((n) => n.kind === 'trust' && eventText(n).includes('"KEY_ROTATE"'));
-  if (!rotated) f.push(`no trust node records the KEY_ROTATE event from index ${r.fromIndex}`);
-  const decision = after.filter((n) => n.kind === 'decision').at(-1);
-  if (!decision) return [...f, `no decision signed by the new key after the rotation at ${r.fromIndex}`];
+  if (before.length === 0) f.push(`the pack holds no node of ${dir} signed by the old key before the rotation index ${r.fromIndex}`);
+  if (!after.some((n) => keyEvent(n)?.event === 'KEY_ROTATE')) f.push(`no trust node records the KEY_ROTATE event from index ${r.fromIndex}`);
+  if (!after.some((n) => n.kind === 'decision')) f.push(`no decision signed by the new key after the rotation at ${r.fromIndex}`);
+  if (after[0] === undefined || pred(after[0]).index !== r.fromIndex) return [...f, `the pack holds no node at the rotation index ${r.fromIndex}`];
+  const v = await forgedBy(t, e, r.fromIndex, r.oldKeyFile);
+  if (!v) return [...f, `node ${r.fromIndex} not found in the pack to sign with the retired key`];
+  const refused = v.problems.find((p) => p.code === 'ERR_NODE_UNTRUSTED_SIGNER' && p.index === r.fromIndex);
+  if (v.ok) f.push(`a copy with node ${r.fromIndex} signed by the key retired at ${r.fromIndex} verifies`);
+  else if (!refused || !/rotated/.test(refused.message)) f.push(`a copy with node ${r.fromIndex} signed by the retired key fails, but not with ERR_NODE_UNTRUSTED_SIGNER naming the rotation (${refused?.message ?? v.problems[0]?.code})`);
+  return f;
+}
+
+/**
+ * After the revocation of the retired key from rotation index + 1 (rotation.ts) and the restart:
+ * the pack verifies, a trust node records the KEY_REVOKE, and a copy with the last decision signed
+ * by the revoked key is refused for the revocation (which the verifier names before the rotation).
+ */
+async function trustRevocation(t: Target, e: Evidence): Promise<Failures> {
+  const r = t.rotation;
+  if (!r) return ['the rotation and revocation step did not run'];
+  const f: Failures = [];
+  if (!e.verify.ok) f.push(`the pack with the revocation does not verify: ${e.verify.firstProblem ? `${e.verify.firstProblem.code}: ${e.verify.firstProblem.message}` : 'unknown'}`);
+  const nodes = e.logs.get(t.kit.manifest.writerId) ?? [];
+  const recorded = nodes.some((n) => {
+    const ev = keyEvent(n);
+    return ev?.event === 'KEY_REVOKE' && ev.fromIndex === r.revokedFrom && handleOf(ev.key) === r.oldKey;
+  });
+  if (!recorded) f.push(`no trust node records the KEY_REVOKE of the retired key ${r.oldKey} from index ${r.revokedFrom}`);
+  const decision = nodes.filter((n) => n.kind === 'decision' && pred(n).index >= r.revokedFrom).at(-1);
+  if (!decision) return [...f, `no decision at or after the revocation index ${r.revokedFrom}`];
   const idx = pred(decision).index;
-  const forged = resignNode(e.pack, dir, idx, await loadSigningKey(r.oldKeyFile, 'retired node key'), await loadSigningKey(t.kit.paths.exporterKey, 'kit exporter key'));
-  if (!forged) return [...f, `decision ${idx} not found in the pack to sign with the retired key`];
-  const v = await verifyPackNode(forged, await loadPolicy(t.kit.paths.trustPolicy), {});
+  const v = await forgedBy(t, e, idx, r.oldKeyFile);
+  if (!v) return [...f, `decision ${idx} not found in the pack to sign with the revoked key`];
   const refused = v.problems.find((p) => p.code === 'ERR_NODE_UNTRUSTED_SIGNER' && p.index === idx);
-  if (v.ok) f.push(`a copy with decision ${idx} signed by the key retired at ${r.fromIndex} verifies`);
-  else if (!refused || !/rotated/.test(refused.message)) f.push(`a copy with decision ${idx} signed by the retired key fails, but not with ERR_NODE_UNTRUSTED_SIGNER naming the rotation (${refused?.message ?? v.problems[0]?.code})`);
+  if (v.ok) f.push(`a copy with decision ${idx} signed by the key revoked from ${r.revokedFrom} verifies`);
+  else if (!refused || !/revoked/.test(refused.message)) f.push(`a copy with decision ${idx} signed by the revoked key fails, but not with ERR_NODE_UNTRUSTED_SIGNER naming the revocation (${refused?.message ?? v.problems[0]?.code})`);
   return f;
 }
 
@@ -279,6 +332,7 @@ export const EVIDENCE_CHECKS: Record<string, EvidenceCheck> = {
   'L2-REPLAY': replay,
   'L2-TRUST-ROOT': trustRoot,
   'L2-TRUST-ROTATION': trustRotation,
+  'L2-TRUST-REVOCATION': trustRevocation,
   'L3-MERKLE-PROOFS': merkleProofs,
   'L3-CRASH-DURABILITY': crashDurability,
 };

@@ -30,7 +30,9 @@ export interface RunOptions {
 
 const CRASH = 'L3-CRASH-DURABILITY';
 const ROTATION = 'L2-TRUST-ROTATION';
-const x = (id: string) => (id === ROTATION ? ' with a rotated node key' : '');
+const REVOCATION = 'L2-TRUST-REVOCATION';
+const KEYS = [ROTATION, REVOCATION];
+const x = (id: string) => (id === ROTATION ? ' with a rotated node key' : id === REVOCATION ? ' with the retired node key revoked' : '');
 
 /** Runs the crash command (sh -c); it must kill the sidecar with SIGKILL and start it again. */
 function crash(command: string): Promise<void> {
@@ -68,11 +70,11 @@ export async function runConformance(o: RunOptions): Promise<ReportBody> {
       vectorResults.push(res);
       o.progress?.(`${res.status.toUpperCase().padEnd(4)} ${v.id}${res.detail.length ? `: ${res.detail[0]}` : ''}`);
     }
-    // One SIGKILL and restart serves both: the key is rotated just before it (rotation.ts).
-    const rotating = reqs.some((r) => r.id === ROTATION);
+    // One SIGKILL and restart serves all three: the key is rotated and the retired key revoked just before it (rotation.ts).
+    const rotating = reqs.some((r) => KEYS.includes(r.id));
     if (o.crashCommand && (rotating || reqs.some((r) => r.id === CRASH))) {
       const rotation = rotating ? await prepareRotation(t.kit).catch((e: unknown) => e as Error) : null;
-      if (rotation instanceof Error) record(ROTATION, rotation);
+      if (rotation instanceof Error) for (const id of KEYS) record(id, rotation);
       await crash(o.crashCommand);
       t.crashedAfter = t.observed.length;
       await t.waitReady();
@@ -80,7 +82,7 @@ export async function runConformance(o: RunOptions): Promise<ReportBody> {
         t.rotation = rotation;
         // A decision after the restart, signed by the new key.
         const r = await t.execute('conf__echo', { text: 'after the key rotation' });
-        if (r.status !== 200) record(ROTATION, [`after the restart with the rotated key, conf__echo answered ${r.status} ${String(r.body.reasonCode ?? r.body.code ?? '')}`]);
+        if (r.status !== 200) for (const id of KEYS) record(id, [`after the restart with the rotated key, conf__echo answered ${r.status} ${String(r.body.reasonCode ?? r.body.code ?? '')}`]);
       }
     }
     try {
@@ -88,7 +90,7 @@ export async function runConformance(o: RunOptions): Promise<ReportBody> {
     } catch (e) {
       for (const r of reqs.filter((x) => x.phase === 'evidence' && !x.notYet)) record(r.id, new Error(`the pack could not be exported or read: ${message(e)}`));
     }
-    const skipped = (id: string) => (id === CRASH || id === ROTATION) && !o.crashCommand;
+    const skipped = (id: string) => (id === CRASH || KEYS.includes(id)) && !o.crashCommand;
     const done = (id: string) => results.some((r) => r.id === id);
     if (evidence) for (const r of reqs.filter((x) => x.phase === 'evidence' && !x.notYet && !skipped(x.id) && !done(x.id))) record(r.id, await EVIDENCE_CHECKS[r.id]!(t, evidence).catch((e: unknown) => e as Error));
     for (const r of reqs.filter((x) => x.notYet)) results.push({ id: r.id, level: r.level, title: r.title, status: 'not-applicable', detail: [r.notYet!] });

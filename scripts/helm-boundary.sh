@@ -88,7 +88,9 @@ if ! node -e '
   echo "helm-boundary: the sidecar did not become ready; its log:" >&2; cat "$out/sidecar.log" >&2; exit 2
 fi
 
-crash="kill -9 \"\$(cat $pidfile)\" && sleep 0.2 && ($serve 2>> $out/sidecar.log & echo \$! > $pidfile)"
+# SIGKILL returns before the process is gone: wait (up to 10 s) until its pid is, or the new sidecar
+# finds the store's LOCK held by a pid still running (ERR_STORE_LOCKED) and exits.
+crash="pid=\"\$(cat $pidfile)\" && kill -9 \"\$pid\" && for i in \$(seq 1 100); do kill -0 \"\$pid\" 2>/dev/null || break; sleep 0.1; done && ($serve 2>> $out/sidecar.log & echo \$! > $pidfile)"
 step "helmctl conformance --level $level" "${helmctl[@]}" conformance --level "$level" --target "http://127.0.0.1:$gport" --admin "http://127.0.0.1:$aport" --kit "$out/kit" --key "$report_key" --out "$out/report.json" --crash-command "$crash"
 rm -f "$out/pack.tar.gz"
 step "helmctl export + verify of the sidecar's pack" sh -c '"$@" export --store "$0/kit/proofgraph" --out "$0/pack.tar.gz" --key "$0/kit/keys/exporter.key" >/dev/null && "$@" verify "$0/pack.tar.gz" --trust-policy "$0/kit/trust-policy.txt"' "$out" "${helmctl[@]}"

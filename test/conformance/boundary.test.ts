@@ -107,11 +107,12 @@ describe('the workflow step running scripts/helm-boundary.sh as GitHub would', (
     good = await runBoundaryStep(ws, { 'helm-repository': 'OWNER/helm-oss', bundle: 'policy/bundle.yaml' });
   }, 180_000);
 
-  it('builds HELM OSS in .helm-oss, passes a good bundle and a conformance run at the default level L2 (key rotation through the crash command), and leaves the artifact files', async () => {
+  it('builds HELM OSS in .helm-oss, passes a good bundle and a conformance run at the default level L2 (key rotation and revocation through the crash command), and leaves the artifact files', async () => {
     expect(good.npm).toBe('.helm-oss: npm ci\n.helm-oss: npm run build\n');
     expect(good.out).toMatch(/passed: helmctl bundle test policy\/bundle.yaml/);
     expect(good.out).toMatch(/passed: helmctl conformance --level L2/);
     expect(good.out).toMatch(/PASS L2-TRUST-ROTATION/);
+    expect(good.out).toMatch(/PASS L2-TRUST-REVOCATION/);
     expect(good.out).toMatch(/passed: helmctl export \+ verify/);
     expect(good.code).toBe(0);
     for (const f of ['report.json', 'pack.tar.gz', 'sidecar.log']) expect(existsSync(join(ws, 'helm-boundary-out', f))).toBe(true);

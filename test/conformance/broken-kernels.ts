@@ -6,12 +6,20 @@ import type { NodeKind } from '../../kernel/contracts/schemas.js';
 import { LimitLedger } from '../../kernel/pep/ledger.js';
 import { Pep } from '../../kernel/pep/pep.js';
 import { ProofGraphWriter, type AppendedNode } from '../../kernel/proofgraph/graph-writer.js';
+import { parseVerifierKey } from '../../kernel/crypto/keys.js';
+import type { KeyEvent } from '../../kernel/trust/events.js';
+import { TrustRegistry } from '../../kernel/trust/registry.js';
 
 export interface BrokenKernel {
   name: string;
   /** The requirement the runner must name as failed. */
   requirement: string;
   level: 'L1' | 'L2';
+  /**
+   * The requirement is only checked with --crash-command, which an in-process sidecar cannot take:
+   * runner.test.ts runs these against its real sidecar process (mutants.test.ts skips them).
+   */
+  needsCrashCommand?: boolean;
   patch(): () => void;
 }
 
@@ -99,6 +107,51 @@ export const BROKEN_KERNELS: readonly BrokenKernel[] = [
       };
       return () => {
         LimitLedger.prototype.apply = orig;
+      };
+    },
+  },
+  {
+    // Revocation is enforced by the offline verifier (kernel/trust/registry.ts), the one helmctl
+    // verify and the runner run: so this patch breaks the runner's own verifier (this process), not
+    // the sidecar, which only records the event. It accepts a KEY_REVOKE and never folds it in.
+    name: 'a verifier that ignores KEY_REVOKE',
+    requirement: 'L2-TRUST-REVOCATION',
+    level: 'L2',
+    needsCrashCommand: true,
+    patch() {
+      const orig = TrustRegistry.prototype.apply;
+      TrustRegistry.prototype.apply = function (this: TrustRegistry, envelope: unknown, where: string) {
+        let predicate: KeyEvent | undefined;
+        try {
+          predicate = (JSON.parse(Buffer.from(String((envelope as { payload?: unknown }).payload ?? ''), 'base64').toString()) as { predicate?: KeyEvent }).predicate;
+        } catch {
+          predicate = undefined; // not an event this patch concerns: the real apply judges it
+        }
+        return predicate?.event === 'KEY_REVOKE' ? predicate : orig.call(this, envelope, where);
+      };
+      return () => {
+        TrustRegistry.prototype.apply = orig;
+      };
+    },
+  },
+  {
+    // The counterpart, to show the two trust checks apart: the new key of a KEY_ROTATE is accepted
+    // but the old one never retired (it stays valid after the rotation index unless revoked).
+    name: 'a verifier that never retires the old key of a KEY_ROTATE',
+    requirement: 'L2-TRUST-ROTATION',
+    level: 'L2',
+    needsCrashCommand: true,
+    patch() {
+      const orig = TrustRegistry.prototype.apply;
+      TrustRegistry.prototype.apply = function (this: TrustRegistry, envelope: unknown, where: string) {
+        const ev = orig.call(this, envelope, where);
+        const records = (this as unknown as { records: Map<string, { rotatedAt: number | null }> }).records;
+        const old = ev.event === 'KEY_ROTATE' ? records.get(`${ev.origin}\n${parseVerifierKey(ev.key).handle}`) : undefined;
+        if (old) old.rotatedAt = null;
+        return ev;
+      };
+      return () => {
+        TrustRegistry.prototype.apply = orig;
       };
     },
   },

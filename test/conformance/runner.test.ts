@@ -8,6 +8,7 @@ import addFormats from 'ajv-formats';
 import { REQUIREMENTS } from '../../conformance/requirements.js';
 import { loadVectors } from '../../conformance/owasp.js';
 import type { SignedReport } from '../../conformance/report.js';
+import { BROKEN_KERNELS } from './broken-kernels.js';
 import { cli, runAgainst, startProcessLab, type Lab } from './support.js';
 
 let lab: Lab;
@@ -102,13 +103,37 @@ it('drives every sandbox limit: the log holds a signed RESULT for each of gas, o
   for (const code of ['ERR_COMPUTE_GAS_EXHAUSTED', 'ERR_COMPUTE_OUTPUT_EXHAUSTED', 'ERR_COMPUTE_MEMORY_EXHAUSTED', 'ERR_COMPUTE_TIME_EXHAUSTED']) expect([...codes]).toContain(code);
 });
 
-it('fails L2-TRUST-ROTATION, and only it, when the restarted sidecar ignores the rotation (a stale sidecar.yaml with the retired key)', async () => {
+it('revokes the retired key at the restart: L2-TRUST-REVOCATION passes, sidecar.yaml lists a KEY_REVOKE of the retired key one index after the rotation', async () => {
+  expect(run.report.requirements.find((r) => r.id === 'L2-TRUST-REVOCATION')).toMatchObject({ status: 'pass', detail: [] });
+  const yaml = await readFile(join(lab.kit, 'sidecar.yaml'), 'utf8');
+  const rotate = Number(/keys\/rotate-(\d+)\.json/.exec(yaml)?.[1]);
+  expect(yaml).toContain(`keys/revoke-${rotate + 1}.json`);
+});
+
+// Runs on this file's real sidecar before the stale-sidecar run below (which leaves the sidecar on a retired key).
+describe.each(BROKEN_KERNELS.filter((b) => b.needsCrashCommand).map((b) => [b.name, b] as const))('against %s (the runner\'s own verifier patched; the run needs --crash-command)', (_name, broken) => {
+  it(`fails ${broken.requirement}, and only it, exit 1`, async () => {
+    const undo = broken.patch();
+    let r: Awaited<ReturnType<typeof runAgainst>>;
+    try {
+      r = await runAgainst(lab, broken.level);
+    } finally {
+      undo();
+    }
+    expect(r.report.requirements.filter((q) => q.status === 'fail').map((q) => `${q.id}: ${q.detail[0]}`)).toEqual([expect.stringMatching(new RegExp(`^${broken.requirement}: `))]);
+    expect(r.out).toMatch(new RegExp(`${broken.requirement}\\s+L\\d\\s+FAIL`));
+    expect(r.code).toBe(1);
+  }, 120_000);
+});
+
+it('fails L2-TRUST-ROTATION and L2-TRUST-REVOCATION, and only them, when the restarted sidecar ignores the rotation and the revocation (a stale sidecar.yaml with the retired key)', async () => {
   const stale = join(lab.dir, 'stale-sidecar.yaml');
   await writeFile(stale, await readFile(join(lab.kit, 'sidecar.yaml')));
   const crashCommand = lab.crashCommand!.split(JSON.stringify(join(lab.kit, 'sidecar.yaml'))).join(JSON.stringify(stale));
   expect(crashCommand).toContain(stale);
   const r = await runAgainst({ ...lab, crashCommand }, 'L2');
-  expect(r.report.requirements.filter((q) => q.status === 'fail').map((q) => q.id)).toEqual(['L2-TRUST-ROTATION']);
+  expect(r.report.requirements.filter((q) => q.status === 'fail').map((q) => q.id)).toEqual(['L2-TRUST-ROTATION', 'L2-TRUST-REVOCATION']);
   expect(r.report.requirements.find((q) => q.id === 'L2-TRUST-ROTATION')!.detail.join('\n')).toMatch(/not the new key|no trust node records the KEY_ROTATE/);
+  expect(r.report.requirements.find((q) => q.id === 'L2-TRUST-REVOCATION')!.detail.join('\n')).toMatch(/no trust node records the KEY_REVOKE/);
   expect(r.code).toBe(1);
 }, 120_000);

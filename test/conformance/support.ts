@@ -66,7 +66,9 @@ export async function startProcessLab(): Promise<Lab> {
     reportKey: p.reportKey,
     governedUrl: `http://${p.listen}`,
     adminUrl: admin,
-    crashCommand: `kill -9 "$(cat ${pidFile})" && sleep 0.2 && (HELM_LOG_LEVEL=warn ${serve} >/dev/null 2>>${logFile} & echo $! > ${pidFile})`,
+    // SIGKILL returns before the process is gone: wait (up to 10 s) until its pid is, or the new
+    // sidecar finds the store's LOCK held by a pid still running (ERR_STORE_LOCKED) and exits.
+    crashCommand: `pid="$(cat ${pidFile})" && kill -9 "$pid" && for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done && (HELM_LOG_LEVEL=warn ${serve} >/dev/null 2>>${logFile} & echo $! > ${pidFile})`,
     stop: async () => {
       const pid = Number(await readFile(pidFile, 'utf8'));
       if (pid === child.pid) {
