@@ -22,6 +22,11 @@ import { signingKeyFromSeed } from '../kernel/crypto/signing-key.js';
 import { signCheckpoint } from '../kernel/proofgraph/checkpoint.js';
 import { LogWriter } from '../kernel/proofgraph/store/index.js';
 import { signKeyEvent } from '../kernel/trust/events.js';
+import { parseTrustPolicy } from '../kernel/evidence/trust-policy.js';
+import { writeTar } from '../kernel/evidence/tar.js';
+import { buildFleetPack } from '../kernel/fleet/pack.js';
+import { verifyFleetPackBytes } from '../kernel/fleet/verify-portable.js';
+import { fleetSourceFromBucket } from '../cli/commands/fleet-source.js';
 import { CollectorClient } from '../sidecar/ship/collector-client.js';
 import { FleetBucket, type BucketConfig } from '../sidecar/ship/object-store.js';
 import { Shipper } from '../sidecar/ship/shipper.js';
@@ -67,6 +72,8 @@ export interface FleetBenchOptions {
   batch?: number;
   /** The decision-path phase (fleet-hotpath.ts); false skips it. */
   hotPath?: false | { decisions?: number; rate?: number; seconds?: number };
+  /** Export a fleet pack of everything shipped from the bucket alone, and verify it (default true). */
+  pack?: boolean;
 }
 
 export async function benchFleet(o: FleetBenchOptions = {}): Promise<Record<string, unknown>> {
@@ -85,7 +92,9 @@ export async function benchFleet(o: FleetBenchOptions = {}): Promise<Record<stri
     await client.send(new CreateBucketCommand({ Bucket: `${name}-staging` }));
     const config: BucketConfig = { endpoint: server.endpoint, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey, bucket: name, stagingBucket: `${name}-staging` };
     const bucket = new FleetBucket(config);
-    const collector = await Collector.open({ bucket, rootKey: root.verifier, fleetKey: key('helm/fleet/bench'), mirrorKey: key('helm/collector/bench', ALG_COSIGNATURE_V1) });
+    const fleetKey = key('helm/fleet/bench');
+    const mirrorKey = key('helm/collector/bench', ALG_COSIGNATURE_V1);
+    const collector = await Collector.open({ bucket, rootKey: root.verifier, fleetKey, mirrorKey });
     const http = collectorServer(collector);
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
@@ -143,6 +152,7 @@ export async function benchFleet(o: FleetBenchOptions = {}): Promise<Record<stri
       entriesShippedPerSecond: round((writers * perWriter) / seconds, 0),
       addCheckpoint: { n: cosign.n, p50Ms: round(cosign.p50Us / 1000), p95Ms: round(sorted[Math.floor(0.95 * (sorted.length - 1))]! / 1e6), p99Ms: round(cosign.p99Us / 1000) },
       fleetLogSize: collector.fleet.tree.size,
+      pack: o.pack === false ? 'skipped' : await packPhase(config, `log ${fleetKey.verifier.vkey}\nwitness collector ${mirrorKey.verifier.vkey}\nquorum collector\nroot ${root.verifier.vkey}\n`, writers * perWriter),
       hotPath:
         o.hotPath === false
           ? 'skipped'
@@ -160,5 +170,21 @@ export async function benchFleet(o: FleetBenchOptions = {}): Promise<Record<stri
     client.destroy();
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
     await server.stop();
+  }
+}
+
+/** The issue's pack target: a fleet pack of every shipped receipt, built from the bucket alone (as `helmctl export --bucket`), then verified offline. */
+async function packPhase(config: BucketConfig, policyText: string, receipts: number) {
+  const reader = new FleetBucket(config);
+  try {
+    const t0 = process.hrtime.bigint();
+    const files = await buildFleetPack(nodeSuite, await fleetSourceFromBucket(reader), 'ns', 0, Date.now() + 3_600_000);
+    const tar = writeTar([...files].map(([path, data]) => ({ path, data })));
+    const t1 = process.hrtime.bigint();
+    const verdict = verifyFleetPackBytes(tar, parseTrustPolicy(policyText, 'bench.policy'), nodeSuite);
+    const t2 = process.hrtime.bigint();
+    return { receipts, packed: verdict.receipts, writers: verdict.writers.length, bytes: tar.length, exportSeconds: round(Number(t1 - t0) / 1e9), verifySeconds: round(Number(t2 - t1) / 1e9), targetSeconds: 10 };
+  } finally {
+    reader.destroy();
   }
 }

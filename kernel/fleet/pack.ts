@@ -72,9 +72,12 @@ export async function buildFleetPack(suite: CryptoSuite, src: FleetSource, names
   files.set(MANIFEST, jcs(manifest));
   files.set(FLEET_NOTE, utf8(src.fleetNote));
   files.set(FLEET_LEAVES, utf8(src.fleetLeaves.map((l) => fromUtf8(l) + '\n').join('')));
-  for (const w of windows) {
+  // Reads (object-store round trips) run a few writers at a time; the pack is built in window
+  // order from the results, so the bytes do not depend on which read finished first.
+  const reads = await mapLimited(windows, READ_CONCURRENCY, (w) => (w.to === 0 ? Promise.resolve([]) : src.writerEntries(w.origin, w.to)));
+  for (const [i, w] of windows.entries()) {
     if (w.to === 0) continue;
-    const entries = await src.writerEntries(w.origin, w.to);
+    const entries = reads[i]!;
     const tree = new MerkleTree(suite);
     for (const e of entries) tree.appendEntry(e);
     const dir = writerDir(suite, w.origin);
@@ -86,6 +89,18 @@ export async function buildFleetPack(suite: CryptoSuite, src: FleetSource, names
     files.set(`${dir}range-proof`, utf8(tree.rangeProof(lo, w.to).map((h) => toBase64(h) + '\n').join('')));
   }
   return files;
+}
+
+const READ_CONCURRENCY = 8;
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, f: (x: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await f(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 function noteText(note: string): string {
