@@ -5,11 +5,7 @@
 import { CONFORMANCE_VERSION, installedConformanceVersion, passing, runServerSuite } from './conformance-run.js';
 import { grantEverythingBundle } from './conformance-bundle.js';
 import { startConformanceServer, type ConformanceServer } from './conformance-server.js';
-import { nodeSuite } from '../../../kernel/crypto/node.js';
-import { exportPack } from '../../../kernel/evidence/export.js';
-import { replayPack } from '../../../kernel/evidence/replay.js';
-import { guardianReplayer } from '../../../kernel/pep/index.js';
-import { decodedLog, nodeBody, startRig, verifyVolume, type Rig } from './support.js';
+import { decodedLog, nodeBody, startRig, expectVerifiesAndReplays, type Rig } from './support.js';
 
 import { jest } from '@jest/globals';
 
@@ -54,14 +50,7 @@ it('passes through the gateway every server scenario the server passes directly'
 });
 
 it('every relayed decision verifies offline and replays identically (helmctl verify / replay)', async () => {
-  const v = await verifyVolume(rig);
-  expect(v.problems).toEqual([]);
-  expect(v.ok).toBe(true);
-  const { bytes } = await exportPack({ store: rig.lab.root, exporterKey: rig.lab.keys.exporter });
-  const r = replayPack(bytes, { suite: nodeSuite, decisions: guardianReplayer({ suite: nodeSuite }) });
-  expect(r.problems).toEqual([]);
-  expect(r.decisions!.diverged).toBe(0);
-  expect(r.decisions!.identical).toBe(r.decisions!.decisions);
+  const r = await expectVerifiesAndReplays(rig);
   const kinds = new Set(r.chains.filter((c) => c.decision !== null).map((c) => c.tool));
   for (const t of ['mcp:resources/read', 'mcp:prompts/get', 'mcp:sampling/createMessage', 'mcp:elicitation/create']) expect(kinds).toContain(t);
 });

@@ -8,11 +8,7 @@ import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextproto
 import { CallToolResultSchema, CreateMessageRequestSchema, ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { grantEverythingBundle } from './conformance-bundle.js';
 import { startConformanceServer, type ConformanceServer } from './conformance-server.js';
-import { nodeSuite } from '../../../kernel/crypto/node.js';
-import { exportPack } from '../../../kernel/evidence/export.js';
-import { replayPack } from '../../../kernel/evidence/replay.js';
-import { guardianReplayer } from '../../../kernel/pep/index.js';
-import { chainOf, decodedLog, nodeBody, startRig, verifyVolume, type Rig } from './support.js';
+import { chainOf, decodedLog, nodeBody, startRig, expectVerifiesAndReplays, type Rig } from './support.js';
 
 let server: ConformanceServer;
 let rig: Rig;
@@ -208,14 +204,7 @@ describe('a 2026-07-28 client that never retries', () => {
 
 // Runs last: every decision above (including the denials) verifies offline and re-decides identically.
 it('every decision verifies offline and replays identically (helmctl verify / replay)', async () => {
-  const v = await verifyVolume(rig);
-  expect(v.problems).toEqual([]);
-  expect(v.ok).toBe(true);
-  const { bytes } = await exportPack({ store: rig.lab.root, exporterKey: rig.lab.keys.exporter });
-  const r = replayPack(bytes, { suite: nodeSuite, decisions: guardianReplayer({ suite: nodeSuite }) });
-  expect(r.problems).toEqual([]);
-  expect(r.decisions!.diverged).toBe(0);
-  expect(r.decisions!.identical).toBe(r.decisions!.decisions);
+  await expectVerifiesAndReplays(rig);
   const denied = [...(await decodedLog(rig.h.logDir)).values()].filter((n) => n.kind === 'decision' && (['MCP_INPUT_STATE_UNKNOWN'] as unknown[]).includes(nodeBody(n).reasonCode));
   expect(denied.length).toBeGreaterThan(0);
 });

@@ -10,6 +10,8 @@ import { nodeSuite } from '../../../kernel/crypto/node.js';
 import type { SigningKey } from '../../../kernel/crypto/signing-key.js';
 import { decodeNode, type DecodedNode } from '../../../kernel/contracts/node.js';
 import { exportPack } from '../../../kernel/evidence/export.js';
+import { replayPack } from '../../../kernel/evidence/replay.js';
+import { guardianReplayer } from '../../../kernel/pep/index.js';
 import { parseTrustPolicy } from '../../../kernel/evidence/trust-policy.js';
 import { verifyPackNode } from '../../../kernel/evidence/verify-node.js';
 import { parseBundleText, signBundle, type PolicyBundleDoc } from '../../../kernel/guardian/index.js';
@@ -180,4 +182,17 @@ export async function verifyVolume(rig: Rig) {
 export async function tempFile(name: string): Promise<{ path: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'helm-mcp-'));
   return { path: join(dir, name), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Asserts the rig's volume verifies offline and every decision re-decides identically (helmctl verify / replay); returns the replay. */
+export async function expectVerifiesAndReplays(rig: Rig): Promise<ReturnType<typeof replayPack>> {
+  const v = await verifyVolume(rig);
+  expect(v.problems).toEqual([]);
+  expect(v.ok).toBe(true);
+  const { bytes } = await exportPack({ store: rig.lab.root, exporterKey: rig.lab.keys.exporter });
+  const r = replayPack(bytes, { suite: nodeSuite, decisions: guardianReplayer({ suite: nodeSuite }) });
+  expect(r.problems).toEqual([]);
+  expect(r.decisions!.diverged).toBe(0);
+  expect(r.decisions!.identical).toBe(r.decisions!.decisions);
+  return r;
 }

@@ -8,11 +8,7 @@ import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextproto
 import { CallToolResultSchema, CreateMessageRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { grantEverythingBundle } from './conformance-bundle.js';
 import { MRTR_TOOL, PROBE_TOOLS, startProbeServer, type ProbeServer } from './probe-server.js';
-import { nodeSuite } from '../../../kernel/crypto/node.js';
-import { exportPack } from '../../../kernel/evidence/export.js';
-import { replayPack } from '../../../kernel/evidence/replay.js';
-import { guardianReplayer } from '../../../kernel/pep/index.js';
-import { chainOf, decodedLog, nodeBody, startRig, verifyVolume, type Rig } from './support.js';
+import { chainOf, decodedLog, nodeBody, startRig, expectVerifiesAndReplays, type Rig } from './support.js';
 
 let probe: ProbeServer;
 let rig: Rig;
@@ -175,14 +171,7 @@ describe('a 2026-07-28 upstream asking with input_required', () => {
 
 // Runs last: every decision above (including the denials) verifies offline and re-decides identically.
 it('every decision verifies offline and replays identically (helmctl verify / replay)', async () => {
-  const v = await verifyVolume(rig);
-  expect(v.problems).toEqual([]);
-  expect(v.ok).toBe(true);
-  const { bytes } = await exportPack({ store: rig.lab.root, exporterKey: rig.lab.keys.exporter });
-  const r = replayPack(bytes, { suite: nodeSuite, decisions: guardianReplayer({ suite: nodeSuite }) });
-  expect(r.problems).toEqual([]);
-  expect(r.decisions!.diverged).toBe(0);
-  expect(r.decisions!.identical).toBe(r.decisions!.decisions);
+  await expectVerifiesAndReplays(rig);
   const denied = [...(await decodedLog(rig.h.logDir)).values()].filter((n) => n.kind === 'decision' && (['MCP_REQUEST_UNATTRIBUTED'] as unknown[]).includes(nodeBody(n).reasonCode));
   expect(denied.length).toBeGreaterThan(0);
 });
