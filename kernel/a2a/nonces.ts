@@ -7,8 +7,9 @@ export interface NonceStore {
 }
 
 /**
- * Bounded: past `max` live entries the oldest is dropped early. A dropped nonce is still refused
- * once its timestamp leaves the freshness window, so keep `max` above the calls per window.
+ * Bounded without forgetting: expired entries are dropped, but a live one never is (a dropped nonce
+ * could be replayed while its request is still fresh). With `max` live entries a new nonce is
+ * refused as if seen (fail closed) until some expire; keep `max` above the calls per freshness window.
  */
 export class MemoryNonceStore implements NonceStore {
   private readonly entries = new Map<string, number>();
@@ -19,9 +20,14 @@ export class MemoryNonceStore implements NonceStore {
     const key = `${caller}\n${nonce}`;
     const until = this.entries.get(key);
     if (until !== undefined && until > nowMs) return true;
+    // Insertion order is close to expiry order (each expiry is its request's time plus the window).
     for (const [k, t] of this.entries) {
-      if (t > nowMs && this.entries.size < this.max) break;
+      if (t > nowMs) break;
       this.entries.delete(k);
+    }
+    if (this.entries.size >= this.max) {
+      for (const [k, t] of this.entries) if (t <= nowMs) this.entries.delete(k);
+      if (this.entries.size >= this.max) return true;
     }
     this.entries.delete(key);
     this.entries.set(key, expiresAtMs);

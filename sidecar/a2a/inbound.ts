@@ -63,7 +63,7 @@ function observe(ctx: A2aContext, a2a: CompiledA2a | null, r: SignedRequest | nu
   const jti = isObj(r.auth.delegation) && typeof r.auth.delegation.jti === 'string' ? r.auth.delegation.jti : null;
   // Reserved now, in the same tick, so concurrent calls under one token see each other's use;
   // given back when the call is not allowed.
-  const uses = jti ? ctx.ledger.reserve(jti, expOf(r, ctx.pep.now())) : 0;
+  const uses = jti ? ctx.ledger.reserve(jti, expOf(r, ctx.pep.now()), ctx.pep.now()) : 0;
   return { replayed: !v.ok && v.code === 'A2A_REQUEST_REPLAYED', uses, jti, caller: v.ok ? v.caller : null };
 }
 

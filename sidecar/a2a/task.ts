@@ -38,6 +38,8 @@ export class DelegationLedger {
   private readonly uses = new Map<string, [number, number]>();
   private journal: A2aJournal | null = null;
 
+  constructor(private readonly maxTracked = MAX_TRACKED) {}
+
   /** Journals every use from now on, starting from the uses it remembers. */
   attach(journal: A2aJournal, state: JournalState): void {
     for (const [jti, [n, exp]] of state.uses) this.uses.set(jti, [n, exp]);
@@ -52,7 +54,7 @@ export class DelegationLedger {
     this.tasks.set(id, b);
     this.index(id, b);
     this.journal?.record({ task: id, bound: b });
-    if (this.tasks.size > MAX_TRACKED) this.tasks.delete(this.tasks.keys().next().value!);
+    if (this.tasks.size > this.maxTracked) this.tasks.delete(this.tasks.keys().next().value!);
   }
 
   task(id: string): Bound | undefined {
@@ -69,19 +71,27 @@ export class DelegationLedger {
     if (b.jti === null) return;
     this.byJti.delete(b.jti);
     this.byJti.set(b.jti, id);
-    if (this.byJti.size > MAX_TRACKED) this.byJti.delete(this.byJti.keys().next().value!);
+    if (this.byJti.size > this.maxTracked) this.byJti.delete(this.byJti.keys().next().value!);
   }
 
   used(jti: string): number {
     return this.uses.get(jti)?.[0] ?? 0;
   }
 
-  /** Counts one call under `jti` now (in the same tick, so concurrent calls see each other); returns the count before. */
-  reserve(jti: string, expMs: number): number {
+  /**
+   * Counts one call under `jti` now (in the same tick, so concurrent calls see each other); returns
+   * the count before, or -1 (denied) when a new token cannot be tracked: the counts of live tokens
+   * are never forgotten to make room (that would give a used-up token its budget back), only those
+   * of expired ones.
+   */
+  reserve(jti: string, expMs: number, nowMs: number): number {
+    if (!this.uses.has(jti) && this.uses.size >= this.maxTracked) {
+      for (const [k, [, exp]] of this.uses) if (exp <= nowMs) this.uses.delete(k);
+      if (this.uses.size >= this.maxTracked) return -1;
+    }
     const n = this.used(jti);
     this.uses.delete(jti);
     this.uses.set(jti, [n + 1, expMs]);
-    if (this.uses.size > MAX_TRACKED) this.uses.delete(this.uses.keys().next().value!);
     this.journal?.record({ use: jti, exp: expMs, d: 1 });
     return n;
   }
@@ -128,7 +138,7 @@ function bindDecisions(pep: Pep, ledger: DelegationLedger): void {
     // A2A calls carry their own delegation (onBehalfOf); everything else made for the task is bound.
     if (id === undefined || !isObject(request) || request.tool === 'a2a.send' || request.tool === 'a2a.receive') return decide(request, options);
     const b = ledger.task(id);
-    let uses = b?.jti ? ledger.reserve(b.jti, b.expMs) : 0;
+    let uses = b?.jti ? ledger.reserve(b.jti, b.expMs, pep.now()) : 0;
     // Write-ahead: a use not on disk could be forgotten by a restart; -1 is denied (fail closed).
     await ledger.durable().catch(() => (uses = -1));
     const task: TaskBinding = b ? { id, decision: b.decision, caller: b.caller, jti: b.jti, tools: b.tools, budget: b.budget, uses } : { id: id.slice(0, 200), decision: null };

@@ -29,11 +29,11 @@ describe('A2A state journal', () => {
     nonces.seen('k1', 'n-old', NOW + 1_000, NOW);
     const ledger = new DelegationLedger();
     ledger.attach(journal, { nonces: [], uses: new Map(), tasks: new Map() });
-    expect(ledger.reserve('jti-1', NOW + 600_000)).toBe(0);
-    expect(ledger.reserve('jti-1', NOW + 600_000)).toBe(1);
-    expect(ledger.reserve('jti-1', NOW + 600_000)).toBe(2);
+    expect(ledger.reserve('jti-1', NOW + 600_000, NOW)).toBe(0);
+    expect(ledger.reserve('jti-1', NOW + 600_000, NOW)).toBe(1);
+    expect(ledger.reserve('jti-1', NOW + 600_000, NOW)).toBe(2);
     ledger.release('jti-1');
-    ledger.reserve('jti-gone', NOW + 1_000);
+    ledger.reserve('jti-gone', NOW + 1_000, NOW);
     ledger.bind('sha256:task', bound(NOW + 600_000));
     ledger.bind('sha256:old', bound(NOW + 1_000));
     await ledger.durable();
@@ -60,3 +60,19 @@ describe('A2A state journal', () => {
     await expect(journal.durable()).rejects.toThrow(/A2A journal/);
   });
 });
+
+describe('delegation token counts at capacity', () => {
+  it('never forgets a live token to make room (its budget would come back): a new token is refused (-1) until one expires', () => {
+    const ledger = new DelegationLedger(2);
+    expect(ledger.reserve('a', NOW + 600_000, NOW)).toBe(0);
+    expect(ledger.reserve('b', NOW + 1_000, NOW)).toBe(0);
+    expect(ledger.reserve('c', NOW + 600_000, NOW)).toBe(-1);
+    expect(ledger.used('a')).toBe(1);
+    expect(ledger.reserve('a', NOW + 600_000, NOW)).toBe(1); // a known token still counts
+    // Once b has expired its count may go, and c is tracked.
+    expect(ledger.reserve('c', NOW + 600_000, NOW + 2_000)).toBe(0);
+    expect(ledger.used('b')).toBe(0);
+    expect(ledger.used('a')).toBe(2);
+  });
+});
+

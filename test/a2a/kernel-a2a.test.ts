@@ -77,6 +77,16 @@ describe('signed requests', () => {
     expect(authenticateRequest(r, callerTrust(T + 1000), nonces)).toMatchObject({ ok: false, code: 'A2A_REQUEST_REPLAYED' });
   });
 
+  test('a full nonce store refuses new nonces instead of forgetting live ones (a forgotten nonce could be replayed)', () => {
+    const nonces = new MemoryNonceStore(2);
+    expect(nonces.seen('a', 'n1', 10_000, 0)).toBe(false);
+    expect(nonces.seen('a', 'n2', 5_000, 0)).toBe(false);
+    expect(nonces.seen('a', 'n3', 10_000, 0)).toBe(true); // refused: n1 and n2 are both live
+    expect(nonces.seen('a', 'n1', 10_000, 1)).toBe(true); // n1 is still remembered
+    expect(nonces.seen('a', 'n3', 10_000, 6_000)).toBe(false); // n2 expired: room for n3
+    expect(nonces.seen('a', 'n1', 10_000, 6_000)).toBe(true);
+  });
+
   test('another body, path, audience, an old timestamp or an unknown key are each refused', () => {
     const nonces = new MemoryNonceStore();
     const h = signRequest(a, 'POST', '/a2a', digest, auth());
