@@ -40,6 +40,8 @@ interface Writer {
   size: number;
   note: string | null;
   status: WriterStatus;
+  /** When the last checkpoint was cosigned (ms; from the fleet log on a rebuild), null before the first. */
+  cosignedAt: number | null;
 }
 
 export interface CollectorOptions extends FleetKeys {
@@ -82,10 +84,10 @@ export class Collector {
     const w = this.writers.get(ev.origin);
     switch (ev.kind) {
       case 'WRITER_OPEN':
-        if (!w) this.writers.set(ev.origin, { origin: ev.origin, namespace: ev.namespace, logKey: parseVerifierKey(ev.logKey), tree: new MerkleTree(nodeSuite), size: 0, note: null, status: 'open' });
+        if (!w) this.writers.set(ev.origin, { origin: ev.origin, namespace: ev.namespace, logKey: parseVerifierKey(ev.logKey), tree: new MerkleTree(nodeSuite), size: 0, note: null, status: 'open', cosignedAt: null });
         break;
       case 'CHECKPOINT':
-        if (w && ev.size >= w.size) Object.assign(w, { size: ev.size, note: ev.note });
+        if (w && ev.size >= w.size) Object.assign(w, { size: ev.size, note: ev.note, cosignedAt: ev.time });
         break;
       case 'WRITER_CLOSED':
         if (w) w.status = 'closed';
@@ -140,7 +142,7 @@ export class Collector {
         return text(200, `${b.origin} open`);
       }
       await this.fleet.append([{ kind: 'WRITER_OPEN', origin: b.origin, namespace: b.namespace, logKey: logKey.vkey, certification: b.certification, time: this.now() }]);
-      this.writers.set(b.origin, { origin: b.origin, namespace: b.namespace, logKey, tree: new MerkleTree(nodeSuite), size: 0, note: null, status: 'open' });
+      this.writers.set(b.origin, { origin: b.origin, namespace: b.namespace, logKey, tree: new MerkleTree(nodeSuite), size: 0, note: null, status: 'open', cosignedAt: null });
       return text(200, `${b.origin} open`);
     });
   }
@@ -207,10 +209,12 @@ export class Collector {
       return text(422, `entries ${w.size}..${cp.size} read back from the bucket do not hash to the signed root of ${cp.origin}@${cp.size}`);
     }
     const cosigned = addSignatures(req.note, [this.o.mirrorKey], BigInt(Math.floor(this.now() / 1000)));
-    await this.fleet.append([{ kind: 'CHECKPOINT', origin: w.origin, size: cp.size, note: cosigned, time: this.now() }]);
+    const at = this.now();
+    await this.fleet.append([{ kind: 'CHECKPOINT', origin: w.origin, size: cp.size, note: cosigned, time: at }]);
     w.tree = candidate;
     w.size = cp.size;
     w.note = cosigned;
+    w.cosignedAt = at;
     return text(200, this.cosignatureLines(cosigned));
   }
 
@@ -240,7 +244,7 @@ export class Collector {
   }
 
   /** Writers of a namespace with their state, for status and reports. */
-  list(): Array<{ origin: string; namespace: string; size: number; status: WriterStatus }> {
-    return [...this.writers.values()].map((w) => ({ origin: w.origin, namespace: w.namespace, size: w.size, status: w.status })).sort((a, b) => (a.origin < b.origin ? -1 : 1));
+  list(): Array<{ origin: string; namespace: string; size: number; status: WriterStatus; cosignedAt: number | null }> {
+    return [...this.writers.values()].map((w) => ({ origin: w.origin, namespace: w.namespace, size: w.size, status: w.status, cosignedAt: w.cosignedAt })).sort((a, b) => (a.origin < b.origin ? -1 : 1));
   }
 }

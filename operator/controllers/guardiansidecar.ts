@@ -153,7 +153,7 @@ export class GuardianSidecarReconciler implements Reconciler {
     }
     let conditions = setCondition(gs.status?.conditions, bundleCond, now);
     conditions = setCondition(conditions, { ...volumeCond, observedGeneration: gen }, now);
-    const shipCond = shippingCondition(gs.spec, this.d.collector && { settings: this.d.collector.settings, state: this.d.collector.current });
+    const shipCond = shippingCondition(gs.spec, this.d.collector && { settings: this.d.collector.settings, state: this.d.collector.current }, { ...(this.d.cluster ? {} : { namespace: ns }), nowMs: this.d.now() });
     if (shipCond) conditions = setCondition(conditions, { ...shipCond, observedGeneration: gen }, now);
     if (!this.d.cluster && gs.spec.namespaceSelector !== undefined) {
       // Stored before the webhook refused it: say that it has no effect.

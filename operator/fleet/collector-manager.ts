@@ -8,7 +8,7 @@ import { FIELD_MANAGER } from '../api/v1alpha1.js';
 import { apiStatus, describeError, isNotFound } from '../runtime/errors.js';
 import type { Kube } from '../runtime/kube.js';
 import { collectorDeployment, collectorService } from './collector-objects.js';
-import type { CollectorSettings } from './collector-settings.js';
+import { collectorUrl, type CollectorSettings } from './collector-settings.js';
 
 export interface CollectorState {
   /** Deployment and Service applied at the last round. */
@@ -18,6 +18,31 @@ export interface CollectorState {
   availableReplicas: number;
   /** Holder of the collector Lease while it is unexpired (by its renewTime), else undefined. */
   activeInstance?: string;
+  /** The collector's writers (GET /writers of the active instance): what ship lag is judged from. */
+  writers?: WriterView[];
+  /** Why the writers could not be read (the lag is then unknown). */
+  writersError?: string;
+}
+
+export interface WriterView {
+  origin: string;
+  namespace: string;
+  status: string;
+  /** ms of the last cosignature, null before the first. */
+  cosignedAt: number | null;
+}
+
+/** GET <collector>/writers, bounded in time and size. */
+async function readWriters(url: string): Promise<WriterView[]> {
+  const res = await fetch(`${url}/writers`, { signal: AbortSignal.timeout(2_000) });
+  if (!res.ok) throw new Error(`GET ${url}/writers answered ${res.status}`);
+  const text = await res.text();
+  if (text.length > 8 << 20) throw new Error(`GET ${url}/writers answered more than 8 MiB`);
+  const list: unknown = JSON.parse(text);
+  if (!Array.isArray(list)) throw new Error(`GET ${url}/writers did not answer a JSON list`);
+  return list
+    .filter((w): w is Record<string, unknown> => typeof w === 'object' && w !== null && typeof w.origin === 'string' && typeof w.namespace === 'string')
+    .map((w) => ({ origin: w.origin as string, namespace: w.namespace as string, status: String(w.status), cosignedAt: typeof w.cosignedAt === 'number' ? w.cosignedAt : null }));
 }
 
 export class CollectorManager {
@@ -66,11 +91,19 @@ export class CollectorManager {
       next.applied = true;
       next.availableReplicas = dep.status?.availableReplicas ?? 0;
       next.activeInstance = await this.activeInstance();
+      if (next.activeInstance) {
+        try {
+          next.writers = await readWriters(collectorUrl(s));
+        } catch (e) {
+          next.writersError = describeError(e);
+        }
+      }
     } catch (e) {
       next.error = apiStatus(e)?.message ?? describeError(e);
       this.o.log?.('collector reconcile failed', { error: next.error });
     }
-    if (!isDeepStrictEqual(next, this.state)) {
+    // With writers read, every round re-judges the lag (it grows while nothing changes).
+    if (!isDeepStrictEqual(next, this.state) || next.writers !== undefined) {
       this.state = next;
       this.o.onChange();
     }

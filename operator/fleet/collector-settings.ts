@@ -24,6 +24,8 @@ export interface CollectorSettings {
   trustRoot: string;
   /** Re-apply and re-read period. */
   resyncMs: number;
+  /** Where the operator and the sidecars reach the collector (default its Service's cluster DNS name). */
+  url?: string;
 }
 
 export class CollectorConfigError extends Error {
@@ -68,5 +70,5 @@ export function collectorSettingsFromEnv(env: Readonly<Record<string, string | u
 
 /** The in-cluster URL injected sidecars ship to. */
 export function collectorUrl(s: CollectorSettings): string {
-  return `http://${s.name}.${s.namespace}.svc:${s.port}`;
+  return s.url ?? `http://${s.name}.${s.namespace}.svc:${s.port}`;
 }

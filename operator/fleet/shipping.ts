@@ -31,9 +31,38 @@ export interface ShippingCondition {
   message: string;
 }
 
+/** Ship lag past which the condition turns False (ShipLagging): 5 minutes, or ten shipping intervals. */
+export function lagLimitMs(spec: ShippingSpec): number {
+  return Math.max(300_000, 10 * (spec.intervalMs ?? 5_000));
+}
+
+/**
+ * The ship lag of the open writers in `namespace` (every namespace for a cluster-scoped sidecar):
+ * the longest time since a writer's last cosignature, or since the collector first saw it.
+ */
+function shipLag(state: CollectorState, spec: ShippingSpec, o: { namespace?: string; nowMs: number }): { ok: boolean; text: string } {
+  if (!state.writers) return { ok: true, text: `ship lag unknown (${state.writersError ?? 'writers not read yet'})` };
+  const open = state.writers.filter((w) => w.status === 'open' && (o.namespace === undefined || w.namespace === o.namespace));
+  const where = o.namespace === undefined ? 'in the cluster' : `in namespace ${o.namespace}`;
+  if (open.length === 0) return { ok: true, text: `no open writers ${where}` };
+  const never = open.filter((w) => w.cosignedAt === null);
+  const oldest = open.filter((w) => w.cosignedAt !== null).sort((a, b) => a.cosignedAt! - b.cosignedAt!)[0];
+  const lagMs = oldest ? Math.max(0, o.nowMs - oldest.cosignedAt!) : 0;
+  const limit = lagLimitMs(spec);
+  const parts = [`${open.length} open writer${open.length === 1 ? '' : 's'} ${where}`];
+  if (oldest) parts.push(`longest since a cosignature ${Math.round(lagMs / 1000)} s (${oldest.origin})`);
+  if (never.length > 0) parts.push(`${never.length} not cosigned yet`);
+  return lagMs > limit ? { ok: false, text: `${parts.join(', ')}; over the ${Math.round(limit / 1000)} s limit` } : { ok: true, text: parts.join(', ') };
+}
+
 /** undefined when shipping is off (no condition is written). */
-export function shippingCondition(spec: unknown, collector: { settings: CollectorSettings; state: CollectorState | undefined } | undefined): ShippingCondition | undefined {
-  if (!shippingSpec(spec)?.enabled) return undefined;
+export function shippingCondition(
+  spec: unknown,
+  collector: { settings: CollectorSettings; state: CollectorState | undefined } | undefined,
+  o: { namespace?: string; nowMs: number } = { nowMs: Date.now() },
+): ShippingCondition | undefined {
+  const ship = shippingSpec(spec);
+  if (!ship?.enabled) return undefined;
   const c = (status: 'True' | 'False', reason: string, message: string): ShippingCondition => ({ type: 'Shipping', status, reason, message });
   if (!collector) return c('False', 'CollectorNotConfigured', 'spec.shipping.enabled but the operator runs without a collector: set the chart value collector.enabled (docs/fleet.md)');
   const { settings: s, state } = collector;
@@ -42,7 +71,9 @@ export function shippingCondition(spec: unknown, collector: { settings: Collecto
   if (state.error) return c('False', 'CollectorApplyFailed', `${where}: ${state.error}`);
   if (state.availableReplicas < 1) return c('False', 'CollectorUnavailable', `${where}: 0 of ${state.replicas} replicas available`);
   if (!state.activeInstance) return c('False', 'CollectorNoLeader', `${where}: ${state.availableReplicas} of ${state.replicas} replicas available, none holds Lease ${s.name}`);
-  return c('True', 'CollectorActive', `${where}: ${state.availableReplicas} of ${state.replicas} replicas available, active instance ${state.activeInstance}`);
+  const active = `${where}: ${state.availableReplicas} of ${state.replicas} replicas available, active instance ${state.activeInstance}`;
+  const lag = shipLag(state, ship, o);
+  return lag.ok ? c('True', 'CollectorActive', `${active}; ${lag.text}`) : c('False', 'ShipLagging', `${active}; ${lag.text}`);
 }
 
 /** Sidecar environment for shipping; [] when off. Throws (the pod is refused) when on without a collector. */

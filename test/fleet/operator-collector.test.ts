@@ -3,6 +3,8 @@
 // carry a Shipping condition that follows the Deployment's availability and the collector Lease,
 // and the webhook injects the shipping environment into the sidecar container only.
 import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { collectorSettingsFromEnv, type CollectorSettings } from '../../operator/fleet/collector-settings.js';
 import type { GuardianSidecar } from '../../operator/api/v1alpha1.js';
 import type { Operator } from '../../operator/operator.js';
@@ -83,6 +85,43 @@ describe('operator-managed collector', () => {
     await waitFor('Shipping active', () => shipping('shipped') === 'True/CollectorActive');
     const msg = (d.get(GROUP, 'guardiansidecars', OPERATOR_NS, 'shipped') as GuardianSidecar).status!.conditions!.find((c) => c.type === 'Shipping')!.message;
     expect(msg).toMatch(/2 of 2 replicas available, active instance helm-collector-abc/);
+  });
+
+  it('Shipping shows the ship lag of the open writers in the namespace from the collector\'s /writers, and turns False past the limit', async () => {
+    // The collector's GET /writers (collector/http.ts: Collector.list(), as the RGW suites serve it).
+    let writers: unknown[] = [];
+    const server = createServer((req, res) => {
+      res.writeHead(req.url === '/writers' ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(writers));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const now = Date.now();
+      writers = [
+        { origin: `helm/${OPERATOR_NS}/agent-1/boot-1`, namespace: OPERATOR_NS, size: 40, status: 'open', cosignedAt: now - 12_000 },
+        { origin: `helm/${OPERATOR_NS}/agent-0/boot-1`, namespace: OPERATOR_NS, size: 90, status: 'closed', cosignedAt: now - 900_000 },
+        { origin: 'helm/elsewhere/agent-9/boot-1', namespace: 'elsewhere', size: 5, status: 'open', cosignedAt: now - 900_000 },
+      ];
+      d.seed(GROUP, 'policybundles', policyBundle('desk', signedSpec(bundleText())));
+      d.seed(GROUP, 'guardiansidecars', guardianSidecar('shipped', 'desk', { shipping: { enabled: true } }));
+      op = operatorFor(d, { collector: { ...settings(), url } });
+      await op.start();
+      const apps = d.kubeConfig().makeApiClient(AppsV1Api);
+      await waitFor('Deployment applied', () => d.get('apps', 'deployments', OPERATOR_NS, 'helm-collector'));
+      await apps.patchNamespacedDeploymentStatus({ namespace: OPERATOR_NS, name: 'helm-collector', body: { status: { replicas: 2, availableReplicas: 2 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      const renew = new Date().toISOString().replace('Z', '000Z');
+      d.seed('coordination.k8s.io', 'leases', { metadata: { name: 'helm-collector', namespace: OPERATOR_NS }, spec: { holderIdentity: 'helm-collector-abc', leaseDurationSeconds: 60, renewTime: renew, acquireTime: renew } });
+      const message = () => (d.get(GROUP, 'guardiansidecars', OPERATOR_NS, 'shipped') as GuardianSidecar | undefined)?.status?.conditions?.find((c) => c.type === 'Shipping')?.message ?? '';
+      await waitFor('lag shown', () => shipping('shipped') === 'True/CollectorActive' && /1 open writer in namespace/.test(message()));
+      // Only the open writer of this namespace counts: not the closed one, not another namespace's.
+      expect(message()).toMatch(new RegExp(`longest since a cosignature 1[2-9] s \\(helm/${OPERATOR_NS}/agent-1/boot-1\\)`));
+      // Shipping stalls: the lag passes the limit (5 min by default) and the condition turns False.
+      writers = [{ origin: `helm/${OPERATOR_NS}/agent-1/boot-1`, namespace: OPERATOR_NS, size: 40, status: 'open', cosignedAt: now - 400_000 }, { origin: `helm/${OPERATOR_NS}/agent-2/boot-1`, namespace: OPERATOR_NS, size: 0, status: 'open', cosignedAt: null }];
+      await waitFor('lagging', () => shipping('shipped') === 'False/ShipLagging');
+      expect(message()).toMatch(/2 open writers in namespace .*longest since a cosignature 4\d\d s .*1 not cosigned yet; over the 300 s limit/);
+    } finally {
+      server.close();
+    }
   });
 
   it('without a collector, shipping.enabled reports CollectorNotConfigured', async () => {

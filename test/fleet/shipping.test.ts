@@ -98,6 +98,8 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
       // A restarted collector rebuilds its state from the bucket alone.
       const again = await startCollector(config);
       expect(again.collector.list().map((w) => [w.size, w.status])).toEqual(writers.map(() => [RECEIPTS, 'closed']));
+      // When each writer was last cosigned (GET /writers: the operator's ship lag), rebuilt from the fleet log.
+      for (const w of again.collector.list()) expect(w.cosignedAt).toEqual(expect.any(Number));
       await again.stop();
     } finally {
       await Promise.all(writers.map((w) => w.close()));
