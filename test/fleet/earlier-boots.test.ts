@@ -16,22 +16,16 @@ import { readEntries } from '../../sidecar/ship/publish.js';
 import { freeShippedBoots } from '../../sidecar/ship/retention.js';
 import { buildStore } from '../evidence/fixtures.js';
 import { buckets, fleetKey, mirrorKey } from './fleet-support.js';
-import { describeWithRgw, startRgw, type Rgw } from './rgw-support.js';
+import { describeWithRgw, useRgw } from './rgw-support.js';
 
 const POD = 'helm/c/ns-e/uid-1';
 
 describeWithRgw('earlier boots of a pod', () => {
-  let rgw: Rgw;
-  beforeAll(async () => {
-    rgw = await startRgw();
-  }, 180_000);
-  afterAll(async () => {
-    await rgw?.stop();
-  }, 60_000);
+  const rgw = useRgw();
 
   it('ships each earlier boot up to its last signed checkpoint; closes only a whole one; retention then frees it', async () => {
     const s = await buildStore({ writers: { b0: `${POD}/b0`, b1: `${POD}/b1`, b2: `${POD}/b2` }, calls: 4, checkpointEvery: 5, certifyLogs: true });
-    const config = await buckets(rgw, 'fleet-boots');
+    const config = await buckets(rgw(), 'fleet-boots');
     const bucket = new FleetBucket(config);
     const collector = await Collector.open({ bucket, rootKey: s.keys.root.verifier, fleetKey, mirrorKey });
     const server = collectorServer(collector);

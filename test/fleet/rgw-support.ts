@@ -81,3 +81,15 @@ export async function startRgw(): Promise<Rgw> {
   };
   return rgw;
 }
+
+/** Starts one RGW for the enclosing describe block (stopped after it); call the result inside tests. */
+export function useRgw(): () => Rgw {
+  let rgw: Rgw | undefined;
+  beforeAll(async () => {
+    rgw = await startRgw();
+  }, 180_000);
+  afterAll(async () => {
+    await rgw?.stop();
+  }, 60_000);
+  return () => rgw ?? (() => { throw new Error('RGW is not started (use it inside a test)'); })();
+}

@@ -15,7 +15,7 @@ import { publishGrowth, readEntries } from '../../sidecar/ship/publish.js';
 import { Shipper } from '../../sidecar/ship/shipper.js';
 import { signKeyEvent } from '../../kernel/trust/events.js';
 import { buckets, certify, fleetKey, key, mirrorKey, relay, simWriter, startCollector, type SimWriter } from './fleet-support.js';
-import { describeWithRgw, startRgw, type Rgw } from './rgw-support.js';
+import { describeWithRgw, useRgw } from './rgw-support.js';
 import { attachShipping } from '../../sidecar/ship/attach.js';
 import { Registry } from 'prom-client';
 import { spawnSync } from 'node:child_process';
@@ -33,16 +33,10 @@ function treeOf(w: { store: { tree: unknown } }): MerkleTree {
 const post = (url: string, path: string, body: string): Promise<Response> => fetch(new URL(path, url), { method: 'POST', body });
 
 describeWithRgw('fleet shipping through Ceph RGW', () => {
-  let rgw: Rgw;
-  beforeAll(async () => {
-    rgw = await startRgw();
-  }, 180_000);
-  afterAll(async () => {
-    await rgw?.stop();
-  }, 60_000);
+  const rgw = useRgw();
 
   it('ships writers × receipts; every receipt round-trips and is provable from the fleet checkpoint', async () => {
-    const config = await buckets(rgw, 'fleet-roundtrip');
+    const config = await buckets(rgw(), 'fleet-roundtrip');
     const col = await startCollector(config);
     const bucket = new FleetBucket(config);
     const writers: SimWriter[] = [];
@@ -118,7 +112,7 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
     const prefix = (): string => writerPrefix(nodeSuite, w.origin);
 
     beforeAll(async () => {
-      config = await buckets(rgw, 'fleet-faults');
+      config = await buckets(rgw(), 'fleet-faults');
       col = await startCollector(config);
       bucket = new FleetBucket(config);
     }, 60_000);
@@ -207,9 +201,9 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
   });
 
   it('keeps shipping through a bucket outage: the backlog grows past the high-water mark, then drains', async () => {
-    const net = await relay(rgw.endpoint);
-    const config = await buckets(rgw, 'fleet-outage', net.endpoint);
-    const col = await startCollector({ ...config, endpoint: rgw.endpoint });
+    const net = await relay(rgw().endpoint);
+    const config = await buckets(rgw(), 'fleet-outage', net.endpoint);
+    const col = await startCollector({ ...config, endpoint: rgw().endpoint });
     const bucket = new FleetBucket(config);
     const w = await simWriter('helm/test/ns-o/pod-1/boot-1');
     const errors: unknown[] = [];
@@ -237,8 +231,8 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
   }, 120_000);
 
   it('a sidecar with shipping on (attachShipping, as serve wires it): allows until the high-water mark while the bucket is down, denies RECEIPT_BACKLOG with receipts, ships everything and closes', async () => {
-    const net = await relay(rgw.endpoint);
-    const config = await buckets(rgw, 'fleet-sidecar');
+    const net = await relay(rgw().endpoint);
+    const config = await buckets(rgw(), 'fleet-sidecar');
     const col = await startCollector(config);
     const h = await openHarness();
     try {
@@ -250,8 +244,8 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
         HELM_COLLECTOR_URL: col.url,
         HELM_FLEET_BUCKET: config.bucket,
         AWS_ENDPOINT_URL: net.endpoint,
-        AWS_ACCESS_KEY_ID: rgw.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey,
+        AWS_ACCESS_KEY_ID: rgw().accessKeyId,
+        AWS_SECRET_ACCESS_KEY: rgw().secretAccessKey,
         HELM_SHIP_NAMESPACE: 'ns-s',
         HELM_SHIP_HIGH_WATER_BYTES: '6000',
         HELM_SHIP_INTERVAL_MS: '3600000',

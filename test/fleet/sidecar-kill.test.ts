@@ -21,7 +21,7 @@ import { bundleSigner } from '../guardian/helpers.js';
 import { lookup, pepBundle, signed, START } from '../pep/support.js';
 import { repoRoot } from '../support/shared.js';
 import { buckets, fleetKey, mirrorKey } from './fleet-support.js';
-import { describeWithRgw, startRgw, type Rgw } from './rgw-support.js';
+import { describeWithRgw, useRgw } from './rgw-support.js';
 
 const KILLS = Number(process.env.HELM_FLEET_SIDECAR_KILLS ?? 3);
 const ORIGIN = 'helm/test/ns-kill/pod-uid-1/static';
@@ -48,17 +48,11 @@ function run(root: string, policyFile: string, mode: 'calls' | 'drain', killAfte
 }
 
 describeWithRgw('kill -9 of the sidecar while shipping', () => {
-  let rgw: Rgw;
-  beforeAll(async () => {
-    rgw = await startRgw();
-  }, 180_000);
-  afterAll(async () => {
-    await rgw?.stop();
-  }, 60_000);
+  const rgw = useRgw();
 
   it(`${KILLS} kills: no decision answered as recorded is lost; the restarted shipper resumes and closes the writer`, async () => {
     const t = await tempDir('helm-fleet-sidecar-kill-');
-    const config = await buckets(rgw, 'fleet-sidecar-kill');
+    const config = await buckets(rgw(), 'fleet-sidecar-kill');
     const keys = makeKeys([ORIGIN]);
     const bucket = new FleetBucket(config);
     const collector = await Collector.open({ bucket, rootKey: keys.root.verifier, fleetKey, mirrorKey });
