@@ -3,22 +3,8 @@
 // bundles, approvals, and the guardian sidecar (serve) and MCP gateway (mcp --stdio).
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { approve } from './commands/approve.js';
-import { bundle } from './commands/bundle.js';
-import { conformance } from './commands/conformance.js';
-import { exportCmd } from './commands/export.js';
-import { keygen } from './commands/keygen.js';
-import { mcp } from './commands/mcp.js';
-import { proof } from './commands/proof.js';
-import { replay } from './commands/replay.js';
-import { serve } from './commands/serve.js';
-import { trust } from './commands/trust.js';
-import { verify } from './commands/verify.js';
-import { fleet } from './commands/fleet.js';
-import type { Command } from './commands/command.js';
+import { COMMANDS } from './commands/catalog.js';
 import { CliError, EXIT_ERROR, EXIT_OK, UsageError, type Io } from './io.js';
-
-const COMMANDS: readonly Command[] = [keygen, trust, exportCmd, verify, replay, proof, bundle, approve, serve, mcp, conformance, fleet];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -31,11 +17,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     (name === undefined ? io.stderr : io.stdout).write(usage());
     return name === undefined ? EXIT_ERROR : EXIT_OK;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.stderr.write(`helmctl: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
     return EXIT_ERROR;
   }
+  const cmd = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(`usage: ${cmd.usage}\n`);
     return EXIT_OK;

@@ -29,7 +29,6 @@ import { errorText, jsonLogger, redactingLogger, type Logger } from './log.js';
 import { configuredSecrets, Redactor } from './redact.js';
 import { loadMaterials } from './materials.js';
 import { Certifier } from './identity/certifier.js';
-import { attachShipping } from './ship/attach.js';
 import { gateUntilCertified } from './identity/gate.js';
 import { checkStaticIdentity } from './identity/static-check.js';
 import { budgetRows } from './observe/budgets.js';
@@ -183,7 +182,9 @@ export class GuardianSidecar {
       const gate = certifier;
       gateUntilCertified(pep, writer, nodeSuite, () => gate.certified);
     }
-    await attachShipping({ env: o.env ?? process.env, pep, writer, logDir, log, registry: metrics.registry }); // fleet shipping, off unless HELM_SHIP=on (sidecar/ship/attach.ts)
+    // Fleet shipping, off unless HELM_SHIP=on (sidecar/ship/attach.ts); its AWS SDK loads only then.
+    const env = o.env ?? process.env;
+    if (env.HELM_SHIP === 'on') await (await import('./ship/attach.js')).attachShipping({ env, pep, writer, logDir, log, registry: metrics.registry });
     const policy = PolicyControl.start(pep, files, m.trust, metrics, log, initial.read);
     instrumentPep(pep, pending, (out) => sidecar?.noticeOutcome(out.recorded, out.detail));
 

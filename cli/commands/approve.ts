@@ -30,7 +30,6 @@ async function target(challenge: string | undefined, flags: { decision?: string;
 
 export const approve: Command = {
   name: 'approve',
-  summary: 'sign one approval (or rejection) of an escalated call',
   usage: 'helmctl approve --key APPROVER_KEY (--challenge FILE | --decision HASH --policy-digest HASH --nonce NONCE) [--reject] [--out FILE] [--force]',
   async run(argv, io) {
     const p = parse(

@@ -12,7 +12,6 @@ const ACTIONS = { hash: hashCmd, sign: signCmd, verify: verifyCmd, lint: lintCmd
 
 export const bundle: Command = {
   name: 'bundle',
-  summary: 'policy bundles: hash, sign, verify, lint, test fixtures, compose overlays',
   usage: [HASH, SIGN, VERIFY, LINT, TEST, COMPOSE].join('\n'),
   async run(argv, io) {
     const [action, ...rest] = argv;

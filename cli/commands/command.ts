@@ -2,7 +2,6 @@ import type { Io } from '../io.js';
 
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   run(argv: readonly string[], io: Io): Promise<number>;
 }

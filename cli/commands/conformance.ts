@@ -95,7 +95,6 @@ async function verify(argv: readonly string[], io: Io): Promise<number> {
 
 export const conformance: Command = {
   name: 'conformance',
-  summary: 'conformance levels L1/L2/L3 and OWASP threat vectors against a live sidecar; signed reports',
   usage: USAGE,
   async run(argv, io) {
     const [sub, ...rest] = argv;

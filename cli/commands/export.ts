@@ -18,7 +18,6 @@ import { formatProblem, loadPolicy } from './verify.js';
 
 export const exportCmd: Command = {
   name: 'export',
-  summary: 'export an evidence pack (.tar.gz) from a ProofGraph store',
   usage: 'helmctl export --store DIR --out PACK --key EXPORTER_KEY [--namespace NS] [--pod POD] [--from RFC3339] [--to RFC3339] [--trust-policy FILE] [--json]',
   async run(argv, io) {
     if (argv.includes('--bucket')) return fleetExport(argv, io); // a fleet pack from the bucket (fleet.ts)

@@ -93,7 +93,6 @@ export async function fleetVerify(argv: readonly string[], io: Io): Promise<numb
 
 export const fleet: Command = {
   name: 'fleet',
-  summary: 'fleet evidence packs: export from the bucket, verify offline',
   usage:
     'helmctl fleet export --bucket BUCKET [--staging-bucket B] [--endpoint URL] --namespace NS --from RFC3339 --to RFC3339 --out PACK.tar [--json]\n' +
     '  helmctl fleet verify PACK.tar --trust-policy FILE [--json]',

@@ -20,7 +20,6 @@ const NOTES: Record<(typeof TYPES)[number], string> = {
 
 export const keygen: Command = {
   name: 'keygen',
-  summary: 'generate a key pair (private key file + FILE.pub)',
   usage: 'helmctl keygen --name NAME --out FILE [--type log|node|root|exporter|witness] [--force]',
   async run(argv, io) {
     const p = parse(argv, { name: { type: 'string' }, out: { type: 'string' }, type: { type: 'string' }, force: { type: 'boolean' } }, { min: 0, max: 0 });

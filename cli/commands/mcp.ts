@@ -84,7 +84,6 @@ const OPTIONS = {
 
 export const mcp: Command = {
   name: 'mcp',
-  summary: 'serve the governed MCP gateway to one client over stdio',
   usage:
     'helmctl mcp --stdio --proofgraph-dir DIR --writer-id ID --node-key FILE --log-key FILE [--origin ORIGIN] [--trust-event FILE]... ' +
     '[--bundle FILE --bundle-signature FILE --bundle-trust-root KEY|FILE...] [--bundle-revoked HANDLE]... --principal-id ID [--principal-role ROLE]... [--principal-attr KEY=VALUE]... ' +

@@ -15,7 +15,6 @@ import type { Command } from './command.js';
 
 export const proof: Command = {
   name: 'proof',
-  summary: 'print an offline inclusion proof (c2sp.org/tlog-proof@v1) for one entry',
   usage: 'helmctl proof --store DIR --log WRITER_ID --index N [--size CHECKPOINT_SIZE]',
   async run(argv, io) {
     const p = parse(argv, { store: { type: 'string' }, log: { type: 'string' }, index: { type: 'string' }, size: { type: 'string' } }, { min: 0, max: 0 });

@@ -35,7 +35,6 @@ async function whatIf(path: string | undefined) {
 
 export const replay: Command = {
   name: 'replay',
-  summary: 're-derive every node of a pack, list causal chains, re-evaluate every decision (no trust policy needed)',
   usage: 'helmctl replay PACK [--json] [--bundle WHAT_IF_BUNDLE] [--modules DIR]',
   async run(argv, io) {
     const p = parse(argv, { json: { type: 'boolean' }, bundle: { type: 'string' }, modules: { type: 'string' } }, { min: 1, max: 1 });

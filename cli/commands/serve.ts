@@ -5,7 +5,6 @@ import type { Command } from './command.js';
 
 export const serve: Command = {
   name: 'serve',
-  summary: 'run the Guardian sidecar: governed OpenAI-compatible proxy, probes, metrics, approvals',
   usage: serveUsage(),
   run: (argv, io) => runSidecar(argv, io),
 };

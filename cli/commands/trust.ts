@@ -65,7 +65,6 @@ async function build(action: string, p: Parsed): Promise<{ event: KeyEvent; sign
 
 export const trust: Command = {
   name: 'trust',
-  summary: 'sign KEY_PUBLISH / KEY_ROTATE / KEY_REVOKE events with the root key',
   usage: [
     'helmctl trust publish --root-key ROOT_KEY --key NODE_KEY --origin ORIGIN --from-index N --out FILE [--reason R] [--issued-at T] [--force]',
     'helmctl trust publish --purpose log --root-key ROOT_KEY --key LOG_KEY --origin ORIGIN --from-index 0 --out FILE   (certifies a log key: a trust-policy root line then trusts it)',

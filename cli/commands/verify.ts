@@ -74,7 +74,6 @@ export function formatReport(pack: string, r: VerifyReport): string {
 
 export const verify: Command = {
   name: 'verify',
-  summary: 'verify an evidence pack offline against a trust policy',
   usage: 'helmctl verify PACK --trust-policy FILE [--json] [--workers N] [--max-pack-mib N]',
   async run(argv, io: Io) {
     if (argv.includes('--fleet')) return fleetVerify(argv, io); // a fleet pack (fleet.ts)

@@ -211,3 +211,10 @@ describe('helmctl as a process', () => {
     expect(usage.status).toBe(2);
   });
 });
+
+describe('command catalog', () => {
+  it('each entry loads the command it names', async () => {
+    const { COMMANDS } = await import('../../cli/commands/catalog.js');
+    for (const e of COMMANDS) expect((await e.load()).name).toBe(e.name);
+  });
+});
