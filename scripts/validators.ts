@@ -11,6 +11,8 @@ import { manifestSchema } from '../kernel/evidence/manifest.js';
 import { POLICY_BUNDLE_SCHEMA_ID, policyBundleSchema } from '../kernel/guardian/bundle-schema.js';
 import { decisionInputSchema } from '../kernel/guardian/decision-input.js';
 
+export const META_SCHEMA_2020 = 'https://json-schema.org/draft/2020-12/schema';
+
 export const VALIDATORS_FILE = 'kernel/contracts/statement-validators.gen.ts';
 
 type Schema = Record<string, unknown>;
@@ -60,6 +62,9 @@ export const GENERATED_VALIDATORS: ReadonlyArray<{ file: string; build: () => st
     file: 'kernel/guardian/decision-input-validator.gen.ts',
     build: () => standalone('kernel/guardian/decision-input.ts', { allErrors: false }, [decisionInputSchema as unknown as Schema], { validate: decisionInputSchema.$id }),
   },
+  // The JSON Schema 2020-12 meta-schema, which ajv otherwise compiles at run time before the first
+  // tool schema of every bundle (most of a bundle compile): kernel/guardian/arg-schema.ts.
+  { file: 'kernel/guardian/meta-schema-validator.gen.ts', build: () => standalone('ajv/dist/refs/json-schema-2020-12 (the meta-schema a tool schema is checked against)', { allErrors: false }, [], { validate: META_SCHEMA_2020 }) },
   { file: 'kernel/trust/event-validator.gen.ts', build: () => standalone('kernel/contracts/schemas.ts', { allErrors: false }, [trustEventSchema as unknown as Schema], { validate: trustEventSchema.$id }) },
   { file: 'kernel/evidence/manifest-validator.gen.ts', build: () => standalone('kernel/evidence/manifest.ts', { allErrors: false }, [manifestSchema as unknown as Schema], { validate: manifestSchema.$id }) },
 ];

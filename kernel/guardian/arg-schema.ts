@@ -7,6 +7,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormats from 'ajv-formats';
 import type { JsonObject, JsonValue } from './bundle-types.js';
 import { isDecimalMultiple } from './decimal.js';
+import * as metaSchema from './meta-schema-validator.gen.js';
 import type { ReasonCode } from './reason-codes.js';
 
 export interface SchemaIssue {
@@ -101,9 +102,26 @@ export function escapePointer(s: string): string {
 /** The keyword a decimal `multipleOf` is rewritten to by hardening. */
 const DECIMAL_MULTIPLE_OF = 'x-helm-decimal-multipleOf';
 
+const META_SCHEMA = 'https://json-schema.org/draft/2020-12/schema';
+const checkMeta = metaSchema.validate as unknown as ValidateFunction;
+
+/**
+ * ajv's own schema check (Ajv.validateSchema: same rules, same messages), with the 2020-12
+ * meta-schema validator generated at build time: compiling the meta-schema at run time was most
+ * of a bundle compile, so of the sidecar's start.
+ */
+function metaProblem(ajv: Ajv2020, schema: JsonValue): string | null {
+  if (typeof schema === 'boolean') return null;
+  const $schema = (schema as JsonObject).$schema;
+  if ($schema !== undefined && typeof $schema !== 'string') return '$schema must be a string';
+  if ($schema !== undefined && $schema !== META_SCHEMA) return `no schema with key or ref "${$schema}"`;
+  return checkMeta(schema) ? null : `schema is invalid: ${ajv.errorsText(checkMeta.errors)}`;
+}
+
 /** A fresh validator factory: one per compiled bundle, strict, first error only. */
 export function newSchemaCompiler(): Ajv2020 {
-  const ajv = new Ajv2020({ strict: true, allErrors: false, validateFormats: true });
+  // meta: false: schemas are checked by metaProblem before ajv compiles them.
+  const ajv = new Ajv2020({ strict: true, allErrors: false, validateFormats: true, meta: false, validateSchema: false });
   (addFormats as unknown as (a: Ajv2020) => Ajv2020)(ajv);
   ajv.addKeyword({
     keyword: DECIMAL_MULTIPLE_OF,
@@ -122,6 +140,8 @@ export function compileToolSchema(ajv: Ajv2020, schema: JsonValue, path: string,
   const issues = [...hardened.issues];
   if (requireObjectRoot && (!isObj(schema) || schema.type !== 'object')) issues.push({ path, message: 'argument schema must have type "object" at its root' });
   if (issues.length) return { ok: false, issues };
+  const meta = metaProblem(ajv, hardened.schema);
+  if (meta) return { ok: false, issues: [{ path, message: `schema does not compile: ${meta}` }] };
   try {
     return { ok: true, validate: ajv.compile(hardened.schema as object) };
   } catch (e) {
