@@ -10,7 +10,7 @@ import { repoRoot } from '../support/shared.js';
 const read = (f: string) => readFileSync(join(repoRoot, f), 'utf8');
 
 describe.each([
-  ['Dockerfile.sidecar', 'cli/helmctl.ts', '/app/dist/cli/helmctl.js'],
+  ['Dockerfile.sidecar', 'cli/helmctl.ts', '/app/dist/bundle/helmctl.js'],
   ['Dockerfile.operator', 'operator/main.ts', '/app/dist/operator/main.js'],
 ])('%s', (file, source, entry) => {
   const text = read(file);

@@ -11,7 +11,7 @@ const runtime = text.slice(text.lastIndexOf('\nFROM '));
 it('installs tini in the runtime stage and runs the sidecar under it', () => {
   expect(runtime).toMatch(/apt-get install -y --no-install-recommends tini/);
   expect(runtime).toMatch(/rm -rf \/var\/lib\/apt\/lists\/\*/);
-  expect(runtime).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", "\/app\/dist\/cli\/helmctl\.js"\]$/m);
+  expect(runtime).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", "\/app\/dist\/bundle\/helmctl\.js"\]$/m);
   // Installed before the switch to the non-root user.
   expect(runtime.indexOf('tini')).toBeLessThan(runtime.indexOf('USER 65532'));
 });
@@ -30,4 +30,10 @@ it('ships every file the runtime resolves beside dist/ (the conformance kit copi
   expect(kit).toMatch(/packaged\('examples\/sandbox\/csv2json\.wasm'\)/);
   expect(runtime).toMatch(/^COPY examples\/sandbox examples\/sandbox$/m);
   expect(runtime.indexOf('COPY examples/sandbox')).toBeLessThan(runtime.indexOf('USER 65532'));
+});
+
+it('builds the bundle the entry point names (scripts/bundle.ts bundles cli/helmctl.js)', () => {
+  const build = text.slice(0, text.indexOf('\nFROM ', text.indexOf('AS build')));
+  expect(build).toMatch(/tsc -p tsconfig\.build\.json && node dist\/scripts\/bundle\.js$/m);
+  expect(readFileSync(join(repoRoot, 'scripts', 'bundle.ts'), 'utf8')).toMatch(/'cli\/helmctl\.js'/);
 });
