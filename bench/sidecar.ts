@@ -30,8 +30,8 @@ import { percentile, round } from './stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MAIN = join(here, '..', 'sidecar', 'main.js');
-/** What the sidecar image runs (Dockerfile.sidecar ENTRYPOINT + CMD). */
-const IMAGE: Variant = { main: join(here, '..', 'bundle', 'helmctl.js'), args: ['serve'] };
+/** What the sidecar image runs (Dockerfile.sidecar ENTRYPOINT + CMD, test/sidecar/dockerfile.test.ts). */
+export const IMAGE: Variant = { main: join(here, '..', 'bundle', 'helmctl.js'), args: ['serve'], nodeFlags: ['--max-semi-space-size=8'] };
 const EXAMPLE = join(here, '..', '..', 'examples', 'bundles', 'support-desk.yaml');
 const TARGET_READY_MS = 500;
 const TARGET_RSS_MIB = 96;
@@ -149,7 +149,7 @@ export function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function load(governed: string, pid: number, clients: number, seconds: number) {
+export async function load(governed: string, pid: number, clients: number, seconds: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const body = JSON.stringify({ model: 'scripted-model', messages: [{ role: 'user', content: 'look up the customer' }] });
   const one = () =>
@@ -252,7 +252,7 @@ export async function benchSidecar(opts: { starts?: number; frameworkRequests?: 
     const unbundled = await startTimes(s, 'unbundled', {}, starts);
     return {
       startToReady: { targetMs: TARGET_READY_MS, imageEntry: cold, imageEntryCompileCacheWarm: warm, unbundledMain: unbundled },
-      memory: { targetMiB: TARGET_RSS_MIB, defaultHeap: await memory(s, 'load', IMAGE, loadSeconds), smallYoungGeneration: await memory(s, 'load-semi', { ...IMAGE, nodeFlags: ['--max-semi-space-size=1'] }, loadSeconds) },
+      memory: { targetMiB: TARGET_RSS_MIB, imageEntry: await memory(s, 'load', IMAGE, loadSeconds), v8DefaultYoungGeneration: await memory(s, 'load-v8', { ...IMAGE, nodeFlags: [] }, loadSeconds) },
       governedFramework: await framework(opts.frameworkRequests ?? 5000),
     };
   } finally {

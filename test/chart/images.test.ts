@@ -21,7 +21,7 @@ describe.each([
     expect(text).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     const runtime = text.slice(text.lastIndexOf('\nFROM '));
     expect(runtime).toMatch(/^USER 65532:65532$/m);
-    expect(runtime).toContain(`"node", "${entry}"`);
+    expect(runtime).toMatch(new RegExp(`"node", ("--[a-z-]+=\\d+", )?"${entry}"`));
     expect(runtime).toContain('COPY --from=deps /app/node_modules node_modules');
     expect(text).toMatch(/npm install --omit=dev/);
     expect(existsSync(join(repoRoot, source))).toBe(true);

@@ -11,7 +11,7 @@ const runtime = text.slice(text.lastIndexOf('\nFROM '));
 it('installs tini in the runtime stage and runs the sidecar under it', () => {
   expect(runtime).toMatch(/apt-get install -y --no-install-recommends tini/);
   expect(runtime).toMatch(/rm -rf \/var\/lib\/apt\/lists\/\*/);
-  expect(runtime).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", "\/app\/dist\/bundle\/helmctl\.js"\]$/m);
+  expect(runtime).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", "--max-semi-space-size=8", "\/app\/dist\/bundle\/helmctl\.js"\]$/m);
   // Installed before the switch to the non-root user.
   expect(runtime.indexOf('tini')).toBeLessThan(runtime.indexOf('USER 65532'));
 });
@@ -36,4 +36,11 @@ it('builds the bundle the entry point names (scripts/bundle.ts bundles cli/helmc
   const build = text.slice(0, text.indexOf('\nFROM ', text.indexOf('AS build')));
   expect(build).toMatch(/tsc -p tsconfig\.build\.json && node dist\/scripts\/bundle\.js$/m);
   expect(readFileSync(join(repoRoot, 'scripts', 'bundle.ts'), 'utf8')).toMatch(/'cli\/helmctl\.js'/);
+});
+
+it('the benchmarks start the sidecar as the image does (same entry point and Node flags)', async () => {
+  const { IMAGE } = await import('../../bench/sidecar.js');
+  const entry = /^ENTRYPOINT \[(.+)\]$/m.exec(runtime)![1]!.split(', ').map((s) => JSON.parse(s) as string);
+  expect(entry.slice(entry.indexOf('node') + 1)).toEqual([...IMAGE.nodeFlags!, '/app/dist/bundle/helmctl.js']);
+  expect(IMAGE.main).toMatch(/\/bundle\/helmctl\.js$/); // bench/ runs from dist/, so dist/bundle/helmctl.js
 });
