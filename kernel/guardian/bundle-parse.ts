@@ -3,6 +3,7 @@
 // and contentHash hashes it.
 import { parseDocument } from 'yaml';
 import { toHex, utf8 } from '../crypto/bytes.js';
+import { parseStrictJson } from '../json/parse.js';
 import { jcsDecisionString } from './decision-jcs.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 
@@ -27,6 +28,26 @@ export const MAX_BUNDLE_TEXT = 4 * 1024 * 1024;
  * a text agree on its canonical bytes.
  */
 export function parseBundleText(text: string): unknown {
+  if (text.length > MAX_BUNDLE_TEXT) throw new BundleError('ERR_BUNDLE_PARSE', `bundle text is ${text.length} characters; the limit is ${MAX_BUNDLE_TEXT}`);
+  // JSON (the operator's bundle.json) is read by the strict JSON reader: the YAML parser was most
+  // of a bundle load. Anything it refuses gets the YAML parser's own verdict and message.
+  const json = text.trimStart().startsWith('{') ? parseStrictJson(text, { maxLength: MAX_BUNDLE_TEXT }) : null;
+  if (json?.ok && yamlSafeKeys(json.value)) {
+    checkProfile(json.value);
+    return json.value;
+  }
+  return parseBundleYaml(text);
+}
+
+/** YAML limits an implicit key to 1024 characters, JSON does not: such a text takes the YAML path. */
+function yamlSafeKeys(v: unknown): boolean {
+  if (Array.isArray(v)) return v.every(yamlSafeKeys);
+  if (typeof v !== 'object' || v === null) return true;
+  return Object.entries(v).every(([k, x]) => k.length <= 1024 && yamlSafeKeys(x));
+}
+
+/** The YAML 1.2 (core schema) path of parseBundleText. */
+export function parseBundleYaml(text: string): unknown {
   if (text.length > MAX_BUNDLE_TEXT) throw new BundleError('ERR_BUNDLE_PARSE', `bundle text is ${text.length} characters; the limit is ${MAX_BUNDLE_TEXT}`);
   const doc = parseDocument(text, { version: '1.2', schema: 'core', uniqueKeys: true, merge: false, prettyErrors: false });
   const problem = doc.errors[0] ?? doc.warnings[0];
