@@ -146,7 +146,7 @@ describe('purity of kernel/guardian', () => {
     expect(src).not.toMatch(/from ['"]node:/);
     expect(src).not.toMatch(/\bDate\.now\(|new Date\(\)|Math\.random|performance\.now|crypto\.getRandomValues|\bprocess\.|\brequire\(/);
     expect(src).not.toMatch(/from ['"](\.\.\/)+(sidecar|operator|cli)\//);
-    for (const m of src.matchAll(/from ['"](\.\.\/[^'"]+)['"]/g)) expect(m[1]).toMatch(/^\.\.\/(crypto|contracts|a2a|sandbox)\//);
+    for (const m of src.matchAll(/from ['"](\.\.\/[^'"]+)['"]/g)) expect(m[1]).toMatch(/^\.\.\/(crypto|contracts|a2a|sandbox|json)\//);
   });
 });
 
