@@ -24,7 +24,9 @@ const builtinsThroughRequire: Plugin = {
   name: 'builtins-through-require',
   setup(b) {
     const names = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
-    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (a) => (names.has(a.path) && a.namespace === 'file' ? { path: a.path, namespace: 'builtin' } : undefined));
+    // Static imports only: a dynamic import() of the CommonJS wrapper would yield { default }
+    // alone (the OTLP exporter's `const { Agent } = await import('http')` broke).
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (a) => (names.has(a.path) && a.namespace === 'file' && a.kind === 'import-statement' ? { path: a.path, namespace: 'builtin' } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(a.path)});`, loader: 'js' }));
   },
 };

@@ -1,17 +1,25 @@
 // The sidecar image runs the esbuild bundle (dist/bundle/, scripts/bundle.ts), not dist/cli: the
-// bundled `helmctl serve` must govern a call end to end, and the bundled export and verify (with
-// its worker threads, found next to the bundle's chunks) must accept what it wrote.
+// bundled `helmctl serve` must govern a call end to end, with the features that load their own
+// chunks (an MCP upstream over stdio, OpenTelemetry export), and the bundled export and verify
+// (with its worker threads, found next to the bundle's chunks) must accept what it wrote.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import OpenAI from 'openai';
+import { addMcpDemoPolicy, everythingServerPath } from '../../sidecar/mcp/demo-part.js';
 import { repoRoot } from '../support/shared.js';
-import { Pod, ROUTES, call } from './support.js';
+import { Pod, ROUTES, call, sidecarBundle } from './support.js';
 
-const HELMCTL = join(repoRoot, 'dist/bundle/helmctl.js');
+// HELMCTL_UNDER_TEST=dist/cli/helmctl.js runs the same checks unbundled (to tell a bundling fault
+// from a sidecar fault).
+const HELMCTL = join(repoRoot, process.env.HELMCTL_UNDER_TEST ?? 'dist/bundle/helmctl.js');
 
-function serve(pod: Pod): Promise<{ child: ChildProcess; governed: string }> {
-  const child = spawn(process.execPath, [HELMCTL, 'serve', ...pod.flags()], { env: { ...process.env, HELM_TOOL_ROUTES: ROUTES }, stdio: ['ignore', 'ignore', 'pipe'] });
+function serve(pod: Pod, env: Record<string, string> = {}): Promise<{ child: ChildProcess; governed: string }> {
+  const child = spawn(process.execPath, [HELMCTL, 'serve', ...pod.flags()], { env: { ...process.env, HELM_TOOL_ROUTES: ROUTES, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the bundled sidecar was not ready in 20 s: ${err}`)), 20_000);
@@ -32,25 +40,47 @@ function helmctl(...argv: string[]): { code: number | null; out: string } {
 
 describe('the bundled entry points (the sidecar image)', () => {
   let pod: Pod;
+  /** An OTLP/HTTP receiver: counts the trace exports it gets. */
+  let otlp: Server;
+  let traceExports = 0;
   beforeAll(async () => {
     if (!existsSync(HELMCTL)) throw new Error('dist/bundle/helmctl.js is missing: run npm run build');
     pod = await Pod.create();
+    await pod.writeBundle(addMcpDemoPolicy(sidecarBundle(), ['support']));
+    otlp = createServer((req, res) => {
+      if (req.url === '/v1/traces') traceExports++;
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    await new Promise<void>((r) => otlp.listen(0, '127.0.0.1', r));
   });
-  afterAll(() => pod.cleanup());
+  afterAll(async () => {
+    await pod.cleanup();
+    await new Promise((r) => otlp.close(r));
+  });
 
-  it('helmctl serve governs a call; export and verify (worker threads) of its log pass', async () => {
+  it('helmctl serve governs proxy and MCP calls and exports traces; export and verify (worker threads) of its log pass', async () => {
     pod.script(() => ({ toolCalls: [call('c1', 'crm.lookup_customer', { customerId: 'cus_12345678' })] }));
-    const { child, governed } = await serve(pod);
+    const upstreams = [{ name: 'everything', transport: 'stdio', command: process.execPath, args: [everythingServerPath()!, 'stdio'], protocol: 'legacy' }];
+    const endpoint = `http://127.0.0.1:${(otlp.address() as AddressInfo).port}`;
+    const { child, governed } = await serve(pod, { HELM_MCP_UPSTREAMS: JSON.stringify(upstreams), OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' });
     try {
       const client = new OpenAI({ baseURL: `${governed}/v1`, apiKey: 'agent-own-key', maxRetries: 0 });
       const r = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'look up cus_12345678' }] });
       expect(r.choices[0]!.message.tool_calls?.map((t) => (t.type === 'function' ? t.function.name : t.type))).toEqual(['crm.lookup_customer']);
+      const mcp = new Client({ name: 'bundle-test', version: '1.0.0' });
+      await mcp.connect(new StreamableHTTPClientTransport(new URL(`${governed}/mcp`)));
+      const echoed = await mcp.callTool({ name: 'everything__echo', arguments: { message: 'from the bundle' } });
+      expect(JSON.stringify(echoed.content)).toContain('from the bundle');
+      await expect(mcp.callTool({ name: 'everything__echo', arguments: { message: 'my password is x' } })).rejects.toThrow(/POLICY_VIOLATION|DENY|denied/i);
+      await mcp.close();
     } finally {
       child.removeAllListeners('exit');
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
     }
+    expect(traceExports).toBeGreaterThan(0);
     const pack = pod.path('bundle-pack.tar.gz');
     const ex = helmctl('export', '--store', pod.path('proofgraph'), '--out', pack, '--key', pod.path('keys/exporter.key'));
     expect(ex).toMatchObject({ code: 0 });
