@@ -326,9 +326,10 @@ export function workerMain(): void {
 }
 
 /**
- * The Worker's source text (a CommonJS script for `new Worker(src, {eval: true})`). Under tsx,
- * esbuild wraps named functions in a `__name(fn, "name")` helper that the text does not carry.
+ * The Worker's source text (a CommonJS script for `new Worker(src, {eval: true})`). esbuild (under
+ * tsx, and the image's bundle, scripts/bundle.ts) wraps named functions in a `__name(fn, "name")`
+ * helper and turns `require` into `__require`, which the text does not carry.
  */
 export function workerSource(): string {
-  return `var __name = function (f) { return f; };\n(${workerMain.toString()})();`;
+  return `var __name = function (f) { return f; };\nvar __require = require;\n(${workerMain.toString()})();`;
 }

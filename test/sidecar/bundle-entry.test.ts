@@ -12,6 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import OpenAI from 'openai';
 import { addMcpDemoPolicy, everythingServerPath } from '../../sidecar/mcp/demo-part.js';
 import { repoRoot } from '../support/shared.js';
+import { sandboxFixture, writeModules } from '../sandbox/governed-fixture.js';
 import { Pod, ROUTES, call, sidecarBundle } from './support.js';
 
 // HELMCTL_UNDER_TEST=dist/cli/helmctl.js runs the same checks unbundled (to tell a bundling fault
@@ -87,5 +88,34 @@ describe('the bundled entry points (the sidecar image)', () => {
     const v = helmctl('verify', pack, '--trust-policy', pod.path('trust-policy.txt'), '--workers', '2');
     expect(v.out).toMatch(/^VALID/m);
     expect(v.code).toBe(0);
+  }, 60_000);
+
+  it('helmctl serve runs sandboxed wasm tools (the worker source survives bundling): output, and a receipted DENY when gas runs out', async () => {
+    const sb = await Pod.create();
+    try {
+      const f = await sandboxFixture();
+      await sb.writeBundle(f.doc);
+      await writeModules(sb.path('bundle'), f.files);
+      const { child, governed } = await serve(sb);
+      try {
+        const execute = async (tool: string, args: Record<string, unknown>, callId: string) => {
+          const res = await fetch(`${governed}/mcp/v1/execute`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tool, arguments: args, callId }) });
+          return { status: res.status, body: JSON.stringify(await res.json()) };
+        };
+        const upper = await execute('upper', { text: 'bundled' }, 'sb-1');
+        expect([upper.status, upper.body]).toEqual([200, expect.stringContaining('BUNDLED')]);
+        expect(upper.body).toContain('BUNDLED');
+        const loop = await execute('loop', {}, 'sb-2');
+        expect(loop.status).toBe(403);
+        expect(loop.body).toContain('ERR_COMPUTE_GAS_EXHAUSTED');
+      } finally {
+        child.removeAllListeners('exit');
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    } finally {
+      await sb.cleanup();
+    }
   }, 60_000);
 });
