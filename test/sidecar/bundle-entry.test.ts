@@ -13,14 +13,16 @@ import OpenAI from 'openai';
 import { addMcpDemoPolicy, everythingServerPath } from '../../sidecar/mcp/demo-part.js';
 import { repoRoot } from '../support/shared.js';
 import { sandboxFixture, writeModules } from '../sandbox/governed-fixture.js';
+import { startCertifyOperator } from '../support/certify-operator.js';
+import { certifiedEnv, chat } from './certified-support.js';
 import { Pod, ROUTES, call, sidecarBundle } from './support.js';
 
 // HELMCTL_UNDER_TEST=dist/cli/helmctl.js runs the same checks unbundled (to tell a bundling fault
 // from a sidecar fault).
 const HELMCTL = join(repoRoot, process.env.HELMCTL_UNDER_TEST ?? 'dist/bundle/helmctl.js');
 
-function serve(pod: Pod, env: Record<string, string> = {}): Promise<{ child: ChildProcess; governed: string }> {
-  const child = spawn(process.execPath, [HELMCTL, 'serve', ...pod.flags()], { env: { ...process.env, HELM_TOOL_ROUTES: ROUTES, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+function serve(pod: Pod, env: Record<string, string> = {}, flags = pod.flags()): Promise<{ child: ChildProcess; governed: string; admin: string }> {
+  const child = spawn(process.execPath, [HELMCTL, 'serve', ...flags], { env: { ...process.env, HELM_TOOL_ROUTES: ROUTES, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the bundled sidecar was not ready in 20 s: ${err}`)), 20_000);
@@ -29,7 +31,7 @@ function serve(pod: Pod, env: Record<string, string> = {}): Promise<{ child: Chi
       err += d.toString();
       const line = err.split('\n').find((l) => l.includes('ready to serve'));
       if (line) clearTimeout(timer);
-      if (line) resolve({ child, governed: (JSON.parse(line) as { governed: string }).governed });
+      if (line) resolve({ child, ...(JSON.parse(line) as { governed: string; admin: string }) });
     });
   });
 }
@@ -116,6 +118,32 @@ describe('the bundled entry points (the sidecar image)', () => {
       }
     } finally {
       await sb.cleanup();
+    }
+  }, 60_000);
+
+  it('helmctl serve with certified identity (what the webhook injects): certified by the operator, then ready and allowing', async () => {
+    const op = await startCertifyOperator();
+    const cp = await Pod.create();
+    try {
+      const ref = op.seedPod('agent-bundled');
+      op.registerToken(`tok-${ref.name}`, ref);
+      const { child, admin, governed } = await serve(cp, await certifiedEnv(cp, op, ref), []);
+      try {
+        for (let i = 0; (await fetch(`${admin}/readyz`)).status !== 200; i++) {
+          if (i > 200) throw new Error('the bundled certified sidecar never became ready');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const allowed = await chat(cp, { governedUrl: governed } as Parameters<typeof chat>[1], 'call_bundled');
+        expect(allowed.headers.get('x-helm-decision')).toBe('ALLOW');
+      } finally {
+        child.removeAllListeners('exit');
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    } finally {
+      await cp.cleanup();
+      await op.close();
     }
   }, 60_000);
 });

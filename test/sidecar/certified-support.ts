@@ -6,9 +6,10 @@ import { memoryLogger } from '../../sidecar/log.js';
 import { CLUSTER_ORIGIN, type CertifyOperator, type TestPodRef } from '../support/certify-operator.js';
 import { call, Pod, ROUTES } from './support.js';
 
-export async function startCertified(pod: Pod, op: CertifyOperator, p: TestPodRef): Promise<GuardianSidecar> {
+/** The environment of a certified sidecar (as the webhook injects it), with its token file written. */
+export async function certifiedEnv(pod: Pod, op: CertifyOperator, p: TestPodRef): Promise<Record<string, string>> {
   await writeFile(pod.path(`token-${p.name}`), `tok-${p.name}\n`);
-  const env = {
+  return {
     HELM_IDENTITY: 'certified',
     HELM_LISTEN: '127.0.0.1:0',
     HELM_ADMIN_LISTEN: '127.0.0.1:0',
@@ -29,7 +30,10 @@ export async function startCertified(pod: Pod, op: CertifyOperator, p: TestPodRe
     HELM_BUNDLE_SIGNATURE: pod.path('bundle/bundle.signature.json'),
     HELM_BUNDLE_TRUST_ROOTS: pod.path('keys/bundle-roots.txt'),
   };
-  const { config } = await loadConfig([], env);
+}
+
+export async function startCertified(pod: Pod, op: CertifyOperator, p: TestPodRef): Promise<GuardianSidecar> {
+  const { config } = await loadConfig([], await certifiedEnv(pod, op, p));
   return GuardianSidecar.start({ config, log: memoryLogger(), env: {} });
 }
 
