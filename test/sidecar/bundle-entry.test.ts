@@ -36,6 +36,14 @@ function serve(pod: Pod, env: Record<string, string> = {}, flags = pod.flags()):
   });
 }
 
+/** SIGTERM, then wait for the exit (the 'not ready' rejection of serve() no longer applies). */
+async function stopChild(child: ChildProcess): Promise<void> {
+  child.removeAllListeners('exit');
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 function helmctl(...argv: string[]): { code: number | null; out: string } {
   const r = spawnSync(process.execPath, [HELMCTL, ...argv], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout + r.stderr };
@@ -78,10 +86,7 @@ describe('the bundled entry points (the sidecar image)', () => {
       await expect(mcp.callTool({ name: 'everything__echo', arguments: { message: 'my password is x' } })).rejects.toThrow(/POLICY_VIOLATION|DENY|denied/i);
       await mcp.close();
     } finally {
-      child.removeAllListeners('exit');
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      await stopChild(child);
     }
     expect(traceExports).toBeGreaterThan(0);
     const pack = pod.path('bundle-pack.tar.gz');
@@ -111,10 +116,7 @@ describe('the bundled entry points (the sidecar image)', () => {
         expect(loop.status).toBe(403);
         expect(loop.body).toContain('ERR_COMPUTE_GAS_EXHAUSTED');
       } finally {
-        child.removeAllListeners('exit');
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
+        await stopChild(child);
       }
     } finally {
       await sb.cleanup();
@@ -136,10 +138,7 @@ describe('the bundled entry points (the sidecar image)', () => {
         const allowed = await chat(cp, { governedUrl: governed } as Parameters<typeof chat>[1], 'call_bundled');
         expect(allowed.headers.get('x-helm-decision')).toBe('ALLOW');
       } finally {
-        child.removeAllListeners('exit');
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
+        await stopChild(child);
       }
     } finally {
       await cp.cleanup();
