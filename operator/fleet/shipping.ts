@@ -84,6 +84,8 @@ export function shippingEnv(spec: ShippingSpec | undefined, collector: Collector
   const env: IEnvVar[] = [
     { name: 'HELM_SHIP', value: 'on' },
     { name: 'HELM_COLLECTOR_URL', value: collectorUrl(collector) },
+    // Only cosignatures by this key count: nothing answering on the URL can make a sidecar free data.
+    { name: 'HELM_COLLECTOR_VKEY', value: collector.verifierKey },
     { name: 'HELM_FLEET_BUCKET', value: collector.bucket },
     { name: 'HELM_FLEET_STAGING_BUCKET', value: collector.stagingBucket },
     { name: 'AWS_ENDPOINT_URL', value: collector.endpoint },

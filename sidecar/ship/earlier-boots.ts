@@ -11,6 +11,7 @@ import { parseNote } from '../../kernel/crypto/note.js';
 import { parseCheckpointText } from '../../kernel/proofgraph/checkpoint.js';
 import { readLog } from '../../kernel/proofgraph/store/index.js';
 import { WriterLock } from '../../kernel/proofgraph/store/lock.js';
+import type { VerifierKey } from '../../kernel/crypto/keys.js';
 import type { CollectorClient } from './collector-client.js';
 import type { FleetBucket } from './object-store.js';
 import { markShipped, SHIPPED_MARKER } from './retention.js';
@@ -33,6 +34,7 @@ export async function shipEarlierBoots(o: {
   origin: string;
   bucket: FleetBucket;
   collector: CollectorClient;
+  collectorKey: VerifierKey;
   namespace: string;
   certification: (dir: string, origin: string) => Promise<unknown>;
 }): Promise<EarlierBoot[]> {
@@ -56,6 +58,7 @@ export async function shipEarlierBoots(o: {
         source: { dir, origin: log.origin, checkpoint: async () => last },
         bucket: o.bucket,
         collector: o.collector,
+        collectorKey: o.collectorKey,
         namespace: o.namespace,
         certification: () => o.certification(dir, log.origin),
         highWaterBytes: Number.MAX_SAFE_INTEGER,

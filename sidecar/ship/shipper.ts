@@ -13,7 +13,9 @@ import { MerkleTree } from '../../kernel/proofgraph/merkle.js';
 import { equalBytes } from '../../kernel/crypto/bytes.js';
 import { stat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { VerifierKey } from '../../kernel/crypto/keys.js';
 import type { CollectorClient } from './collector-client.js';
+import { verifyCosignature } from './cosignature.js';
 import type { FleetBucket } from './object-store.js';
 import { publishGrowth } from './publish.js';
 import { SegmentTail } from './segment-tail.js';
@@ -30,6 +32,8 @@ export interface ShipperOptions {
   source: ShipSource;
   bucket: FleetBucket;
   collector: CollectorClient;
+  /** The collector's cosignature key: a size counts as cosigned only with a valid cosignature by it. */
+  collectorKey: VerifierKey;
   namespace: string;
   /** The root-signed certification of the log key (trust event, purpose log), or how to find it. */
   certification: unknown | (() => Promise<unknown>);
@@ -185,22 +189,23 @@ export class Shipper {
     this.opened = true;
   }
 
-  private async addCheckpoint(note: string, size: number, retried = false): Promise<void> {
-    const proof = this.cosigned > 0 && this.cosigned < size ? this.tree.consistencyProof(this.cosigned, size) : [];
-    const r = await this.o.collector.addCheckpoint({ oldSize: this.cosigned, proof, note });
+  private async addCheckpoint(note: string, size: number, retried = false, oldSize = this.cosigned): Promise<void> {
+    const proof = oldSize > 0 && oldSize < size ? this.tree.consistencyProof(oldSize, size) : [];
+    const r = await this.o.collector.addCheckpoint({ oldSize, proof, note });
     if (r.status === 200 && 'cosignatures' in r) {
+      // A 200 is not proof: the answer must carry the collector key's cosignature of this checkpoint.
+      const cosignedNote = note + r.cosignatures;
+      verifyCosignature(cosignedNote, this.o.collectorKey, note);
       this.cosigned = size;
-      this.cosignedNote = note + r.cosignatures;
+      this.cosignedNote = cosignedNote;
       this.cosignedBytes = this.bytesAtSize.get(size) ?? this.cosignedBytes;
       for (const k of this.bytesAtSize.keys()) if (k < size) this.bytesAtSize.delete(k);
       if (this.cosignedBytes >= this.diskBytes) this.caughtUpAt = this.now();
       return;
     }
     // 409: the collector holds another size (a restart on either side): resync from it once.
-    if (r.status === 409 && 'size' in r && !retried && r.size <= size) {
-      this.cosigned = r.size;
-      return this.addCheckpoint(note, size, true);
-    }
+    // (Only the cosigned answer moves `cosigned`: a 409 is not proof of anything.)
+    if (r.status === 409 && 'size' in r && !retried && r.size <= size) return this.addCheckpoint(note, size, true, r.size);
     if (r.status === 404 && !retried) {
       this.opened = false;
       await this.open();

@@ -12,10 +12,13 @@ import { guardianView } from '../../operator/webhook/guardian.js';
 import { injectionPatch } from '../../operator/webhook/patch/index.js';
 import type { ApiServerDouble } from '../k8s/api-server-double.js';
 import { GROUP, OPERATOR_NS, bundleText, guardianSidecar, operatorFor, policyBundle, signedSpec, startDouble, waitFor } from '../operator/support.js';
+import { mirrorKey } from './fleet-support.js';
 import { agentPod, APP_NS, applyPatch, CERTIFY, config, guardianSidecar as rawGuardian } from '../operator/webhook/support.js';
 
 const ROOT = 'example-bundle-signer+7383a887+AYFGZA8CSTr0+8VP4zOI513CyTeuC3cnzCsq+xt1GZo+';
+const COLLECTOR_VKEY = mirrorKey.verifier.vkey;
 const ENV = {
+  HELM_COLLECTOR_VKEY: COLLECTOR_VKEY,
   HELM_COLLECTOR_ENABLED: 'true',
   HELM_COLLECTOR_IMAGE: 'ghcr.io/mindburn-labs/helm-operator:test',
   HELM_COLLECTOR_BUCKET: 'fleet',
@@ -52,6 +55,9 @@ describe('operator-managed collector', () => {
     expect(collectorSettingsFromEnv({}, OPERATOR_NS, ROOT)).toBeUndefined();
     expect(() => collectorSettingsFromEnv({ ...ENV, HELM_COLLECTOR_BUCKET: '' }, OPERATOR_NS, ROOT)).toThrow(/HELM_COLLECTOR_BUCKET/);
     expect(() => collectorSettingsFromEnv(ENV, OPERATOR_NS, undefined)).toThrow(/certification root/);
+    // The collector's cosignature key is required and must parse: sidecars trust nothing else.
+    expect(() => collectorSettingsFromEnv({ ...ENV, HELM_COLLECTOR_VKEY: '' }, OPERATOR_NS, ROOT)).toThrow(/HELM_COLLECTOR_VKEY/);
+    expect(() => collectorSettingsFromEnv({ ...ENV, HELM_COLLECTOR_VKEY: 'helm/collector/test+00000000+AA' }, OPERATOR_NS, ROOT)).toThrow(/collector\.verifierKey/);
     expect(settings()).toMatchObject({ name: 'helm-collector', replicas: 2, stagingBucket: 'fleet-staging', port: 8090 });
   });
 
@@ -67,7 +73,7 @@ describe('operator-managed collector', () => {
     const pod = dep.spec.template.spec as { serviceAccountName: string; containers: Container[]; volumes: { secret?: { secretName: string } }[] };
     expect(pod.serviceAccountName).toBe('helm-collector');
     const env = Object.fromEntries(pod.containers[0]!.env.map((e) => [e.name, e.value ?? e.valueFrom]));
-    expect(env).toMatchObject({ HELM_FLEET_BUCKET: 'fleet', HELM_FLEET_STAGING_BUCKET: 'fleet-staging', HELM_COLLECTOR_LEASE: 'helm-collector', HELM_TRUST_ROOT: ROOT, AWS_ENDPOINT_URL: 'http://rgw.storage:7480' });
+    expect(env).toMatchObject({ HELM_FLEET_BUCKET: 'fleet', HELM_FLEET_STAGING_BUCKET: 'fleet-staging', HELM_COLLECTOR_LEASE: 'helm-collector', HELM_TRUST_ROOT: ROOT, HELM_COLLECTOR_VKEY: COLLECTOR_VKEY, AWS_ENDPOINT_URL: 'http://rgw.storage:7480' });
     expect(env.AWS_SECRET_ACCESS_KEY).toEqual({ secretKeyRef: { name: 'collector-s3', key: 'AWS_SECRET_ACCESS_KEY' } });
     expect(pod.volumes.map((v) => v.secret?.secretName)).toEqual(['collector-keys']);
     const svc = await waitFor('Service applied', () => d.get('', 'services', OPERATOR_NS, 'helm-collector'));
@@ -141,6 +147,7 @@ describe('operator-managed collector', () => {
     expect(env).toMatchObject({
       HELM_SHIP: 'on',
       HELM_COLLECTOR_URL: 'http://helm-collector.helm-system.svc:8090',
+      HELM_COLLECTOR_VKEY: COLLECTOR_VKEY,
       HELM_FLEET_BUCKET: 'fleet',
       HELM_FLEET_STAGING_BUCKET: 'fleet-staging',
       HELM_SHIP_HIGH_WATER_BYTES: '1048576',
