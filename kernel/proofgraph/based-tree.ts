@@ -143,6 +143,13 @@ export class BasedTree {
     });
   }
 
+  /** The same tree based at `base` (≥ this base): it forgets the leaves before it. */
+  rebased(base: number): BasedTree {
+    const t = new BasedTree(this.suite, base, this.tileEdges(base));
+    for (let i = base; i < this.size; i++) t.appendLeafHash(this.leaves[i - this.base]!);
+    return t;
+  }
+
   static edgesToBase64(edges: readonly (readonly Hash[])[]): string[][] {
     return edges.map((l) => l.map(toBase64));
   }

@@ -54,15 +54,24 @@ export function collectorKeyFrom(env: NodeJS.ProcessEnv): VerifierKey {
 
 /** The root-signed certification of this log's key, from the trust nodes of the log itself. */
 export async function findLogCertification(logDir: string, origin: string): Promise<unknown> {
-  for (const entry of (await readLog(logDir)).entries) {
+  // A log freed below a base keeps the certification in its base record (store.md §10).
+  const log = await readLog(logDir, { fromBase: true });
+  for (const ev of log.base?.trust ?? []) if (certifies(ev, origin)) return ev;
+  for (const entry of log.entries) {
     const node = decodeNode(nodeSuite, entry);
     if (node.kind !== 'trust') continue;
     const ev = (node.statement.predicate.body as { event?: { payload?: string } }).event;
     if (typeof ev?.payload !== 'string') continue;
-    const st = JSON.parse(fromUtf8(fromBase64(ev.payload))) as { predicate?: { purpose?: string; origin?: string; event?: string } };
-    if (st.predicate?.purpose === 'log' && st.predicate.origin === origin && st.predicate.event === 'KEY_PUBLISH') return ev;
+    if (certifies(ev, origin)) return ev;
   }
   return null;
+}
+
+function certifies(ev: unknown, origin: string): boolean {
+  const payload = (ev as { payload?: unknown } | null)?.payload;
+  if (typeof payload !== 'string') return false;
+  const st = JSON.parse(fromUtf8(fromBase64(payload))) as { predicate?: { purpose?: string; origin?: string; event?: string } };
+  return st.predicate?.purpose === 'log' && st.predicate.origin === origin && st.predicate.event === 'KEY_PUBLISH';
 }
 
 export interface Shipping {
@@ -72,7 +81,7 @@ export interface Shipping {
 export async function attachShipping(o: { env: NodeJS.ProcessEnv; pep: Pep; writer: ProofGraphWriter; logDir: string; log: Logger; registry?: Registry }): Promise<Shipping | null> {
   if (o.env.HELM_SHIP !== 'on') return null;
   const retention = o.env.HELM_SHIP_RETENTION ?? 'keep';
-  if (retention !== 'keep' && retention !== 'free-closed') throw new ShipConfigError(`HELM_SHIP_RETENTION=${retention}: use keep (default) or free-closed`);
+  if (retention !== 'keep' && retention !== 'free-closed' && retention !== 'free-cosigned') throw new ShipConfigError(`HELM_SHIP_RETENTION=${retention}: use keep (default), free-closed or free-cosigned`);
   // Only certified identity makes a fresh origin and directory per start that no later start reopens.
   if (retention === 'free-closed' && o.env.HELM_IDENTITY !== 'certified') throw new ShipConfigError('HELM_SHIP_RETENTION=free-closed needs HELM_IDENTITY=certified (a static-identity log is reopened by the next start)');
   const collectorKey = collectorKeyFrom(o.env);
@@ -93,7 +102,7 @@ export async function attachShipping(o: { env: NodeJS.ProcessEnv; pep: Pep; writ
       dir: logDir,
       origin: writer.origin,
       // After the writer has closed, its final checkpoint is the last one stored.
-      checkpoint: async () => (closed ? (await readLog(logDir)).checkpoints.at(-1)! : writer.checkpoint()),
+      checkpoint: async () => (closed ? (await readLog(logDir, { fromBase: true })).checkpoints.at(-1)! : writer.checkpoint()),
     },
     bucket,
     collector: new CollectorClient(need(o.env, 'HELM_COLLECTOR_URL')),
@@ -102,6 +111,8 @@ export async function attachShipping(o: { env: NodeJS.ProcessEnv; pep: Pep; writ
     certification: () => findLogCertification(logDir, writer.origin),
     highWaterBytes,
     intervalMs: positive(o.env, 'HELM_SHIP_INTERVAL_MS', 2000),
+    freeCosigned: retention === 'free-cosigned',
+    onFreed: (r) => o.log.info('freed log segments below the cosigned size (log-base.json)', r),
     onError: (e) => o.log.warn('shipping round failed; the backlog grows until it succeeds', { error: errorText(e), ...shipper.metrics, cosignedNote: undefined }),
   });
   if (o.registry) registerShipMetrics(o.registry, shipper, highWaterBytes);
@@ -118,7 +129,8 @@ export async function attachShipping(o: { env: NodeJS.ProcessEnv; pep: Pep; writ
     if (shipped && m.cosignedNote) await markShipped(logDir, { origin: writer.origin, size: m.cosignedSize, cosignedNote: m.cosignedNote }); // retention.ts
     bucket.destroy();
   };
-  if (retention === 'free-closed') {
+  // free-cosigned also frees earlier boots (certified identity: each start is a new log).
+  if (retention === 'free-closed' || (retention === 'free-cosigned' && o.env.HELM_IDENTITY === 'certified')) {
     const freed = await freeShippedBoots(logDir, writer.origin, collectorKey).catch((e: unknown) => (o.log.warn('freeing shipped boot logs failed; they are kept', { error: errorText(e) }), []));
     if (freed.length > 0) o.log.info('freed the logs of earlier boots: shipped whole, cosigned and closed', { freed });
   }

@@ -49,7 +49,7 @@ export async function shipEarlierBoots(o: {
     const lock = await WriterLock.acquire(dir).catch(() => null);
     if (!lock) continue;
     try {
-      const log = await readLog(dir);
+      const log = await readLog(dir, { fromBase: true }); // a log freed below a base is shipped from it (shipper.ts)
       if (podOf(log.origin) !== podOf(o.origin) || log.origin === o.origin) continue;
       const last = log.checkpoints.at(-1);
       if (!last) continue;
@@ -63,12 +63,12 @@ export async function shipEarlierBoots(o: {
         certification: () => o.certification(dir, log.origin),
         highWaterBytes: Number.MAX_SAFE_INTEGER,
       });
-      const whole = size === log.entries.length;
+      const whole = size === log.first + log.entries.length;
       if (whole) await shipper.close();
       else await shipper.round();
       const m = shipper.metrics;
       if (whole && m.cosignedNote) await markShipped(dir, { origin: log.origin, size: m.cosignedSize, cosignedNote: m.cosignedNote });
-      out.push({ dir, origin: log.origin, entries: log.entries.length, cosigned: m.cosignedSize, closed: whole });
+      out.push({ dir, origin: log.origin, entries: log.first + log.entries.length, cosigned: m.cosignedSize, closed: whole });
     } finally {
       await lock.release().catch(() => undefined);
     }

@@ -15,7 +15,8 @@ import { equalBytes } from '../../kernel/crypto/bytes.js';
 import { nodeSuite } from '../../kernel/crypto/node.js';
 import { parseNote } from '../../kernel/crypto/note.js';
 import { parseCheckpointText } from '../../kernel/proofgraph/checkpoint.js';
-import { MerkleTree } from '../../kernel/proofgraph/merkle.js';
+import { BasedTree } from '../../kernel/proofgraph/based-tree.js';
+import { baseTree } from '../../kernel/proofgraph/store/log-base.js';
 import { writeFileAtomic } from '../../kernel/proofgraph/store/durable-fs.js';
 import { readLog } from '../../kernel/proofgraph/store/index.js';
 import { WriterLock } from '../../kernel/proofgraph/store/lock.js';
@@ -43,8 +44,8 @@ async function shippedWhole(dir: string, collectorKey: VerifierKey): Promise<Shi
   } catch {
     return null;
   }
-  const log = await readLog(dir).catch(() => null);
-  if (!log || log.tornTail || log.origin !== m.origin || log.entries.length !== m.size) return null;
+  const log = await readLog(dir, { fromBase: true }).catch(() => null);
+  if (!log || log.tornTail || log.origin !== m.origin || log.first + log.entries.length !== m.size) return null;
   const stored = log.checkpoints.find((c) => m.cosignedNote.startsWith(c));
   if (!stored) return null;
   // The marker is the sidecar's own file: its cosignature is checked again, never taken on trust.
@@ -55,7 +56,7 @@ async function shippedWhole(dir: string, collectorKey: VerifierKey): Promise<Shi
   }
   const cp = parseCheckpointText(parseNote(stored).text);
   if (cp.origin !== m.origin || cp.size !== m.size) return null;
-  const tree = new MerkleTree(nodeSuite);
+  const tree = log.base ? baseTree(nodeSuite, log.base) : new BasedTree(nodeSuite, 0, []);
   for (const e of log.entries) tree.appendEntry(e);
   return equalBytes(tree.root(cp.size), cp.root) ? m : null;
 }

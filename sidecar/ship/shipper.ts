@@ -9,13 +9,15 @@ import { parseNote } from '../../kernel/crypto/note.js';
 import { writerPrefix } from '../../kernel/fleet/layout.js';
 import { TILE_WIDTH } from '../../kernel/fleet/tiles.js';
 import { parseCheckpointText } from '../../kernel/proofgraph/checkpoint.js';
-import { MerkleTree } from '../../kernel/proofgraph/merkle.js';
+import { BasedTree } from '../../kernel/proofgraph/based-tree.js';
+import { baseTree, readLogBase } from '../../kernel/proofgraph/store/log-base.js';
 import { equalBytes } from '../../kernel/crypto/bytes.js';
 import { stat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { VerifierKey } from '../../kernel/crypto/keys.js';
 import type { CollectorClient } from './collector-client.js';
 import { verifyCosignature } from './cosignature.js';
+import { freeCosignedSegments, type FreeResult } from './free-cosigned.js';
 import type { FleetBucket } from './object-store.js';
 import { publishGrowth } from './publish.js';
 import { SegmentTail } from './segment-tail.js';
@@ -42,11 +44,14 @@ export interface ShipperOptions {
   intervalMs?: number;
   now?: () => number;
   onError?: (e: unknown) => void;
+  /** HELM_SHIP_RETENTION=free-cosigned: after each cosignature, free sealed segments below it (free-cosigned.ts). */
+  freeCosigned?: boolean;
+  onFreed?: (r: { base: number; freedBytes: number }) => void;
 }
 
 export class ShipError extends Error {
   constructor(
-    readonly code: 'ERR_SHIP_CHECKPOINT' | 'ERR_SHIP_REFUSED',
+    readonly code: 'ERR_SHIP_CHECKPOINT' | 'ERR_SHIP_REFUSED' | 'ERR_SHIP_FREE',
     message: string,
   ) {
     super(message);
@@ -64,11 +69,21 @@ export interface ShipMetrics {
   shippedEntries: number;
   /** Shipping rounds that failed (bucket, collector or checkpoint errors). */
   errors: number;
+  /** First log index still on the volume (log-base.json; 0 when nothing was freed). */
+  logBase: number;
+  /** Segment bytes this process freed (free-cosigned retention). */
+  freedBytes: number;
 }
 
 export class Shipper {
   private readonly tail: SegmentTail;
-  private readonly tree = new MerkleTree(nodeSuite);
+  private tree = new BasedTree(nodeSuite, 0, []);
+  /** The log was checked for a base record (a log freed below a base is shipped from there on). */
+  private based = false;
+  private publishedAtStart = 0;
+  private freed = 0;
+  /** The certification sent in WRITER_OPEN (a base record keeps it when the entry holding it is freed). */
+  private certificationSent: unknown = null;
   private readonly prefix: string;
   /** Entries from `windowStart` (a bundle boundary) on: what the edge bundle needs. */
   private window: Uint8Array[] = [];
@@ -102,8 +117,10 @@ export class Shipper {
       shipLagSeconds: unshippedBytes > 0 ? Math.max(0, (this.now() - this.caughtUpAt) / 1000) : 0,
       cosignedSize: this.cosigned,
       cosignedNote: this.cosignedNote,
-      shippedEntries: this.published,
+      shippedEntries: this.published - this.publishedAtStart,
       errors: this.failures,
+      logBase: this.tree.base,
+      freedBytes: this.freed,
     };
   }
 
@@ -149,8 +166,39 @@ export class Shipper {
     if (r.status !== 200) throw new ShipError('ERR_SHIP_REFUSED', `collector refused WRITER_CLOSED for ${this.o.source.origin}: ${r.status} ${r.detail}`);
   }
 
+  /**
+   * A log freed below a base: the tree starts from the base's tile edges and the tail at the base.
+   * Everything below the first tile boundary at or after the base is in the bucket already (the
+   * base checkpoint covers it, and bases are only taken below a tile boundary it covers), so
+   * publishing resumes from that boundary and never needs a freed entry.
+   */
+  private async startFromBase(): Promise<void> {
+    this.based = true;
+    const b = await readLogBase(this.o.source.dir, this.o.source.origin);
+    if (!b) return;
+    this.tree = baseTree(nodeSuite, b);
+    this.tail.startAt(b.base);
+    this.published = this.publishedAtStart = this.windowStart = Math.ceil(b.base / TILE_WIDTH) * TILE_WIDTH;
+  }
+
+  /** The shipper's tree (the root and tile edges a retention step needs). */
+  get merkle(): BasedTree {
+    return this.tree;
+  }
+
+  /** The certification this shipper sent in WRITER_OPEN (null before it opened). */
+  get certification(): unknown {
+    return this.certificationSent;
+  }
+
+  /** After a retention step freed segments below `base`: drop what the tree kept below it. */
+  rebased(base: number, freedBytes: number): void {
+    if (base > this.tree.base) this.tree = this.tree.rebased(base);
+    this.freed += freedBytes;
+  }
+
   private async measureDisk(): Promise<void> {
-    let total = 0;
+    let total = this.freed;
     for (const name of await readdir(this.o.source.dir)) {
       if (name.endsWith('.seg')) total += (await stat(join(this.o.source.dir, name))).size;
     }
@@ -158,14 +206,16 @@ export class Shipper {
   }
 
   private async ship(): Promise<void> {
+    if (!this.based) await this.startFromBase();
     await this.measureDisk();
     const note = await this.o.source.checkpoint();
     const cp = parseCheckpointText(parseNote(note).text);
     const fresh = await this.tail.read(cp.size);
     for (const e of fresh) {
+      if (this.tree.size >= this.windowStart) this.window.push(e);
       this.tree.appendEntry(e);
-      this.window.push(e);
     }
+    if (cp.size < this.published) throw new ShipError('ERR_SHIP_CHECKPOINT', `checkpoint of size ${cp.size} is below what ${this.o.source.dir} already published (${this.published})`);
     if (this.tree.size < cp.size) throw new ShipError('ERR_SHIP_CHECKPOINT', `checkpoint of size ${cp.size} but only ${this.tree.size} entries are in ${this.o.source.dir}`);
     if (!equalBytes(this.tree.root(cp.size), cp.root)) throw new ShipError('ERR_SHIP_CHECKPOINT', `checkpoint root of size ${cp.size} does not match the entries in ${this.o.source.dir}`);
     this.bytesAtSize.set(cp.size, this.tail.bytesRead);
@@ -177,7 +227,22 @@ export class Shipper {
       this.windowStart = keepFrom;
     }
     if (!this.opened) await this.open();
-    if (cp.size > this.cosigned || this.cosignedNote === null) await this.addCheckpoint(note, cp.size);
+    if (cp.size > this.cosigned || this.cosignedNote === null) {
+      await this.addCheckpoint(note, cp.size);
+      // Retention never fails the round: what is not freed now is freed after a later cosignature.
+      if (this.o.freeCosigned) await this.freeCosigned().catch((e: unknown) => this.o.onError?.(new ShipError('ERR_SHIP_FREE', `freeing cosigned segments of ${this.o.source.dir} failed; they are kept: ${(e as Error).message}`)));
+    }
+  }
+
+  /** One free-cosigned retention step (free-cosigned.ts) with this shipper's verified state. */
+  async freeCosigned(): Promise<FreeResult> {
+    if (!this.cosignedNote) return { base: null, freedBytes: 0 };
+    const r = await freeCosignedSegments({ dir: this.o.source.dir, origin: this.o.source.origin, tree: this.tree, cosignedNote: this.cosignedNote, collectorKey: this.o.collectorKey, certification: this.certificationSent });
+    if (r.base !== null) {
+      this.rebased(r.base, r.freedBytes);
+      this.o.onFreed?.({ base: r.base, freedBytes: r.freedBytes });
+    }
+    return r;
   }
 
   private async open(): Promise<void> {
@@ -186,6 +251,7 @@ export class Shipper {
     if (certification === null || certification === undefined) throw new ShipError('ERR_SHIP_REFUSED', `no certification of the log key of ${this.o.source.origin} yet: the collector only opens certified writers`);
     const r = await this.o.collector.open({ origin: this.o.source.origin, namespace: this.o.namespace, certification });
     if (r.status !== 200) throw new ShipError('ERR_SHIP_REFUSED', `collector refused WRITER_OPEN for ${this.o.source.origin}: ${r.status} ${r.detail}`);
+    this.certificationSent = certification;
     this.opened = true;
   }
 
