@@ -10,7 +10,7 @@ export interface ShippingSpec {
   enabled: boolean;
   highWaterBytes?: number;
   intervalMs?: number;
-  retention?: 'keep' | 'free-closed';
+  retention?: 'keep' | 'free-closed' | 'free-cosigned';
 }
 
 export function shippingSpec(spec: unknown): ShippingSpec | undefined {
@@ -20,7 +20,7 @@ export function shippingSpec(spec: unknown): ShippingSpec | undefined {
   const out: ShippingSpec = { enabled: o.enabled === true };
   if (typeof o.highWaterBytes === 'number') out.highWaterBytes = o.highWaterBytes;
   if (typeof o.intervalMs === 'number') out.intervalMs = o.intervalMs;
-  if (o.retention === 'keep' || o.retention === 'free-closed') out.retention = o.retention;
+  if (o.retention === 'keep' || o.retention === 'free-closed' || o.retention === 'free-cosigned') out.retention = o.retention;
   return out;
 }
 
@@ -96,7 +96,7 @@ export function shippingEnv(spec: ShippingSpec | undefined, collector: Collector
   ];
   if (spec.highWaterBytes !== undefined) env.push({ name: 'HELM_SHIP_HIGH_WATER_BYTES', value: String(spec.highWaterBytes) });
   if (spec.intervalMs !== undefined) env.push({ name: 'HELM_SHIP_INTERVAL_MS', value: String(spec.intervalMs) });
-  // Injected sidecars run with certified identity, which free-closed needs.
+  // Injected sidecars run with certified identity, which free-closed needs (free-cosigned frees closed boots too).
   if (spec.retention !== undefined) env.push({ name: 'HELM_SHIP_RETENTION', value: spec.retention });
   return env;
 }

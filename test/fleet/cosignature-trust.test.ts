@@ -9,7 +9,11 @@ import { parseAddCheckpoint } from '../../kernel/fleet/witness-request.js';
 import { CollectorClient } from '../../sidecar/ship/collector-client.js';
 import { FleetBucket } from '../../sidecar/ship/object-store.js';
 import { Shipper } from '../../sidecar/ship/shipper.js';
-import { buckets, key, mirrorKey, simWriter, startCollector } from './fleet-support.js';
+import { buckets, fleetKey, key, mirrorKey, root, simWriter, startCollector } from './fleet-support.js';
+import { startCollectorFromEnv } from '../../collector/main.js';
+import { tempDir } from '../evidence/fixtures.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describeWithRgw, useRgw } from './rgw-support.js';
 
 /** A "collector" that opens every writer and answers add-checkpoint with `cosign(note)`. */
@@ -32,6 +36,21 @@ const linesBy = (note: string, keys: Parameters<typeof addSignatures>[1], ts = 1
   const before = new Set(parseNote(note).signatures.map((s) => s.line));
   return parseNote(addSignatures(note, keys, ts)).signatures.filter((s) => !before.has(s.line)).map((s) => `${s.line}\n`).join('');
 };
+
+describe('the collector and the key sidecars trust', () => {
+  it('refuses to start when HELM_COLLECTOR_VKEY is not the verifier key of its cosignature key', async () => {
+    const t = await tempDir('helm-collector-vkey-');
+    try {
+      await writeFile(join(t.dir, 'fleet.key'), fleetKey.privateText);
+      await writeFile(join(t.dir, 'collector.key'), mirrorKey.privateText);
+      const env = { HELM_FLEET_BUCKET: 'b', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', HELM_FLEET_KEY: join(t.dir, 'fleet.key'), HELM_COLLECTOR_KEY: join(t.dir, 'collector.key'), HELM_TRUST_ROOT: root.verifier.vkey, HELM_COLLECTOR_LISTEN: '127.0.0.1:0' };
+      const forged = key(mirrorKey.verifier.name, ALG_COSIGNATURE_V1);
+      await expect(startCollectorFromEnv({ ...env, HELM_COLLECTOR_VKEY: forged.verifier.vkey })).rejects.toThrow(/ERR_COLLECTOR_CONFIG: HELM_COLLECTOR_VKEY .* is not the verifier key of HELM_COLLECTOR_KEY/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
 
 describeWithRgw('the shipper trusts only the collector key', () => {
   const rgw = useRgw();

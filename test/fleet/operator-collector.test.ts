@@ -6,6 +6,7 @@ import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-n
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectorSettingsFromEnv, type CollectorSettings } from '../../operator/fleet/collector-settings.js';
+import { shippingEnv, shippingSpec } from '../../operator/fleet/shipping.js';
 import type { GuardianSidecar } from '../../operator/api/v1alpha1.js';
 import type { Operator } from '../../operator/operator.js';
 import { guardianView } from '../../operator/webhook/guardian.js';
@@ -161,5 +162,7 @@ describe('operator-managed collector', () => {
     const plain = applyPatch(agentPod(), injectionPatch(agentPod(), { ...ctx, guardian: guardianView(rawGuardian()) })) as unknown as { spec: { initContainers: Container[] } };
     expect(plain.spec.initContainers[0]!.env.map((e) => e.name)).not.toContain('HELM_SHIP');
     expect(() => injectionPatch(agentPod(), { ...ctx, config: config({ bundleTrustRoots: [ROOT] }) })).toThrow(/ERR_SHIP_CONFIG/);
+    // Retention inside the live log passes through too (the sidecar checks it with the collector key).
+    expect(shippingEnv(shippingSpec({ shipping: { enabled: true, retention: 'free-cosigned' } }), settings())).toContainEqual({ name: 'HELM_SHIP_RETENTION', value: 'free-cosigned' });
   });
 });
