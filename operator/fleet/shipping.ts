@@ -38,7 +38,10 @@ export function lagLimitMs(spec: ShippingSpec): number {
 
 /**
  * The ship lag of the open writers in `namespace` (every namespace for a cluster-scoped sidecar):
- * the longest time since a writer's last cosignature, or since the collector first saw it.
+ * the longest time since a writer's last cosignature, or since the collector first saw it. Within
+ * the limit the message carries no running time (the operator re-evaluates every round, and a
+ * message that changed each time would re-patch every shipping GuardianSidecar's status for
+ * nothing); past it, the lagging writer and its lag in whole minutes.
  */
 function shipLag(state: CollectorState, spec: ShippingSpec, o: { namespace?: string; nowMs: number }): { ok: boolean; text: string } {
   if (!state.writers) return { ok: true, text: `ship lag unknown (${state.writersError ?? 'writers not read yet'})` };
@@ -50,9 +53,11 @@ function shipLag(state: CollectorState, spec: ShippingSpec, o: { namespace?: str
   const lagMs = oldest ? Math.max(0, o.nowMs - oldest.cosignedAt!) : 0;
   const limit = lagLimitMs(spec);
   const parts = [`${open.length} open writer${open.length === 1 ? '' : 's'} ${where}`];
-  if (oldest) parts.push(`longest since a cosignature ${Math.round(lagMs / 1000)} s (${oldest.origin})`);
+  const limitText = `${Math.round(limit / 1000)} s`;
+  if (lagMs > limit) parts.push(`longest since a cosignature ${Math.floor(lagMs / 60_000)} min (${oldest!.origin})`);
+  else if (oldest) parts.push(`each cosigned within the ${limitText} limit`);
   if (never.length > 0) parts.push(`${never.length} not cosigned yet`);
-  return lagMs > limit ? { ok: false, text: `${parts.join(', ')}; over the ${Math.round(limit / 1000)} s limit` } : { ok: true, text: parts.join(', ') };
+  return lagMs > limit ? { ok: false, text: `${parts.join(', ')}; over the ${limitText} limit` } : { ok: true, text: parts.join(', ') };
 }
 
 /** undefined when shipping is off (no condition is written). */

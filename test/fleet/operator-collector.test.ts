@@ -6,7 +6,7 @@ import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-n
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectorSettingsFromEnv, type CollectorSettings } from '../../operator/fleet/collector-settings.js';
-import { shippingEnv, shippingSpec } from '../../operator/fleet/shipping.js';
+import { shippingCondition, shippingEnv, shippingSpec } from '../../operator/fleet/shipping.js';
 import type { GuardianSidecar } from '../../operator/api/v1alpha1.js';
 import type { Operator } from '../../operator/operator.js';
 import { guardianView } from '../../operator/webhook/guardian.js';
@@ -121,14 +121,26 @@ describe('operator-managed collector', () => {
       const message = () => (d.get(GROUP, 'guardiansidecars', OPERATOR_NS, 'shipped') as GuardianSidecar | undefined)?.status?.conditions?.find((c) => c.type === 'Shipping')?.message ?? '';
       await waitFor('lag shown', () => shipping('shipped') === 'True/CollectorActive' && /1 open writer in namespace/.test(message()));
       // Only the open writer of this namespace counts: not the closed one, not another namespace's.
-      expect(message()).toMatch(new RegExp(`longest since a cosignature 1[2-9] s \\(helm/${OPERATOR_NS}/agent-1/boot-1\\)`));
+      expect(message()).toMatch(/1 open writer in namespace [^,]+, each cosigned within the 300 s limit$/);
       // Shipping stalls: the lag passes the limit (5 min by default) and the condition turns False.
       writers = [{ origin: `helm/${OPERATOR_NS}/agent-1/boot-1`, namespace: OPERATOR_NS, size: 40, status: 'open', cosignedAt: now - 400_000 }, { origin: `helm/${OPERATOR_NS}/agent-2/boot-1`, namespace: OPERATOR_NS, size: 0, status: 'open', cosignedAt: null }];
       await waitFor('lagging', () => shipping('shipped') === 'False/ShipLagging');
-      expect(message()).toMatch(/2 open writers in namespace .*longest since a cosignature 4\d\d s .*1 not cosigned yet; over the 300 s limit/);
+      expect(message()).toMatch(new RegExp(`2 open writers in namespace .*longest since a cosignature 6 min \\(helm/${OPERATOR_NS}/agent-1/boot-1\\), 1 not cosigned yet; over the 300 s limit`));
     } finally {
       server.close();
     }
+  });
+
+  it('the Shipping condition changes only on a real change: two rounds 30 s apart with fresh cosignatures give identical conditions', () => {
+    const T = Date.parse('2026-12-03T12:00:00Z');
+    const spec = { shipping: { enabled: true } };
+    const at = (nowMs: number, cosignedAt: number | null) =>
+      shippingCondition(spec, { settings: settings(), state: { applied: true, replicas: 2, availableReplicas: 2, activeInstance: 'helm-collector-abc', writers: [{ origin: 'helm/ns-l/a/b', namespace: 'ns-l', status: 'open', cosignedAt }] } }, { namespace: 'ns-l', nowMs });
+    expect(at(T + 30_000, T + 25_000)).toEqual(at(T, T - 12_000));
+    expect(at(T, T - 12_000)).toMatchObject({ status: 'True', reason: 'CollectorActive' });
+    // Real changes still show: a writer lagging past the limit, or one never cosigned.
+    expect(at(T + 400_000, T)).toMatchObject({ status: 'False', reason: 'ShipLagging', message: expect.stringMatching(/longest since a cosignature 6 min \(helm\/ns-l\/a\/b\); over the 300 s limit$/) });
+    expect(at(T, null)!.message).not.toEqual(at(T, T - 12_000)!.message);
   });
 
   it('without a collector, shipping.enabled reports CollectorNotConfigured', async () => {
