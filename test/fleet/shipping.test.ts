@@ -258,7 +258,7 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
       await shipping.shipper.round();
       expect(shipping.shipper.metrics).toMatchObject({ cosignedSize: h.writer.size, unshippedBytes: 0 });
       // The same numbers on the sidecar's registry (its /metrics).
-      expect(await scrape()).toEqual({ helm_ship_entries_total: h.writer.size, helm_ship_errors_total: 0, helm_ship_unshipped_bytes: 0, helm_ship_high_water_bytes: 6000, helm_ship_lag_seconds: 0, helm_ship_cosigned_size: h.writer.size });
+      expect(await scrape()).toEqual({ helm_ship_entries_total: h.writer.size, helm_ship_errors_total: 0, helm_ship_unshipped_bytes: 0, helm_ship_high_water_bytes: 6000, helm_ship_lag_seconds: 0, helm_ship_cosigned_size: h.writer.size, helm_ship_freed_bytes_total: 0, helm_ship_log_base: 0 });
       const cosignedBefore = h.writer.size;
       net.cut();
       const verdicts: string[] = [];
