@@ -113,7 +113,10 @@ export async function attachShipping(o: { env: NodeJS.ProcessEnv; pep: Pep; writ
     intervalMs: positive(o.env, 'HELM_SHIP_INTERVAL_MS', 2000),
     freeCosigned: retention === 'free-cosigned',
     onFreed: (r) => o.log.info('freed log segments below the cosigned size (log-base.json)', r),
-    onError: (e) => o.log.warn('shipping round failed; the backlog grows until it succeeds', { error: errorText(e), ...shipper.metrics, cosignedNote: undefined }),
+    onError: (e) =>
+      (e as { code?: string }).code === 'ERR_SHIP_FREE'
+        ? o.log.warn('freeing cosigned log segments failed; they are kept until a later round frees them', { error: errorText(e) })
+        : o.log.warn('shipping round failed; the backlog grows until it succeeds', { error: errorText(e), ...shipper.metrics, cosignedNote: undefined }),
   });
   if (o.registry) registerShipMetrics(o.registry, shipper, highWaterBytes);
   gateOnBacklog(o.pep, writer, nodeSuite, () => ({ over: shipper.overHighWater, unshippedBytes: shipper.metrics.unshippedBytes, highWaterBytes }));
