@@ -98,6 +98,43 @@ describe('free-cosigned retention without a collector', () => {
   });
 });
 
+describe('kill -9 while freeing', () => {
+  it('at random moments: the log always opens, reads from its base and holds every entry from it', async () => {
+    const KILLS = Number(process.env.HELM_FREE_KILLS ?? 3);
+    const t = await tempDir('helm-free-kill-');
+    let seed = 11;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    try {
+      for (let k = 0; k < KILLS; k++) {
+        const dir = join(t.dir, `log-${k}`);
+        const origin = `helm/test/ns-k/pod-${k}/static`;
+        const freedSeen: number[] = [];
+        await new Promise<void>((resolve, reject) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/fleet/fixtures/free-kill.ts'), dir, origin, '3000'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+          let stderr = '';
+          child.stderr.on('data', (d) => (stderr += d));
+          createInterface({ input: child.stdout }).on('line', (line) => {
+            if (line === 'ready') setTimeout(() => child.kill('SIGKILL'), 20 + Math.floor(rnd() * 400));
+            if (line.startsWith('freed ')) freedSeen.push(Number(line.slice(6)));
+          });
+          child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`fixture exited without being killed: ${stderr}`))));
+        });
+        const tail = await readLog(dir, { fromBase: true });
+        const base = tail.base?.base ?? 0;
+        expect(base).toBeGreaterThanOrEqual(Math.max(0, ...freedSeen.filter((b) => b > 0)));
+        expect(tail.first + tail.entries.length).toBe(3000);
+        expect(tail.entries.every((e, i) => new TextDecoder().decode(e).startsWith(`{"receipt":${tail.first + i},`))).toBe(true);
+        const w = await LogWriter.open({ dir, origin, segmentMaxBytes: 1024 });
+        expect(w.size).toBe(3000);
+        await w.close();
+        if (base > 0) expect(segmentsOf(dir)[0]).toBe(base); // an interrupted delete is finished by the open
+      }
+    } finally {
+      await t.cleanup();
+    }
+  }, 120_000);
+});
+
 describeWithRgw('free-cosigned retention of the live log through Ceph RGW', () => {
   const rgw = useRgw();
 
