@@ -21,6 +21,11 @@ export class SegmentTail {
 
   constructor(readonly dir: string) {}
 
+  /** The segment being read (its first index) and the byte offset reached in it. */
+  get position(): { segment: number; offset: number } {
+    return { segment: this.segment, offset: this.offset };
+  }
+
   /** Starts reading at `index`, the first index of a segment (a log freed below that base). */
   startAt(index: number): void {
     if (this.next !== 0 || this.bytesRead !== 0) throw new SegmentTailError('a tail starts at a base only before it has read anything');

@@ -11,6 +11,7 @@ import { TILE_WIDTH } from '../../kernel/fleet/tiles.js';
 import { parseCheckpointText } from '../../kernel/proofgraph/checkpoint.js';
 import { BasedTree } from '../../kernel/proofgraph/based-tree.js';
 import { baseTree, readLogBase } from '../../kernel/proofgraph/store/log-base.js';
+import { parseSegmentFileName } from '../../kernel/proofgraph/store/format.js';
 import { equalBytes } from '../../kernel/crypto/bytes.js';
 import { stat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -197,12 +198,24 @@ export class Shipper {
     this.freed += freedBytes;
   }
 
+  /**
+   * Segment bytes of the log in the tail's count: what the tail consumed plus what lies beyond it
+   * on disk. Segments before the tail's (read, and maybe freed since) do not enter, so freeing,
+   * even cut short by an error, never makes the backlog look smaller than it is.
+   */
   private async measureDisk(): Promise<void> {
-    let total = this.freed;
+    const { segment, offset } = this.tail.position;
+    let beyond = 0;
+    let current = false;
     for (const name of await readdir(this.o.source.dir)) {
-      if (name.endsWith('.seg')) total += (await stat(join(this.o.source.dir, name))).size;
+      const first = parseSegmentFileName(name);
+      if (first === null || first < segment) continue;
+      const size = await stat(join(this.o.source.dir, name)).then((st) => st.size, () => 0);
+      if (first === segment) current = size > 0;
+      beyond += size;
     }
-    this.diskBytes = total;
+    const consumedHere = this.tail.bytesRead > 0 && current ? offset : 0;
+    this.diskBytes = this.tail.bytesRead + Math.max(0, beyond - consumedHere);
   }
 
   private async ship(): Promise<void> {
