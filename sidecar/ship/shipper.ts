@@ -269,6 +269,8 @@ export class Shipper {
   }
 
   private async addCheckpoint(note: string, size: number, retried = false, oldSize = this.cosigned): Promise<void> {
+    // A collector behind this log's base (state lost, another bucket) cannot be proven consistent: the entries between were freed here.
+    if (oldSize > 0 && oldSize < this.tree.base) throw new ShipError('ERR_SHIP_REFUSED', `the collector holds ${oldSize} entries of ${this.o.source.origin}, below the base ${this.tree.base} of ${this.o.source.dir} (log-base.json: entries below it were freed after a cosignature covering them); did the collector lose its state or change bucket?`);
     const proof = oldSize > 0 && oldSize < size ? this.tree.consistencyProof(oldSize, size) : [];
     const r = await this.o.collector.addCheckpoint({ oldSize, proof, note });
     if (r.status === 200 && 'cosignatures' in r) {
