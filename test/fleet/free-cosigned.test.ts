@@ -31,7 +31,12 @@ import { makeKeys, tempDir } from '../evidence/fixtures.js';
 import { bundleSigner } from '../guardian/helpers.js';
 import { lookup, pepBundle, signed, START } from '../pep/support.js';
 import { repoRoot } from '../support/shared.js';
-import { buckets, fleetKey, key, mirrorKey } from './fleet-support.js';
+import { buckets, certify, fleetKey, key, mirrorKey, startCollector } from './fleet-support.js';
+import { findLogCertification } from '../../sidecar/ship/attach.js';
+import { CollectorClient } from '../../sidecar/ship/collector-client.js';
+import { shipEarlierBoots } from '../../sidecar/ship/earlier-boots.js';
+import { freeShippedBoots } from '../../sidecar/ship/retention.js';
+import { Shipper } from '../../sidecar/ship/shipper.js';
 import { describeWithRgw, useRgw } from './rgw-support.js';
 
 const ORIGIN = 'helm/test/ns-free/pod-uid-1/static';
@@ -137,6 +142,53 @@ describe('kill -9 while freeing', () => {
 
 describeWithRgw('free-cosigned retention of the live log through Ceph RGW', () => {
   const rgw = useRgw();
+
+  it('an earlier boot (certified identity) freed below a base is shipped from its base, closed, and then freed whole', async () => {
+    const t = await tempDir('helm-free-boot-');
+    const config = await buckets(rgw(), 'fleet-free-boot');
+    const col = await startCollector(config);
+    const bucket = new FleetBucket(config);
+    const POD = 'helm/c/ns-fb/uid-1';
+    const origin = `${POD}/b1`;
+    const dir = join(t.dir, 'b1');
+    const logKey = key(origin);
+    const entries = Array.from({ length: 750 }, (_, i) => new TextEncoder().encode(`{"receipt":${i},"pad":"${'w'.repeat(i % 50)}"}`));
+    const store = await LogWriter.open({ dir, origin, segmentMaxBytes: 2048 });
+    const checkpoint = async (): Promise<string> => {
+      await store.flush();
+      const size = store.durableSize;
+      const note = signCheckpoint({ origin, size, root: store.tree.root(size), extensions: [] }, logKey);
+      await store.appendCheckpoint(note);
+      return note;
+    };
+    try {
+      // The boot ran with free-cosigned: shipped 700 entries, snapshot at 650, freed below 512.
+      await Promise.all(entries.slice(0, 700).map((e) => store.append(e)));
+      const shipper = new Shipper({ source: { dir, origin, checkpoint }, bucket, collector: new CollectorClient(col.url), collectorKey: mirrorKey.verifier, namespace: 'ns-fb', certification: certify(origin, logKey), highWaterBytes: 1 << 30 });
+      await shipper.round();
+      const tree = new BasedTree(nodeSuite, 0, []);
+      for (const e of entries.slice(0, 700)) tree.appendEntry(e);
+      await writeFile(snapshotPath(dir), `{"keyid":"x","sig":"x"}\n${JSON.stringify({ format: START_SNAPSHOT_FORMAT, origin, size: 650, root: Buffer.from(tree.root(650)).toString('base64') })}`);
+      const freed = await shipper.freeCosigned();
+      expect(freed.base).toBeGreaterThan(256);
+      // Then it was killed after 50 more entries and a last stored checkpoint (no WRITER_CLOSED).
+      await Promise.all(entries.slice(700).map((e) => store.append(e)));
+      await checkpoint();
+      await store.close();
+
+      // The next boot ships it from its base (certification from log-base.json), closes it, and frees it whole.
+      const boots = await shipEarlierBoots({ logDir: join(t.dir, 'b2'), origin: `${POD}/b2`, bucket, collector: new CollectorClient(col.url), collectorKey: mirrorKey.verifier, namespace: 'ns-fb', certification: findLogCertification });
+      expect(boots).toEqual([{ dir, origin, entries: 750, cosigned: 750, closed: true }]);
+      expect(col.collector.writer(origin)).toMatchObject({ status: 'closed', size: 750 });
+      const shipped = await readEntries(bucket, writerPrefix(nodeSuite, origin), 0, 750);
+      expect(shipped.map((e) => Buffer.from(e).toString('base64'))).toEqual(entries.map((e) => Buffer.from(e).toString('base64')));
+      expect(await freeShippedBoots(join(t.dir, 'b2'), `${POD}/b2`, mirrorKey.verifier)).toEqual(['b1']);
+    } finally {
+      bucket.destroy();
+      await col.stop();
+      await t.cleanup();
+    }
+  }, 120_000);
 
   it('frees cosigned segments, restarts from the snapshot after kill -9, ships and frees more; the bucket pack verifies; local export and a start without snapshot name the freed range', async () => {
     const t = await tempDir('helm-free-cosigned-');
