@@ -22,24 +22,18 @@ import { deleteSegmentsBelow, LOG_BASE_FORMAT, readLogBase, writeLogBase } from 
 import { verifyCosignature } from './cosignature.js';
 
 /**
- * The size covered by the start-up snapshot on the volume, if it is of this log (its root at that
- * size is the log's). Its signature is the start's to check: a start that refuses it fails with
- * ERR_STORE_FREED naming the cause, never with a silent gap.
+ * The size and root of the start-up snapshot on the volume, if it is of this log (the caller checks
+ * the root against the log). Its signature is the start's to check: a start that refuses it fails
+ * with ERR_STORE_FREED naming the cause, never with a silent gap.
  */
-export async function snapshotSize(dir: string, origin: string, rootAt: (size: number) => Uint8Array | null): Promise<number> {
-  let bytes: Buffer;
+export async function readSnapshotSize(dir: string, origin: string): Promise<{ size: number; root: Uint8Array } | null> {
   try {
-    bytes = await readFile(snapshotPath(dir));
-  } catch {
-    return 0;
-  }
-  try {
+    const bytes = await readFile(snapshotPath(dir));
     const s = JSON.parse(fromUtf8(bytes.subarray(bytes.indexOf(0x0a) + 1))) as { format?: string; origin?: string; size?: number; root?: string };
-    if (s.format !== START_SNAPSHOT_FORMAT || s.origin !== origin || !Number.isSafeInteger(s.size) || typeof s.root !== 'string') return 0;
-    const root = rootAt(s.size!);
-    return root && equalBytes(root, fromBase64(s.root)) ? s.size! : 0;
+    if (s.format !== START_SNAPSHOT_FORMAT || s.origin !== origin || !Number.isSafeInteger(s.size) || s.size! < 1 || typeof s.root !== 'string') return null;
+    return { size: s.size!, root: fromBase64(s.root) };
   } catch {
-    return 0;
+    return null;
   }
 }
 
@@ -67,15 +61,17 @@ export async function freeCosignedSegments(o: {
   const cp = parseCheckpointText(parseNote(o.cosignedNote).text);
   if (cp.origin !== o.origin || cp.size > o.tree.size || !equalBytes(o.tree.root(cp.size), cp.root)) return none;
   if (o.certification === null || o.certification === undefined) return none;
-  const rootAt = (n: number): Uint8Array | null => (n >= o.tree.base && n <= o.tree.size ? o.tree.root(n) : null);
-  const snap = await snapshotSize(o.dir, o.origin, rootAt);
-  const limit = Math.floor(Math.min(cp.size, snap - 1) / TILE_WIDTH) * TILE_WIDTH;
+  const snap = await readSnapshotSize(o.dir, o.origin);
+  if (!snap) return none;
+  const limit = Math.floor(Math.min(cp.size, snap.size - 1) / TILE_WIDTH) * TILE_WIDTH;
   const segs = await listSegments(o.dir);
   // The new base: the latest segment start at or below the limit (the last segment, the one being
   // appended, is never deleted: only segments before the base are).
   const base = segs.map((s) => s.firstIndex).filter((f) => f <= limit).at(-1) ?? 0;
-  const current = (await readLogBase(o.dir, o.origin))?.base ?? 0;
-  if (base <= current || base < o.tree.base) return none;
+  if (base <= o.tree.base) return none;
+  // Only now the costlier checks: the snapshot is of this log, and the base only moves forward.
+  if (snap.size > o.tree.size || !equalBytes(o.tree.root(snap.size), snap.root)) return none;
+  if (base <= ((await readLogBase(o.dir, o.origin))?.base ?? 0)) return none;
   const edges = o.tree.tileEdges(base);
   await writeLogBase(o.dir, { format: LOG_BASE_FORMAT, origin: o.origin, base, edges: BasedTree.edgesToBase64(edges), checkpoint: o.cosignedNote, trust: [o.certification] });
   return { base, freedBytes: await deleteSegmentsBelow(o.dir, base) };

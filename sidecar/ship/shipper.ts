@@ -182,18 +182,8 @@ export class Shipper {
     this.published = this.publishedAtStart = this.windowStart = Math.ceil(b.base / TILE_WIDTH) * TILE_WIDTH;
   }
 
-  /** The shipper's tree (the root and tile edges a retention step needs). */
-  get merkle(): BasedTree {
-    return this.tree;
-  }
-
-  /** The certification this shipper sent in WRITER_OPEN (null before it opened). */
-  get certification(): unknown {
-    return this.certificationSent;
-  }
-
   /** After a retention step freed segments below `base`: drop what the tree kept below it. */
-  rebased(base: number, freedBytes: number): void {
+  private rebased(base: number, freedBytes: number): void {
     if (base > this.tree.base) this.tree = this.tree.rebased(base);
     this.freed += freedBytes;
   }
