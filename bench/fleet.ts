@@ -125,7 +125,7 @@ export async function benchFleet(o: FleetBenchOptions = {}): Promise<Record<stri
             return note;
           },
         };
-        const shipper = new Shipper({ source, bucket, collector: timed, namespace: 'ns', certification, highWaterBytes: 1 << 30 });
+        const shipper = new Shipper({ source, bucket, collector: timed, namespace: 'ns', collectorKey: mirrorKey.verifier, certification, highWaterBytes: 1 << 30 });
         return { store, shipper, origin };
       }),
     );

@@ -5,6 +5,7 @@
 //   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
 //   HELM_FLEET_KEY (signs fleet checkpoints), HELM_COLLECTOR_KEY (cosignature/v1 key),
 //   HELM_TRUST_ROOT (vkey, or a file holding it: the root that certifies writer log keys)
+//   HELM_COLLECTOR_VKEY (optional): must be the verifier key of HELM_COLLECTOR_KEY
 //   HELM_COLLECTOR_LEASE (optional): campaign for this Lease in HELM_COLLECTOR_NAMESPACE as
 //   HELM_COLLECTOR_IDENTITY (the pod name); only the holder is active (collector/active.ts).
 //   The kubeconfig is the in-cluster one, or KUBECONFIG.
@@ -38,6 +39,10 @@ export async function startCollectorFromEnv(env: NodeJS.ProcessEnv = process.env
     mirrorKey: await loadSigningKey(need(env, 'HELM_COLLECTOR_KEY'), 'collector cosignature key'),
     rootKey: await loadVerifierKey(need(env, 'HELM_TRUST_ROOT'), 'trust root'),
   };
+  // The key sidecars were told to trust (HELM_COLLECTOR_VKEY) must be this collector's, or every
+  // cosignature would be refused by them: say so at start.
+  const vkey = env.HELM_COLLECTOR_VKEY?.trim();
+  if (vkey && vkey !== keys.mirrorKey.verifier.vkey) throw new Error(`ERR_COLLECTOR_CONFIG: HELM_COLLECTOR_VKEY ${vkey} is not the verifier key of HELM_COLLECTOR_KEY (${keys.mirrorKey.verifier.vkey}): set the chart value collector.verifierKey to the latter`);
   const open = (): Promise<Collector> => Collector.open({ bucket, ...keys });
   let active: ActiveCollector | undefined;
   let current: () => Collector | undefined;

@@ -82,7 +82,7 @@ export interface TileRef {
 }
 
 /** The hashes a tile holds: at level L, position i covers leaves [(256·N+i)·256^L, +256^L). */
-export function tileHashes(tree: MerkleTree, t: TileRef): Hash[] {
+export function tileHashes(tree: Pick<MerkleTree, 'subtreeRoot'>, t: TileRef): Hash[] {
   const span = TILE_WIDTH ** t.level;
   const out: Hash[] = [];
   for (let i = 0; i < t.width; i++) {

@@ -15,6 +15,7 @@ import { checkStartSnapshot, readStartSnapshot, treeResumeOf, type LoadedSnapsho
 import { toBase64 } from '../crypto/bytes.js';
 import { formatTime, type Clock } from './clock.js';
 import { LogWriter, readLog, type RecoveryReport } from './store/index.js';
+import { refuseFreedStart } from './freed-start.js';
 
 export const SOFTWARE = 'helm-oss/0.1.0';
 const WRITER_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -128,6 +129,7 @@ export class ProofGraphWriter {
     try {
       const loaded = read.snapshot ? checkStartSnapshot(read.snapshot, { size: store.size, rootAt: (n) => store.tree.root(n) }) : read;
       w.startSnapshot = loaded;
+      await refuseFreedStart(dir, o.origin, loaded);
       await w.resume(dir, o.trustEvents ?? [], loaded.snapshot);
     } catch (e) {
       await store.close().catch(() => undefined);

@@ -27,7 +27,7 @@ export function emptyRoot(suite: CryptoSuite): Hash {
 }
 
 /** Largest power of two strictly less than n (n >= 2). */
-function splitPoint(n: number): number {
+export function splitPoint(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;
@@ -132,25 +132,7 @@ export class MerkleTree {
   /** RFC 6962 §2.1.2 consistency proof between sizes m <= n. */
   consistencyProof(m: number, n = this.leaves.length): Hash[] {
     if (m < 0 || m > n || n > this.leaves.length) throw new MerkleError(`bad consistency range ${m}..${n}`);
-    if (m === 0 || m === n) return [];
-    const proof: Hash[] = [];
-    const subproof = (mm: number, lo: number, hi: number, complete: boolean): void => {
-      const nn = hi - lo;
-      if (mm === nn) {
-        if (!complete) proof.push(this.subtreeRoot(lo, hi));
-        return;
-      }
-      const k = splitPoint(nn);
-      if (mm <= k) {
-        subproof(mm, lo, lo + k, complete);
-        proof.push(this.subtreeRoot(lo + k, hi));
-      } else {
-        subproof(mm - k, lo + k, hi, false);
-        proof.push(this.subtreeRoot(lo, lo + k));
-      }
-    };
-    subproof(m, 0, n, true);
-    return proof;
+    return consistencyPath(m, n, (lo, hi) => this.subtreeRoot(lo, hi));
   }
 
   /**
@@ -175,6 +157,29 @@ export class MerkleTree {
     else if (size > 0) out.push(this.subtreeRoot(0, size));
     return out;
   }
+}
+
+/** RFC 6962 §2.1.2 consistency proof between sizes m <= n, from a tree's MTH(D[lo:hi]). */
+export function consistencyPath(m: number, n: number, subtreeRoot: (lo: number, hi: number) => Hash): Hash[] {
+  if (m === 0 || m === n) return [];
+  const proof: Hash[] = [];
+  const subproof = (mm: number, lo: number, hi: number, complete: boolean): void => {
+    const nn = hi - lo;
+    if (mm === nn) {
+      if (!complete) proof.push(subtreeRoot(lo, hi));
+      return;
+    }
+    const k = splitPoint(nn);
+    if (mm <= k) {
+      subproof(mm, lo, lo + k, complete);
+      proof.push(subtreeRoot(lo + k, hi));
+    } else {
+      subproof(mm - k, lo + k, hi, false);
+      proof.push(subtreeRoot(lo, lo + k));
+    }
+  };
+  subproof(m, 0, n, true);
+  return proof;
 }
 
 /** RFC 9162 §2.1.3.2: verify an inclusion proof. */

@@ -46,6 +46,7 @@ export function collectorDeployment(s: CollectorSettings): KObject {
                 secretEnv('AWS_SECRET_ACCESS_KEY', s.credentialsSecret, 'AWS_SECRET_ACCESS_KEY'),
                 { name: 'HELM_FLEET_KEY', value: `${COLLECTOR_KEYS_DIR}/fleet.key` },
                 { name: 'HELM_COLLECTOR_KEY', value: `${COLLECTOR_KEYS_DIR}/collector.key` },
+                { name: 'HELM_COLLECTOR_VKEY', value: s.verifierKey },
                 { name: 'HELM_TRUST_ROOT', value: s.trustRoot },
                 { name: 'HELM_COLLECTOR_LEASE', value: s.name },
                 fieldEnv('HELM_COLLECTOR_NAMESPACE', 'metadata.namespace'),

@@ -1,6 +1,8 @@
 // The operator-managed fleet collector's settings, from the operator's environment (the chart's
 // collector.* values, docs/fleet.md §Operator-managed collector). Absent HELM_COLLECTOR_ENABLED
 // there is no collector, and GuardianSidecars with shipping.enabled report Shipping=False.
+import { parseVerifierKey } from '../../kernel/crypto/keys.js';
+
 export interface CollectorSettings {
   /** Deployment, Service and Lease name, in the operator's namespace. */
   name: string;
@@ -20,6 +22,8 @@ export interface CollectorSettings {
   /** Secret in each governed namespace with the writers' (prefix-scoped) S3 credentials: sidecar container only. */
   writerCredentialsSecret: string;
   serviceAccount: string;
+  /** The collector's cosignature verifier key (public half of collector.key): sidecars trust only its cosignatures. */
+  verifierKey: string;
   /** Root vkey certifying writer log keys (the operator's certification root). */
   trustRoot: string;
   /** Re-apply and re-read period. */
@@ -62,10 +66,20 @@ export function collectorSettingsFromEnv(env: Readonly<Record<string, string | u
     credentialsSecret: need('HELM_COLLECTOR_CREDENTIALS_SECRET'),
     keysSecret: need('HELM_COLLECTOR_KEYS_SECRET'),
     writerCredentialsSecret: need('HELM_COLLECTOR_WRITER_CREDENTIALS_SECRET'),
+    verifierKey: collectorVerifierKey(need('HELM_COLLECTOR_VKEY')),
     serviceAccount: env.HELM_COLLECTOR_SERVICE_ACCOUNT?.trim() || name,
     trustRoot,
     resyncMs: int('HELM_COLLECTOR_RESYNC_MS', 30_000, 100),
   };
+}
+
+/** The collector's cosignature vkey, checked here so a typo is an operator start error, not a fleet of failing sidecars. */
+function collectorVerifierKey(v: string): string {
+  try {
+    return parseVerifierKey(v).vkey;
+  } catch (e) {
+    throw new CollectorConfigError(`HELM_COLLECTOR_VKEY (chart value collector.verifierKey, the verifier key of collector.key: helmctl keygen prints it) is not a verifier key: ${(e as Error).message}`);
+  }
 }
 
 /** The in-cluster URL injected sidecars ship to. */

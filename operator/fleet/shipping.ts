@@ -10,7 +10,7 @@ export interface ShippingSpec {
   enabled: boolean;
   highWaterBytes?: number;
   intervalMs?: number;
-  retention?: 'keep' | 'free-closed';
+  retention?: 'keep' | 'free-closed' | 'free-cosigned';
 }
 
 export function shippingSpec(spec: unknown): ShippingSpec | undefined {
@@ -20,7 +20,7 @@ export function shippingSpec(spec: unknown): ShippingSpec | undefined {
   const out: ShippingSpec = { enabled: o.enabled === true };
   if (typeof o.highWaterBytes === 'number') out.highWaterBytes = o.highWaterBytes;
   if (typeof o.intervalMs === 'number') out.intervalMs = o.intervalMs;
-  if (o.retention === 'keep' || o.retention === 'free-closed') out.retention = o.retention;
+  if (o.retention === 'keep' || o.retention === 'free-closed' || o.retention === 'free-cosigned') out.retention = o.retention;
   return out;
 }
 
@@ -38,7 +38,10 @@ export function lagLimitMs(spec: ShippingSpec): number {
 
 /**
  * The ship lag of the open writers in `namespace` (every namespace for a cluster-scoped sidecar):
- * the longest time since a writer's last cosignature, or since the collector first saw it.
+ * the longest time since a writer's last cosignature, or since the collector first saw it. Within
+ * the limit the message carries no running time (the operator re-evaluates every round, and a
+ * message that changed each time would re-patch every shipping GuardianSidecar's status for
+ * nothing); past it, the lagging writer and its lag in whole minutes.
  */
 function shipLag(state: CollectorState, spec: ShippingSpec, o: { namespace?: string; nowMs: number }): { ok: boolean; text: string } {
   if (!state.writers) return { ok: true, text: `ship lag unknown (${state.writersError ?? 'writers not read yet'})` };
@@ -50,9 +53,11 @@ function shipLag(state: CollectorState, spec: ShippingSpec, o: { namespace?: str
   const lagMs = oldest ? Math.max(0, o.nowMs - oldest.cosignedAt!) : 0;
   const limit = lagLimitMs(spec);
   const parts = [`${open.length} open writer${open.length === 1 ? '' : 's'} ${where}`];
-  if (oldest) parts.push(`longest since a cosignature ${Math.round(lagMs / 1000)} s (${oldest.origin})`);
+  const limitText = `${Math.round(limit / 1000)} s`;
+  if (lagMs > limit) parts.push(`longest since a cosignature ${Math.floor(lagMs / 60_000)} min (${oldest!.origin})`);
+  else if (oldest) parts.push(`each cosigned within the ${limitText} limit`);
   if (never.length > 0) parts.push(`${never.length} not cosigned yet`);
-  return lagMs > limit ? { ok: false, text: `${parts.join(', ')}; over the ${Math.round(limit / 1000)} s limit` } : { ok: true, text: parts.join(', ') };
+  return lagMs > limit ? { ok: false, text: `${parts.join(', ')}; over the ${limitText} limit` } : { ok: true, text: parts.join(', ') };
 }
 
 /** undefined when shipping is off (no condition is written). */
@@ -84,6 +89,8 @@ export function shippingEnv(spec: ShippingSpec | undefined, collector: Collector
   const env: IEnvVar[] = [
     { name: 'HELM_SHIP', value: 'on' },
     { name: 'HELM_COLLECTOR_URL', value: collectorUrl(collector) },
+    // Only cosignatures by this key count: nothing answering on the URL can make a sidecar free data.
+    { name: 'HELM_COLLECTOR_VKEY', value: collector.verifierKey },
     { name: 'HELM_FLEET_BUCKET', value: collector.bucket },
     { name: 'HELM_FLEET_STAGING_BUCKET', value: collector.stagingBucket },
     { name: 'AWS_ENDPOINT_URL', value: collector.endpoint },
@@ -94,7 +101,7 @@ export function shippingEnv(spec: ShippingSpec | undefined, collector: Collector
   ];
   if (spec.highWaterBytes !== undefined) env.push({ name: 'HELM_SHIP_HIGH_WATER_BYTES', value: String(spec.highWaterBytes) });
   if (spec.intervalMs !== undefined) env.push({ name: 'HELM_SHIP_INTERVAL_MS', value: String(spec.intervalMs) });
-  // Injected sidecars run with certified identity, which free-closed needs.
+  // Injected sidecars run with certified identity, which free-closed needs (free-cosigned frees closed boots too).
   if (spec.retention !== undefined) env.push({ name: 'HELM_SHIP_RETENTION', value: spec.retention });
   return env;
 }

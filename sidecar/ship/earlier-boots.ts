@@ -11,6 +11,7 @@ import { parseNote } from '../../kernel/crypto/note.js';
 import { parseCheckpointText } from '../../kernel/proofgraph/checkpoint.js';
 import { readLog } from '../../kernel/proofgraph/store/index.js';
 import { WriterLock } from '../../kernel/proofgraph/store/lock.js';
+import type { VerifierKey } from '../../kernel/crypto/keys.js';
 import type { CollectorClient } from './collector-client.js';
 import type { FleetBucket } from './object-store.js';
 import { markShipped, SHIPPED_MARKER } from './retention.js';
@@ -33,6 +34,7 @@ export async function shipEarlierBoots(o: {
   origin: string;
   bucket: FleetBucket;
   collector: CollectorClient;
+  collectorKey: VerifierKey;
   namespace: string;
   certification: (dir: string, origin: string) => Promise<unknown>;
 }): Promise<EarlierBoot[]> {
@@ -47,7 +49,7 @@ export async function shipEarlierBoots(o: {
     const lock = await WriterLock.acquire(dir).catch(() => null);
     if (!lock) continue;
     try {
-      const log = await readLog(dir);
+      const log = await readLog(dir, { fromBase: true }); // a log freed below a base is shipped from it (shipper.ts)
       if (podOf(log.origin) !== podOf(o.origin) || log.origin === o.origin) continue;
       const last = log.checkpoints.at(-1);
       if (!last) continue;
@@ -56,16 +58,17 @@ export async function shipEarlierBoots(o: {
         source: { dir, origin: log.origin, checkpoint: async () => last },
         bucket: o.bucket,
         collector: o.collector,
+        collectorKey: o.collectorKey,
         namespace: o.namespace,
         certification: () => o.certification(dir, log.origin),
         highWaterBytes: Number.MAX_SAFE_INTEGER,
       });
-      const whole = size === log.entries.length;
+      const whole = size === log.first + log.entries.length;
       if (whole) await shipper.close();
       else await shipper.round();
       const m = shipper.metrics;
       if (whole && m.cosignedNote) await markShipped(dir, { origin: log.origin, size: m.cosignedSize, cosignedNote: m.cosignedNote });
-      out.push({ dir, origin: log.origin, entries: log.entries.length, cosigned: m.cosignedSize, closed: whole });
+      out.push({ dir, origin: log.origin, entries: log.first + log.entries.length, cosigned: m.cosignedSize, closed: whole });
     } finally {
       await lock.release().catch(() => undefined);
     }

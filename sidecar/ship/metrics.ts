@@ -47,6 +47,23 @@ export function registerShipMetrics(registry: Registry, shipper: Shipper, highWa
       this.set(m().shipLagSeconds);
     },
   });
+  new Counter({
+    name: 'helm_ship_freed_bytes_total',
+    help: 'Log segment bytes freed from the volume below the cosigned size (HELM_SHIP_RETENTION=free-cosigned).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(m().freedBytes);
+    },
+  });
+  new Gauge({
+    name: 'helm_ship_log_base',
+    help: 'First log index still on the volume (log-base.json); 0 while nothing was freed.',
+    registers: [registry],
+    collect() {
+      this.set(m().logBase);
+    },
+  });
   new Gauge({
     name: 'helm_ship_cosigned_size',
     help: 'Size of the last writer checkpoint the fleet collector cosigned.',

@@ -12,7 +12,7 @@ import type { FleetBucket } from './object-store.js';
  * of entry i for every i in the bundles touched (from the start of oldSize's edge bundle).
  * Bundles go first, then tiles bottom-up, so a reader that sees a tile finds its entries.
  */
-export async function publishGrowth(bucket: FleetBucket, prefix: string, tree: MerkleTree, oldSize: number, entry: (i: number) => Uint8Array): Promise<number> {
+export async function publishGrowth(bucket: FleetBucket, prefix: string, tree: Pick<MerkleTree, 'size' | 'subtreeRoot'>, oldSize: number, entry: (i: number) => Uint8Array): Promise<number> {
   const tiles = newTiles(oldSize, tree.size);
   let bytes = 0;
   const put = (key: string, body: Uint8Array, partial: boolean): Promise<unknown> => {

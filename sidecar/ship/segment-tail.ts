@@ -21,6 +21,19 @@ export class SegmentTail {
 
   constructor(readonly dir: string) {}
 
+  /** The segment being read (its first index) and the byte offset reached in it. */
+  get position(): { segment: number; offset: number } {
+    return { segment: this.segment, offset: this.offset };
+  }
+
+  /** Starts reading at `index`, the first index of a segment (a log freed below that base). */
+  startAt(index: number): void {
+    if (this.next !== 0 || this.bytesRead !== 0) throw new SegmentTailError('a tail starts at a base only before it has read anything');
+    this.next = this.segment = index;
+    this.offset = FILE_HEADER_BYTES;
+    this.bytesRead = FILE_HEADER_BYTES;
+  }
+
   /** Entries from `next` on, up to `limit` (exclusive index); fewer when the log is shorter. */
   async read(limit: number): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
@@ -53,7 +66,7 @@ export class SegmentTail {
     }
     try {
       const size = (await fh.stat()).size;
-      if (this.segment === 0 && this.bytesRead === 0 && size >= FILE_HEADER_BYTES) this.bytesRead = FILE_HEADER_BYTES;
+      if (this.bytesRead === 0 && size >= FILE_HEADER_BYTES) this.bytesRead = FILE_HEADER_BYTES;
       if (size <= this.offset) return false;
       const buf = Buffer.alloc(size - this.offset);
       await fh.read(buf, 0, buf.length, this.offset);

@@ -5,6 +5,7 @@ import { collectorDeployment } from '../../operator/fleet/collector-objects.js';
 import { collectorSettingsFromEnv } from '../../operator/fleet/collector-settings.js';
 import { byKind, chartDir, helm, NAMESPACE, one, render, validateManifest, WITH_ROOT, type Manifest } from '../chart/render.js';
 import { describeWithHelm } from '../chart/tools.js';
+import { mirrorKey } from './fleet-support.js';
 
 const ON = [
   '--set', 'collector.enabled=true',
@@ -13,6 +14,7 @@ const ON = [
   '--set', 'collector.credentialsSecret=collector-s3',
   '--set', 'collector.keysSecret=collector-keys',
   '--set', 'collector.writerCredentialsSecret=fleet-writer-s3',
+  '--set', `collector.verifierKey=${mirrorKey.verifier.vkey}`,
 ];
 const ROOT = 'example-bundle-signer+7383a887+AYFGZA8CSTr0+8VP4zOI513CyTeuC3cnzCsq+xt1GZo+';
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
@@ -36,7 +38,7 @@ describeWithHelm('chart: fleet collector', () => {
     const op = one(ms, 'Deployment');
     const env = (op.spec as { template: { spec: { containers: { env: Env; image: string }[] } } }).template.spec.containers[0]!;
     const settings = collectorSettingsFromEnv(Object.fromEntries(env.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value])), NAMESPACE, ROOT)!;
-    expect(settings).toMatchObject({ name: 'helm-helm-operator-collector', image: env.image, bucket: 'fleet', stagingBucket: 'fleet-staging', replicas: 2, serviceAccount: 'helm-helm-operator-collector' });
+    expect(settings).toMatchObject({ verifierKey: mirrorKey.verifier.vkey, name: 'helm-helm-operator-collector', image: env.image, bucket: 'fleet', stagingBucket: 'fleet-staging', replicas: 2, serviceAccount: 'helm-helm-operator-collector' });
     // What the operator would apply validates against the Kubernetes schema too.
     await validateManifest(collectorDeployment(settings) as Manifest);
 
@@ -61,5 +63,9 @@ describeWithHelm('chart: fleet collector', () => {
     const r = helm(['template', 'helm', chartDir, ...WITH_ROOT, '--set', 'collector.enabled=true']);
     expect(r.status).not.toBe(0);
     expect(r.out).toMatch(/collector\.bucket is required/);
+    // Without the collector's verifier key sidecars could not check a cosignature: not rendered.
+    const nokey = helm(['template', 'helm', chartDir, ...WITH_ROOT, ...ON.slice(0, -2)]);
+    expect(nokey.status).not.toBe(0);
+    expect(nokey.out).toMatch(/collector\.verifierKey is required/);
   });
 });

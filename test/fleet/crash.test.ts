@@ -89,7 +89,7 @@ describeWithRgw('kill -9 of the collector and restarts of the shipper', () => {
     const bucket = new FleetBucket(config);
     const writers: SimWriter[] = [];
     const shippers: Shipper[] = [];
-    const shipperFor = (w: SimWriter): Shipper => new Shipper({ source: w.source, bucket, collector: new CollectorClient(url), namespace: 'ns-k', certification: w.certification, highWaterBytes: 1 << 30 });
+    const shipperFor = (w: SimWriter): Shipper => new Shipper({ source: w.source, bucket, collector: new CollectorClient(url), namespace: 'ns-k', collectorKey: mirrorKey.verifier, certification: w.certification, highWaterBytes: 1 << 30 });
     try {
       await start();
       for (let k = 0; k < 3; k++) {

@@ -39,7 +39,7 @@ describeWithRgw('earlier boots of a pod', () => {
       await tail.close();
       const local = { b1: (await readLog(join(s.root, 'b1'))).entries, b2: (await readLog(join(s.root, 'b2'))).entries };
 
-      const boots = await shipEarlierBoots({ logDir: join(s.root, 'b0'), origin: `${POD}/b0`, bucket, collector: new CollectorClient(url), namespace: 'ns-e', certification: findLogCertification });
+      const boots = await shipEarlierBoots({ logDir: join(s.root, 'b0'), origin: `${POD}/b0`, bucket, collector: new CollectorClient(url), collectorKey: mirrorKey.verifier, namespace: 'ns-e', certification: findLogCertification });
       const by = Object.fromEntries(boots.map((b) => [b.origin, b]));
       expect(by[`${POD}/b1`]).toMatchObject({ entries: local.b1.length, cosigned: local.b1.length, closed: true });
       expect(by[`${POD}/b2`]).toMatchObject({ entries: local.b2.length, cosigned: local.b2.length - 2, closed: false });
@@ -50,7 +50,7 @@ describeWithRgw('earlier boots of a pod', () => {
       expect(shipped.map((e) => Buffer.from(e).toString('base64'))).toEqual(local.b1.map((e) => Buffer.from(e).toString('base64')));
 
       // Retention at a later start frees the whole, closed boot only.
-      expect(await freeShippedBoots(join(s.root, 'b0'), `${POD}/b0`)).toEqual(['b1']);
+      expect(await freeShippedBoots(join(s.root, 'b0'), `${POD}/b0`, mirrorKey.verifier)).toEqual(['b1']);
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

@@ -49,7 +49,7 @@ describeWithRgw('fleet evidence pack from the bucket alone', () => {
     for (const [ns, pod] of [['ns-a', 'p1'], ['ns-a', 'p2'], ['ns-a', 'p3'], ['ns-b', 'p1']] as const) {
       const w = await simWriter(`helm/test/${ns}/${pod}/boot-1`);
       writers.push(w);
-      shippers.push(new Shipper({ source: w.source, bucket, collector: new CollectorClient(col.url), namespace: ns, certification: w.certification, highWaterBytes: 1 << 30 }));
+      shippers.push(new Shipper({ source: w.source, bucket, collector: new CollectorClient(col.url), namespace: ns, collectorKey: mirrorKey.verifier, certification: w.certification, highWaterBytes: 1 << 30 }));
     }
     // Three rounds of 300 receipts, cosigned at T+1 s, T+5 s, T+9 s; pod p3 closes at T+3 s.
     for (const [k, at] of [1000, 5000, 9000].entries()) {

@@ -6,16 +6,20 @@ import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-n
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectorSettingsFromEnv, type CollectorSettings } from '../../operator/fleet/collector-settings.js';
+import { shippingCondition, shippingEnv, shippingSpec } from '../../operator/fleet/shipping.js';
 import type { GuardianSidecar } from '../../operator/api/v1alpha1.js';
 import type { Operator } from '../../operator/operator.js';
 import { guardianView } from '../../operator/webhook/guardian.js';
 import { injectionPatch } from '../../operator/webhook/patch/index.js';
 import type { ApiServerDouble } from '../k8s/api-server-double.js';
 import { GROUP, OPERATOR_NS, bundleText, guardianSidecar, operatorFor, policyBundle, signedSpec, startDouble, waitFor } from '../operator/support.js';
+import { mirrorKey } from './fleet-support.js';
 import { agentPod, APP_NS, applyPatch, CERTIFY, config, guardianSidecar as rawGuardian } from '../operator/webhook/support.js';
 
 const ROOT = 'example-bundle-signer+7383a887+AYFGZA8CSTr0+8VP4zOI513CyTeuC3cnzCsq+xt1GZo+';
+const COLLECTOR_VKEY = mirrorKey.verifier.vkey;
 const ENV = {
+  HELM_COLLECTOR_VKEY: COLLECTOR_VKEY,
   HELM_COLLECTOR_ENABLED: 'true',
   HELM_COLLECTOR_IMAGE: 'ghcr.io/mindburn-labs/helm-operator:test',
   HELM_COLLECTOR_BUCKET: 'fleet',
@@ -52,6 +56,9 @@ describe('operator-managed collector', () => {
     expect(collectorSettingsFromEnv({}, OPERATOR_NS, ROOT)).toBeUndefined();
     expect(() => collectorSettingsFromEnv({ ...ENV, HELM_COLLECTOR_BUCKET: '' }, OPERATOR_NS, ROOT)).toThrow(/HELM_COLLECTOR_BUCKET/);
     expect(() => collectorSettingsFromEnv(ENV, OPERATOR_NS, undefined)).toThrow(/certification root/);
+    // The collector's cosignature key is required and must parse: sidecars trust nothing else.
+    expect(() => collectorSettingsFromEnv({ ...ENV, HELM_COLLECTOR_VKEY: '' }, OPERATOR_NS, ROOT)).toThrow(/HELM_COLLECTOR_VKEY/);
+    expect(() => collectorSettingsFromEnv({ ...ENV, HELM_COLLECTOR_VKEY: 'helm/collector/test+00000000+AA' }, OPERATOR_NS, ROOT)).toThrow(/collector\.verifierKey/);
     expect(settings()).toMatchObject({ name: 'helm-collector', replicas: 2, stagingBucket: 'fleet-staging', port: 8090 });
   });
 
@@ -67,7 +74,7 @@ describe('operator-managed collector', () => {
     const pod = dep.spec.template.spec as { serviceAccountName: string; containers: Container[]; volumes: { secret?: { secretName: string } }[] };
     expect(pod.serviceAccountName).toBe('helm-collector');
     const env = Object.fromEntries(pod.containers[0]!.env.map((e) => [e.name, e.value ?? e.valueFrom]));
-    expect(env).toMatchObject({ HELM_FLEET_BUCKET: 'fleet', HELM_FLEET_STAGING_BUCKET: 'fleet-staging', HELM_COLLECTOR_LEASE: 'helm-collector', HELM_TRUST_ROOT: ROOT, AWS_ENDPOINT_URL: 'http://rgw.storage:7480' });
+    expect(env).toMatchObject({ HELM_FLEET_BUCKET: 'fleet', HELM_FLEET_STAGING_BUCKET: 'fleet-staging', HELM_COLLECTOR_LEASE: 'helm-collector', HELM_TRUST_ROOT: ROOT, HELM_COLLECTOR_VKEY: COLLECTOR_VKEY, AWS_ENDPOINT_URL: 'http://rgw.storage:7480' });
     expect(env.AWS_SECRET_ACCESS_KEY).toEqual({ secretKeyRef: { name: 'collector-s3', key: 'AWS_SECRET_ACCESS_KEY' } });
     expect(pod.volumes.map((v) => v.secret?.secretName)).toEqual(['collector-keys']);
     const svc = await waitFor('Service applied', () => d.get('', 'services', OPERATOR_NS, 'helm-collector'));
@@ -114,14 +121,26 @@ describe('operator-managed collector', () => {
       const message = () => (d.get(GROUP, 'guardiansidecars', OPERATOR_NS, 'shipped') as GuardianSidecar | undefined)?.status?.conditions?.find((c) => c.type === 'Shipping')?.message ?? '';
       await waitFor('lag shown', () => shipping('shipped') === 'True/CollectorActive' && /1 open writer in namespace/.test(message()));
       // Only the open writer of this namespace counts: not the closed one, not another namespace's.
-      expect(message()).toMatch(new RegExp(`longest since a cosignature 1[2-9] s \\(helm/${OPERATOR_NS}/agent-1/boot-1\\)`));
+      expect(message()).toMatch(/1 open writer in namespace [^,]+, each cosigned within the 300 s limit$/);
       // Shipping stalls: the lag passes the limit (5 min by default) and the condition turns False.
       writers = [{ origin: `helm/${OPERATOR_NS}/agent-1/boot-1`, namespace: OPERATOR_NS, size: 40, status: 'open', cosignedAt: now - 400_000 }, { origin: `helm/${OPERATOR_NS}/agent-2/boot-1`, namespace: OPERATOR_NS, size: 0, status: 'open', cosignedAt: null }];
       await waitFor('lagging', () => shipping('shipped') === 'False/ShipLagging');
-      expect(message()).toMatch(/2 open writers in namespace .*longest since a cosignature 4\d\d s .*1 not cosigned yet; over the 300 s limit/);
+      expect(message()).toMatch(new RegExp(`2 open writers in namespace .*longest since a cosignature 6 min \\(helm/${OPERATOR_NS}/agent-1/boot-1\\), 1 not cosigned yet; over the 300 s limit`));
     } finally {
       server.close();
     }
+  });
+
+  it('the Shipping condition changes only on a real change: two rounds 30 s apart with fresh cosignatures give identical conditions', () => {
+    const T = Date.parse('2026-12-03T12:00:00Z');
+    const spec = { shipping: { enabled: true } };
+    const at = (nowMs: number, cosignedAt: number | null) =>
+      shippingCondition(spec, { settings: settings(), state: { applied: true, replicas: 2, availableReplicas: 2, activeInstance: 'helm-collector-abc', writers: [{ origin: 'helm/ns-l/a/b', namespace: 'ns-l', status: 'open', cosignedAt }] } }, { namespace: 'ns-l', nowMs });
+    expect(at(T + 30_000, T + 25_000)).toEqual(at(T, T - 12_000));
+    expect(at(T, T - 12_000)).toMatchObject({ status: 'True', reason: 'CollectorActive' });
+    // Real changes still show: a writer lagging past the limit, or one never cosigned.
+    expect(at(T + 400_000, T)).toMatchObject({ status: 'False', reason: 'ShipLagging', message: expect.stringMatching(/longest since a cosignature 6 min \(helm\/ns-l\/a\/b\); over the 300 s limit$/) });
+    expect(at(T, null)!.message).not.toEqual(at(T, T - 12_000)!.message);
   });
 
   it('without a collector, shipping.enabled reports CollectorNotConfigured', async () => {
@@ -141,6 +160,7 @@ describe('operator-managed collector', () => {
     expect(env).toMatchObject({
       HELM_SHIP: 'on',
       HELM_COLLECTOR_URL: 'http://helm-collector.helm-system.svc:8090',
+      HELM_COLLECTOR_VKEY: COLLECTOR_VKEY,
       HELM_FLEET_BUCKET: 'fleet',
       HELM_FLEET_STAGING_BUCKET: 'fleet-staging',
       HELM_SHIP_HIGH_WATER_BYTES: '1048576',
@@ -154,5 +174,7 @@ describe('operator-managed collector', () => {
     const plain = applyPatch(agentPod(), injectionPatch(agentPod(), { ...ctx, guardian: guardianView(rawGuardian()) })) as unknown as { spec: { initContainers: Container[] } };
     expect(plain.spec.initContainers[0]!.env.map((e) => e.name)).not.toContain('HELM_SHIP');
     expect(() => injectionPatch(agentPod(), { ...ctx, config: config({ bundleTrustRoots: [ROOT] }) })).toThrow(/ERR_SHIP_CONFIG/);
+    // Retention inside the live log passes through too (the sidecar checks it with the collector key).
+    expect(shippingEnv(shippingSpec({ shipping: { enabled: true, retention: 'free-cosigned' } }), settings())).toContainEqual({ name: 'HELM_SHIP_RETENTION', value: 'free-cosigned' });
   });
 });

@@ -48,7 +48,7 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
       for (let k = 0; k < WRITERS; k++) {
         const w = await simWriter(`helm/test/ns-a/pod-${k}/boot-1`);
         writers.push(w);
-        shippers.push(new Shipper({ source: w.source, bucket, collector: new CollectorClient(col.url), namespace: 'ns-a', certification: w.certification, highWaterBytes: 1 << 30 }));
+        shippers.push(new Shipper({ source: w.source, bucket, collector: new CollectorClient(col.url), namespace: 'ns-a', collectorKey: mirrorKey.verifier, certification: w.certification, highWaterBytes: 1 << 30 }));
       }
       // Two shipping rounds per writer with appends in between: the second goes through a consistency proof.
       for (let round = 0; round < 2; round++) {
@@ -207,7 +207,7 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
     const bucket = new FleetBucket(config);
     const w = await simWriter('helm/test/ns-o/pod-1/boot-1');
     const errors: unknown[] = [];
-    const s = new Shipper({ source: w.source, bucket, collector: new CollectorClient(col.url), namespace: 'ns-o', certification: w.certification, highWaterBytes: 20_000, onError: (e) => errors.push(e) });
+    const s = new Shipper({ source: w.source, bucket, collector: new CollectorClient(col.url), namespace: 'ns-o', collectorKey: mirrorKey.verifier, certification: w.certification, highWaterBytes: 20_000, onError: (e) => errors.push(e) });
     try {
       await w.append(50);
       await s.round();
@@ -242,6 +242,7 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
       const env = {
         HELM_SHIP: 'on',
         HELM_COLLECTOR_URL: col.url,
+        HELM_COLLECTOR_VKEY: mirrorKey.verifier.vkey,
         HELM_FLEET_BUCKET: config.bucket,
         AWS_ENDPOINT_URL: net.endpoint,
         AWS_ACCESS_KEY_ID: rgw().accessKeyId,
@@ -257,7 +258,7 @@ describeWithRgw('fleet shipping through Ceph RGW', () => {
       await shipping.shipper.round();
       expect(shipping.shipper.metrics).toMatchObject({ cosignedSize: h.writer.size, unshippedBytes: 0 });
       // The same numbers on the sidecar's registry (its /metrics).
-      expect(await scrape()).toEqual({ helm_ship_entries_total: h.writer.size, helm_ship_errors_total: 0, helm_ship_unshipped_bytes: 0, helm_ship_high_water_bytes: 6000, helm_ship_lag_seconds: 0, helm_ship_cosigned_size: h.writer.size });
+      expect(await scrape()).toEqual({ helm_ship_entries_total: h.writer.size, helm_ship_errors_total: 0, helm_ship_unshipped_bytes: 0, helm_ship_high_water_bytes: 6000, helm_ship_lag_seconds: 0, helm_ship_cosigned_size: h.writer.size, helm_ship_freed_bytes_total: 0, helm_ship_log_base: 0 });
       const cosignedBefore = h.writer.size;
       net.cut();
       const verdicts: string[] = [];

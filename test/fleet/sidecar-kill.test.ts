@@ -63,6 +63,7 @@ describeWithRgw('kill -9 of the sidecar while shipping', () => {
     const env = {
       HELM_SHIP: 'on',
       HELM_COLLECTOR_URL: url,
+      HELM_COLLECTOR_VKEY: mirrorKey.verifier.vkey,
       HELM_FLEET_BUCKET: config.bucket,
       AWS_ENDPOINT_URL: config.endpoint,
       AWS_ACCESS_KEY_ID: config.accessKeyId,

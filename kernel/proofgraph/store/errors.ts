@@ -8,6 +8,7 @@ export type StoreErrorCode =
   | 'ERR_STORE_ORIGIN_MISMATCH'
   | 'ERR_STORE_CLOSED'
   | 'ERR_ENTRY_TOO_LARGE'
+  | 'ERR_STORE_FREED'
   | 'ERR_STORE_IO';
 
 export class StoreError extends Error {

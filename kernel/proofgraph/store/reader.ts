@@ -7,6 +7,8 @@ import { corrupt, errnoCode, ioError } from './errors.js';
 import { LOG_FILE } from './format.js';
 import { readLogMeta } from './log-meta.js';
 import { scanCheckpoints, scanSegments } from './recovery.js';
+import { nodeSuite } from '../../crypto/node.js';
+import { baseTree, checkBaseRoot, freedError, readLogBase, type LogBase } from './log-base.js';
 import type { RecoveryReport } from './log-writer.js';
 
 export interface StoredLog {
@@ -19,6 +21,8 @@ export interface StoredLog {
   first: number;
   checkpoints: string[];
   tornTail: RecoveryReport['tornTail'];
+  /** The log's base record when entries below it were freed (§10); entries then start at or after it. */
+  base: LogBase | null;
 }
 
 /**
@@ -26,16 +30,22 @@ export interface StoredLog {
  * With `from`, only entries from that index on are returned (`first` = from), and segments that
  * end before it are not read at all: a start that resumes from a snapshot reads only the tail.
  */
-export async function readLog(dir: string, o: { from?: number } = {}): Promise<StoredLog> {
+export async function readLog(dir: string, o: { from?: number; fromBase?: boolean } = {}): Promise<StoredLog> {
   const meta = await readLogMeta(dir);
   if (!meta) throw corrupt(join(dir, LOG_FILE), 0, `no ${LOG_FILE} file: not a ProofGraph log directory`);
-  const from = Math.max(0, o.from ?? 0);
+  // A log freed below a base (§10) is read from the base on, and only when the caller asks for that.
+  const base = await readLogBase(dir, meta.origin);
+  const from = Math.max(o.fromBase ? (base?.base ?? 0) : 0, o.from ?? 0);
+  if (base && from < base.base) throw freedError(dir, base, from);
   const entries: Uint8Array[] = [];
+  const tree = base && from === base.base ? baseTree(nodeSuite, base) : null;
   const segs = await scanSegments(dir, 'read', (entry, index) => {
     if (index >= from) entries.push(entry);
-  }, from);
+    tree?.appendEntry(entry);
+  }, from, base?.base ?? 0);
+  if (base && tree) checkBaseRoot(dir, base, (n) => tree.root(n), tree.size);
   const ck = await scanCheckpoints(dir, 'read');
-  return { writerId: basename(dir), dir, origin: meta.origin, entries, first: Math.min(from, segs.entries), checkpoints: ck.notes, tornTail: segs.tornTail };
+  return { writerId: basename(dir), dir, origin: meta.origin, entries, first: Math.min(from, segs.entries), checkpoints: ck.notes, tornTail: segs.tornTail, base };
 }
 
 async function hasLogFile(dir: string): Promise<boolean> {

@@ -76,9 +76,12 @@ export async function scanSegments(
    * The last segment, the only one that may end in a torn append, is always read.
    */
   skipBelow = 0,
+  /** The log's base (log-base.json, §10): segments wholly below it are left over from a free and ignored. */
+  base = 0,
 ): Promise<SegmentsScan> {
-  const segs = await listSegments(dir);
-  let next = 0;
+  const listed = await listSegments(dir);
+  const segs = base > 0 ? listed.filter((_, i) => !((listed[i + 1]?.firstIndex ?? Infinity) <= base)) : listed;
+  let next = base;
   let tornTail: TornTail | null = null;
   let last: SegmentsScan['last'] = null;
   let lastEntry: Uint8Array | null = null;
@@ -88,7 +91,9 @@ export async function scanSegments(
     const isLast = s === segs.length - 1;
     if (firstIndex !== next) {
       const problem = s === 0
-        ? `first segment starts at index ${firstIndex}, expected 0 (missing segment ${segmentFileName(0)}?)`
+        ? base > 0
+          ? `first segment starts at index ${firstIndex}, but the log base (log-base.json) is ${base} (missing segment ${segmentFileName(base)}?)`
+          : `first segment starts at index ${firstIndex}, expected 0 (missing segment ${segmentFileName(0)}?; entries are freed only with a log-base.json)`
         : `segment starts at index ${firstIndex} but ${segs[s - 1]!.name} ends at index ${next} (missing segment ${segmentFileName(next)}?)`;
       throw corrupt(path, 0, problem, { expectedIndex: next, firstIndex });
     }
