@@ -71,7 +71,7 @@ export interface FleetBenchOptions {
   /** Receipts appended per writer between shipping rounds. */
   batch?: number;
   /** The decision-path phase (fleet-hotpath.ts); false skips it. */
-  hotPath?: false | { decisions?: number; rate?: number; seconds?: number };
+  hotPath?: false | { decisions?: number; pairs?: number; rate?: number; seconds?: number };
   /** Export a fleet pack of everything shipped from the bucket alone, and verify it (default true). */
   pack?: boolean;
 }
@@ -157,7 +157,7 @@ export async function benchFleet(o: FleetBenchOptions = {}): Promise<Record<stri
         o.hotPath === false
           ? 'skipped'
           : await benchHotPath(
-              { key, root, env: { HELM_SHIP: 'on', HELM_COLLECTOR_URL: url, HELM_FLEET_BUCKET: name, AWS_ENDPOINT_URL: server.endpoint, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, HELM_SHIP_NAMESPACE: 'ns' } },
+              { key, root, env: { HELM_SHIP: 'on', HELM_COLLECTOR_URL: url, HELM_FLEET_BUCKET: name, AWS_ENDPOINT_URL: server.endpoint, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, HELM_SHIP_NAMESPACE: 'ns', HELM_COLLECTOR_VKEY: mirrorKey.verifier.vkey } },
               o.hotPath ?? {},
             ),
     };

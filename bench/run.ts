@@ -31,7 +31,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   sandbox: () => benchSandbox(smoke ? { iterations: 20, coldStarts: 1, concurrentCalls: 40 } : {}),
   'sandbox-sidecar': () => benchSandboxSidecar(smoke ? { seconds: 1 } : {}),
   // HELM_BENCH_FLEET_WRITERS / _RECEIPTS: the pack size is 100 writers x 1,000 receipts.
-  fleet: async () => (await import('./fleet.js')).benchFleet(smoke ? { writers: 2, receiptsPerWriter: 300, hotPath: { decisions: 200, rate: 100, seconds: 1 } } : { writers: Number(process.env.HELM_BENCH_FLEET_WRITERS ?? 10), receiptsPerWriter: Number(process.env.HELM_BENCH_FLEET_RECEIPTS ?? 2000) }),
+  fleet: async () => (await import('./fleet.js')).benchFleet(smoke ? { writers: 2, receiptsPerWriter: 300, hotPath: { decisions: 200, pairs: 2, rate: 100, seconds: 1 } } : { writers: Number(process.env.HELM_BENCH_FLEET_WRITERS ?? 10), receiptsPerWriter: Number(process.env.HELM_BENCH_FLEET_RECEIPTS ?? 2000) }),
   startup: () => benchStartup({ sizes: smoke ? [200] : (process.env.HELM_BENCH_STARTUP_SIZES ?? '10000,100000').split(',').map(Number) }),
 };
 
