@@ -56,10 +56,12 @@ async function openPep(h: HotPathEnv, ship: boolean, intervalMs: number) {
 
 const call = (i: number) => ({ callId: `c${i}`, surface: 'mcp' as const, principal: { id: 'agent:bench', roles: ['agent'] }, tool: 'kb.search', args: { q: `query ${i}` } });
 
-async function throughput(h: HotPathEnv, ship: boolean, decisions: number): Promise<number> {
+/** Decisions per second, and this process's CPU time per decision (µs). */
+async function throughput(h: HotPathEnv, ship: boolean, decisions: number): Promise<{ perSecond: number; cpuUs: number }> {
   const p = await openPep(h, ship, 1000);
   try {
     let next = 0;
+    const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const loop = async () => {
       for (let i = next++; i < decisions; i = next++) {
@@ -68,7 +70,9 @@ async function throughput(h: HotPathEnv, ship: boolean, decisions: number): Prom
       }
     };
     await Promise.all(Array.from({ length: 16 }, loop));
-    return decisions / (Number(process.hrtime.bigint() - t0) / 1e9);
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = process.cpuUsage(cpu0);
+    return { perSecond: decisions / seconds, cpuUs: (cpu.user + cpu.system) / decisions };
   } finally {
     await p.close();
   }
@@ -78,14 +82,17 @@ export async function benchHotPath(h: HotPathEnv, o: { decisions?: number; pairs
   const decisions = o.decisions ?? 4000;
   const pairs = o.pairs ?? 8;
   await throughput(h, false, decisions); // warm-up: JIT, page cache
-  const off: number[] = [];
-  const on: number[] = [];
+  const off: Array<{ perSecond: number; cpuUs: number }> = [];
+  const on: Array<{ perSecond: number; cpuUs: number }> = [];
   for (let r = 0; r < pairs; r++) {
     const order = r % 2 === 0 ? [false, true] : [true, false];
     for (const ship of order) (ship ? on : off).push(await throughput(h, ship, decisions));
   }
-  const costs = off.map((x, i) => (1 - on[i]! / x) * 100).sort((a, b) => a - b);
-  const q = (p: number) => round(costs[Math.min(costs.length - 1, Math.floor(p * costs.length))]!, 1);
+  const quartiles = (xs: number[]) => {
+    const v = [...xs].sort((a, b) => a - b);
+    const q = (p: number) => round(v[Math.min(v.length - 1, Math.floor(p * v.length))]!, 1);
+    return { medianOfPairs: q(0.5), lowerQuartile: q(0.25), upperQuartile: q(0.75), pairs: v.length };
+  };
   // Ack to cosignature at a paced rate.
   const rate = o.rate ?? 1000;
   const seconds = o.seconds ?? 5;
@@ -119,9 +126,14 @@ export async function benchHotPath(h: HotPathEnv, o: { decisions?: number; pairs
     const pct = (q: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! / 1000);
     return {
       decisionsPerRun: decisions,
-      shippingOffPerSecond: off.map((x) => round(x, 0)),
-      shippingOnPerSecond: on.map((x) => round(x, 0)),
-      hotPathCostPercent: { medianOfPairs: q(0.5), lowerQuartile: q(0.25), upperQuartile: q(0.75), pairs: costs.length },
+      shippingOffPerSecond: off.map((x) => round(x.perSecond, 0)),
+      shippingOnPerSecond: on.map((x) => round(x.perSecond, 0)),
+      // Throughput lost with shipping on; on one machine it includes the S3 server's and the
+      // collector's use of the same cores and disk.
+      hotPathCostPercent: quartiles(off.map((x, i) => (1 - on[i]!.perSecond / x.perSecond) * 100)),
+      // What the sidecar itself spends: this process's CPU per decision, on over off, minus one.
+      cpuPerDecisionUs: { off: off.map((x) => round(x.cpuUs, 0)), on: on.map((x) => round(x.cpuUs, 0)) },
+      sidecarCpuCostPercent: quartiles(off.map((x, i) => (on[i]!.cpuUs / x.cpuUs - 1) * 100)),
       ackToCosign: { targetDecisionsPerSecond: rate, achievedPerSecond: round(achieved, 0), receipts: latencies.length, notCosignedIn60s: ackAt.size, p50S: pct(0.5), p95S: pct(0.95), maxS: pct(1 - 1e-9) },
     };
   } finally {

@@ -5,12 +5,13 @@
 // signature + consistency check + read-back of the new entries from the bucket + cosignature).
 // S3: HELM_BENCH_S3_ENDPOINT/_ACCESS_KEY/_SECRET_KEY, else a throwaway Ceph RGW started with
 // scripts/ceph-rgw.sh; without either the result says it was skipped.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, PutObjectLockConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
 import { Collector } from '../collector/collector.js';
@@ -74,6 +75,43 @@ export interface FleetBenchOptions {
   hotPath?: false | { decisions?: number; pairs?: number; rate?: number; seconds?: number };
   /** Export a fleet pack of everything shipped from the bucket alone, and verify it (default true). */
   pack?: boolean;
+}
+
+/**
+ * The hot-path phase with the collector in a process of its own (dist/collector/main.js, as the
+ * operator deploys it), so that this process's CPU time is the sidecar's side only: its PEP, the
+ * shipper and its S3 client.
+ */
+async function hotPathWithCollectorProcess(client: S3Client, server: { endpoint: string; accessKeyId: string; secretAccessKey: string }, bucket: string, o: Parameters<typeof benchHotPath>[1]) {
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  await client.send(new CreateBucketCommand({ Bucket: `${bucket}-staging` }));
+  const dir = await mkdtemp(join(tmpdir(), 'helm-bench-collector-'));
+  const root = key('bench-root');
+  const mirror = key('helm/collector/bench-hp', ALG_COSIGNATURE_V1);
+  await writeFile(join(dir, 'fleet.key'), key('helm/fleet/bench-hp').privateText);
+  await writeFile(join(dir, 'collector.key'), mirror.privateText);
+  const s3env = { AWS_ENDPOINT_URL: server.endpoint, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, HELM_FLEET_BUCKET: bucket };
+  const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'collector', 'main.js');
+  const child = spawn(process.execPath, [main], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...s3env, HELM_COLLECTOR_LISTEN: '127.0.0.1:0', HELM_FLEET_KEY: join(dir, 'fleet.key'), HELM_COLLECTOR_KEY: join(dir, 'collector.key'), HELM_TRUST_ROOT: root.verifier.vkey },
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let err = '';
+      child.on('exit', (c) => reject(new Error(`the collector exited ${c}: ${err}`)));
+      child.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+        const line = err.split('\n').find((l) => l.includes('fleet collector listening'));
+        if (line) resolve((JSON.parse(line) as { url: string }).url);
+      });
+    });
+    return await benchHotPath({ key, root, env: { HELM_SHIP: 'on', HELM_COLLECTOR_URL: url, HELM_SHIP_NAMESPACE: 'ns', HELM_COLLECTOR_VKEY: mirror.verifier.vkey, ...s3env } }, o);
+  } finally {
+    child.removeAllListeners('exit');
+    child.kill('SIGTERM');
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export async function benchFleet(o: FleetBenchOptions = {}): Promise<Record<string, unknown>> {
@@ -153,13 +191,7 @@ export async function benchFleet(o: FleetBenchOptions = {}): Promise<Record<stri
       addCheckpoint: { n: cosign.n, p50Ms: round(cosign.p50Us / 1000), p95Ms: round(sorted[Math.floor(0.95 * (sorted.length - 1))]! / 1e6), p99Ms: round(cosign.p99Us / 1000) },
       fleetLogSize: collector.fleet.tree.size,
       pack: o.pack === false ? 'skipped' : await packPhase(config, `log ${fleetKey.verifier.vkey}\nwitness collector ${mirrorKey.verifier.vkey}\nquorum collector\nroot ${root.verifier.vkey}\n`, writers * perWriter),
-      hotPath:
-        o.hotPath === false
-          ? 'skipped'
-          : await benchHotPath(
-              { key, root, env: { HELM_SHIP: 'on', HELM_COLLECTOR_URL: url, HELM_FLEET_BUCKET: name, AWS_ENDPOINT_URL: server.endpoint, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, HELM_SHIP_NAMESPACE: 'ns', HELM_COLLECTOR_VKEY: mirrorKey.verifier.vkey } },
-              o.hotPath ?? {},
-            ),
+      hotPath: o.hotPath === false ? 'skipped' : await hotPathWithCollectorProcess(client, server, `${name}-hp`, o.hotPath ?? {}),
     };
     for (const w of sims) await w.store.close();
     http.closeAllConnections();
