@@ -14,12 +14,24 @@ export class MerkleError extends Error {
 const LEAF = Uint8Array.of(0);
 const NODE = Uint8Array.of(1);
 
+// Scratch buffers for the prefixed inputs: hashing is synchronous, so one buffer serves every
+// call, and a node's leaf hash allocates no copy of its entry (a leaf and two node hashes per
+// appended node, on the hot path).
+const leafScratch = new Uint8Array(1 + 65535);
+const nodeScratch = new Uint8Array(1 + 64);
+nodeScratch[0] = 1;
+
 export function leafHash(suite: CryptoSuite, entry: Uint8Array): Hash {
-  return suite.sha256(concat(LEAF, entry));
+  if (entry.length >= leafScratch.length) return suite.sha256(concat(LEAF, entry));
+  leafScratch.set(entry, 1);
+  return suite.sha256(leafScratch.subarray(0, 1 + entry.length));
 }
 
 export function nodeHash(suite: CryptoSuite, left: Hash, right: Hash): Hash {
-  return suite.sha256(concat(NODE, left, right));
+  if (left.length !== 32 || right.length !== 32) return suite.sha256(concat(NODE, left, right));
+  nodeScratch.set(left, 1);
+  nodeScratch.set(right, 33);
+  return suite.sha256(nodeScratch);
 }
 
 export function emptyRoot(suite: CryptoSuite): Hash {
