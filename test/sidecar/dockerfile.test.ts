@@ -44,3 +44,11 @@ it('the benchmarks start the sidecar as the image does (same entry point and Nod
   expect(entry.slice(entry.indexOf('node') + 1)).toEqual([...IMAGE.nodeFlags!, '/app/dist/bundle/helmctl.js']);
   expect(IMAGE.main).toMatch(/\/bundle\/helmctl\.js$/); // bench/ runs from dist/, so dist/bundle/helmctl.js
 });
+
+it('ships a compile cache filled as the runtime user (the cache directory is per UID), after the switch to it', () => {
+  expect(runtime).toMatch(/^ENV NODE_COMPILE_CACHE=\/app\/\.node-compile-cache$/m);
+  expect(runtime).toMatch(/^RUN mkdir -p \/app\/\.node-compile-cache && chown 65532:65532 \/app\/\.node-compile-cache$/m);
+  const warm = runtime.indexOf('RUN node /app/dist/bundle/helmctl.js serve --help');
+  expect(warm).toBeGreaterThan(runtime.indexOf('USER 65532:65532'));
+  expect(runtime.indexOf('chown 65532:65532 /app/.node-compile-cache')).toBeLessThan(runtime.indexOf('USER 65532:65532'));
+});
