@@ -76,17 +76,42 @@ export const MAX_INPUT_BYTES = 49152;
  */
 export const MAX_INPUT_DEPTH = 128;
 
+interface DepthFrame {
+  readonly v: object;
+  readonly depth: number;
+  readonly parent: DepthFrame | null;
+  readonly key: string;
+}
+
 /** The JSON pointer of the first container nested deeper than `max`, or null. Iterative. */
 export function tooDeep(root: unknown, max: number): string | null {
-  const stack: Array<[unknown, number, string]> = [[root, 1, '']];
+  if (typeof root !== 'object' || root === null) return null;
+  // Only containers are pushed, and the pointer is built only for the one that fails (building a
+  // path for every key was most of the check's cost on every decision).
+  const stack: DepthFrame[] = [{ v: root, depth: 1, parent: null, key: '' }];
   while (stack.length > 0) {
-    const [v, depth, path] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth > max) return path || '/';
-    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], depth + 1, `${path}/${i}`]);
-    else for (const [k, x] of Object.entries(v)) stack.push([x, depth + 1, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`]);
+    const f = stack.pop()!;
+    if (f.depth > max) return pointerOf(f) || '/';
+    if (Array.isArray(f.v)) {
+      for (let i = f.v.length - 1; i >= 0; i--) {
+        const x: unknown = f.v[i];
+        if (typeof x === 'object' && x !== null) stack.push({ v: x, depth: f.depth + 1, parent: f, key: String(i) });
+      }
+    } else {
+      for (const k in f.v) {
+        if (!Object.hasOwn(f.v, k)) continue;
+        const x: unknown = (f.v as Record<string, unknown>)[k];
+        if (typeof x === 'object' && x !== null) stack.push({ v: x, depth: f.depth + 1, parent: f, key: k });
+      }
+    }
   }
   return null;
+}
+
+function pointerOf(f: DepthFrame): string {
+  const keys: string[] = [];
+  for (let x: DepthFrame | null = f; x?.parent; x = x.parent) keys.push(x.key.replace(/~/g, '~0').replace(/\//g, '~1'));
+  return keys.reverse().map((k) => `/${k}`).join('');
 }
 
 const time = { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$' } as const;

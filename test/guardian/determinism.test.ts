@@ -172,3 +172,17 @@ describe('input nesting depth (checked before any recursion)', () => {
     expect(canonicalDecisionInput({ ...depthCall(), args: nest(MAX_INPUT_DEPTH) }).ok).toBe(false);
   });
 });
+
+describe('tooDeep (the DecisionInput depth check)', () => {
+  it('names the first container past the limit with an escaped JSON pointer, in depth-first order', async () => {
+    const { tooDeep } = await import('../../kernel/guardian/decision-input.js');
+    const nest = (n: number): unknown => (n === 0 ? {} : { 'a/b~': [nest(n - 1)] });
+    expect(tooDeep({ x: 1, y: [1, 'two', null] }, 2)).toBeNull();
+    expect(tooDeep(nest(2), 5)).toBeNull();
+    expect(tooDeep(nest(3), 5)).toBe('/a~1b~0/0/a~1b~0/0/a~1b~0');
+    expect(tooDeep({ first: { deep: { er: {} } }, second: { deep: { er: {} } } }, 3)).toBe('/second/deep/er');
+    expect(tooDeep([[], [[]]], 2)).toBe('/1/0');
+    expect(tooDeep('scalar', 0)).toBeNull();
+    expect(tooDeep({}, 0)).toBe('/');
+  });
+});
