@@ -3,19 +3,16 @@
 // covers the whole log (then retention may free it), left OPEN at the cosigned size when an
 // unsigned tail remains (a reported gap; the tail stays durable on the volume).
 import { join } from 'node:path';
-import { Collector } from '../../collector/collector.js';
-import { collectorServer } from '../../collector/http.js';
 import { nodeSuite } from '../../kernel/crypto/node.js';
 import { writerPrefix } from '../../kernel/fleet/layout.js';
 import { LogWriter, readLog } from '../../kernel/proofgraph/store/index.js';
 import { findLogCertification } from '../../sidecar/ship/attach.js';
 import { CollectorClient } from '../../sidecar/ship/collector-client.js';
 import { shipEarlierBoots } from '../../sidecar/ship/earlier-boots.js';
-import { FleetBucket } from '../../sidecar/ship/object-store.js';
 import { readEntries } from '../../sidecar/ship/publish.js';
 import { freeShippedBoots } from '../../sidecar/ship/retention.js';
 import { buildStore } from '../evidence/fixtures.js';
-import { buckets, fleetKey, mirrorKey } from './fleet-support.js';
+import { buckets, mirrorKey, startCollector } from './fleet-support.js';
 import { describeWithRgw, useRgw } from './rgw-support.js';
 
 const POD = 'helm/c/ns-e/uid-1';
@@ -26,11 +23,7 @@ describeWithRgw('earlier boots of a pod', () => {
   it('ships each earlier boot up to its last signed checkpoint; closes only a whole one; retention then frees it', async () => {
     const s = await buildStore({ writers: { b0: `${POD}/b0`, b1: `${POD}/b1`, b2: `${POD}/b2` }, calls: 4, checkpointEvery: 5, certifyLogs: true });
     const config = await buckets(rgw(), 'fleet-boots');
-    const bucket = new FleetBucket(config);
-    const collector = await Collector.open({ bucket, rootKey: s.keys.root.verifier, fleetKey, mirrorKey });
-    const server = collectorServer(collector);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const { collector, bucket, url, stop } = await startCollector(config, { rootKey: s.keys.root });
     try {
       // b2 was killed after acknowledging entries its last signed checkpoint does not cover.
       const tail = await LogWriter.open({ dir: join(s.root, 'b2'), origin: `${POD}/b2` });
@@ -52,9 +45,7 @@ describeWithRgw('earlier boots of a pod', () => {
       // Retention at a later start frees the whole, closed boot only.
       expect(await freeShippedBoots(join(s.root, 'b0'), `${POD}/b0`, mirrorKey.verifier)).toEqual(['b1']);
     } finally {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      bucket.destroy();
+      await stop();
       await s.cleanup();
     }
   }, 120_000);

@@ -42,7 +42,7 @@ describeWithRgw('fleet evidence pack from the bucket alone', () => {
     dir = await mkdtemp(join(tmpdir(), 'helm-fleet-pack-'));
     const config = await buckets(rgw, 'fleet-pack');
     let now = T;
-    const col = await startCollector(config, () => now);
+    const col = await startCollector(config, { now: () => now });
     const bucket = new FleetBucket(config);
     writers = [];
     const shippers: Shipper[] = [];

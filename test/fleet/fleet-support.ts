@@ -86,9 +86,10 @@ export async function simWriter(origin: string): Promise<SimWriter> {
   return w;
 }
 
-export async function startCollector(config: BucketConfig, now?: () => number): Promise<{ collector: Collector; url: string; server: HttpServer; bucket: FleetBucket; stop(): Promise<void> }> {
+/** A collector on `config` behind a loopback HTTP server; `rootKey` certifies writer log keys (default `root`). */
+export async function startCollector(config: BucketConfig, o: { now?: () => number; rootKey?: SigningKey } = {}): Promise<{ collector: Collector; url: string; server: HttpServer; bucket: FleetBucket; stop(): Promise<void> }> {
   const bucket = new FleetBucket(config);
-  const collector = await Collector.open({ bucket, rootKey: root.verifier, fleetKey, mirrorKey, ...(now ? { now } : {}) });
+  const collector = await Collector.open({ bucket, rootKey: (o.rootKey ?? root).verifier, fleetKey, mirrorKey, ...(o.now ? { now: o.now } : {}) });
   const server = collectorServer(collector);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -102,6 +103,21 @@ export async function startCollector(config: BucketConfig, now?: () => number): 
       await new Promise((r) => server.close(r));
       bucket.destroy();
     },
+  };
+}
+
+/** The environment of a shipping sidecar (sidecar/ship/attach.ts) against `collectorUrl` and `config`. */
+export function shipEnv(collectorUrl: string, config: BucketConfig, namespace: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    HELM_SHIP: 'on',
+    HELM_COLLECTOR_URL: collectorUrl,
+    HELM_COLLECTOR_VKEY: mirrorKey.verifier.vkey,
+    HELM_FLEET_BUCKET: config.bucket,
+    AWS_ENDPOINT_URL: config.endpoint,
+    AWS_ACCESS_KEY_ID: config.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: config.secretAccessKey,
+    HELM_SHIP_NAMESPACE: namespace,
+    ...extra,
   };
 }
 

@@ -11,8 +11,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Collector } from '../../collector/collector.js';
-import { collectorServer } from '../../collector/http.js';
 import { main } from '../../cli/helmctl.js';
 import { ALG_COSIGNATURE_V1 } from '../../kernel/crypto/keys.js';
 import { nodeSuite } from '../../kernel/crypto/node.js';
@@ -31,7 +29,7 @@ import { makeKeys, tempDir } from '../evidence/fixtures.js';
 import { bundleSigner } from '../guardian/helpers.js';
 import { lookup, pepBundle, signed, START } from '../pep/support.js';
 import { repoRoot } from '../support/shared.js';
-import { buckets, certify, fleetKey, key, mirrorKey, startCollector } from './fleet-support.js';
+import { buckets, certify, fleetKey, key, mirrorKey, shipEnv, startCollector } from './fleet-support.js';
 import { findLogCertification } from '../../sidecar/ship/attach.js';
 import { CollectorClient } from '../../sidecar/ship/collector-client.js';
 import { shipEarlierBoots } from '../../sidecar/ship/earlier-boots.js';
@@ -194,24 +192,9 @@ describeWithRgw('free-cosigned retention of the live log through Ceph RGW', () =
     const t = await tempDir('helm-free-cosigned-');
     const config = await buckets(rgw(), 'fleet-free');
     const keys = makeKeys([ORIGIN]);
-    const bucket = new FleetBucket(config);
-    const collector = await Collector.open({ bucket, rootKey: keys.root.verifier, fleetKey, mirrorKey });
-    const server = collectorServer(collector);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const { collector, bucket, url, stop } = await startCollector(config, { rootKey: keys.root });
     const configFile = join(t.dir, 'config.json');
-    const env = {
-      HELM_SHIP: 'on',
-      HELM_COLLECTOR_URL: url,
-      HELM_COLLECTOR_VKEY: mirrorKey.verifier.vkey,
-      HELM_FLEET_BUCKET: config.bucket,
-      AWS_ENDPOINT_URL: config.endpoint,
-      AWS_ACCESS_KEY_ID: config.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: config.secretAccessKey,
-      HELM_SHIP_NAMESPACE: 'ns-free',
-      HELM_SHIP_INTERVAL_MS: '3600000',
-      HELM_SHIP_RETENTION: 'free-cosigned',
-    };
+    const env = shipEnv(url, config, 'ns-free', { HELM_SHIP_INTERVAL_MS: '3600000', HELM_SHIP_RETENTION: 'free-cosigned' });
     const t0 = Date.now();
     await writeFile(configFile, JSON.stringify({ policy: signed(pepBundle()), root: bundleSigner.verifier.vkey, start: START, call: lookup(), env, segmentMaxBytes: 16 * 1024 }));
     const logDir = join(t.dir, 'sidecar');
@@ -270,9 +253,7 @@ describeWithRgw('free-cosigned retention of the live log through Ceph RGW', () =
       expect(verdict.writers).toEqual([{ origin: ORIGIN, from: 0, to: size, closed: true, gap: false }]);
       expect(verdict.receipts).toBe(size);
     } finally {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      bucket.destroy();
+      await stop();
       await t.cleanup();
     }
   }, 300_000);

@@ -9,18 +9,15 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Collector } from '../../collector/collector.js';
-import { collectorServer } from '../../collector/http.js';
 import { nodeSuite } from '../../kernel/crypto/node.js';
 import { writerPrefix } from '../../kernel/fleet/layout.js';
 import { readLog } from '../../kernel/proofgraph/store/index.js';
-import { FleetBucket } from '../../sidecar/ship/object-store.js';
 import { readEntries } from '../../sidecar/ship/publish.js';
 import { makeKeys, tempDir } from '../evidence/fixtures.js';
 import { bundleSigner } from '../guardian/helpers.js';
 import { lookup, pepBundle, signed, START } from '../pep/support.js';
 import { repoRoot } from '../support/shared.js';
-import { buckets, fleetKey, mirrorKey } from './fleet-support.js';
+import { buckets, shipEnv, startCollector } from './fleet-support.js';
 import { describeWithRgw, useRgw } from './rgw-support.js';
 
 const KILLS = Number(process.env.HELM_FLEET_SIDECAR_KILLS ?? 3);
@@ -54,23 +51,9 @@ describeWithRgw('kill -9 of the sidecar while shipping', () => {
     const t = await tempDir('helm-fleet-sidecar-kill-');
     const config = await buckets(rgw(), 'fleet-sidecar-kill');
     const keys = makeKeys([ORIGIN]);
-    const bucket = new FleetBucket(config);
-    const collector = await Collector.open({ bucket, rootKey: keys.root.verifier, fleetKey, mirrorKey });
-    const server = collectorServer(collector);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const { collector, bucket, url, stop } = await startCollector(config, { rootKey: keys.root });
     const policyFile = join(t.dir, 'policy.json');
-    const env = {
-      HELM_SHIP: 'on',
-      HELM_COLLECTOR_URL: url,
-      HELM_COLLECTOR_VKEY: mirrorKey.verifier.vkey,
-      HELM_FLEET_BUCKET: config.bucket,
-      AWS_ENDPOINT_URL: config.endpoint,
-      AWS_ACCESS_KEY_ID: config.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: config.secretAccessKey,
-      HELM_SHIP_NAMESPACE: 'ns-kill',
-      HELM_SHIP_INTERVAL_MS: '100',
-    };
+    const env = shipEnv(url, config, 'ns-kill', { HELM_SHIP_INTERVAL_MS: '100' });
     await writeFile(policyFile, JSON.stringify({ policy: signed(pepBundle()), root: bundleSigner.verifier.vkey, start: START, call: lookup(), env }));
     let seed = 7;
     const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
@@ -95,9 +78,7 @@ describeWithRgw('kill -9 of the sidecar while shipping', () => {
       expect(missing).toEqual([]);
       expect(shipped.map((e) => Buffer.from(e).toString('base64'))).toEqual(local.entries.map((e) => Buffer.from(e).toString('base64')));
     } finally {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      bucket.destroy();
+      await stop();
       await t.cleanup();
     }
   }, 240_000);
