@@ -1,8 +1,8 @@
 // fsync discipline: a new file or directory entry is durable only once its parent directory has
 // been fsync'ed, and file contents only once the file has.
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ioError } from './errors.js';
+import { errnoCode, ioError } from './errors.js';
 
 export async function fsyncDir(dir: string): Promise<void> {
   try {
@@ -61,5 +61,15 @@ export async function truncateDurable(path: string, length: number): Promise<voi
     }
   } catch (err) {
     throw ioError('truncate', path, err);
+  }
+}
+
+/** A small file's text, or null when it does not exist; any other failure is a StoreError. */
+export async function readTextIfExists(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return null;
+    throw ioError('read', path, err);
   }
 }

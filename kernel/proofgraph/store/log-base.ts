@@ -5,7 +5,7 @@
 // still ask for (the log key's certification). Written before any segment is deleted, so a crash
 // in between leaves a log that opens (segments wholly below the base are then ignored, and a
 // writer deletes them).
-import { readFile, readdir, stat, unlink } from 'node:fs/promises';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { equalBytes } from '../../crypto/bytes.js';
 import { parseNote } from '../../crypto/note.js';
@@ -13,7 +13,7 @@ import type { CryptoSuite } from '../../crypto/suite.js';
 import { BasedTree, tileEdgeShape } from '../based-tree.js';
 import { parseCheckpointText } from '../checkpoint.js';
 import { corrupt, errnoCode, ioError, StoreError } from './errors.js';
-import { fsyncDir, writeFileAtomic } from './durable-fs.js';
+import { fsyncDir, readTextIfExists, writeFileAtomic } from './durable-fs.js';
 import { parseSegmentFileName } from './format.js';
 
 export const LOG_BASE_FILE = 'log-base.json';
@@ -41,13 +41,8 @@ export function baseCheckpoint(b: LogBase): { size: number; root: Uint8Array } {
 /** The log's base record, or null when the log was never freed. Refuses a malformed one. */
 export async function readLogBase(dir: string, origin: string): Promise<LogBase | null> {
   const path = join(dir, LOG_BASE_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return null;
-    throw ioError('read', path, err);
-  }
+  const text = await readTextIfExists(path);
+  if (text === null) return null;
   let b: LogBase;
   try {
     b = JSON.parse(text) as LogBase;

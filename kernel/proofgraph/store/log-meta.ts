@@ -1,9 +1,8 @@
 // <dir>/LOG names the log a directory holds. It is written once, atomically, when the log is created.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { corrupt, errnoCode, ioError } from './errors.js';
+import { corrupt } from './errors.js';
 import { LOG_FILE, LOG_FORMAT } from './format.js';
-import { writeFileAtomic } from './durable-fs.js';
+import { readTextIfExists, writeFileAtomic } from './durable-fs.js';
 
 export interface LogMeta {
   origin: string;
@@ -13,13 +12,8 @@ export interface LogMeta {
 /** The LOG file of `dir`, or null when there is none. */
 export async function readLogMeta(dir: string): Promise<LogMeta | null> {
   const path = join(dir, LOG_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return null;
-    throw ioError('read', path, err);
-  }
+  const text = await readTextIfExists(path);
+  if (text === null) return null;
   let v: unknown;
   try {
     v = JSON.parse(text);
