@@ -4,15 +4,20 @@
 // (with its worker threads, found next to the bundle's chunks) must accept what it wrote.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import OpenAI from 'openai';
 import { addMcpDemoPolicy, everythingServerPath } from '../../sidecar/mcp/demo-part.js';
 import { repoRoot } from '../support/shared.js';
+import { makeKeys, publishEvent, testKey } from '../evidence/fixtures.js';
+import { bundleSigner } from '../guardian/helpers.js';
 import { sandboxFixture, writeModules } from '../sandbox/governed-fixture.js';
+import { BUNDLE_SIG, BUNDLE_YAML, everything } from './mcp/support.js';
 import { startCertifyOperator } from '../support/certify-operator.js';
 import { certifiedEnv, chat } from './certified-support.js';
 import { Pod, ROUTES, call, sidecarBundle } from './support.js';
@@ -143,6 +148,33 @@ describe('the bundled entry points (the sidecar image)', () => {
     } finally {
       await cp.cleanup();
       await op.close();
+    }
+  }, 60_000);
+
+  it('helmctl mcp --stdio (the desktop gateway) serves governed tools to an SDK stdio client', async () => {
+    const dir = await Pod.create();
+    const origin = 'helm.test/mcp-stdio-bundled';
+    const keys = makeKeys([]);
+    keys.logs[origin] = { log: testKey(origin), node: testKey('node-mcp-stdio-bundled') };
+    const k = keys.logs[origin]!;
+    await writeFile(dir.path('keys/mcp-node.key'), `${k.node.privateText}\n`);
+    await writeFile(dir.path('keys/mcp-log.key'), `${k.log.privateText}\n`);
+    await writeFile(dir.path('keys/mcp-publish.json'), JSON.stringify(publishEvent(keys, origin)));
+    const args = [
+      HELMCTL, 'mcp', '--stdio', '--proofgraph-dir', dir.path('mcp-volume'), '--writer-id', 'mcp-stdio-bundled', '--origin', origin,
+      '--node-key', dir.path('keys/mcp-node.key'), '--log-key', dir.path('keys/mcp-log.key'), '--trust-event', dir.path('keys/mcp-publish.json'),
+      '--bundle', BUNDLE_YAML, '--bundle-signature', BUNDLE_SIG, '--bundle-trust-root', bundleSigner.verifier.vkey,
+      '--principal-id', 'agent:desktop', '--principal-role', 'agent', '--mcp-upstream', JSON.stringify(everything()),
+    ];
+    const client = new Client({ name: 'bundle-stdio', version: '1.0.0' });
+    try {
+      await client.connect(new StdioClientTransport({ command: process.execPath, args, env: { ...(process.env as Record<string, string>) }, stderr: 'ignore' }));
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain('everything__echo');
+      const ok = await client.callTool({ name: 'everything__echo', arguments: { message: 'stdio bundled' } });
+      expect(JSON.stringify(ok.content)).toContain('stdio bundled');
+    } finally {
+      await client.close();
+      await dir.cleanup();
     }
   }, 60_000);
 });
