@@ -3,7 +3,6 @@
 // tree as kernel/proofgraph/merkle.ts). Entry bundles hold the entries of one level-0 tile as
 // big-endian u16 length-prefixed bytes. The right edge of a log is made of partial tiles (.p/W).
 // Pure and portable: hashing comes from the CryptoSuite.
-import { concat } from '../crypto/bytes.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { MerkleError, nodeHash, type Hash, type MerkleTree } from '../proofgraph/merkle.js';
 
@@ -50,12 +49,21 @@ export function entryBundlePath(index: number, width = TILE_WIDTH): string {
 
 export function encodeEntryBundle(entries: readonly Uint8Array[]): Uint8Array {
   if (entries.length < 1 || entries.length > TILE_WIDTH) throw new TileError('ERR_TILE_BUNDLE', `a bundle holds 1..256 entries, not ${entries.length}`);
-  const parts: Uint8Array[] = [];
+  let n = 0;
   for (const e of entries) {
     if (e.length > MAX_ENTRY_BYTES) throw new TileError('ERR_TILE_BUNDLE', `entry of ${e.length} bytes exceeds ${MAX_ENTRY_BYTES}`);
-    parts.push(Uint8Array.of(e.length >> 8, e.length & 0xff), e);
+    n += 2 + e.length;
   }
-  return concat(...parts);
+  // One buffer, written in place (a two-byte array per entry plus a concat was most of the cost).
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const e of entries) {
+    out[at] = e.length >> 8;
+    out[at + 1] = e.length & 0xff;
+    out.set(e, at + 2);
+    at += 2 + e.length;
+  }
+  return out;
 }
 
 /** Splits a bundle; `width` (when known from the path) must match the number of entries exactly. */

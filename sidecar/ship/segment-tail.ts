@@ -2,7 +2,7 @@
 // index order, without locking and without rereading what it has seen. It relies on the store's
 // guarantees (docs/spec/store.md §4): segments only grow, a new one appears after the previous one
 // is complete. A record still being written (torn tail) is left for the next read.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FILE_HEADER_BYTES, RECORD_HEADER_BYTES, segmentFileName } from '../../kernel/proofgraph/store/format.js';
@@ -76,7 +76,7 @@ export class SegmentTail {
         const len = buf.readUInt32BE(at);
         if (at + RECORD_HEADER_BYTES + len > buf.length) break;
         const payload = buf.subarray(at + RECORD_HEADER_BYTES, at + RECORD_HEADER_BYTES + len);
-        if (!createHash('sha256').update(payload).digest().equals(buf.subarray(at + 4, at + RECORD_HEADER_BYTES))) {
+        if (!hash('sha256', payload, 'buffer').equals(buf.subarray(at + 4, at + RECORD_HEADER_BYTES))) {
           // Below the durable size a bad record is damage, not a torn tail.
           throw new SegmentTailError(`${path} offset ${this.offset + at}: record ${this.next} does not match its SHA-256`);
         }
