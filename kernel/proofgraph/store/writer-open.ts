@@ -1,8 +1,6 @@
 // What LogWriter.open does once it holds the lock: create or check LOG, recover the segments and
 // the checkpoints file (cutting off a torn tail), rebuild the Merkle tree and open the files.
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { nodeSuite } from '../../crypto/node.js';
 import type { CryptoSuite } from '../../crypto/suite.js';
 import { MerkleTree, leafHash, type Hash } from '../merkle.js';
 import { ResumedTree, type LogTree } from '../resumed-tree.js';
@@ -25,12 +23,6 @@ export interface RecoveredLog {
   checkpointsFile: AppendFile;
   notes: string[];
   lastEntry: Uint8Array | null;
-}
-
-const LEAF_PREFIX = Buffer.of(0);
-
-function nodeLeafHash(entry: Uint8Array): Hash {
-  return createHash('sha256').update(LEAF_PREFIX).update(entry).digest();
 }
 
 async function checkOrCreateLog(dir: string, origin: string): Promise<void> {
@@ -85,7 +77,7 @@ async function scanFromBase(dir: string, suite: CryptoSuite, leaf: (e: Uint8Arra
 /** Must run under the writer lock: it repairs files in place. Closes what it opened on failure. */
 export async function recoverLog(dir: string, origin: string, suite: CryptoSuite, resume?: TreeResume): Promise<RecoveredLog> {
   await checkOrCreateLog(dir, origin);
-  const leaf = suite === nodeSuite ? nodeLeafHash : (e: Uint8Array) => leafHash(suite, e);
+  const leaf = (e: Uint8Array) => leafHash(suite, e);
   const base = await readLogBase(dir, origin);
   // A free interrupted between the base record and the deletes: finish it (we hold the lock).
   if (base) await deleteSegmentsBelow(dir, base.base);
