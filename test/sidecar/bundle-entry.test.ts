@@ -2,7 +2,7 @@
 // bundled `helmctl serve` must govern a call end to end, with the features that load their own
 // chunks (an MCP upstream over stdio, OpenTelemetry export), and the bundled export and verify
 // (with its worker threads, found next to the bundle's chunks) must accept what it wrote.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -13,6 +13,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import OpenAI from 'openai';
 import { addMcpDemoPolicy, everythingServerPath } from '../../sidecar/mcp/demo-part.js';
+import { startSidecar, stop } from '../../bench/sidecar.js';
 import { repoRoot } from '../support/shared.js';
 import { makeKeys, publishEvent, testKey } from '../evidence/fixtures.js';
 import { bundleSigner } from '../guardian/helpers.js';
@@ -26,28 +27,8 @@ import { Pod, ROUTES, call, sidecarBundle } from './support.js';
 // from a sidecar fault).
 const HELMCTL = join(repoRoot, process.env.HELMCTL_UNDER_TEST ?? 'dist/bundle/helmctl.js');
 
-function serve(pod: Pod, env: Record<string, string> = {}, flags = pod.flags()): Promise<{ child: ChildProcess; governed: string; admin: string }> {
-  const child = spawn(process.execPath, [HELMCTL, 'serve', ...flags], { env: { ...process.env, HELM_TOOL_ROUTES: ROUTES, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the bundled sidecar was not ready in 20 s: ${err}`)), 20_000);
-    child.on('exit', (code) => reject(new Error(`the bundled sidecar exited ${code}: ${err}`)));
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const line = err.split('\n').find((l) => l.includes('ready to serve'));
-      if (line) clearTimeout(timer);
-      if (line) resolve({ child, ...(JSON.parse(line) as { governed: string; admin: string }) });
-    });
-  });
-}
-
-/** SIGTERM, then wait for the exit (the 'not ready' rejection of serve() no longer applies). */
-async function stopChild(child: ChildProcess): Promise<void> {
-  child.removeAllListeners('exit');
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
+/** The bundled `helmctl serve` with a pod's flags, started and stopped as the benchmarks do (until /readyz is 200). */
+const serve = async (pod: Pod, env: Record<string, string> = {}, flags = pod.flags()) => startSidecar(flags, { main: HELMCTL, args: ['serve'], env: { HELM_TOOL_ROUTES: ROUTES, ...env } });
 
 function helmctl(...argv: string[]): { code: number | null; out: string } {
   const r = spawnSync(process.execPath, [HELMCTL, ...argv], { encoding: 'utf8' });
@@ -91,7 +72,7 @@ describe('the bundled entry points (the sidecar image)', () => {
       await expect(mcp.callTool({ name: 'everything__echo', arguments: { message: 'my password is x' } })).rejects.toThrow(/POLICY_VIOLATION|DENY|denied/i);
       await mcp.close();
     } finally {
-      await stopChild(child);
+      await stop(child);
     }
     expect(traceExports).toBeGreaterThan(0);
     const pack = pod.path('bundle-pack.tar.gz');
@@ -121,7 +102,7 @@ describe('the bundled entry points (the sidecar image)', () => {
         expect(loop.status).toBe(403);
         expect(loop.body).toContain('ERR_COMPUTE_GAS_EXHAUSTED');
       } finally {
-        await stopChild(child);
+        await stop(child);
       }
     } finally {
       await sb.cleanup();
@@ -134,16 +115,13 @@ describe('the bundled entry points (the sidecar image)', () => {
     try {
       const ref = op.seedPod('agent-bundled');
       op.registerToken(`tok-${ref.name}`, ref);
-      const { child, admin, governed } = await serve(cp, await certifiedEnv(cp, op, ref), []);
+      // Ready only once the operator has certified its keys.
+      const { child, governed } = await serve(cp, await certifiedEnv(cp, op, ref), []);
       try {
-        for (let i = 0; (await fetch(`${admin}/readyz`)).status !== 200; i++) {
-          if (i > 200) throw new Error('the bundled certified sidecar never became ready');
-          await new Promise((r) => setTimeout(r, 50));
-        }
         const allowed = await chat(cp, { governedUrl: governed } as Parameters<typeof chat>[1], 'call_bundled');
         expect(allowed.headers.get('x-helm-decision')).toBe('ALLOW');
       } finally {
-        await stopChild(child);
+        await stop(child);
       }
     } finally {
       await cp.cleanup();
