@@ -136,6 +136,23 @@ export function buildVectors(): Map<string, string> {
   );
   out.set('examples/result-compute.json', pretty({ kind: 'result', statement: computeResult.statement, payloadJcs: jcsString(computeResult.statement), envelope: computeResult.envelope, entryHash: computeResult.entryHash }));
 
+  // Strings outside ASCII, up to characters outside the BMP (2 UTF-16 units, 4 UTF-8 bytes): the
+  // PAE counts the payload's bytes. An agent chooses call ids, tool names and arguments.
+  const unicodeArgs = { path: '/reports/café-€-😀.csv' };
+  const unicodeIntent = encodeNode(
+    suite,
+    {
+      kind: 'intent',
+      subjectName: 'call/call_😀_01',
+      predicate: {
+        origin: VECTOR_ORIGIN, index: 0, lamport: 1, prev: null, parents: [], time: new Date(t0).toISOString(),
+        body: { surface: 'openai', callId: 'call_😀_01', tool: 'files.read', principal: 'ns/agents/sa/résumé-𝄞', argsDigest: digest(unicodeArgs), args: unicodeArgs, model: 'scripted-model' },
+      },
+    },
+    [{ keyid: nodeKey.verifier.handle, signer: nodeKey }],
+  );
+  out.set('examples/intent-unicode.json', pretty({ kind: 'intent', statement: unicodeIntent.statement, payloadJcs: jcsString(unicodeIntent.statement), envelope: unicodeIntent.envelope, entryHash: unicodeIntent.entryHash }));
+
   // Negative vectors: each must be rejected with the given code by decodeNode or signature checks.
   const good = JSON.parse(new TextDecoder().decode(nodes[3]!.entry));
   const payload = JSON.parse(Buffer.from(good.payload, 'base64').toString('utf8'));

@@ -2,7 +2,7 @@
 // (what the log stores, what the Merkle leaf hashes) is the JCS of the envelope.
 // Normative spec: docs/spec/receipt.md.
 import type { ValidateFunction } from 'ajv';
-import { equalBytes, fromBase64, fromUtf8, toHex, utf8 } from '../crypto/bytes.js';
+import { equalBytes, fromBase64, fromUtf8, toHex, utf8, utf8ByteLength } from '../crypto/bytes.js';
 import { jcsSignedString } from '../crypto/jcs.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { checkEnvelopeShape, IN_TOTO_PAYLOAD_TYPE, pae, signEnvelope, type DsseEnvelope, type EnvelopeSigner } from './dsse.js';
@@ -88,7 +88,7 @@ export function encodeNode(suite: CryptoSuite, draft: NodeDraft, signers: readon
   const predicateType = predicateTypeOf(draft.kind);
   const statementJcs = composeStatementJcs(predicateType, p, bodyJcs, signedJcs(p.parents, 'parents'), subjectDigest, draft.subjectName);
   // Encode PAE once; the payload is its tail (PAE lengths count bytes, so measure first).
-  const payloadLength = utf8Length(statementJcs);
+  const payloadLength = utf8ByteLength(statementJcs);
   const paePrefix = `DSSEv1 ${IN_TOTO_PAYLOAD_TYPE.length} ${IN_TOTO_PAYLOAD_TYPE} ${payloadLength} `;
   const paeBytes = utf8(paePrefix + statementJcs);
   const payload = paeBytes.subarray(paePrefix.length);
@@ -139,18 +139,6 @@ function signedJcs(v: unknown, what: string): string {
 }
 
 /** UTF-8 byte length of a string without encoding it. */
-function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff) i++; // surrogate pair: 2 units -> 4 bytes
-    else n += 2;
-  }
-  return n;
-}
-
 // Compiled ahead of time (scripts/validators.ts, strict mode): no schema compilation at start-up.
 const validators = new Map<NodeKind, ValidateFunction>(NODE_KINDS.map((k) => [k, compiled[k] as ValidateFunction]));
 const kindByType = new Map(NODE_KINDS.map((k) => [predicateTypeOf(k), k]));

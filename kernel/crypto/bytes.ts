@@ -11,6 +11,26 @@ export function utf8(s: string): Uint8Array {
   return NodeBuffer ? NodeBuffer.from(s, 'utf8') : encoder.encode(s);
 }
 
+/** Bytes of `s` in UTF-8 (a lone surrogate counts as U+FFFD's 3, as the encoders write it). */
+export function utf8ByteLength(s: string): number {
+  return NodeBuffer ? NodeBuffer.byteLength(s, 'utf8') : portableUtf8ByteLength(s);
+}
+
+/** utf8ByteLength without Buffer (browsers); exported for the test that compares the two. */
+export function portableUtf8ByteLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a surrogate pair: 2 units, 4 bytes
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
 /** Decodes UTF-8, throwing on invalid sequences instead of substituting U+FFFD. */
 export function fromUtf8(b: Uint8Array): string {
   return strictDecoder.decode(b);
