@@ -3,6 +3,10 @@
 // DENY on the log.
 import { request } from 'node:http';
 import type OpenAI from 'openai';
+import { nodeSuite } from '../../../kernel/crypto/node.js';
+import { exportPack } from '../../../kernel/evidence/export.js';
+import { verifyPack } from '../../../kernel/evidence/verify-core.js';
+import { policyFor } from '../../evidence/fixtures.js';
 import { call, openLab, raw, readGraph, receipt, sseData, TOOLS, type Lab } from './support.js';
 
 const user = [{ role: 'user', content: 'hi' }];
@@ -337,5 +341,22 @@ describe('tool results the agent sends', () => {
     await refusedWith(await raw(lab.url, { model: 'm', messages: [...user, { role: 'tool', content: 'x' }] }), 400, 'invalid_request');
     await allowedLookup();
     await refusedWith(await raw(lab.url, { model: 'm', messages: [...user, assistant(LOOKUP.id), { role: 'tool', tool_call_id: LOOKUP.id, content: [{ type: 'image_url', image_url: { url: 'x' } }] }] }), 400, 'invalid_request');
+  });
+});
+
+describe('characters outside the BMP from the model', () => {
+  it('a tool call whose id and arguments hold them is decided, and the volume\'s pack verifies', async () => {
+    const odd = call('call_😀_1', 'crm.lookup_customer', { customerId: 'cus_12345678', note: '👋 résumé 𝄞' });
+    lab.script(() => ({ toolCalls: [odd, call('call_2', 'crm.lookup_customer', { customerId: 'cus_12345678' })] }));
+    const { data } = await lab.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], tools: TOOLS }).withResponse();
+    const decisions = (data as unknown as { helm: { decisions: Array<{ toolCallId: string; receiptId: string }> } }).helm.decisions;
+    expect(decisions.map((d) => d.toolCallId)).toEqual([odd.id, 'call_2']);
+    const g = await readGraph(lab.h);
+    expect(receipt(g, decisions[0]!.receiptId).intent).toMatchObject({ callId: odd.id });
+    await lab.h.writer.checkpoint();
+    const pack = await exportPack({ store: lab.h.root, exporterKey: lab.h.keys.exporter });
+    const v = await verifyPack(pack.bytes, policyFor(lab.h.keys), { suite: nodeSuite });
+    expect(v.problems).toEqual([]);
+    expect(v.ok).toBe(true);
   });
 });
