@@ -138,7 +138,8 @@ export function buildVectors(): Map<string, string> {
 
   // Strings outside ASCII, up to characters outside the BMP (2 UTF-16 units, 4 UTF-8 bytes): the
   // PAE counts the payload's bytes. An agent chooses call ids, tool names and arguments.
-  const unicodeArgs = { path: '/reports/café-€-😀.csv' };
+  // Keys sort by UTF-16 code units (RFC 8785 §3.2.3): '😀' (D83D DE00) before '\ue000', unlike code-point order.
+  const unicodeArgs = { path: '/reports/café-€-😀.csv', '\ue000': 'private use', '😀': 'astral key', 'é': 1 };
   const unicodeIntent = encodeNode(
     suite,
     {
