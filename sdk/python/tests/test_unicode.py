@@ -47,3 +47,15 @@ def test_unicode_vectors_cover_every_check_they_name():
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c["why"])
 def test_unicode_vector(case):
     assert code_of(lambda: verify_receipt(case["entry"], trust())) == case["expect"]
+
+
+def test_schema_patterns_are_ecmascript_patterns():
+    from helm_sdk import schema
+
+    h = "sha256:" + "0a" * 32
+    assert schema._pattern("^sha256:[0-9a-f]{64}$").search(h)
+    assert not schema._pattern("^sha256:[0-9a-f]{64}$").search(h + "\n")
+    key = schema._pattern("^[^+\\s]+\\+[0-9a-f]{8}$")
+    assert key.search("é😀\u0085\u001c+0123abcd")  # not ECMAScript white space (Python's \s has both)
+    assert not key.search("a\u00a0b+0123abcd")
+    assert not key.search("a\ufeff+0123abcd")  # ECMAScript white space (not Python's \s)

@@ -34,10 +34,16 @@ def _by_id() -> dict:
     return out
 
 
+# ECMAScript's \s (WhiteSpace and LineTerminator) as class members; Python's \s differs (it has
+# U+001C-U+001F and U+0085, not U+FEFF).
+_ES_SPACE = "\\t\\n\\x0b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+
+
 @lru_cache(maxsize=None)
 def _pattern(p: str) -> "re.Pattern[str]":
     # ECMAScript `$` (no m flag) is the end of input; Python's also matches before a final newline.
-    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", p))
+    p = re.sub(r"(?<!\\)\$", r"\\Z", p).replace("[^+\\s]", "[^+" + _ES_SPACE + "]")
+    return re.compile(p.replace("\\s", "[" + _ES_SPACE + "]"))
 
 
 def _canon(v: Any) -> str:
