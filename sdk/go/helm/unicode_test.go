@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -115,6 +116,26 @@ func TestBundledSchemasAreTheSpecSchemas(t *testing.T) {
 	for _, n := range names {
 		if !bytes.Equal(read(t, n), read(t, filepath.Join("..", "..", "..", "docs", "spec", "schemas", filepath.Base(n)))) {
 			t.Errorf("%s differs from docs/spec/schemas: copy it again (docs/sdks.md)", n)
+		}
+	}
+}
+
+func TestSchemaPatternsAreECMAScriptPatterns(t *testing.T) {
+	hash := "sha256:" + strings.Repeat("0a", 32)
+	key := `^[^+\s]+\+[0-9a-f]{8}$`
+	for _, c := range []struct {
+		pattern, text string
+		want          bool
+	}{
+		{`^sha256:[0-9a-f]{64}$`, hash, true},
+		{`^sha256:[0-9a-f]{64}$`, hash + "\n", false},
+		{`^sha256:[0-9a-f]{64}$`, hash + "\u2028", false},
+		{key, "é😀\u0085+0123abcd", true}, // U+0085 is not ECMAScript white space
+		{key, "a\u00a0b+0123abcd", false},
+		{key, "a\ufeff+0123abcd", false},
+	} {
+		if got := schemaPattern(c.pattern).MatchString(c.text); got != c.want {
+			t.Errorf("%s on %q: %v, want %v", c.pattern, c.text, got, c.want)
 		}
 	}
 }
