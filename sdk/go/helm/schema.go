@@ -44,9 +44,14 @@ func loadSchemas() {
 
 // statementProblem is the first reason a statement of this kind fails its schema, or "".
 func statementProblem(kind string, st interface{}) string {
+	return bundledProblem(kind+".v1.json", st)
+}
+
+// bundledProblem is the first reason a value fails the bundled schema of this file name, or "".
+func bundledProblem(file string, v interface{}) string {
 	schemaOnce.Do(loadSchemas)
-	s := schemaByFn[kind+".v1.json"]
-	return schemaProblem(s, st, s, "")
+	s := schemaByFn[file]
+	return schemaProblem(s, v, s, "")
 }
 
 func schemaPattern(p string) *regexp.Regexp {
