@@ -48,8 +48,13 @@ fn schemas() -> &'static Schemas {
 
 /// The first reason a statement of this kind fails its schema, or None.
 pub(crate) fn statement_problem(kind: &str, st: &Value) -> Option<String> {
-    let s = schemas().by_file.get(format!("{}.v1.json", kind).as_str())?;
-    problem(s, st, s, "")
+    bundled_problem(&format!("{}.v1.json", kind), st)
+}
+
+/// The first reason a value fails the bundled schema of this file name, or None.
+pub(crate) fn bundled_problem(file: &str, v: &Value) -> Option<String> {
+    let s = schemas().by_file.get(file)?;
+    problem(s, v, s, "")
 }
 
 fn same(a: &Value, b: &Value) -> bool {

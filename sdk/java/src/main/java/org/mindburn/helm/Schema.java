@@ -48,8 +48,13 @@ final class Schema {
 
   /** The first reason a statement of this kind fails its schema, or null. */
   static String statementProblem(String kind, JsonNode st) {
-    JsonNode s = BY_FILE.get(kind + ".v1.json");
-    return s == null ? "has no schema" : problem(s, st, s, "");
+    return problem(kind + ".v1.json", st);
+  }
+
+  /** The first reason a value fails the bundled schema of this file name, or null. */
+  static String problem(String file, JsonNode v) {
+    JsonNode s = BY_FILE.get(file);
+    return s == null ? "has no schema " + file : problem(s, v, s, "");
   }
 
   /** An ECMAScript (u flag) pattern as a Java one: `$` only at the very end, `\s` as ECMAScript's. */
