@@ -58,10 +58,37 @@ func schemaPattern(p string) *regexp.Regexp {
 	if r, ok := patterns.Load(p); ok {
 		return r.(*regexp.Regexp)
 	}
-	// ECMAScript's \s is Unicode white space and line terminators; RE2's is ASCII only.
-	r := regexp.MustCompile(strings.ReplaceAll(p, `\s`, `\t\n\v\f\r \x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}\x{feff}`))
+	r := regexp.MustCompile(esSpaces(p))
 	patterns.Store(p, r)
 	return r
+}
+
+// ECMAScript's \s (WhiteSpace and LineTerminator) as class members; RE2's \s is ASCII only.
+const esSpace = `\t\n\v\f\r \x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}\x{feff}`
+
+// esSpaces rewrites each \s of a pattern as ECMAScript's: members inside a class, a class outside.
+func esSpaces(p string) string {
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '\\' && i+1 < len(p):
+			if p[i+1] == 's' && inClass {
+				b.WriteString(esSpace)
+			} else if p[i+1] == 's' {
+				b.WriteString("[" + esSpace + "]")
+			} else {
+				b.WriteString(p[i : i+2])
+			}
+			i++
+		case c == '[' && !inClass, c == ']' && inClass:
+			inClass = !inClass
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 func schemaType(t string, v interface{}) bool {

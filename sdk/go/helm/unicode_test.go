@@ -133,6 +133,9 @@ func TestSchemaPatternsAreECMAScriptPatterns(t *testing.T) {
 		{key, "é😀\u0085+0123abcd", true}, // U+0085 is not ECMAScript white space
 		{key, "a\u00a0b+0123abcd", false},
 		{key, "a\ufeff+0123abcd", false},
+		{`^a\sb$`, "a\u3000b", true}, // \s outside a class
+		{`^a\sb$`, "a\u0085b", false},
+		{`^[^\s]+$`, "a\u2029", false},
 	} {
 		if got := schemaPattern(c.pattern).MatchString(c.text); got != c.want {
 			t.Errorf("%s on %q: %v, want %v", c.pattern, c.text, got, c.want)

@@ -59,3 +59,6 @@ def test_schema_patterns_are_ecmascript_patterns():
     assert key.search("é😀\u0085\u001c+0123abcd")  # not ECMAScript white space (Python's \s has both)
     assert not key.search("a\u00a0b+0123abcd")
     assert not key.search("a\ufeff+0123abcd")  # ECMAScript white space (not Python's \s)
+    assert schema._pattern("^a\\sb$").search("a\u3000b")  # \s outside a class
+    assert not schema._pattern("^a\\sb$").search("a\u0085b")
+    assert not schema._pattern("^[^\\s]+$").search("a\u2029")

@@ -329,6 +329,9 @@ mod tests {
         assert!(pattern_matches("^[^+\\s]+\\+[0-9a-f]{8}$", "é😀\u{85}+0123abcd")); // U+0085 is not ECMAScript \s
         assert!(!pattern_matches("^[^+\\s]+\\+[0-9a-f]{8}$", "a\u{a0}b+0123abcd"));
         assert!(!pattern_matches("^[^+\\s]+\\+[0-9a-f]{8}$", "a\u{feff}+0123abcd"));
+        assert!(pattern_matches("^a\\sb$", "a\u{3000}b")); // \s outside a class
+        assert!(!pattern_matches("^a\\sb$", "a\u{85}b"));
+        assert!(!pattern_matches("^[^\\s]+$", "a\u{2029}"));
         assert!(pattern_matches("^[A-Za-z0-9+/]{86}==$", &format!("{}==", "A".repeat(86))));
         assert!(!pattern_matches("^[A-Za-z0-9+/]{86}==$", &format!("{}==", "A".repeat(85))));
     }

@@ -41,9 +41,21 @@ _ES_SPACE = "\\t\\n\\x0b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202
 
 @lru_cache(maxsize=None)
 def _pattern(p: str) -> "re.Pattern[str]":
-    # ECMAScript `$` (no m flag) is the end of input; Python's also matches before a final newline.
-    p = re.sub(r"(?<!\\)\$", r"\\Z", p).replace("[^+\\s]", "[^+" + _ES_SPACE + "]")
-    return re.compile(p.replace("\\s", "[" + _ES_SPACE + "]"))
+    out, in_class, i = [], False, 0
+    while i < len(p):
+        c = p[i]
+        if c == "\\" and i + 1 < len(p):
+            n = p[i + 1]
+            out.append(("\\" + n) if n != "s" else _ES_SPACE if in_class else "[" + _ES_SPACE + "]")
+            i += 2
+            continue
+        if c == "$" and not in_class:
+            c = "\\Z"  # ECMAScript `$` (no m flag) is the end of input; Python's also matches before a final newline
+        elif (c == "[" and not in_class) or (c == "]" and in_class):
+            in_class = not in_class
+        out.append(c)
+        i += 1
+    return re.compile("".join(out))
 
 
 def _canon(v: Any) -> str:

@@ -59,7 +59,25 @@ final class Schema {
 
   /** An ECMAScript (u flag) pattern as a Java one: `$` only at the very end, `\s` as ECMAScript's. */
   static Pattern pattern(String p) {
-    return PATTERNS.computeIfAbsent(p, k -> Pattern.compile(k.replaceAll("(?<!\\\\)\\$", "\\\\z").replace("[^+\\s]", "[^+" + ES_SPACE + "]").replace("\\s", "[" + ES_SPACE + "]")));
+    return PATTERNS.computeIfAbsent(p, Schema::javaPattern);
+  }
+
+  private static Pattern javaPattern(String p) {
+    StringBuilder b = new StringBuilder();
+    boolean inClass = false;
+    for (int i = 0; i < p.length(); i++) {
+      char c = p.charAt(i);
+      if (c == '\\' && i + 1 < p.length()) {
+        char n = p.charAt(++i);
+        b.append(n != 's' ? "\\" + n : inClass ? ES_SPACE : "[" + ES_SPACE + "]");
+      } else if (c == '$' && !inClass) {
+        b.append("\\z"); // Java's $ also matches before a final line terminator (U+2028 included)
+      } else {
+        if ((c == '[' && !inClass) || (c == ']' && inClass)) inClass = !inClass;
+        b.append(c);
+      }
+    }
+    return Pattern.compile(b.toString());
   }
 
   private static boolean typeOk(String t, JsonNode v) {

@@ -65,5 +65,8 @@ class UnicodeTest {
     assertTrue(Schema.pattern("^[^+\\s]+\\+[0-9a-f]{8}$").matcher("é😀\u0085+0123abcd").find());
     assertTrue(!Schema.pattern("^[^+\\s]+\\+[0-9a-f]{8}$").matcher("a\u00a0b+0123abcd").find());
     assertTrue(!Schema.pattern("^[^+\\s]+\\+[0-9a-f]{8}$").matcher("a\ufeff+0123abcd").find());
+    assertTrue(Schema.pattern("^a\\sb$").matcher("a\u3000b").find()); // \s outside a class
+    assertTrue(!Schema.pattern("^a\\sb$").matcher("a\u0085b").find());
+    assertTrue(!Schema.pattern("^[^\\s]+$").matcher("a\u2029").find());
   }
 }
