@@ -12,13 +12,15 @@ import (
 	"unicode/utf8"
 )
 
-// ParseJSON parses one JSON text into nil, bool, json.Number, string, []interface{} and
-// map[string]interface{}. Trailing data is an error.
+// ParseJSON parses one JSON text (UTF-8, one leading byte order mark ignored) into nil, bool,
+// json.Number, string, []interface{} and map[string]interface{}. Trailing data is an error.
 func ParseJSON(data []byte) (interface{}, error) {
 	if !utf8.Valid(data) {
 		return nil, errf("ERR_NOT_UTF8", "JSON text is not valid UTF-8")
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
+	// One leading byte order mark is dropped, as the TypeScript verifier's UTF-8 decoder does: an
+	// entry or payload that starts with one then fails the canonical-form check, not the parse.
+	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))))
 	dec.UseNumber()
 	var v interface{}
 	if err := dec.Decode(&v); err != nil {

@@ -150,6 +150,9 @@ func DecodeNode(entry []byte) (*Node, error) {
 	if loneSurrogate(env.payload) {
 		return nil, errf("ERR_SCHEMA", "%s statement has a lone surrogate escape (\\uD800-\\uDFFF without its pair)", kind)
 	}
+	if p := statementProblem(kind, sv); p != "" {
+		return nil, errf("ERR_SCHEMA", "%s statement %s", kind, p)
+	}
 	n, err := checkStatement(kind, st)
 	if err != nil {
 		return nil, err

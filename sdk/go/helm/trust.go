@@ -57,6 +57,9 @@ func OpenKeyEvent(envelopeJSON interface{}, root VerifierKey) (*KeyEvent, error)
 	if canon, _ := Canonicalize(sv); !bytes.Equal(canon, env.payload) {
 		return bad("trust event payload is not canonical JSON")
 	}
+	if p := bundledProblem("trust-event.v1.json", sv); p != "" {
+		return bad("trust event %s", p)
+	}
 	st, _ := sv.(map[string]interface{})
 	if st["predicateType"] != "https://helm.mindburn.org/trust/key-event/v1" {
 		return bad("predicateType is not https://helm.mindburn.org/trust/key-event/v1")

@@ -1,9 +1,12 @@
 use crate::error::{err, Error};
 use serde_json::Value;
 
-/// Parses one JSON text (UTF-8 checked).
+/// Parses one JSON text (UTF-8 checked). One leading byte order mark is dropped, as the TypeScript
+/// verifier's UTF-8 decoder does: an entry or payload that starts with one then fails the
+/// canonical-form check (ERR_NOT_CANONICAL), not the parse.
 pub fn parse_json(data: &[u8]) -> Result<Value, Error> {
     let text = std::str::from_utf8(data).map_err(|_| err!("ERR_NOT_UTF8", "JSON text is not valid UTF-8"))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     serde_json::from_str(text).map_err(|e| err!("ERR_NOT_JSON", "{}", e))
 }
 

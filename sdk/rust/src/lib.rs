@@ -11,6 +11,7 @@ mod keys;
 mod node;
 mod note;
 mod policy;
+mod schema;
 mod trust;
 
 pub use approvals::{approval_message, sign_approval, Accepted, AdminClient, Ceremony, Submission, APPROVAL_DOMAIN};
@@ -25,6 +26,7 @@ pub use keys::{key_id, parse_signing_key, parse_verifier_key, strict_base64, Sig
 pub use node::{decode_node, hash_ref, pae, Node, IN_TOTO_PAYLOAD_TYPE};
 pub use note::{open_note, NoteSignature};
 pub use policy::TrustPolicy;
+pub use schema::SCHEMA_FILES;
 pub use trust::{open_key_event, KeyEvent, TrustRegistry, VerifiedReceipt};
 
 /// The version of docs/spec this SDK implements; the crate's major version equals it.

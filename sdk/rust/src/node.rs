@@ -113,6 +113,9 @@ pub fn decode_node(entry: &[u8]) -> Result<Node, Error> {
     let pt = st.get("predicateType").and_then(Value::as_str).unwrap_or("");
     let kind = pt.strip_prefix(PREDICATE_BASE).and_then(|k| k.strip_suffix("/v1")).unwrap_or("").to_string();
     let required = body_required(&kind).ok_or_else(|| err!("ERR_PREDICATE_TYPE", "unknown predicateType {:?} (expected {}<kind>/v1)", pt, PREDICATE_BASE))?;
+    if let Some(p) = crate::schema::statement_problem(&kind, &st) {
+        return Err(err!("ERR_SCHEMA", "{} statement {}", kind, p));
+    }
     let (origin, index) = check_statement(&kind, &st, required)?;
     if canonicalize(&st)? != env.payload {
         return Err(err!("ERR_NOT_CANONICAL", "payload is not the JCS form of its statement"));

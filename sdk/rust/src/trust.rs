@@ -38,6 +38,9 @@ pub fn open_key_event(envelope: &Value, root: &VerifierKey) -> Result<KeyEvent, 
     if canonicalize(&st)? != env.payload {
         return Err(bad("trust event payload is not canonical JSON"));
     }
+    if let Some(p) = crate::schema::bundled_problem("trust-event.v1.json", &st) {
+        return Err(bad(&format!("trust event {}", p)));
+    }
     if st["predicateType"].as_str() != Some("https://helm.mindburn.org/trust/key-event/v1") {
         return Err(bad("predicateType is not https://helm.mindburn.org/trust/key-event/v1"));
     }

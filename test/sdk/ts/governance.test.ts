@@ -15,7 +15,7 @@ const h = (c: string) => `sha256:${c.repeat(64)}` as `sha256:${string}`;
 const challenge = { callId: 'c-3', decision: h('d'), policyDigest: h('e'), nonce: 'jgg1gfP9j8oWRNC1vSyxUw', approval: 'manager', approvers: ['helm/alice+3a924a52'], quorum: 1, notBefore: '2026-11-22T01:50:14.950Z', expiresAt: '2026-11-23T01:50:14.950Z' };
 const base = { recorded: true, intentId: h('0'), lamport: 7, detail: 'rule says so' };
 const allow: CallDecision = { ...base, toolCallId: 'call_1', callId: 'c-1', tool: 'crm.lookup_customer', verdict: 'ALLOW', reasonCode: 'ALLOWED', receiptId: h('a') };
-const deny: CallDecision = { ...base, toolCallId: 'call 2/ü', callId: 'c-2', tool: 'shell."exec"\u200b', verdict: 'DENY', reasonCode: 'TOOL_NOT_GRANTED', receiptId: h('b'), retryAfterMs: 1500 };
+const deny: CallDecision = { ...base, toolCallId: 'call 2/ü😀\ue000', callId: 'c-2', tool: 'shell."exec"\u200b\u{e0001}𝄞', verdict: 'DENY', reasonCode: 'TOOL_NOT_GRANTED', receiptId: h('b'), retryAfterMs: 1500 };
 const refused: CallDecision = { ...base, toolCallId: 'call_1', callId: 'c-4', tool: 'crm.lookup_customer', verdict: 'DENY', reasonCode: 'TOOL_CALL_ID_REUSED', receiptId: h('f') };
 const escalate: CallDecision = { ...base, toolCallId: 'call_3', callId: 'c-3', tool: 'billing.refund', verdict: 'ESCALATE', reasonCode: 'APPROVAL_REQUIRED', receiptId: h('c'), challenge };
 const bare: CallDecision = { ...base, toolCallId: null, callId: 'c-5', tool: 'mail.send', verdict: 'ESCALATE', reasonCode: 'APPROVAL_REQUIRED', receiptId: null };

@@ -33,7 +33,9 @@ def _reject_constant(c: str) -> None:
 
 def parse_json_strict(b: bytes, what: str) -> Any:
     try:
-        text = b.decode("utf-8")
+        # "utf-8-sig" drops one leading byte order mark, as the TypeScript verifier's decoder does:
+        # such bytes then fail the canonical-form check (ERR_NOT_CANONICAL), not the JSON parse.
+        text = b.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise HelmError("ERR_NOT_UTF8", f"{what} is not valid UTF-8") from None
     try:

@@ -34,10 +34,28 @@ def _by_id() -> dict:
     return out
 
 
+# ECMAScript's \s (WhiteSpace and LineTerminator) as class members; Python's \s differs (it has
+# U+001C-U+001F and U+0085, not U+FEFF).
+_ES_SPACE = "\\t\\n\\x0b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+
+
 @lru_cache(maxsize=None)
 def _pattern(p: str) -> "re.Pattern[str]":
-    # ECMAScript `$` (no m flag) is the end of input; Python's also matches before a final newline.
-    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", p))
+    out, in_class, i = [], False, 0
+    while i < len(p):
+        c = p[i]
+        if c == "\\" and i + 1 < len(p):
+            n = p[i + 1]
+            out.append(("\\" + n) if n != "s" else _ES_SPACE if in_class else "[" + _ES_SPACE + "]")
+            i += 2
+            continue
+        if c == "$" and not in_class:
+            c = "\\Z"  # ECMAScript `$` (no m flag) is the end of input; Python's also matches before a final newline
+        elif (c == "[" and not in_class) or (c == "]" and in_class):
+            in_class = not in_class
+        out.append(c)
+        i += 1
+    return re.compile("".join(out))
 
 
 def _canon(v: Any) -> str:

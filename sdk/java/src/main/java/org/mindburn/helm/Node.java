@@ -88,6 +88,8 @@ public record Node(String kind, JsonNode statement, String origin, long index, b
     String kind = pt.startsWith(PREDICATE_BASE) && pt.endsWith("/v1") ? pt.substring(PREDICATE_BASE.length(), pt.length() - 3) : "";
     if (!BODY_REQUIRED.containsKey(kind)) throw new HelmException("ERR_PREDICATE_TYPE", "unknown predicateType " + pt + " (expected " + PREDICATE_BASE + "<kind>/v1)");
     if (loneSurrogate(env.payload())) throw new HelmException("ERR_SCHEMA", kind + " statement has a lone surrogate escape (\\uD800-\\uDFFF without its pair)");
+    String schemaProblem = Schema.statementProblem(kind, st);
+    if (schemaProblem != null) throw new HelmException("ERR_SCHEMA", kind + " statement " + schemaProblem);
     checkStatement(kind, st);
     if (!Arrays.equals(Jcs.canonicalize(st), env.payload())) throw new HelmException("ERR_NOT_CANONICAL", "payload is not the JCS form of its statement");
     String digest = HexFormat.of().formatHex(Hashes.sha256(Jcs.canonicalize(st.get("predicate").get("body"))));

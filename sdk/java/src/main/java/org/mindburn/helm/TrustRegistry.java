@@ -63,6 +63,8 @@ public final class TrustRegistry {
       throw new HelmException("ERR_TRUST_EVENT_INVALID", "trust event payload is not JSON");
     }
     if (!Arrays.equals(Jcs.canonicalize(st), env.payload())) throw new HelmException("ERR_TRUST_EVENT_INVALID", "trust event payload is not canonical JSON");
+    String schemaProblem = Schema.problem("trust-event.v1.json", st);
+    if (schemaProblem != null) throw new HelmException("ERR_TRUST_EVENT_INVALID", "trust event " + schemaProblem);
     if (!"https://helm.mindburn.org/trust/key-event/v1".equals(st.path("predicateType").textValue())) throw new HelmException("ERR_TRUST_EVENT_INVALID", "predicateType is not https://helm.mindburn.org/trust/key-event/v1");
     JsonNode pred = st.path("predicate");
     if (!pred.isObject() || !st.path("subject").isArray() || st.get("subject").size() != 1) throw new HelmException("ERR_TRUST_EVENT_INVALID", "trust event statement must have a predicate and one subject");
